@@ -1,0 +1,78 @@
+# confine — top-level entry points. Every target installs what it needs from
+# Debian's packages first (non-interactive, only what is missing).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+BENCH_BUILD ?= build-bench
+FUZZ_SECONDS ?= 20
+
+# Build and test dependencies (Debian 12 package names).
+DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev
+DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
+             golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib
+DEPS_BENCH := libbenchmark-dev hyperfine firejail
+
+.PHONY: all build demo test unit integration fuzz bench deps-build deps-test deps-bench format clean
+
+all: build
+
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to install:$$missing" >&2; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+deps-build:
+	$(call install_missing,$(DEPS_BUILD))
+deps-test: deps-build
+	$(call install_missing,$(DEPS_TEST))
+deps-bench: deps-build
+	$(call install_missing,$(DEPS_BENCH))
+
+build: deps-build
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Unit tests under ASan+UBSan; integration tests (real kernel, real peers) on the release build;
+# fuzz targets for a short run over their seed corpora.
+test: deps-test build
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCONFINE_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E '^integration_'
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^integration_'
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz: deps-test
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONFINE_FUZZ=ON \
+	  -DCONFINE_TESTS=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@set -e; for f in $(FUZZ_BUILD)/*_fuzz; do \
+	  [ -x "$$f" ] || continue; n=$$(basename $$f); \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+	    $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1 \
+	    || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	done; echo "fuzz: all targets clean"
+
+bench: deps-bench
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONFINE_BENCH=ON -DCONFINE_TESTS=OFF >/dev/null
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	bash bench/run.sh $(BENCH_BUILD)
+
+demo: build
+	bash tools/demo.sh $(BUILD)/confine
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

@@ -1,0 +1,64 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "cli/args.h"
+#include "cli/verbs.h"
+
+namespace confine::cli {
+
+namespace {
+// The verb table: one line per verb, in the order `confine --help` lists them.
+constexpr Verb kVerbs[] = {
+    {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
+    {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
+};
+
+void usage(std::ostream& os) {
+  os << "confine — least-privilege confinement for Linux workloads\n\n"
+        "usage: confine <command> [options] [args]\n\ncommands:\n";
+  for (const auto& v : kVerbs) {
+    std::string n(v.name);
+    n.resize(12, ' ');
+    os << "  " << n << v.summary << "\n";
+  }
+  os << "\nRun `confine <command> --help` for the options and examples of a command.\n";
+}
+}  // namespace
+
+std::string data_path(std::string_view relative) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path base : {exe.parent_path() / "../share/confine", exe.parent_path() / ".."}) {
+      fs::path p = base / relative;
+      if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
+    }
+  }
+  return (fs::path(CONFINE_DATA_DIR) / relative).string();
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  std::string_view verb = argv[1];
+  if (verb == "-h" || verb == "--help" || verb == "help") {
+    usage(std::cout);
+    return kExitOk;
+  }
+  if (verb == "--version" || verb == "version") {
+    std::cout << "confine " << CONFINE_VERSION << "\n";
+    return kExitOk;
+  }
+  for (const auto& v : kVerbs)
+    if (v.name == verb) return v.fn(std::span<char* const>(argv + 2, static_cast<size_t>(argc - 2)));
+  print_error("unknown command \"" + std::string(verb) + "\" (see `confine --help`)");
+  return kExitUsage;
+}
+
+}  // namespace confine::cli

@@ -1,0 +1,26 @@
+// The verbs of `confine`. Each lives in its own file src/cli/<verb>.cc and
+// does argument wiring and output formatting only; logic lives in modules.
+// A verb receives its arguments without the verb name and returns the exit code.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace confine::cli {
+
+using VerbFn = int (*)(std::span<char* const> args);
+
+struct Verb {
+  std::string_view name;
+  std::string_view summary;
+  VerbFn fn;
+};
+
+int verb_syscalls(std::span<char* const> args);
+int verb_seccomp(std::span<char* const> args);
+
+// Path of a bundled data file (profiles/runtime-default.json, ...): looks next
+// to the binary's install prefix, then in the source tree it was built from.
+std::string data_path(std::string_view relative);
+
+}  // namespace confine::cli

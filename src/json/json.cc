@@ -1,0 +1,1 @@
+// Placeholder: the JSON parser/writer lands here.

@@ -1,0 +1,1 @@
+// Placeholder: interpreter, checker and disassembler land here.

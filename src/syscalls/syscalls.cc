@@ -1,0 +1,121 @@
+#include "syscalls/syscalls.h"
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <string>
+
+namespace confine {
+namespace gen {
+struct RawSyscall {
+  const char* name;
+  int32_t nr;
+};
+struct RawTable {
+  const char* name;
+  const RawSyscall* entries;
+  size_t size;
+};
+}  // namespace gen
+}  // namespace confine
+
+#include "syscalls_table.inc"
+
+namespace confine {
+
+namespace {
+struct ArchTables {
+  std::vector<SyscallEntry> by_nr;    // sorted by nr
+  std::vector<SyscallEntry> by_name;  // sorted by name
+};
+
+const ArchTables& tables_for(Arch a) {
+  static std::array<ArchTables, kArchCount> tables;
+  static std::array<std::once_flag, kArchCount> once;
+  size_t i = static_cast<size_t>(a);
+  std::call_once(once[i], [&] {
+    const ArchInfo& info = arch_info(a);
+    for (const auto& t : gen::kTables) {
+      if (info.table != t.name) continue;
+      tables[i].by_nr.reserve(t.size);
+      for (size_t k = 0; k < t.size; ++k)
+        tables[i].by_nr.push_back(
+            {t.entries[k].name, static_cast<int32_t>(t.entries[k].nr + static_cast<int32_t>(info.nr_offset))});
+    }
+    tables[i].by_name = tables[i].by_nr;
+    std::sort(tables[i].by_name.begin(), tables[i].by_name.end(),
+              [](const SyscallEntry& x, const SyscallEntry& y) { return x.name < y.name; });
+  });
+  return tables[i];
+}
+
+std::vector<std::string_view> make_all_names() {
+  std::vector<std::string_view> v(std::begin(gen::kAllNames), std::end(gen::kAllNames));
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::span<const SyscallEntry> syscall_table(Arch a) { return tables_for(a).by_nr; }
+
+std::optional<int32_t> syscall_number(Arch a, std::string_view name) {
+  const auto& v = tables_for(a).by_name;
+  auto it = std::lower_bound(v.begin(), v.end(), name,
+                             [](const SyscallEntry& e, std::string_view n) { return e.name < n; });
+  if (it == v.end() || it->name != name) return std::nullopt;
+  return it->nr;
+}
+
+std::optional<std::string_view> syscall_name(Arch a, int32_t nr) {
+  const auto& v = tables_for(a).by_nr;
+  auto it = std::lower_bound(v.begin(), v.end(), nr,
+                             [](const SyscallEntry& e, int32_t n) { return e.nr < n; });
+  if (it == v.end() || it->nr != nr) return std::nullopt;
+  return it->name;
+}
+
+int32_t max_syscall_number(Arch a) {
+  const auto& v = tables_for(a).by_nr;
+  return v.empty() ? -1 : v.back().nr;
+}
+
+std::span<const std::string_view> all_syscall_names() {
+  static const std::vector<std::string_view> names = make_all_names();
+  return names;
+}
+
+bool syscall_known_anywhere(std::string_view name) {
+  auto names = all_syscall_names();
+  return std::binary_search(names.begin(), names.end(), name);
+}
+
+std::vector<std::string_view> similar_syscall_names(std::string_view name, size_t max) {
+  std::vector<std::pair<size_t, std::string_view>> scored;
+  for (auto n : all_syscall_names()) {
+    size_t d = edit_distance(name, n);
+    // Only suggest plausible corrections: distance at most a third of the length (min 2).
+    if (d <= std::max<size_t>(2, name.size() / 3)) scored.push_back({d, n});
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < scored.size() && out.size() < max; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+std::string_view syscall_tables_version() { return gen::kLinuxVersion; }
+
+}  // namespace confine
