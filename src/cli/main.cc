@@ -12,6 +12,9 @@ namespace confine::cli {
 namespace {
 // The verb table: one line per verb, in the order `confine --help` lists them.
 constexpr Verb kVerbs[] = {
+    {"run", "run a command confined: namespaces, capabilities, no_new_privs, seccomp, Landlock", verb_run},
+    {"inspect", "show what confines a process (namespaces, caps, seccomp, LSM, ...)", verb_inspect},
+    {"logs", "turn kernel audit lines (seccomp, AppArmor, Landlock) into events and profile fixes", verb_logs},
     {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
     {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
 };

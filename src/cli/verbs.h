@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace confine::cli {
@@ -17,6 +18,9 @@ struct Verb {
 };
 
 int verb_syscalls(std::span<char* const> args);
+int verb_run(std::span<char* const> args);
+int verb_inspect(std::span<char* const> args);
+int verb_logs(std::span<char* const> args);
 int verb_seccomp(std::span<char* const> args);
 
 // Path of a bundled data file (profiles/runtime-default.json, ...): looks next
