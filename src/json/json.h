@@ -25,14 +25,14 @@ struct Value {
 
   bool boolean = false;
   // Numbers: `text` keeps the literal; integer values are exact.
-  std::string text;          // string contents (decoded) or number literal
-  bool is_integer = false;   // literal had no fraction/exponent and fits in int64/uint64
+  std::string text;         // string contents (decoded) or number literal
+  bool is_integer = false;  // literal had no fraction/exponent and fits in int64/uint64
   bool negative = false;
-  uint64_t magnitude = 0;    // |value| when is_integer
-  double number = 0;         // always set for numbers
+  uint64_t magnitude = 0;  // |value| when is_integer
+  double number = 0;       // always set for numbers
 
-  std::vector<Value> items;      // Array
-  std::vector<Member> members;   // Object, in source order (duplicates kept; see find)
+  std::vector<Value> items;     // Array
+  std::vector<Member> members;  // Object, in source order (duplicates kept; see find)
 
   bool is(Type t) const { return type == t; }
   // Object lookup (last duplicate wins, as encoding/json does); nullptr if absent or not an object.
@@ -62,20 +62,26 @@ struct Member {
 struct ParseLimits {
   size_t max_bytes = 64u << 20;  // 64 MiB
   uint32_t max_depth = 128;
+  size_t max_values = 2u << 20;  // values + keys; bounds memory (a Value is ~200 bytes)
 };
 
 // Parses a whole document. `file` is used in positions and messages.
+// Columns count Unicode code points (1-based). Errors read
+// "file:3:17: expected ',' or '}' after object member".
 Result<Value> parse(std::string_view text, std::string_view file = {}, ParseLimits limits = {});
 // Reads and parses a file ("-" = stdin).
 Result<Value> parse_file(const std::string& path, ParseLimits limits = {});
 
 struct WriteOptions {
-  int indent = 2;       // 0 = compact single line
+  int indent = 2;  // 0 = compact single line
   bool sort_keys = false;
   // Arrays whose elements are all scalars are written on one line when they fit.
   size_t inline_width = 100;
 };
 std::string write(const Value& v, const WriteOptions& opts = {});
-std::string quote(std::string_view s);  // JSON string literal
+std::string quote(std::string_view s);  // JSON string literal (invalid UTF-8 -> U+FFFD)
+
+// Structural equality (ignores positions; numbers compare by exact integer or by value).
+bool equal(const Value& a, const Value& b);
 
 }  // namespace confine::json
