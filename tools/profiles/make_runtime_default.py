@@ -28,8 +28,7 @@ allow("paths: open, stat, directories, links, permissions (the kernel's DAC/LSM 
   fstatat64 statx statfs statfs64 fstatfs fstatfs64 access faccessat faccessat2 readlink readlinkat
   getdents getdents64 getcwd chdir fchdir mkdir mkdirat rmdir rename renameat renameat2 link linkat
   unlink unlinkat symlink symlinkat mknod mknodat chmod fchmod fchmodat fchmodat2 chown fchown lchown
-  fchownat chown32 fchown32 lchown32 umask utime utimes futimesat utimensat utimensat_time64
-  name_to_handle_at""")
+  fchownat chown32 fchown32 lchown32 umask utime utimes futimesat utimensat utimensat_time64""")
 allow("extended attributes and inode flags", """getxattr lgetxattr fgetxattr setxattr lsetxattr fsetxattr
   listxattr llistxattr flistxattr removexattr lremovexattr fremovexattr getxattrat setxattrat
   listxattrat removexattrat file_getattr file_setattr""")
@@ -58,10 +57,11 @@ allow("scheduling, priorities and resource limits", """sched_yield sched_getaffi
 allow("signals", """rt_sigaction rt_sigprocmask rt_sigreturn rt_sigpending rt_sigtimedwait
   rt_sigtimedwait_time64 rt_sigqueueinfo rt_tgsigqueueinfo rt_sigsuspend sigaction sigprocmask
   sigreturn sigpending sigsuspend signal sigaltstack pause alarm""")
-allow("clocks and timers (setting the clock is gated on CAP_SYS_TIME; adjtimex is read-only without it)",
+allow("clocks and timers (setting clocks is gated on CAP_SYS_TIME; adjtimex/clock_adjtime only read without it, glibc uses them for ntp_gettime)",
       """clock_gettime clock_gettime64 clock_getres clock_getres_time64 clock_nanosleep
   clock_nanosleep_time64 nanosleep gettimeofday time timer_create timer_delete timer_settime
-  timer_settime64 timer_gettime timer_gettime64 timer_getoverrun getitimer setitimer adjtimex""")
+  timer_settime64 timer_gettime timer_gettime64 timer_getoverrun getitimer setitimer adjtimex
+  clock_adjtime clock_adjtime64""")
 allow("sockets (socket() itself is limited to common families below)", """socketpair bind connect listen
   accept accept4 getsockname getpeername sendto recvfrom send recv sendmsg recvmsg sendmmsg recvmmsg
   recvmmsg_time64 shutdown getsockopt setsockopt""")
@@ -71,7 +71,7 @@ allow("System V and POSIX IPC (namespaced per IPC namespace)", """msgget msgsnd 
 allow("legacy asynchronous I/O (used by databases); io_uring stays denied", """io_setup io_destroy
   io_submit io_cancel io_getevents io_pgetevents io_pgetevents_time64""")
 allow("system information and self-sandboxing (seccomp and Landlock can only take rights away)",
-      """uname sysinfo getrandom ioctl sethostname setdomainname seccomp landlock_create_ruleset
+      """uname sysinfo getrandom ioctl seccomp landlock_create_ruleset
   landlock_add_rule landlock_restrict_self lsm_get_self_attr lsm_list_modules statmount listmount""")
 
 # Architecture-specific calls.
@@ -124,7 +124,8 @@ rules.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
 GATED = [
     ("CAP_SYS_ADMIN", """bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount
       mount_setattr move_mount open_tree open_tree_attr perf_event_open quotactl quotactl_fd setns swapoff
-      swapon umount umount2 unshare pivot_root lsm_set_self_attr vhangup syslog""",
+      swapon umount umount2 unshare pivot_root lsm_set_self_attr vhangup syslog name_to_handle_at
+      sethostname setdomainname""",
      "namespace, mount, BPF and tracing operations need CAP_SYS_ADMIN in the kernel too"),
     ("CAP_BPF", "bpf", "BPF programs with CAP_BPF"),
     ("CAP_PERFMON", "perf_event_open", "performance monitoring with CAP_PERFMON"),
@@ -135,7 +136,7 @@ GATED = [
     ("CAP_SYS_PTRACE", "ptrace kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev userfaultfd",
      "inspecting other processes' memory, and userfaultfd (a common exploit primitive), with CAP_SYS_PTRACE"),
     ("CAP_SYS_RAWIO", "iopl ioperm modify_ldt", "raw I/O ports and LDT changes with CAP_SYS_RAWIO"),
-    ("CAP_SYS_TIME", "settimeofday stime clock_settime clock_settime64 clock_adjtime clock_adjtime64",
+    ("CAP_SYS_TIME", "settimeofday stime clock_settime clock_settime64",
      "setting clocks with CAP_SYS_TIME"),
     ("CAP_SYS_NICE", "get_mempolicy mbind set_mempolicy set_mempolicy_home_node migrate_pages move_pages",
      "NUMA memory policy with CAP_SYS_NICE"),
