@@ -1,1 +1,0 @@
-// Placeholder: interpreter, checker and disassembler land here.
