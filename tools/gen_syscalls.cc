@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
       if (v.empty()) continue;
       char* end = nullptr;
       long nr = std::strtol(v.c_str(), &end, 10);
-      if (*end != 0 || nr < 0 || nr > 100000) die(in, ln, "bad number \"" + v + "\"");
+      // Raw table numbers; the largest are the ARM private calls at 0x0f0000 + n.
+      if (end == v.c_str() || *end != 0 || nr < 0 || nr > 0x0fffff) die(in, ln, "bad number \"" + v + "\"");
       rows[tables[i]].push_back({nr, name});
     }
   }
