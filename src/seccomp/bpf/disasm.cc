@@ -189,6 +189,10 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
         break;
       case op::kRetK:
         text = opts.annotate ? "ret " + ret_str(k) : "ret #" + hex(k);
+        if ((k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+          std::string e = errno_name(static_cast<int>(k & SECCOMP_RET_DATA));
+          if (e.size() > 1 && e[1] >= 'A' && e[1] <= 'Z') note = e;  // "EPERM", not "E4000"
+        }
         falls = false;
         break;
       case op::kRetA:
@@ -218,7 +222,7 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
               auto nm = audit_arch_name(k);
               note = nm.empty() ? "unknown arch" : std::string(nm);
               if (BPF_OP(f.code) == BPF_JEQ) ts.arch = k;
-            } else if (s.a.v == 0) {
+            } else if (s.a.v == 0 && BPF_OP(f.code) != BPF_JSET) {
               note = syscall_note(k, s.arch);
             } else {
               note = field_name(s.a.v, s.arch);
