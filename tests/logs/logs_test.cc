@@ -1,9 +1,10 @@
+#include "logs/logs.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "logs/logs.h"
 #include "logs/report.h"
 #include "syscalls/syscalls.h"
 
@@ -27,8 +28,8 @@ Event one(std::string_view line) {
 TEST(Fields, QuotedBareHexAndWords) {
   std::vector<Field> f;
   std::string why;
-  ASSERT_TRUE(split_fields(R"(avc:  denied  { read } for pid=1 comm=2F62696E name="a b" msg='x=1 y=2' k=v)", &f,
-                           &why));
+  ASSERT_TRUE(split_fields(R"(avc:  denied  { read } for pid=1 comm=2F62696E name="a b" msg='x=1 y=2' k=v)",
+                           &f, &why));
   ASSERT_EQ(f.size(), 5u);
   EXPECT_EQ(f[0], (Field{"pid", "1"}));
   EXPECT_EQ(f[1], (Field{"comm", "/bin"}));  // hex-encoded untrusted string
@@ -54,10 +55,12 @@ TEST(Fields, HexDecode) {
 }
 
 TEST(Seccomp, SeedLineFromTheNotes) {
-  Event e = one(
-      "Sep  1 10:39:56 lpul-k8stestwrk09 kernel: [1779317.170920] audit: type=1326 audit(1662053996.821:272): "
-      "auid=4294967295 uid=0 gid=0 ses=4294967295 pid=801989 comm=\"runc:[2:INIT]\" exe=\"/\" sig=0 arch=c000003e "
-      "syscall=202 compat=0 ip=0x55ed9c8764f3 code=0x7ffc0000");
+  Event e =
+      one("Sep  1 10:39:56 lpul-k8stestwrk09 kernel: [1779317.170920] audit: type=1326 "
+          "audit(1662053996.821:272): "
+          "auid=4294967295 uid=0 gid=0 ses=4294967295 pid=801989 comm=\"runc:[2:INIT]\" exe=\"/\" sig=0 "
+          "arch=c000003e "
+          "syscall=202 compat=0 ip=0x55ed9c8764f3 code=0x7ffc0000");
   EXPECT_EQ(e.kind, Kind::Seccomp);
   EXPECT_EQ(e.source, Source::Syslog);
   EXPECT_EQ(e.type, 1326u);
@@ -81,11 +84,10 @@ TEST(Seccomp, ArchesByAuditValue) {
     int64_t nr;
     Arch arch;
   } cases[] = {
-      {"c000003e", 83, Arch::X86_64},          {"40000003", 39, Arch::X86},
-      {"c00000b7", 34, Arch::AARCH64},         {"c000003e", 0x40000053, Arch::X32},
-      {"40000028", 39, Arch::ARM},             {"c00000f3", 34, Arch::RISCV64},
-      {"80000016", 39, Arch::S390X},           {"c0000015", 39, Arch::PPC64LE},
-      {"80000008", 5083, Arch::MIPS64},        {"40000008", 4039, Arch::MIPSEL},
+      {"c000003e", 83, Arch::X86_64},      {"40000003", 39, Arch::X86},     {"c00000b7", 34, Arch::AARCH64},
+      {"c000003e", 0x40000053, Arch::X32}, {"40000028", 39, Arch::ARM},     {"c00000f3", 34, Arch::RISCV64},
+      {"80000016", 39, Arch::S390X},       {"c0000015", 39, Arch::PPC64LE}, {"80000008", 5083, Arch::MIPS64},
+      {"40000008", 4039, Arch::MIPSEL},
   };
   for (const auto& c : cases) {
     std::string line = std::string("audit: type=1326 audit(1.2:3): pid=1 comm=\"x\" arch=") + c.arch_hex +
@@ -115,18 +117,19 @@ TEST(Seccomp, ActionsFromCode) {
 }
 
 TEST(Seccomp, AuditdEnrichedAndUnknownNumber) {
-  Event e = one(
-      "type=SECCOMP msg=audit(1.2:3): pid=1 comm=\"x\" arch=c000003e syscall=99999 code=0x50001\x1d"
-      "ARCH=x86_64 SYSCALL=made_up_call");
+  Event e =
+      one("type=SECCOMP msg=audit(1.2:3): pid=1 comm=\"x\" arch=c000003e syscall=99999 code=0x50001\x1d"
+          "ARCH=x86_64 SYSCALL=made_up_call");
   EXPECT_EQ(e.source, Source::Auditd);
   EXPECT_EQ(e.syscall, "made_up_call");
   EXPECT_EQ(e.get("ARCH"), "x86_64");
 }
 
 TEST(AppArmor, CurrentAndOldForms) {
-  Event e = one(
-      "[  512.1] audit: type=1400 audit(1763786402.003:303): apparmor=\"DENIED\" operation=\"capable\" class=\"cap\" "
-      "profile=\"docker-default\" pid=5003 comm=\"ping\" capability=13  capname=\"net_raw\"");
+  Event e =
+      one("[  512.1] audit: type=1400 audit(1763786402.003:303): apparmor=\"DENIED\" operation=\"capable\" "
+          "class=\"cap\" "
+          "profile=\"docker-default\" pid=5003 comm=\"ping\" capability=13  capname=\"net_raw\"");
   EXPECT_EQ(e.kind, Kind::AppArmor);
   EXPECT_EQ(e.source, Source::Dmesg);
   EXPECT_EQ(e.apparmor, "DENIED");
@@ -135,9 +138,10 @@ TEST(AppArmor, CurrentAndOldForms) {
   EXPECT_EQ(e.capability, 13);
   EXPECT_EQ(e.capname, "net_raw");
 
-  Event old = one(
-      "type=1503 audit(1287578461.418:64): operation=\"open\" pid=2234 parent=2232 profile=\"/usr/bin/evince\" "
-      "requested_mask=\"rw::\" denied_mask=\"w::\" fsuid=1000 ouid=1000 name=\"/home/u/x\"");
+  Event old =
+      one("type=1503 audit(1287578461.418:64): operation=\"open\" pid=2234 parent=2232 "
+          "profile=\"/usr/bin/evince\" "
+          "requested_mask=\"rw::\" denied_mask=\"w::\" fsuid=1000 ouid=1000 name=\"/home/u/x\"");
   EXPECT_EQ(old.kind, Kind::AppArmor);
   EXPECT_EQ(old.apparmor, "DENIED");
   EXPECT_EQ(old.type_name, "APPARMOR_DENIED");
@@ -153,10 +157,10 @@ TEST(AppArmor, CurrentAndOldForms) {
 }
 
 TEST(AppArmor, HexEncodedNameAndComm) {
-  Event e = one(
-      "audit: type=1400 audit(1.2:3): apparmor=\"ALLOWED\" operation=\"open\" profile=\"/usr/bin/curl\" "
-      "name=2F746D702F6120622E747874 pid=5 comm=6375726C2077697468207370616365 requested_mask=\"wc\" "
-      "denied_mask=\"wc\"");
+  Event e =
+      one("audit: type=1400 audit(1.2:3): apparmor=\"ALLOWED\" operation=\"open\" profile=\"/usr/bin/curl\" "
+          "name=2F746D702F6120622E747874 pid=5 comm=6375726C2077697468207370616365 requested_mask=\"wc\" "
+          "denied_mask=\"wc\"");
   EXPECT_EQ(e.name, "/tmp/a b.txt");
   EXPECT_EQ(e.comm, "curl with space");
   EXPECT_EQ(e.requested, "cw");
@@ -185,9 +189,14 @@ TEST(Fixtures, EveryDocumentedFormParses) {
     const char* file;
     uint64_t events, skipped;
   } wants[] = {
-      {"seccomp_seeds_syslog.log", 2, 0}, {"seccomp_kernel.log", 8, 0}, {"auditd.log", 8, 0},
-      {"apparmor.log", 17, 0},            {"landlock.log", 8, 0},       {"journal.export", 3, 0},
-      {"journal.json", 3, 0},             {"malformed.log", 0, 11},
+      {"seccomp_seeds_syslog.log", 2, 0},
+      {"seccomp_kernel.log", 8, 0},
+      {"auditd.log", 8, 0},
+      {"apparmor.log", 17, 0},
+      {"landlock.log", 8, 0},
+      {"journal.export", 3, 0},
+      {"journal.json", 3, 0},
+      {"malformed.log", 0, 11},
   };
   for (const auto& w : wants) {
     std::string data = fixture(w.file);
@@ -196,7 +205,8 @@ TEST(Fixtures, EveryDocumentedFormParses) {
     EXPECT_EQ(out.stats.events, w.events) << w.file;
     EXPECT_EQ(out.events.size(), w.events) << w.file;
     EXPECT_EQ(out.stats.skipped, w.skipped) << w.file;
-    // The JSON report is produced for everything (and stays valid UTF-8 JSON; checked by the integration test).
+    // The JSON report is produced for everything (and stays valid UTF-8 JSON; checked by the integration
+    // test).
     EXPECT_FALSE(report_json(out.events, out.stats).empty());
   }
 }
@@ -231,7 +241,8 @@ TEST(Robustness, GarbageNeverCrashesAndIsCounted) {
   EXPECT_EQ(out.stats.records, out.stats.other + out.stats.skipped);
   // Truncations of a valid line at every length: never an event with missing parts.
   std::string line =
-      "audit: type=1326 audit(1662053996.821:272): pid=1 comm=\"a b\" arch=c000003e syscall=202 code=0x7ffc0000";
+      "audit: type=1326 audit(1662053996.821:272): pid=1 comm=\"a b\" arch=c000003e syscall=202 "
+      "code=0x7ffc0000";
   for (size_t n = 0; n < line.size(); ++n) {
     Event e;
     std::string why;
