@@ -1,9 +1,249 @@
-// TODO(owner of this file): replace this placeholder with the real verb.
+// confine run [options] -- COMMAND [ARGS...]
+// Argument wiring and output only; the enforcer is src/sandbox/launcher.cc.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "sandbox/caps.h"
+#include "sandbox/config.h"
+#include "sandbox/fds.h"
+#include "sandbox/launcher.h"
+#include "sandbox/limits.h"
+#include "sandbox/mounts.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/seccomp_install.h"
+#include "sandbox/suggest.h"
+#include "sandbox/user.h"
+
 namespace confine::cli {
-int verb_run(std::span<char* const>) {
-  print_error("run: not implemented yet");
-  return kExitUsage;
+
+namespace {
+using namespace confine::sandbox;
+
+constexpr OptSpec kOpts[] = {
+    {"unshare", 0, true, "NS,...", "also create these namespaces (net; all)"},
+    {"unshare-all", 0, false, "", "new namespaces for everything, network included"},
+    {"share", 0, true, "NS,...", "keep these host namespaces (pid, net, ipc, uts, mount, cgroup)"},
+    {"hostname", 0, true, "NAME", "hostname in the new uts namespace (default: confine)"},
+    {"read-only", 0, false, "", "make the whole root read-only (readOnlyRootFilesystem)"},
+    {"tmpfs", 0, true, "PATH[:SIZE]", "mount an empty writable tmpfs at PATH (emptyDir), e.g. /tmp:64m"},
+    {"bind", 0, true, "SRC[:DST[:ro]]", "bind-mount SRC at DST (rw unless :ro)"},
+    {"cap-drop", 0, true, "ALL|CAPS", "drop capabilities (names with or without CAP_, any case)"},
+    {"cap-add", 0, true, "CAPS", "add capabilities (after --cap-drop)"},
+    {"user", 'u', true, "UID[:GID]", "run as UID (runAsUser) and GID (runAsGroup; default: UID)"},
+    {"no-root", 0, false, "", "refuse to run as uid 0 (runAsNonRoot)"},
+    {"allow-privilege-escalation", 0, false, "", "do not set no_new_privs"},
+    {"seccomp", 0, true, "PROFILE", "PROFILE.json, runtime-default (default) or unconfined"},
+    {"profile", 0, true, "DIR", "directory with seccomp.json"},
+    {"mode", 0, true, "MODE", "enforce (default) or complain (report what the profile would deny)"},
+    {"log", 0, true, "FILE", "complain mode: write events as JSON lines to FILE"},
+    {"suggest", 0, true, "OUT.json", "complain mode: write the profile that would have allowed the run"},
+    {"pin-cpu", 0, false, "", "complain mode: pin supervisor and command to one CPU"},
+    {"ro", 0, true, "PATH",
+     "Landlock: allow reading PATH (repeatable; any --ro/--rw/--exec denies the rest)"},
+    {"rw", 0, true, "PATH", "Landlock: allow reading and writing PATH"},
+    {"exec", 0, true, "PATH", "Landlock: allow reading and executing PATH"},
+    {"memory", 0, true, "SIZE", "memory limit (cgroup; RLIMIT_AS when no cgroup is usable)"},
+    {"pids", 0, true, "N", "process limit (cgroup; RLIMIT_NPROC otherwise)"},
+    {"cpu", 0, true, "CPUS", "CPU limit, e.g. 0.5 (cgroup only)"},
+    {"timeout", 0, true, "DURATION", "kill the sandbox after DURATION (10, 1.5s, 500ms, 2m); exit 124"},
+    {"keep-fd", 0, true, "N", "keep file descriptor N open (repeatable)"},
+    {"clear-env", 0, false, "", "start from an empty environment (PATH set to the default)"},
+    {"env", 'e', true, "NAME=VALUE", "set an environment variable"},
+    {"dry-run", 'n', false, "", "print the plan (each facet and its settings) and exit"},
+    {"help", 'h', false, "", "show this help"},
+};
+
+void usage(std::ostream& os) {
+  os << "usage: confine run [options] [--] COMMAND [ARGS...]\n\n"
+        "Runs COMMAND confined: new namespaces (user when not root, pid, mount, ipc, uts,\n"
+        "cgroup; net with --unshare net), Docker's default capabilities, no_new_privs, the\n"
+        "runtime-default seccomp profile (installed last), optional Landlock allow-lists,\n"
+        "limits, a new session and only fds 0-2.\n\noptions:\n"
+     << format_options(kOpts)
+     << "\nexamples:\n"
+        "  confine run --cap-drop ALL -- grep Cap /proc/self/status\n"
+        "  confine run --read-only --tmpfs /tmp:64m --unshare-all -- sh -c 'ps; touch /tmp/x'\n"
+        "  confine run --seccomp my.json --mode complain --suggest fixed.json -- ./app\n"
+        "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
+        "\nexit codes: the command's; 128+N if killed by signal N; 124 timeout;\n"
+        "125 confine error (the command did not run); 126 not executable; 127 not found\n";
 }
+
+Status fill_config(const Args& a, RunConfig& c) {
+  // namespaces
+  c.ns.user = getuid() != 0;
+  for (const auto& v : a.all("unshare")) CONFINE_CHECK(set_namespaces(c.ns, v, true));
+  if (a.has("unshare-all")) CONFINE_CHECK(set_namespaces(c.ns, "all", true));
+  for (const auto& v : a.all("share")) {
+    CONFINE_CHECK(set_namespaces(c.ns, v, false));
+    if (getuid() != 0 && !c.ns.user) return Error("--share user: a user namespace is needed when not root");
+  }
+  if (auto h = a.get("hostname")) c.ns.hostname = *h;
+  // user
+  if (auto u = a.get("user")) CONFINE_CHECK(parse_user(c.user, *u));
+  c.user.no_root = a.has("no-root");
+  c.userns.outer_uid = getuid();
+  c.userns.outer_gid = getgid();
+  c.userns.inner_uid = c.user.uid.value_or(getuid());
+  c.userns.inner_gid = c.user.gid.value_or(c.user.uid ? static_cast<gid_t>(*c.user.uid) : getgid());
+  // mounts
+  c.mounts.read_only_root = a.has("read-only");
+  for (const auto& v : a.all("tmpfs")) {
+    CONFINE_TRY(auto t, parse_tmpfs(v));
+    c.mounts.tmpfs.push_back(t);
+  }
+  for (const auto& v : a.all("bind")) {
+    CONFINE_TRY(auto b, parse_bind(v));
+    c.mounts.binds.push_back(b);
+  }
+  c.mounts.new_proc = c.ns.pid && c.ns.mount;
+  // capabilities (Kubernetes: default set, minus drop, plus add)
+  c.caps.keep = default_caps_mask();
+  for (const auto& v : a.all("cap-drop")) {
+    CONFINE_TRY(uint64_t m, parse_cap_list(v));
+    c.caps.keep &= ~m;
+  }
+  for (const auto& v : a.all("cap-add")) {
+    CONFINE_TRY(uint64_t m, parse_cap_list(v));
+    c.caps.keep |= m;
+  }
+  c.nnp.no_new_privs = !a.has("allow-privilege-escalation");
+  // Landlock
+  c.landlock.ro = a.all("ro");
+  c.landlock.rw = a.all("rw");
+  c.landlock.exec = a.all("exec");
+  // limits
+  if (auto v = a.get("memory")) {
+    CONFINE_TRY(uint64_t m, parse_size(*v));
+    c.limits.memory_bytes = m;
+  }
+  if (auto v = a.get("pids")) {
+    CONFINE_TRY(uint64_t m, parse_size(*v));
+    c.limits.pids = m;
+  }
+  if (auto v = a.get("cpu")) {
+    CONFINE_TRY(double d, parse_cpus(*v));
+    c.limits.cpus = d;
+  }
+  if (auto v = a.get("timeout")) {
+    CONFINE_TRY(double d, parse_duration(*v));
+    c.limits.timeout_s = d;
+  }
+  // hygiene
+  for (const auto& v : a.all("keep-fd")) {
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 3 || n > 1 << 20)
+      return Error("--keep-fd " + v + ": expected a number >= 3");
+    c.fds.keep.push_back(static_cast<int>(n));
+  }
+  c.env.clear = a.has("clear-env");
+  c.env.set = a.all("env");
+  for (const auto& kv : c.env.set)
+    if (kv.find('=') == std::string::npos || kv[0] == '=')
+      return Error("--env " + kv + ": expected NAME=VALUE");
+  // seccomp
+  std::string mode = a.get("mode").value_or("enforce");
+  SeccompMode sm;
+  if (mode == "enforce")
+    sm = SeccompMode::Enforce;
+  else if (mode == "complain")
+    sm = SeccompMode::Complain;
+  else
+    return Error("--mode " + mode + ": expected enforce or complain");
+  std::string prof = a.get("seccomp").value_or("");
+  if (auto dir = a.get("profile")) {
+    if (!prof.empty()) return Error("--profile and --seccomp both given: choose one");
+    struct stat st;
+    if (stat(dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return Error("--profile " + *dir + ": not a directory");
+    prof = *dir + "/seccomp.json";
+    if (stat(prof.c_str(), &st) != 0)
+      return Error::sys("--profile " + *dir + ": stat(\"" + prof + "\")", errno);
+  }
+  if (prof.empty() || prof == "runtime-default") prof = data_path("profiles/runtime-default.json");
+  if (prof == "unconfined") {
+    if (sm == SeccompMode::Complain) return Error("--mode complain needs a seccomp profile (not unconfined)");
+    c.seccomp.mode = SeccompMode::Unconfined;
+  } else {
+    std::vector<std::string> warnings;
+    auto s = prepare_seccomp(prof, sm, c.caps.keep, &warnings);
+    if (!s.ok()) return std::move(s).error().context("seccomp");
+    for (const auto& w : warnings) print_warning(w);
+    c.seccomp = std::move(*s);
+  }
+  c.log_path = a.get("log").value_or("");
+  c.suggest_path = a.get("suggest").value_or("");
+  c.pin_cpu = a.has("pin-cpu");
+  if ((!c.log_path.empty() || !c.suggest_path.empty()) && sm != SeccompMode::Complain)
+    return Error("--log and --suggest need --mode complain");
+  c.argv = a.rest();
+  if (c.argv.empty()) return Error("no command given (usage: confine run [options] -- COMMAND [ARGS...])");
+  return ok();
+}
+}  // namespace
+
+int verb_run(std::span<char* const> args) {
+  if (wants_help(args) &&
+      (args.empty() || std::string_view(args[0]) == "--help" || std::string_view(args[0]) == "-h")) {
+    usage(std::cout);
+    return kExitOk;
+  }
+  auto parsed = Args::parse(args, kOpts, /*stop_at_positional=*/true);
+  if (!parsed.ok()) {
+    print_error(parsed.error());
+    return kExitConfineError;
+  }
+  RunConfig c;
+  if (auto s = fill_config(*parsed, c); !s.ok()) {
+    print_error(s.error());
+    return kExitConfineError;
+  }
+  if (parsed->has("dry-run")) {
+    if (auto s = validate(c); !s.ok()) {
+      print_error(s.error());
+      return kExitConfineError;
+    }
+    std::cout << plan(c);
+    return kExitOk;
+  }
+  std::ofstream log;
+  if (!c.log_path.empty()) {
+    log.open(c.log_path, std::ios::trunc);
+    if (!log) {
+      print_error(Error::sys("--log: open(\"" + c.log_path + "\")", errno));
+      return kExitConfineError;
+    }
+  }
+  LaunchHooks hooks;
+  hooks.on_event = [&](const std::string& line) {
+    std::cerr << "confine: complain: " << line << "\n";
+    if (log) log << line << "\n" << std::flush;
+  };
+  ComplainReport report;
+  int code = launch(c, hooks, &report);
+  if (c.seccomp.mode == SeccompMode::Complain) {
+    std::string list;
+    for (const auto& s : report.syscalls) list += (list.empty() ? "" : " ") + s;
+    std::cerr << "confine: complain summary: " << report.events << " event(s), " << report.syscalls.size()
+              << " syscall(s) the profile would deny" << (list.empty() ? "" : ": ") << list << "\n";
+    if (!c.suggest_path.empty()) {
+      auto s = write_suggestion(c.seccomp.source, report.syscalls, c.suggest_path);
+      if (!s.ok()) {
+        print_error(std::move(s).error().context("--suggest"));
+        return code == 0 ? kExitConfineError : code;
+      }
+      std::cerr << "confine: wrote " << c.suggest_path << "\n";
+    }
+  }
+  return code;
+}
+
 }  // namespace confine::cli

@@ -1,0 +1,123 @@
+// Configuration of `confine run`, one slice per facet. Each facet file
+// receives only its own slice (see launcher.cc for the ordered checklist).
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confine::sandbox {
+
+// namespaces.cc
+struct NamespaceConfig {
+  bool user = false;  // new user namespace (automatic when not root)
+  bool pid = true;
+  bool mount = true;
+  bool net = false;  // shared unless --unshare net / --unshare-all
+  bool ipc = true;
+  bool uts = true;
+  bool cgroup = true;
+  std::string hostname = "confine";  // set in a new uts namespace
+};
+
+// userns.cc: who we are outside, who we become inside the new user namespace.
+struct UserNsConfig {
+  uid_t outer_uid = 0;
+  gid_t outer_gid = 0;
+  uid_t inner_uid = 0;  // mapped to outer_uid
+  gid_t inner_gid = 0;
+};
+
+// mounts.cc
+struct TmpfsMount {
+  std::string path;
+  uint64_t size_bytes = 0;  // 0 = kernel default
+};
+struct BindMount {
+  std::string src, dst;
+  bool read_only = false;
+};
+struct MountConfig {
+  bool read_only_root = false;
+  std::vector<TmpfsMount> tmpfs;
+  std::vector<BindMount> binds;
+  bool new_proc = true;  // fresh /proc (needs a new pid namespace)
+};
+
+// user.cc: runAsUser/runAsGroup/runAsNonRoot.
+struct UserConfig {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  bool no_root = false;
+};
+
+// caps.cc: the capability set the command keeps (bit i = capability i).
+struct CapsConfig {
+  uint64_t keep = 0;
+};
+
+// nnp.cc
+struct NnpConfig {
+  bool no_new_privs = true;
+};
+
+// landlock.cc
+struct LandlockConfig {
+  std::vector<std::string> ro, rw, exec;
+  bool enabled() const { return !ro.empty() || !rw.empty() || !exec.empty(); }
+};
+
+// seccomp_install.cc
+enum class SeccompMode { Unconfined, Enforce, Complain };
+struct SeccompConfig {
+  SeccompMode mode = SeccompMode::Unconfined;
+  std::string source;             // profile name/path (for messages)
+  std::vector<sock_filter> prog;  // compiled (Complain: non-ALLOW replaced by NOTIFY)
+};
+
+// limits.cc
+struct LimitsConfig {
+  std::optional<uint64_t> memory_bytes;
+  std::optional<uint64_t> pids;
+  std::optional<double> cpus;       // CPU count (e.g. 0.5)
+  std::optional<double> timeout_s;  // wall clock; enforced by the supervisor
+};
+
+// fds.cc / session.cc / env
+struct FdConfig {
+  std::vector<int> keep;  // besides 0, 1, 2
+};
+struct EnvConfig {
+  bool clear = false;
+  std::vector<std::string> set;  // NAME=VALUE added after clearing
+};
+
+struct RunConfig {
+  NamespaceConfig ns;
+  UserNsConfig userns;
+  MountConfig mounts;
+  UserConfig user;
+  CapsConfig caps;
+  NnpConfig nnp;
+  LandlockConfig landlock;
+  SeccompConfig seccomp;
+  LimitsConfig limits;
+  FdConfig fds;
+  EnvConfig env;
+  std::vector<std::string> argv;
+  // complain mode outputs (supervisor side)
+  std::string log_path;
+  std::string suggest_path;
+  bool pin_cpu = false;  // pin supervisor and workload to one CPU (complain mode)
+};
+
+// Exit codes of `confine run` (like env(1), timeout(1), docker run).
+inline constexpr int kExitConfineError = 125;
+inline constexpr int kExitNotExecutable = 126;
+inline constexpr int kExitNotFound = 127;
+
+}  // namespace confine::sandbox

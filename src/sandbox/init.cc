@@ -1,0 +1,104 @@
+#include "sandbox/init.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "sandbox/unotify.h"
+
+namespace confine::sandbox {
+
+void init_block_signals(sigset_t* old) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, old);
+}
+
+namespace {
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+}  // namespace
+
+int run_init(const InitConfig& c) {
+  sigset_t all;
+  sigfillset(&all);
+  int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+  if (sfd < 0) {
+    std::perror("confine init: signalfd");
+    kill(c.workload, SIGKILL);
+  }
+  int pidfd = -1;
+  std::unique_ptr<Unotify> sup;
+  int handoff = c.handoff_fd;
+  if (handoff >= 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, c.workload, 0));
+  int status_code = -1;
+  while (status_code < 0) {
+    pollfd p[3];
+    int n = 0;
+    p[n++] = {sfd, POLLIN, 0};
+    int hidx = -1, uidx = -1;
+    if (handoff >= 0) hidx = n, p[n++] = {handoff, POLLIN, 0};
+    if (sup) uidx = n, p[n++] = {sup->fd(), POLLIN, 0};
+    if (poll(p, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (hidx >= 0 && (p[hidx].revents & (POLLIN | POLLHUP))) {
+      int target = -1;
+      ssize_t r = read(handoff, &target, sizeof target);
+      close(handoff);
+      handoff = -1;
+      if (r == sizeof target && pidfd >= 0) {
+        auto l = fetch_listener(pidfd, target, 10000);
+        if (l.ok()) {
+          sup = std::make_unique<Unotify>(*l);
+        } else {
+          std::fprintf(stderr, "confine: complain mode: %s\n", l.error().message().c_str());
+          kill(c.workload, SIGKILL);  // never leave it blocked on a notification nobody answers
+        }
+      }
+    }
+    if (uidx >= 0 && (p[uidx].revents & POLLIN)) {
+      auto r = sup->handle_one([&](const UnotifyEvent& e) { write_all(c.event_fd, event_json(e) + "\n"); });
+      if (!r.ok()) {
+        std::fprintf(stderr, "confine: complain mode: %s\n", r.error().message().c_str());
+        sup.reset();
+      }
+    } else if (uidx >= 0 && (p[uidx].revents & (POLLHUP | POLLERR))) {
+      sup.reset();  // no filtered task left
+    }
+    if (p[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if (si.ssi_signo != SIGCHLD) {
+        kill(c.workload, static_cast<int>(si.ssi_signo));
+        continue;
+      }
+      while (true) {
+        int st = 0;
+        pid_t w = waitpid(-1, &st, WNOHANG);
+        if (w <= 0) break;
+        if (w == c.workload) status_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+    }
+  }
+  // Drain notifications raced with the exit (other tasks of the sandbox are
+  // killed when pid 1 exits).
+  return status_code < 0 ? 125 : status_code;
+}
+
+}  // namespace confine::sandbox

@@ -1,0 +1,179 @@
+#include "sandbox/landlock.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace confine::sandbox {
+
+namespace {
+// Our own copies of the uapi structs (Debian 12's headers stop at ABI 2).
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;  // ABI 4
+  uint64_t scoped;              // ABI 6
+};
+struct PathBeneathAttr {
+  uint64_t allowed_access;
+  int32_t parent_fd;
+} __attribute__((packed));
+constexpr uint32_t kCreateRulesetVersion = 1u << 0;
+constexpr int kRulePathBeneath = 1;
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+using namespace landlock_access;
+constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
+}  // namespace
+
+int LandlockRuleset::abi_version() {
+  long v = syscall(SYS_landlock_create_ruleset, nullptr, 0, kCreateRulesetVersion);
+  return v < 0 ? 0 : static_cast<int>(v);
+}
+
+uint64_t LandlockRuleset::fs_all(int abi) {
+  if (abi <= 0) return 0;
+  uint64_t m = (1ull << 13) - 1;  // ABI 1
+  if (abi >= 2) m |= kRefer;
+  if (abi >= 3) m |= kTruncate;
+  if (abi >= 5) m |= kIoctlDev;
+  return m;
+}
+uint64_t LandlockRuleset::fs_read(int abi) { return fs_all(abi) & (kReadFile | kReadDir); }
+uint64_t LandlockRuleset::fs_read_exec(int abi) { return fs_all(abi) & (kReadFile | kReadDir | kExecute); }
+uint64_t LandlockRuleset::fs_read_write(int abi) { return fs_all(abi) & ~kExecute; }
+
+Result<LandlockRuleset> LandlockRuleset::create(uint64_t handled_fs, uint64_t scoped) {
+  LandlockRuleset rs;
+  rs.abi_ = abi_version();
+  if (rs.abi_ <= 0)
+    return Error::sys("landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)",
+                      errno ? errno : ENOSYS);
+  uint64_t known = fs_all(rs.abi_);
+  if (handled_fs & ~known) {
+    rs.notes_.push_back("Landlock ABI " + std::to_string(rs.abi_) + " cannot govern " +
+                        landlock_access_str(handled_fs & ~known) + " (needs a newer kernel)");
+    handled_fs &= known;
+  }
+  if (scoped && rs.abi_ < 6) {
+    rs.notes_.push_back("Landlock ABI " + std::to_string(rs.abi_) +
+                        " has no scopes (signal/abstract-socket scoping needs ABI 6)");
+    scoped = 0;
+  }
+  RulesetAttr attr{handled_fs, 0, scoped};
+  size_t size = rs.abi_ >= 6 ? sizeof attr : (rs.abi_ >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t));
+  long fd = syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+  if (fd < 0)
+    return Error::sys("landlock_create_ruleset({handled_access_fs=" + hex(handled_fs) +
+                          ", scoped=" + hex(scoped) + "}, " + std::to_string(size) + ", 0)",
+                      errno);
+  rs.fd_ = static_cast<int>(fd);
+  rs.handled_ = handled_fs;
+  return rs;
+}
+
+LandlockRuleset::LandlockRuleset(LandlockRuleset&& o) noexcept
+    : fd_(o.fd_), abi_(o.abi_), handled_(o.handled_), notes_(std::move(o.notes_)) {
+  o.fd_ = -1;
+}
+
+LandlockRuleset::~LandlockRuleset() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Status LandlockRuleset::allow_path(const std::string& path, uint64_t access) {
+  int pfd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (pfd < 0) return Error::sys("open(\"" + path + "\", O_PATH)", errno);
+  struct stat st;
+  if (fstat(pfd, &st) != 0) {
+    int e = errno;
+    close(pfd);
+    return Error::sys("fstat(\"" + path + "\")", e);
+  }
+  access &= handled_;
+  if (!S_ISDIR(st.st_mode)) access &= kFileRights;  // directory-only rights are invalid on files
+  if (access == 0) {
+    close(pfd);
+    return ok();
+  }
+  PathBeneathAttr pb{access, pfd};
+  long r = syscall(SYS_landlock_add_rule, fd_, kRulePathBeneath, &pb, 0);
+  int e = errno;
+  close(pfd);
+  if (r != 0)
+    return Error::sys("landlock_add_rule(LANDLOCK_RULE_PATH_BENEATH, \"" + path + "\", " +
+                          landlock_access_str(access) + ")",
+                      e);
+  return ok();
+}
+
+Status LandlockRuleset::restrict_self() {
+  if (syscall(SYS_landlock_restrict_self, fd_, 0) != 0)
+    return Error::sys("landlock_restrict_self(ruleset, 0)", errno);
+  return ok();
+}
+
+std::string landlock_access_str(uint64_t a) {
+  static constexpr std::string_view names[] = {"execute",    "write_file",  "read_file", "read_dir",
+                                               "remove_dir", "remove_file", "make_char", "make_dir",
+                                               "make_reg",   "make_sock",   "make_fifo", "make_block",
+                                               "make_sym",   "refer",       "truncate",  "ioctl_dev"};
+  std::string s;
+  for (size_t i = 0; i < std::size(names); ++i)
+    if (a & (1ull << i)) s += (s.empty() ? "" : "|") + std::string(names[i]);
+  return s.empty() ? "none" : s;
+}
+
+Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) {
+  int abi = LandlockRuleset::abi_version();
+  if (abi <= 0) {
+    if (c.enabled())
+      return Error::sys("--ro/--rw/--exec need Landlock: landlock_create_ruleset(VERSION)",
+                        errno ? errno : ENOSYS);
+    if (notes) notes->push_back("Landlock unavailable: signal scoping skipped");
+    return ok();
+  }
+  uint64_t handled = c.enabled() ? LandlockRuleset::fs_all(abi) : 0;
+  uint64_t scoped = landlock_access::kScopeSignal;
+  if (!c.enabled() && abi < 6) return ok();  // nothing to apply
+  CONFINE_TRY(auto rs, LandlockRuleset::create(handled, scoped));
+  for (const auto& p : c.ro) CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read(abi)), "--ro " + p);
+  for (const auto& p : c.rw)
+    CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read_write(abi)), "--rw " + p);
+  for (const auto& p : c.exec)
+    CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read_exec(abi)), "--exec " + p);
+  if (notes)
+    for (const auto& n : rs.notes()) notes->push_back(n);
+  return rs.restrict_self();
+}
+
+std::string describe(const LandlockConfig& c) {
+  int abi = LandlockRuleset::abi_version();
+  std::string s = abi > 0 ? "ABI " + std::to_string(abi) : std::string("unavailable");
+  if (c.enabled()) {
+    s += "; filesystem allow-list (everything else denied):";
+    for (const auto& p : c.ro) s += " ro:" + p;
+    for (const auto& p : c.rw) s += " rw:" + p;
+    for (const auto& p : c.exec) s += " exec:" + p;
+  } else {
+    s += "; no filesystem rules (no --ro/--rw/--exec)";
+  }
+  if (abi >= 6) s += "; signals scoped to the sandbox";
+  return s;
+}
+
+}  // namespace confine::sandbox

@@ -1,0 +1,70 @@
+// Landlock ruleset builder (reusable: `confine run` feeds it --ro/--rw/--exec;
+// the AppArmor translation will feed it profile file rules). Uses the newest
+// ABI the kernel offers and says what it had to leave out on older kernels.
+//
+//   CONFINE_TRY(auto rs, LandlockRuleset::create(LandlockRuleset::fs_all(abi)));
+//   CONFINE_CHECK(rs.allow_path("/usr", LandlockRuleset::fs_read_exec(abi)));
+//   CONFINE_CHECK(rs.restrict_self());   // needs no_new_privs or CAP_SYS_ADMIN
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "sandbox/config.h"
+
+namespace confine::sandbox {
+
+namespace landlock_access {  // LANDLOCK_ACCESS_FS_* (uapi facts, up to ABI 7)
+inline constexpr uint64_t kExecute = 1ull << 0, kWriteFile = 1ull << 1, kReadFile = 1ull << 2,
+                          kReadDir = 1ull << 3, kRemoveDir = 1ull << 4, kRemoveFile = 1ull << 5,
+                          kMakeChar = 1ull << 6, kMakeDir = 1ull << 7, kMakeReg = 1ull << 8,
+                          kMakeSock = 1ull << 9, kMakeFifo = 1ull << 10, kMakeBlock = 1ull << 11,
+                          kMakeSym = 1ull << 12, kRefer = 1ull << 13 /* ABI 2 */,
+                          kTruncate = 1ull << 14 /* ABI 3 */, kIoctlDev = 1ull << 15 /* ABI 5 */;
+inline constexpr uint64_t kScopeAbstractUnixSocket = 1ull << 0, kScopeSignal = 1ull << 1;  // ABI 6
+}  // namespace landlock_access
+
+class LandlockRuleset {
+ public:
+  // 0 = Landlock unavailable (not built in, disabled at boot, or no syscall).
+  static int abi_version();
+  // Filesystem rights the given ABI knows.
+  static uint64_t fs_all(int abi);
+  static uint64_t fs_read(int abi);        // read files, list directories
+  static uint64_t fs_read_exec(int abi);   // + execute
+  static uint64_t fs_read_write(int abi);  // everything but execute
+
+  // handled_fs: rights this ruleset governs (anything not allowed by a rule is denied);
+  // scoped: LANDLOCK_SCOPE_* (ignored below ABI 6, noted in notes()).
+  static Result<LandlockRuleset> create(uint64_t handled_fs, uint64_t scoped = 0);
+  LandlockRuleset(LandlockRuleset&& o) noexcept;
+  LandlockRuleset& operator=(LandlockRuleset&&) = delete;
+  ~LandlockRuleset();
+
+  // Allows `access` beneath path (directory) or on path (file: only file rights apply).
+  Status allow_path(const std::string& path, uint64_t access);
+  // landlock_restrict_self: applies to this thread and its future children.
+  Status restrict_self();
+  int abi() const { return abi_; }
+  uint64_t handled_fs() const { return handled_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
+ private:
+  LandlockRuleset() = default;
+  int fd_ = -1;
+  int abi_ = 0;
+  uint64_t handled_ = 0;
+  std::vector<std::string> notes_;
+};
+
+std::string landlock_access_str(uint64_t access);
+
+// The `confine run` facet: --ro/--rw/--exec allow-lists (when any is given),
+// plus signal scoping (ABI >= 6) so the command cannot signal processes
+// outside its sandbox. `required` = fail if Landlock is unavailable.
+Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes);
+std::string describe(const LandlockConfig& c);
+
+}  // namespace confine::sandbox

@@ -1,0 +1,90 @@
+#include "sandbox/seccomp_install.h"
+
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sandbox/caps.h"
+#include "seccomp/compiler.h"
+#include "seccomp/profile.h"
+#include "seccomp/resolve.h"
+
+// The compiler, parser and resolver land concurrently; weak references keep
+// this module linking (and `--seccomp` failing closed) until they do.
+namespace confine::seccomp {
+Result<Profile> load_profile(const std::string& path, std::vector<Warning>* warnings) __attribute__((weak));
+Result<ResolvedProfile> resolve(const Profile& p, const ResolveContext& ctx) __attribute__((weak));
+Result<Program> compile(const ResolvedProfile& rp, const CompileOptions& opts) __attribute__((weak));
+}  // namespace confine::seccomp
+
+namespace confine::sandbox {
+
+Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
+                                      std::vector<std::string>* warnings) {
+  SeccompConfig c;
+  c.mode = mode;
+  c.source = path;
+  if (mode == SeccompMode::Unconfined) return c;
+  if (!&seccomp::load_profile || !&seccomp::resolve || !&seccomp::compile)
+    return Error("--seccomp " + path +
+                 ": the seccomp compiler is not built into this binary yet (use --seccomp unconfined)");
+  std::vector<seccomp::Warning> w;
+  CONFINE_TRY(auto prof, seccomp::load_profile(path, &w));
+  seccomp::ResolveContext ctx;
+  for (int i = 0; i < 64; ++i)
+    if (caps_keep & (1ull << i)) ctx.caps.insert(cap_name(i));
+  CONFINE_TRY(auto rp, seccomp::resolve(prof, ctx));
+  if (warnings) {
+    for (const auto& x : w) warnings->push_back(x.str());
+    for (const auto& x : rp.warnings) warnings->push_back(x.str());
+  }
+  if (mode == SeccompMode::Complain) {
+    // Everything the profile would not allow is reported instead (and then continued).
+    seccomp::Action notify{seccomp::ActionKind::Notify, 0};
+    if (rp.default_action.kind != seccomp::ActionKind::Allow) rp.default_action = notify;
+    for (auto& t : rp.arches)
+      for (auto& r : t.rules)
+        if (r.action.kind != seccomp::ActionKind::Allow) r.action = notify;
+  }
+  CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
+  c.prog = std::move(prog.insns);
+  return c;
+}
+
+Result<int> install_seccomp(const SeccompConfig& c) {
+  if (c.mode == SeccompMode::Unconfined) return -1;
+  sock_fprog fprog{static_cast<unsigned short>(c.prog.size()), const_cast<sock_filter*>(c.prog.data())};
+  if (c.mode == SeccompMode::Complain) {
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+    if (fd < 0)
+      return Error::sys("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {len=" +
+                            std::to_string(c.prog.size()) + "})",
+                        errno);
+    return static_cast<int>(fd);
+  }
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+  if (r != 0) {
+    std::string what =
+        "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, {len=" + std::to_string(c.prog.size()) +
+        "})";
+    if (r > 0) return Error(what + ": thread " + std::to_string(r) + " could not be synchronised");
+    return Error::sys(what, errno);
+  }
+  return -1;
+}
+
+std::string describe(const SeccompConfig& c) {
+  switch (c.mode) {
+    case SeccompMode::Unconfined: return "unconfined (no filter)";
+    case SeccompMode::Enforce:
+      return c.source + " (" + std::to_string(c.prog.size()) + " BPF instructions, TSYNC), installed last";
+    case SeccompMode::Complain:
+      return c.source + " in COMPLAIN mode (" + std::to_string(c.prog.size()) +
+             " instructions; denials become user notifications, reported and continued)";
+  }
+  return "?";
+}
+
+}  // namespace confine::sandbox

@@ -1,0 +1,25 @@
+// Seccomp facet: turns --seccomp (PROFILE.json | runtime-default | unconfined)
+// into a BPF program with our compiler (parent side, before anything runs),
+// and installs it as the last step before exec (child side).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "sandbox/config.h"
+
+namespace confine::sandbox {
+
+// Loads, resolves (for the capabilities the command keeps) and compiles the
+// profile at `path`. Complain mode replaces every non-ALLOW action by NOTIFY.
+Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
+                                      std::vector<std::string>* warnings);
+
+// seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) in enforce mode; in complain mode
+// with NEW_LISTENER, returning the listener fd (else -1).
+Result<int> install_seccomp(const SeccompConfig& c);
+std::string describe(const SeccompConfig& c);
+
+}  // namespace confine::sandbox
