@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -40,7 +41,8 @@ const ArchTables& tables_for(Arch a) {
       tables[i].by_nr.reserve(t.size);
       for (size_t k = 0; k < t.size; ++k)
         tables[i].by_nr.push_back(
-            {t.entries[k].name, static_cast<int32_t>(t.entries[k].nr + static_cast<int32_t>(info.nr_offset))});
+            {t.entries[k].name,
+             static_cast<int32_t>(t.entries[k].nr + static_cast<int32_t>(info.nr_offset))});
     }
     tables[i].by_name = tables[i].by_nr;
     std::sort(tables[i].by_name.begin(), tables[i].by_name.end(),
@@ -82,8 +84,8 @@ std::optional<int32_t> syscall_number(Arch a, std::string_view name) {
 
 std::optional<std::string_view> syscall_name(Arch a, int32_t nr) {
   const auto& v = tables_for(a).by_nr;
-  auto it = std::lower_bound(v.begin(), v.end(), nr,
-                             [](const SyscallEntry& e, int32_t n) { return e.nr < n; });
+  auto it =
+      std::lower_bound(v.begin(), v.end(), nr, [](const SyscallEntry& e, int32_t n) { return e.nr < n; });
   if (it == v.end() || it->nr != nr) return std::nullopt;
   return it->name;
 }
@@ -114,6 +116,37 @@ std::vector<std::string_view> similar_syscall_names(std::string_view name, size_
   std::vector<std::string_view> out;
   for (size_t i = 0; i < scored.size() && out.size() < max; ++i) out.push_back(scored[i].second);
   return out;
+}
+
+std::vector<Arch> arches_with_syscall(std::string_view name) {
+  std::vector<Arch> out;
+  for (const ArchInfo& a : all_arches())
+    if (syscall_number(a.arch, name)) out.push_back(a.arch);
+  return out;
+}
+
+std::optional<int32_t> parse_syscall_number(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    int d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (base == 16 && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (base == 16 && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
+    v = v * base + d;
+    if (v > INT32_MAX) return std::nullopt;
+  }
+  return static_cast<int32_t>(v);
 }
 
 std::string_view syscall_tables_version() { return gen::kLinuxVersion; }

@@ -31,6 +31,11 @@ std::span<const std::string_view> all_syscall_names();
 bool syscall_known_anywhere(std::string_view name);
 // Up to `max` known names closest to `name` (edit distance), for "did you mean".
 std::vector<std::string_view> similar_syscall_names(std::string_view name, size_t max = 3);
+// Arches (in all_arches() order) whose table has `name`.
+std::vector<Arch> arches_with_syscall(std::string_view name);
+// Parses a syscall number as users write it: decimal ("35") or hex ("0x23",
+// "0X40000000"), no sign, no spaces, at most INT32_MAX. nullopt otherwise.
+std::optional<int32_t> parse_syscall_number(std::string_view text);
 // Kernel version ("6.18") the tables were taken from.
 std::string_view syscall_tables_version();
 
