@@ -200,3 +200,32 @@ TEST(Syscalls, SimilarNames) {
 
 }  // namespace
 }  // namespace confine
+
+namespace confine {
+namespace {
+
+TEST(Syscalls, ParseSyscallNumber) {
+  EXPECT_EQ(parse_syscall_number("0"), 0);
+  EXPECT_EQ(parse_syscall_number("35"), 35);
+  EXPECT_EQ(parse_syscall_number("0x23"), 35);
+  EXPECT_EQ(parse_syscall_number("0X40000000"), 0x40000000);
+  EXPECT_EQ(parse_syscall_number("0xf0005"), 0xf0005);
+  EXPECT_EQ(parse_syscall_number("2147483647"), INT32_MAX);
+  EXPECT_EQ(parse_syscall_number("0x7fffffff"), INT32_MAX);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0x", "0x-1", "12abc", "0xg", "2147483648",
+                          "0x80000000", "99999999999999999999", "0x0000000000000000001", "1e3", "3.0"})
+    EXPECT_FALSE(parse_syscall_number(bad).has_value()) << bad;
+}
+
+TEST(Syscalls, ArchesWithSyscall) {
+  auto open_arches = arches_with_syscall("open");
+  EXPECT_EQ(open_arches.size(), 15u);  // every arch but aarch64, riscv64, loongarch64
+  EXPECT_EQ(open_arches.front(), Arch::X86_64);
+  EXPECT_EQ(std::count(open_arches.begin(), open_arches.end(), Arch::AARCH64), 0);
+  EXPECT_EQ(arches_with_syscall("read").size(), static_cast<size_t>(kArchCount));
+  EXPECT_EQ(arches_with_syscall("uprobe"), (std::vector<Arch>{Arch::X86_64, Arch::X32}));
+  EXPECT_TRUE(arches_with_syscall("nope").empty());
+}
+
+}  // namespace
+}  // namespace confine
