@@ -197,7 +197,7 @@ std::string plan(const RunConfig& c) {
   std::string s;
   int step = 0;
   auto line = [&](const std::string& facet, const std::string& what) {
-    char b[8];
+    char b[16];
     std::snprintf(b, sizeof b, "%2d. ", ++step);
     std::string f = facet;
     f.resize(15, ' ');
