@@ -1,8 +1,87 @@
-// TODO(owner of this file): replace this placeholder with the real subcommand.
+// `confine seccomp fmt PROFILE [-w | --check]`: canonical Docker JSON.
+#include <iostream>
+
 #include "cli/args.h"
+#include "cli/seccomp_profile_args.h"
+
 namespace confine::cli {
-int seccomp_fmt(std::span<char* const>) {
-  print_error("seccomp fmt: not implemented yet");
-  return kExitUsage;
+
+namespace {
+constexpr OptSpec kOpts[] = {
+    {"write", 'w', false, "", "rewrite PROFILE in place (atomically) instead of printing"},
+    {"check", 0, false, "", "print nothing; exit 1 if PROFILE is not in canonical form"},
+    {"help", 'h', false, "", "show this help"},
+};
+
+void usage(std::ostream& os) {
+  os << "usage: confine seccomp fmt PROFILE [-w | --check]\n\n"
+        "Prints PROFILE (Docker profile, OCI linux.seccomp or OCI config.json) as a canonical Docker\n"
+        "seccomp profile: fixed key order, \"names\" instead of the deprecated \"name\", SCMP_ACT_KILL\n"
+        "spelled SCMP_ACT_KILL_THREAD, empty fields omitted, short name lists on one line.\n"
+        "Unknown keys are dropped (with a warning). The output parses to the same profile.\n\n"
+     << format_options(kOpts)
+     << "\nexamples:\n"
+        "  confine seccomp fmt /usr/share/containers/seccomp.json > podman.json\n"
+        "  confine seccomp fmt -w my-profile.json\n"
+        "  confine seccomp fmt --check my-profile.json || echo 'run confine seccomp fmt -w'\n\n"
+        "exit status: 0 ok, 1 invalid profile (or not canonical with --check), 2 usage error\n";
 }
+}  // namespace
+
+int seccomp_fmt(std::span<char* const> args) {
+  if (wants_help(args)) {
+    usage(std::cout);
+    return kExitOk;
+  }
+  auto pa = Args::parse(args, kOpts);
+  if (!pa.ok()) {
+    print_error(pa.error());
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  const Args& a = *pa;
+  if (a.positional().size() != 1) {
+    print_error("seccomp fmt: expected exactly one PROFILE");
+    return kExitUsage;
+  }
+  if (a.has("write") && a.has("check")) {
+    print_error("seccomp fmt: -w and --check exclude each other");
+    return kExitUsage;
+  }
+  auto path = profile_path(a.positional()[0]);
+  if (!path.ok()) {
+    print_error(path.error());
+    return kExitInvalid;
+  }
+  if (a.has("write") && *path == "-") {
+    print_error("seccomp fmt: -w needs a file, not stdin");
+    return kExitUsage;
+  }
+  std::vector<seccomp::Warning> warnings;
+  auto p = seccomp::load_profile(*path, &warnings);
+  for (const auto& w : warnings) std::cerr << w.str() << "\n";
+  if (!p.ok()) {
+    print_error(p.error());
+    return kExitInvalid;
+  }
+  std::string out = seccomp::format_profile(*p);
+  if (a.has("check")) {
+    auto cur = read_file(*path);
+    if (!cur.ok()) {
+      print_error(cur.error());
+      return kExitInvalid;
+    }
+    if (*cur != out) {
+      std::cerr << *path << ": not in canonical form\n";
+      return kExitInvalid;
+    }
+    return kExitOk;
+  }
+  if (auto s = write_file(a.has("write") ? *path : "-", out); !s.ok()) {
+    print_error(s.error());
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
 }  // namespace confine::cli

@@ -1,0 +1,139 @@
+#include "cli/seccomp_profile_args.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "cli/verbs.h"
+
+namespace confine::cli {
+
+namespace {
+constexpr std::string_view kCaps[] = {"CAP_CHOWN",
+                                      "CAP_DAC_OVERRIDE",
+                                      "CAP_DAC_READ_SEARCH",
+                                      "CAP_FOWNER",
+                                      "CAP_FSETID",
+                                      "CAP_KILL",
+                                      "CAP_SETGID",
+                                      "CAP_SETUID",
+                                      "CAP_SETPCAP",
+                                      "CAP_LINUX_IMMUTABLE",
+                                      "CAP_NET_BIND_SERVICE",
+                                      "CAP_NET_BROADCAST",
+                                      "CAP_NET_ADMIN",
+                                      "CAP_NET_RAW",
+                                      "CAP_IPC_LOCK",
+                                      "CAP_IPC_OWNER",
+                                      "CAP_SYS_MODULE",
+                                      "CAP_SYS_RAWIO",
+                                      "CAP_SYS_CHROOT",
+                                      "CAP_SYS_PTRACE",
+                                      "CAP_SYS_PACCT",
+                                      "CAP_SYS_ADMIN",
+                                      "CAP_SYS_BOOT",
+                                      "CAP_SYS_NICE",
+                                      "CAP_SYS_RESOURCE",
+                                      "CAP_SYS_TIME",
+                                      "CAP_SYS_TTY_CONFIG",
+                                      "CAP_MKNOD",
+                                      "CAP_LEASE",
+                                      "CAP_AUDIT_WRITE",
+                                      "CAP_AUDIT_CONTROL",
+                                      "CAP_SETFCAP",
+                                      "CAP_MAC_OVERRIDE",
+                                      "CAP_MAC_ADMIN",
+                                      "CAP_SYSLOG",
+                                      "CAP_WAKE_ALARM",
+                                      "CAP_BLOCK_SUSPEND",
+                                      "CAP_AUDIT_READ",
+                                      "CAP_PERFMON",
+                                      "CAP_BPF",
+                                      "CAP_CHECKPOINT_RESTORE"};
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+}  // namespace
+
+Result<std::string> profile_path(const std::string& arg) {
+  if (arg.empty()) return Error("empty PROFILE argument");
+  for (auto b : kBundledProfiles) {
+    if (arg != b || exists(arg)) continue;
+    std::string p = data_path("profiles/" + std::string(b) + ".json");
+    if (!exists(p)) return Error("bundled profile \"" + arg + "\" is not installed (looked for " + p + ")");
+    return p;
+  }
+  return arg;
+}
+
+Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings) {
+  CONFINE_TRY(std::string path, profile_path(arg));
+  return seccomp::load_profile(path, warnings);
+}
+
+Result<seccomp::ResolveContext> resolve_context(const Args& a) {
+  seccomp::ResolveContext c;
+  if (auto v = a.get("arch")) {
+    std::vector<Arch> list;
+    size_t start = 0;
+    while (start <= v->size()) {
+      size_t end = v->find(',', start);
+      if (end == std::string::npos) end = v->size();
+      std::string n = v->substr(start, end - start);
+      auto arch = arch_from_name(n);
+      if (!arch) {
+        std::string known;
+        for (const auto& i : all_arches()) known += (known.empty() ? "" : ", ") + std::string(i.name);
+        return Error("unknown architecture \"" + n + "\" (known: " + known + ")");
+      }
+      if (std::find(list.begin(), list.end(), *arch) == list.end()) list.push_back(*arch);
+      start = end + 1;
+    }
+    c.arch = list[0];
+    if (v->find(',') != std::string::npos) c.arches = list;
+  }
+  if (auto v = a.get("caps")) {
+    std::string s = *v;
+    for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (s == "ALL") {
+      for (auto cap : kCaps) c.caps.insert(std::string(cap));
+    } else if (s != "NONE" && !s.empty()) {
+      size_t start = 0;
+      while (start <= s.size()) {
+        size_t end = s.find(',', start);
+        if (end == std::string::npos) end = s.size();
+        std::string n = s.substr(start, end - start);
+        if (!n.starts_with("CAP_")) n = "CAP_" + n;
+        if (std::find(std::begin(kCaps), std::end(kCaps), n) == std::end(kCaps))
+          return Error("unknown capability \"" + s.substr(start, end - start) + "\" in --caps");
+        c.caps.insert(n);
+        start = end + 1;
+      }
+    }
+  }
+  if (auto v = a.get("kernel")) {
+    auto k = seccomp::KernelVersion::parse(*v);
+    if (!k) return Error("invalid --kernel \"" + *v + "\" (expected X.Y, e.g. 5.15)");
+    c.kernel = k;
+  }
+  return c;
+}
+
+std::string describe_context(const seccomp::ResolveContext& c) {
+  std::string s = "arch " + std::string(arch_info(c.arch.value_or(native_arch())).name);
+  s += ", kernel " + c.kernel.value_or(seccomp::running_kernel()).str();
+  s += ", caps: ";
+  if (c.caps.empty()) return s + "none";
+  if (c.caps.size() == std::size(kCaps)) return s + "all";
+  bool first = true;
+  for (const auto& cap : c.caps) {
+    s += (first ? "" : ",") + cap;
+    first = false;
+  }
+  return s;
+}
+
+}  // namespace confine::cli

@@ -1,0 +1,35 @@
+// Shared by the `confine seccomp` subcommands: PROFILE argument (path, "-" or a
+// bundled name) and the resolution options --arch/--caps/--kernel.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "seccomp/profile.h"
+#include "seccomp/resolve.h"
+
+namespace confine::cli {
+
+// Bundled profiles addressable by name (data/profiles/<name>.json).
+inline constexpr std::string_view kBundledProfiles[] = {"runtime-default"};
+
+// PROFILE: a file path, "-" (stdin) or a bundled name such as "runtime-default".
+// Returns the path actually read (for messages and `fmt -w`).
+Result<std::string> profile_path(const std::string& arg);
+Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings);
+
+// --arch A (primary arch; selects the archMap entry) or --arch A,B,... (exactly these arches),
+// --caps LIST (comma-separated, "CAP_" optional, "all" or "none"), --kernel X.Y.
+inline constexpr OptSpec kArchOpt{"arch", 0, true, "ARCH[,ARCH...]",
+                                  "target architecture (default: native); a list filters exactly those"};
+inline constexpr OptSpec kCapsOpt{
+    "caps", 0, true, "LIST",
+    "capabilities the workload keeps, e.g. CAP_SYS_ADMIN,NET_RAW, all, none (default)"};
+inline constexpr OptSpec kKernelOpt{"kernel", 0, true, "X.Y",
+                                    "kernel version for minKernel (default: running kernel)"};
+// Errors are usage errors (exit 2).
+Result<seccomp::ResolveContext> resolve_context(const Args& a);
+std::string describe_context(const seccomp::ResolveContext& c);
+
+}  // namespace confine::cli
