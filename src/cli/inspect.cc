@@ -142,6 +142,16 @@ std::string report_json(const inspect::Report& r, const inspect::ProbeReport* pr
       j.value(ns.differs());
     else
       j.null();
+    j.key("inspector_inode");
+    if (ns.self_inode)
+      j.value(*ns.self_inode);
+    else
+      j.null();
+    j.key("differs_from_inspector");
+    if (ns.inode && ns.self_inode)
+      j.value(ns.differs_from_self());
+    else
+      j.null();
     if (!ns.error.empty()) j.kv("error", ns.error);
     j.end_object();
   }
@@ -264,7 +274,7 @@ std::string report_text(const inspect::Report& r, const inspect::ProbeReport* pr
   o += "Container runtime: " + r.runtime;
   if (!r.runtime_evidence.empty()) o += " (" + join(r.runtime_evidence, "; ") + ")";
   o += "\n";
-  o += "Namespaces (vs PID 1):\n";
+  o += "Namespaces:\n";
   for (const auto& ns : r.namespaces) {
     std::string t = ns.type;
     t.resize(18, ' ');
@@ -274,7 +284,11 @@ std::string report_text(const inspect::Report& r, const inspect::ProbeReport* pr
       continue;
     }
     o += std::to_string(ns.inode);
-    o += !ns.init_inode ? "  (PID 1 unreadable)" : ns.differs() ? "  differs" : "  same as PID 1";
+    if (ns.init_inode)
+      o += ns.differs() ? "  differs from PID 1" : "  same as PID 1";
+    else if (ns.self_inode)
+      o += ns.differs_from_self() ? "  differs from confine's (PID 1 unreadable)"
+                                  : "  same as confine's (PID 1 unreadable)";
     o += "\n";
   }
   auto map_text = [](const std::vector<inspect::IdMapLine>& m) {
@@ -423,7 +437,7 @@ int verb_inspect(std::span<char* const> argv) {
     const std::string& s = args->positional()[0];
     char* end = nullptr;
     long v = std::strtol(s.c_str(), &end, 10);
-    if (s.empty() || !end || *end || v <= 0 || v > 0x3fffffff) {
+    if (s.empty() || !end || *end || v <= 0 || v > 4194304 /* PID_MAX_LIMIT */) {
       print_error("PID must be a positive number or \"self\", not \"" + s + "\"");
       return kExitUsage;
     }

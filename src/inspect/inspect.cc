@@ -307,6 +307,7 @@ Result<Report> inspect_pid(pid_t pid) {
     else
       ns.error = e;
     if (auto ino = ns_inode("/proc/1/ns/" + ns.type, nullptr)) ns.init_inode = *ino;
+    if (auto ino = ns_inode("/proc/self/ns/" + ns.type, nullptr)) ns.self_inode = *ino;
     r.namespaces.push_back(std::move(ns));
   }
   if (auto m = slurp(proc_path(pid, "uid_map"))) r.uid_map = parse_map(*m);

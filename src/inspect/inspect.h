@@ -27,8 +27,10 @@ struct Namespace {
   std::string type;    // cgroup ipc mnt net pid pid_for_children time time_for_children user uts
   uint64_t inode = 0;  // 0 = unreadable
   std::optional<uint64_t> init_inode;  // PID 1's, if readable
+  std::optional<uint64_t> self_inode;  // the inspecting process's (the reference when PID 1 is unreadable)
   std::string error;                   // why unreadable
   bool differs() const { return inode && init_inode && inode != *init_inode; }
+  bool differs_from_self() const { return inode && self_inode && inode != *self_inode; }
 };
 
 struct IdMapLine {
