@@ -83,6 +83,7 @@ struct RuleEntry {             // one source rule after resolution
 
 struct SyscallRules {
   std::string name;
+  uint8_t bits = 64;                    // argument width compared (x32 rules: 32 inside the x86_64 table)
   std::optional<Action> unconditional;  // decides the syscall when set
   SourcePos unconditional_pos;
   std::vector<RuleEntry> entries;  // conditional entries (ignored when unconditional is set)

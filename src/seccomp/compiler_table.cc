@@ -184,6 +184,7 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
     Action action;
     SourcePos pos;
     std::string origin;
+    uint8_t bits;
   };
   std::set<Arch> seen;
   for (const ArchTable& at : rp.arches) {
@@ -216,10 +217,11 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
           out.dropped_default++;
           continue;
         }
-        by_nr[static_cast<uint32_t>(r.nr)].push_back({r.name, r.conds, r.action, r.pos, r.name});
+        by_nr[static_cast<uint32_t>(r.nr)].push_back(
+            {r.name, r.conds, r.action, r.pos, r.name, arch_info(at.arch).bits});
         if (opts.multiplexers && at.arch == Arch::X86) {
           if (auto mux = x86_mux(r.name)) {
-            Raw m{mux->first == kX86Socketcall ? "socketcall" : "ipc", {}, r.action, r.pos, r.name};
+            Raw m{mux->first == kX86Socketcall ? "socketcall" : "ipc", {}, r.action, r.pos, r.name, 32};
             for (const ArgCond& c : r.conds)
               if (c.index != 0) m.conds.push_back(c);
             ArgCond sel;
@@ -245,6 +247,7 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
       SyscallRules sr;
       // Prefer the real syscall's name over a multiplexed origin.
       sr.name = raws.front().name;
+      sr.bits = raws.front().bits;
       const Raw* uncond = nullptr;
       for (const Raw& r : raws) {
         if (!r.conds.empty()) continue;
@@ -271,7 +274,7 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
         for (size_t i = 0; i < raws.size(); i++) {
           for (size_t j = 0; j < i; j++) {
             if (raws[i].action == raws[j].action) continue;
-            if (conds_overlap(raws[i].conds, raws[j].conds, t.bits)) {
+            if (conds_overlap(raws[i].conds, raws[j].conds, sr.bits)) {
               auto desc = [&](const Raw& r) {
                 return r.action.str() + " if " + conds_str(r.conds) +
                        (r.origin != sr.name ? " (multiplexed from " + r.origin + ")" : "");
@@ -299,7 +302,7 @@ std::string dump_rule_tables(const RuleTables& rt) {
     snprintf(buf, sizeof buf, "0x%08x", t.audit_arch);
     os << "arch";
     for (Arch a : t.arches) os << " " << arch_info(a).name;
-    os << " audit=" << buf << " bits=" << int(t.bits) << "\n";
+    os << " audit=" << buf << "\n";
     for (auto [a, b] : t.bad_arch_ranges) {
       snprintf(buf, sizeof buf, "0x%08x..0x%08x", a, b);
       os << "  nr " << buf << " -> bad_arch\n";
@@ -310,7 +313,7 @@ std::string dump_rule_tables(const RuleTables& rt) {
         os << " -> " << sr.unconditional->str() << "\n";
         continue;
       }
-      os << "\n";
+      os << (sr.bits == 32 ? " (low 32 bits)" : "") << "\n";
       for (const RuleEntry& e : sr.entries)
         os << "    if " << conds_str(e.conds) << " -> " << e.action.str()
            << (e.origin != sr.name ? "  [" + e.origin + "]" : "") << "\n";

@@ -83,8 +83,8 @@ struct Ctx {
     return b.load(off, b.and_(m, b.jump(JumpOp::Jeq, d, T, F)));
   }
 
-  uint32_t cond(const ArgCond& c, uint32_t T, uint32_t F) {
-    if (t.bits == 32) {
+  uint32_t cond(const ArgCond& c, uint8_t bits, uint32_t T, uint32_t F) {
+    if (bits == 32) {
       // libseccomp compares only the low 32 bits on 32-bit arches.
       uint32_t v = static_cast<uint32_t>(c.value), v2 = static_cast<uint32_t>(c.value_two);
       if (c.op == CmpOp::MaskedEq) return masked(lo_off(c.index), v, v2, T, F);
@@ -133,7 +133,7 @@ struct Ctx {
       for (auto e = sr.entries.rbegin(); e != sr.entries.rend(); ++e) {
         if (!(e->action == *a)) continue;
         uint32_t T = succ;
-        for (auto c = e->conds.rbegin(); c != e->conds.rend(); ++c) T = cond(*c, T, node);
+        for (auto c = e->conds.rbegin(); c != e->conds.rend(); ++c) T = cond(*c, sr.bits, T, node);
         node = T;
       }
     }
