@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
       continue;
     }
     if (cols.size() != tables.size() + 1)
-      die(in, ln, "expected " + std::to_string(tables.size() + 1) + " columns, got " +
-                      std::to_string(cols.size()));
+      die(in, ln,
+          "expected " + std::to_string(tables.size() + 1) + " columns, got " + std::to_string(cols.size()));
     const std::string& name = cols[0];
     if (!valid_name(name)) die(in, ln, "invalid syscall name \"" + name + "\"");
     if (!names.insert(name).second) die(in, ln, "duplicate syscall name \"" + name + "\"");

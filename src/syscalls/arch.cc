@@ -30,8 +30,7 @@ constexpr std::array<ArchInfo, kArchCount> kArches = {{
     {Arch::MIPSEL, "mipsel", "SCMP_ARCH_MIPSEL", EM_MIPS | kLE, 32, true, "mips_o32", 4000},
     {Arch::MIPS64, "mips64", "SCMP_ARCH_MIPS64", EM_MIPS | k64, 64, false, "mips_n64", 5000},
     {Arch::MIPSEL64, "mipsel64", "SCMP_ARCH_MIPSEL64", EM_MIPS | k64 | kLE, 64, true, "mips_n64", 5000},
-    {Arch::MIPS64N32, "mips64n32", "SCMP_ARCH_MIPS64N32", EM_MIPS | k64 | kN32, 32, false, "mips_n32",
-     6000},
+    {Arch::MIPS64N32, "mips64n32", "SCMP_ARCH_MIPS64N32", EM_MIPS | k64 | kN32, 32, false, "mips_n32", 6000},
     {Arch::MIPSEL64N32, "mipsel64n32", "SCMP_ARCH_MIPSEL64N32", EM_MIPS | k64 | kLE | kN32, 32, true,
      "mips_n32", 6000},
 }};
@@ -55,9 +54,15 @@ std::optional<Arch> arch_from_name(std::string_view name) {
     Arch arch;
   };
   static constexpr Alias kAliases[] = {
-      {"amd64", Arch::X86_64}, {"x86-64", Arch::X86_64}, {"i386", Arch::X86},
-      {"i686", Arch::X86},     {"386", Arch::X86},       {"arm64", Arch::AARCH64},
-      {"loong64", Arch::LOONGARCH64}, {"mips64le", Arch::MIPSEL64}, {"mipsle", Arch::MIPSEL},
+      {"amd64", Arch::X86_64},
+      {"x86-64", Arch::X86_64},
+      {"i386", Arch::X86},
+      {"i686", Arch::X86},
+      {"386", Arch::X86},
+      {"arm64", Arch::AARCH64},
+      {"loong64", Arch::LOONGARCH64},
+      {"mips64le", Arch::MIPSEL64},
+      {"mipsle", Arch::MIPSEL},
       {"mips64n32le", Arch::MIPSEL64N32},
   };
   for (const auto& a : kAliases)
