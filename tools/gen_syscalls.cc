@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < tables.size(); ++i) {
       const std::string& v = cols[i + 1];
       if (v.empty()) continue;
+      // Plain decimal digits only (strtol alone would accept " 5", "+5").
+      if (v.size() > 7 || v.find_first_not_of("0123456789") != std::string::npos)
+        die(in, ln, "bad number \"" + v + "\" (plain decimal expected)");
       char* end = nullptr;
       long nr = std::strtol(v.c_str(), &end, 10);
       // Raw table numbers; the largest are the ARM private calls at 0x0f0000 + n.
