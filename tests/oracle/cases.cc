@@ -57,8 +57,21 @@ std::vector<bpf::SeccompData> interesting_cases(const seccomp::ResolvedProfile& 
     };
     const uint64_t zero[6] = {};
     const int64_t first = ai.nr_offset;
-    const int64_t last = int64_t{max_syscall_number(t.arch)} + 10;
-    for (int64_t nr = first; nr <= last; ++nr) {
+    // The dense range ends where the table has a gap of more than 1024 numbers
+    // (ARM's private calls at 0xf0001.. would otherwise add a million cases);
+    // past it, each listed number and its neighbourhood.
+    auto table = syscall_table(t.arch);
+    int64_t dense_end = first;
+    for (const auto& e : table) {
+      if (e.nr > dense_end + 1024) break;
+      dense_end = std::max<int64_t>(dense_end, e.nr);
+    }
+    std::vector<int64_t> nrs;
+    for (int64_t nr = first; nr <= dense_end + 10; ++nr) nrs.push_back(nr);
+    for (const auto& e : table)
+      if (e.nr > dense_end)
+        for (int64_t nr = e.nr - 3; nr <= e.nr + 10; ++nr) nrs.push_back(nr);
+    for (int64_t nr : nrs) {
       push(static_cast<int32_t>(nr), zero);
       if (t.arch == Arch::X86_64) push(static_cast<int32_t>(nr | kX32SyscallBit), zero);
     }

@@ -3,7 +3,9 @@
 //
 // For each arch table: every syscall number from the arch's first number (0,
 // or the MIPS 4000/5000/6000 base, or 0x40000000 for x32) to
-// max_syscall_number(arch) + 10, plus -1, INT32_MIN/MAX and a few below the
+// max_syscall_number(arch) + 10 (for tables with a gap of more than 1024
+// numbers, like ARM's private calls at 0xf0001, the dense part up to the gap
+// + 10, then each later number -3..+10), plus -1, INT32_MIN/MAX and a few below the
 // base; on x86_64 also every such number with the x32 bit set; all with zero
 // arguments. For every rule condition (value v, mask m for MASKED_EQ) the
 // rule's nr with that argument at: v, v±1, m, ~m, v|~m, v^lowbit(m), 0, ~0,

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -44,21 +45,21 @@ Result<Ctx> new_ctx(const seccomp::ResolvedProfile& rp, const OracleOptions& o,
     rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc < 0) return lib_err("SCMP_FLTATR_CTL_OPTIMIZE=2", rc);
   }
+  // Remove the native arch first when it is not listed: libseccomp refuses to
+  // mix byte orders in one filter (EDOM), e.g. s390x next to native x86_64.
   bool native_listed = false;
-  for (Arch a : arches) {
-    uint32_t tok = scmp_arch_token(a);
-    if (tok == 0) return Error("libseccomp 2.5.4 does not know arch " + std::string(arch_info(a).name));
-    if (tok == seccomp_arch_native()) {
-      native_listed = true;
-      continue;
-    }
-    rc = seccomp_arch_add(ctx.get(), tok);
-    if (rc < 0 && rc != -EEXIST)
-      return lib_err("seccomp_arch_add(" + std::string(arch_info(a).name) + ")", rc);
-  }
+  for (Arch a : arches) native_listed |= scmp_arch_token(a) == seccomp_arch_native();
   if (!native_listed) {
     rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE);
     if (rc < 0) return lib_err("seccomp_arch_remove(native)", rc);
+  }
+  for (Arch a : arches) {
+    uint32_t tok = scmp_arch_token(a);
+    if (tok == 0) return Error("libseccomp 2.5.4 does not know arch " + std::string(arch_info(a).name));
+    if (tok == seccomp_arch_native()) continue;
+    rc = seccomp_arch_add(ctx.get(), tok);
+    if (rc < 0 && rc != -EEXIST)
+      return lib_err("seccomp_arch_add(" + std::string(arch_info(a).name) + ")", rc);
   }
   return ctx;
 }
@@ -150,6 +151,26 @@ Result<OracleProgram> libseccomp_program(const seccomp::ResolvedProfile& rp, con
   }
   close(fd);
   CONFINE_TRY(out.insns, bpf::from_bytes(bytes));
+  // libseccomp writes the program in the target's byte order; hand it back in host order.
+  const bool target_le = arch_info(rp.arches.front().arch).little_endian;
+  if (target_le != (bpf::host_endian() == bpf::Endian::Little)) {
+    // libseccomp 2.5.4 quirk: after seccomp_merge() of big-endian filters, the
+    // RET instructions of the first filter come out in host order while everything
+    // else is in target order. Only the profile's actions can be returned, so a
+    // RET value that is not one of them but is once swapped back gets swapped back.
+    std::vector<uint32_t> rets = {rp.default_action.ret(), o.bad_arch_action.ret()};
+    for (const auto& t : rp.arches)
+      for (const auto& r : t.rules) rets.push_back(r.action.ret());
+    auto expected = [&](uint32_t k) { return std::find(rets.begin(), rets.end(), k) != rets.end(); };
+    for (auto& f : out.insns) {
+      f.code = __builtin_bswap16(f.code);
+      f.k = __builtin_bswap32(f.k);
+      if (f.code == (BPF_RET | BPF_K) && !expected(f.k) && expected(__builtin_bswap32(f.k))) {
+        f.k = __builtin_bswap32(f.k);
+        ++out.big_endian_ret_fixups;
+      }
+    }
+  }
   return out;
 }
 

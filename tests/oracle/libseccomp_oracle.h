@@ -29,6 +29,8 @@
 //    argument conditions and `exact` libseccomp refuses the rule (noted as skipped).
 //  - names unknown to libseccomp 2.5.4 (syscalls newer than it) are skipped.
 // Every rule that could not be added is listed in OracleProgram::skipped.
+// Big-endian targets (s390x, ppc64, mips): run the program with
+// bpf::run(prog, data, bpf::Endian::Big) so seccomp_data has the target layout.
 #pragma once
 
 #include <linux/filter.h>
@@ -59,9 +61,10 @@ struct Skipped {
 };
 
 struct OracleProgram {
-  std::vector<sock_filter> insns;
+  std::vector<sock_filter> insns;  // host byte order (libseccomp exports the target's; swapped back)
   std::vector<Skipped> skipped;
   bool split_same_arg_rules = false;  // some rule had 2+ conditions on one argument (runc's OR split)
+  size_t big_endian_ret_fixups = 0;   // libseccomp 2.5.4 merge quirk repaired (see .cc)
 };
 
 Result<OracleProgram> libseccomp_program(const seccomp::ResolvedProfile& rp, const OracleOptions& opts = {});

@@ -200,3 +200,37 @@ TEST(Cases, CoverNumbersConditionsAndWrongArches) {
 
 }  // namespace
 }  // namespace confine::oracle
+
+namespace confine::oracle {
+namespace {
+
+// libseccomp exports big-endian targets in their byte order; the oracle hands
+// back host order, and the program reads seccomp_data in the target's layout.
+TEST(Oracle, BigEndianTargets) {
+  seccomp::ResolvedProfile rp;
+  rp.default_action = Action::errno_(EPERM);
+  for (Arch a : {Arch::S390X, Arch::S390}) {
+    seccomp::ArchTable t{a, {}, {}};
+    t.rules.push_back(rule(a, "read", Action::allow()));
+    t.rules.push_back(rule(a, "personality", Action::allow(), {cond(0, CmpOp::EQ, 0x1ffffffffull)}));
+    rp.arches.push_back(t);
+  }
+  auto prog = libseccomp_program(rp);
+  ASSERT_TRUE(prog.ok()) << prog.error().message();
+  ASSERT_TRUE(bpf::check(prog->insns).ok()) << bpf::check(prog->insns).error().message() << "\n"
+                                            << bpf::disassemble(prog->insns);
+  bpf::SeccompData d;
+  d.arch = AUDIT_ARCH_S390X;
+  d.nr = syscall_number(Arch::S390X, "read").value();
+  EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Big)->ret, SECCOMP_RET_ALLOW);
+  d.nr = syscall_number(Arch::S390X, "personality").value();
+  d.args[0] = 0x1ffffffffull;
+  EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Big)->ret, SECCOMP_RET_ALLOW);
+  // In host (little-endian) layout the halves are swapped and the rule does not match.
+  EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Little)->ret, SECCOMP_RET_ERRNO | EPERM);
+  d.arch = AUDIT_ARCH_X86_64;
+  EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Big)->ret, SECCOMP_RET_KILL_PROCESS);
+}
+
+}  // namespace
+}  // namespace confine::oracle

@@ -57,6 +57,12 @@ Status check(std::span<const sock_filter> prog);
 // opcode, jump or fall-through past the end, bad load offset, read of an
 // unwritten M[] cell). Every program check() accepts runs without error.
 Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d);
+// Same, with struct seccomp_data laid out in the byte order of the target
+// kernel: on big-endian arches (s390x, ppc64, mips) offset 16 is args[0]'s
+// HIGH half. The program itself is given in host order.
+enum class Endian : uint8_t { Little, Big };
+Endian host_endian();
+Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d, Endian layout);
 
 // "ALLOW", "ERRNO(1)", "KILL_PROCESS", "KILL_THREAD", "TRAP(0)", "TRACE(3)",
 // "LOG", "USER_NOTIF"; unknown actions as "0x12340000(=KILL_PROCESS)" since the

@@ -13,14 +13,52 @@ Error fault(size_t pc, const std::string& msg) {
 }
 }  // namespace
 
+Endian host_endian() {
+  const uint16_t one = 1;
+  unsigned char b;
+  std::memcpy(&b, &one, 1);
+  return b == 1 ? Endian::Little : Endian::Big;
+}
+
+namespace {
+
+// seccomp_data as the 16 32-bit words a BPF_LD|BPF_W|BPF_ABS sees on a kernel
+// of the given byte order: 64-bit fields are split high-half-first on big endian.
+void to_words(const SeccompData& d, Endian e, uint32_t* w) {
+  auto split = [&](uint64_t v, uint32_t* at) {
+    const uint32_t lo = static_cast<uint32_t>(v), hi = static_cast<uint32_t>(v >> 32);
+    at[0] = e == Endian::Little ? lo : hi;
+    at[1] = e == Endian::Little ? hi : lo;
+  };
+  w[0] = static_cast<uint32_t>(d.nr);
+  w[1] = d.arch;
+  split(d.instruction_pointer, w + 2);
+  for (int i = 0; i < 6; ++i) split(d.args[i], w + 4 + 2 * i);
+}
+
+Result<RunResult> run_words(std::span<const sock_filter> prog, const uint32_t* words);
+
+}  // namespace
+
 Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d) {
+  return run(prog, d, host_endian());
+}
+
+Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d, Endian e) {
+  uint32_t words[sizeof(SeccompData) / 4];
+  to_words(d, e, words);
+  return run_words(prog, words);
+}
+
+namespace {
+
+Result<RunResult> run_words(std::span<const sock_filter> prog, const uint32_t* words) {
   if (prog.empty()) return Error("run: empty program");
   if (prog.size() > kMaxInsns) return Error("run: program longer than 4096 instructions");
   uint32_t a = 0, x = 0;
   uint32_t mem[kMemWords] = {};
   uint16_t mem_valid = 0;
-  unsigned char data[sizeof(SeccompData)];
-  std::memcpy(data, &d, sizeof data);
+  constexpr uint32_t kDataSize = sizeof(SeccompData);
   const size_t n = prog.size();
   size_t executed = 0;
   for (size_t pc = 0; pc < n; ++pc) {
@@ -29,8 +67,8 @@ Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d) {
     const uint32_t k = f.k;
     switch (f.code) {
       case op::kLdAbsW:
-        if (k >= sizeof data || (k & 3)) return fault(pc, "load offset " + std::to_string(k) + " invalid");
-        std::memcpy(&a, data + k, 4);
+        if (k >= kDataSize || (k & 3)) return fault(pc, "load offset " + std::to_string(k) + " invalid");
+        a = words[k / 4];
         continue;
       case op::kLdLen: a = sizeof(SeccompData); continue;
       case op::kLdxLen: x = sizeof(SeccompData); continue;
@@ -107,5 +145,7 @@ Result<RunResult> run(std::span<const sock_filter> prog, const SeccompData& d) {
   }
   return fault(n - 1, "execution fell off the end of the program without a return");
 }
+
+}  // namespace
 
 }  // namespace confine::bpf
