@@ -1,0 +1,94 @@
+// Behavior: what a workload did, per architecture. Recorders and log parsers
+// write it; generators (src/generate) read only it. behavior.json is its file
+// format (docs/record.md):
+//
+//   {"version": 1, "command": ["ls", "-la"], "exit_status": 0,
+//    "partial": false, "partial_reason": "",
+//    "notes": ["..."],
+//    "arches": {"x86_64": {"openat": {"count": 12},
+//                          "socket": {"count": 1, "args": {"domain": [2], "type": [1]}}}},
+//    "files": [{"path": "/etc/passwd", "access": "r"}],   // r w c x d (d = unlink/rmdir)
+//    "execs": ["/usr/bin/ls"],
+//    "network": {"families": ["AF_INET"], "bind": ["127.0.0.1:8000"], "connect": []},
+//    "processes": [{"comm": "ls", "exe": "/usr/bin/ls"}]}
+//
+// Error counts are deliberately absent: with SECCOMP_USER_NOTIF_FLAG_CONTINUE
+// the supervisor never sees a syscall's return value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "json/json.h"
+#include "syscalls/arch.h"
+
+namespace confine::behavior {
+
+// File access bits ("rwcxd").
+enum Access : uint8_t {
+  kRead = 1,
+  kWrite = 2,
+  kCreate = 4,
+  kExec = 8,
+  kUnlink = 16,
+};
+std::string access_str(uint8_t a);                  // "rw", "rwc", ...
+Result<uint8_t> access_from_str(std::string_view s);  // inverse; error on other letters
+
+struct SyscallInfo {
+  uint64_t count = 0;
+  // Observed values of sensitive arguments by key ("domain", "type", "flags",
+  // "request", "option", "persona", "prot", "call", "nstype").
+  std::map<std::string, std::set<uint64_t>> args;
+  bool operator==(const SyscallInfo&) const = default;
+};
+
+struct Process {
+  std::string comm, exe;
+  auto operator<=>(const Process&) const = default;
+};
+
+struct Behavior {
+  std::vector<std::string> command;
+  std::optional<int> exit_status;
+  bool partial = false;
+  std::string partial_reason;
+  std::vector<std::string> notes;
+  // Keyed by arch (X86_64, X86, X32); inner map by syscall name ("nr 999" when unknown).
+  std::map<Arch, std::map<std::string, SyscallInfo>> arches;
+  std::map<std::string, uint8_t> files;  // path -> Access bits
+  bool files_truncated = false;          // too many distinct paths were seen; the list is a prefix
+  std::set<std::string> execs;
+  std::set<std::string> net_families;  // "AF_INET", "AF_UNIX", ... ("AF_<n>" when unknown)
+  std::set<std::string> binds, connects;
+  std::set<Process> processes;
+  bool operator==(const Behavior&) const = default;
+
+  // Distinct syscall names over all arches.
+  std::set<std::string> syscall_names() const;
+  uint64_t total_calls() const;
+};
+
+inline constexpr size_t kMaxFiles = 20000;
+
+// Union of b into a: counts add, sets unite, partial if either is, exit status
+// kept from a when set, notes deduplicated.
+void merge(Behavior& a, const Behavior& b);
+
+json::Value to_json(const Behavior& b);
+std::string format_behavior(const Behavior& b);
+// Strict: unknown keys, wrong types, unknown arches and bad access letters are
+// errors with file:line:col.
+Result<Behavior> from_json(const json::Value& doc);
+Result<Behavior> parse_behavior(std::string_view text, std::string_view file);
+Result<Behavior> load_behavior(const std::string& path);
+
+// "AF_INET" for 2, "AF_<n>" when unknown.
+std::string family_name(uint64_t family);
+
+}  // namespace confine::behavior

@@ -1,0 +1,56 @@
+// Syscall argument decoders for the recorder: one notification (arch, name,
+// six raw arguments) -> the sensitive argument values, files, exec'd paths and
+// network endpoints it shows. Pointer arguments are read through a MemReader
+// (process_vm_readv on the live task in the recorder, a fake in tests); the
+// caller must validate the notification id after decoding (the task may have
+// died and its pid been reused while we read).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "syscalls/arch.h"
+
+namespace confine::record {
+
+class MemReader {
+ public:
+  virtual ~MemReader() = default;
+  // NUL-terminated string at addr (at most max bytes); nullopt if unreadable or not terminated.
+  virtual std::optional<std::string> read_string(uint64_t addr, size_t max) = 0;
+  // Exactly len bytes at addr; nullopt if unreadable.
+  virtual std::optional<std::string> read_bytes(uint64_t addr, size_t len) = 0;
+  // Target of /proc/PID/fd/N ("" if unknown) and /proc/PID/cwd.
+  virtual std::string fd_path(int fd) = 0;
+  virtual std::string cwd() = 0;
+};
+
+struct Decoded {
+  std::vector<std::pair<std::string, uint64_t>> args;    // ("domain", 2), ...
+  std::vector<std::pair<std::string, uint8_t>> files;    // (absolute path, behavior::Access bits)
+  std::string exec;                                      // execve/execveat target
+  std::optional<uint64_t> family;                        // socket domain
+  std::string bind, connect;                             // "127.0.0.1:8080", "[::1]:80", "unix:/run/x", "unix:@abs"
+  bool seccomp_filter = false;  // the task installs its own seccomp filter
+  bool used_memory = false;     // something was read from the task (validate the id)
+};
+
+// Decodes one syscall. `name` is the syscall name on `arch`.
+void decode(Arch arch, std::string_view name, const uint64_t args[6], MemReader& mem, Decoded* out);
+
+// Lexical normalisation: "/a/./b//../c" -> "/a/c"; a relative path is joined
+// to base first (base must be absolute; otherwise the result is "?/" + path).
+std::string join_path(std::string_view base, std::string_view path);
+
+// struct sockaddr bytes -> "127.0.0.1:80", "[::1]:8080", "unix:/path", "unix:@name",
+// "unix:unnamed", "AF_<n>" for other families; "" when too short.
+std::string format_sockaddr(std::string_view bytes);
+
+// Namespace bits of clone flags (CLONE_NEW*).
+inline constexpr uint64_t kCloneNsMask = 0x7E020080ull;
+
+}  // namespace confine::record

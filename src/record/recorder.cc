@@ -1,0 +1,550 @@
+#include "record/recorder.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "record/decode.h"
+#include "syscalls/syscalls.h"
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+namespace confine::record {
+
+namespace {
+
+std::string errno_str(int e) { return errno_name(e) + " (" + std::strerror(e) + ")"; }
+
+std::string read_small(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return "";
+  std::string s(buf, static_cast<size_t>(n));
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Reads the memory of a live task with process_vm_readv, never crossing a
+// page boundary in one read (a string may end just before an unmapped page).
+class ProcMem : public MemReader {
+ public:
+  explicit ProcMem(pid_t pid) : pid_(pid) {}
+  std::optional<std::string> read_string(uint64_t addr, size_t max) override {
+    std::string out;
+    const uint64_t page = 4096;
+    while (out.size() < max) {
+      size_t chunk = static_cast<size_t>(page - (addr % page));
+      if (chunk > max - out.size()) chunk = max - out.size();
+      char buf[4096];
+      iovec local{buf, chunk};
+      iovec remote{reinterpret_cast<void*>(addr), chunk};
+      ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+      if (n <= 0) return std::nullopt;
+      const char* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<size_t>(n)));
+      if (nul) {
+        out.append(buf, static_cast<size_t>(nul - buf));
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+      addr += static_cast<uint64_t>(n);
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> read_bytes(uint64_t addr, size_t len) override {
+    std::string out(len, '\0');
+    iovec local{out.data(), len};
+    iovec remote{reinterpret_cast<void*>(addr), len};
+    ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+    if (n != static_cast<ssize_t>(len)) return std::nullopt;
+    return out;
+  }
+  std::string fd_path(int fd) override {
+    return read_link("/proc/" + std::to_string(pid_) + "/fd/" + std::to_string(fd));
+  }
+  std::string cwd() override { return read_link("/proc/" + std::to_string(pid_) + "/cwd"); }
+
+ private:
+  pid_t pid_;
+};
+
+Arch arch_of(uint32_t audit_arch, int32_t nr, bool* known) {
+  *known = true;
+  if (audit_arch == AUDIT_ARCH_X86_64) return (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
+  if (audit_arch == AUDIT_ARCH_I386) return Arch::X86;
+  for (const auto& a : all_arches())
+    if (a.audit_arch == audit_arch) return a.arch;
+  *known = false;
+  return Arch::X86_64;
+}
+
+long now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Finds the seccomp listener among the child's fds and takes a copy.
+Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_error) {
+  long deadline = now_ms() + 10000;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  while (true) {
+    if (DIR* d = opendir(dir.c_str())) {
+      int found = -1;
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        if (read_link(dir + "/" + e->d_name) == "anon_inode:seccomp notify") {
+          found = std::atoi(e->d_name);
+          break;
+        }
+      }
+      closedir(d);
+      if (found >= 0) {
+        long fd = syscall(SYS_pidfd_getfd, pidfd, found, 0);
+        if (fd >= 0) return static_cast<int>(fd);
+        if (errno != EBADF) return Error::sys("pidfd_getfd(child, " + std::to_string(found) + ")", errno);
+      }
+    }
+    // The child reports setup failures on err_fd and exits.
+    char buf[512];
+    ssize_t n = read(err_fd, buf, sizeof buf);
+    if (n > 0) {
+      *child_error = std::string(buf, static_cast<size_t>(n));
+      return Error(*child_error);
+    }
+    if (now_ms() > deadline) return Error("no seccomp listener appeared in the child within 10 s");
+    usleep(100);
+  }
+}
+
+[[noreturn]] void child_fail(int err_fd, const std::string& msg, int code) {
+  ssize_t r = write(err_fd, msg.data(), msg.size());
+  (void)r;
+  _exit(code);
+}
+
+[[noreturn]] void run_child(const std::string& path, const std::vector<std::string>& argv, int err_fd,
+                            const sigset_t& old_mask, const RecordOptions& o) {
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  if (o.stdout_fd >= 0 && dup2(o.stdout_fd, 1) < 0) child_fail(err_fd, "dup2(stdout): " + errno_str(errno), 125);
+  if (o.stderr_fd >= 0 && dup2(o.stderr_fd, 2) < 0) child_fail(err_fd, "dup2(stderr): " + errno_str(errno), 125);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  sock_filter insn[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)};
+  sock_fprog prog{1, insn};
+  // Root keeps setuid semantics (no no_new_privs) so the recording matches a
+  // normal run; without CAP_SYS_ADMIN the kernel requires no_new_privs.
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0 && errno == EACCES) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      child_fail(err_fd, "prctl(PR_SET_NO_NEW_PRIVS): " + errno_str(errno), 125);
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  }
+  if (fd < 0) {
+    int e = errno;
+    std::string msg = "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): " + errno_str(e);
+    if (e == EBUSY) msg += " -- already under a seccomp user-notification supervisor (nested record/complain?)";
+    child_fail(err_fd, msg, 125);
+  }
+  // From here every syscall waits for the supervisor.
+  execve(path.c_str(), av.data(), environ);
+  int e = errno;
+  child_fail(err_fd, "execve(\"" + path + "\"): " + errno_str(e), e == ENOENT ? 127 : 126);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+// Per-task state: the process (comm, exe) is read at the first syscall of a
+// task and again after each execve.
+struct TaskState {
+  bool seen_image = false;
+};
+
+struct Accumulator {
+  // counts by (arch, nr) in flat arrays for speed; names resolved at the end
+  std::map<std::pair<Arch, int32_t>, behavior::SyscallInfo> calls;
+  std::unordered_map<uint64_t, uint64_t> fast;  // (arch<<32 | nr) -> count, for syscalls without args
+};
+
+}  // namespace
+
+Result<std::string> find_executable(const std::string& name, int* exit_code) {
+  *exit_code = 127;
+  if (name.empty()) return Error("empty command name");
+  auto check = [&](const std::string& p) -> Result<std::string> {
+    struct stat st;
+    if (stat(p.c_str(), &st) != 0) return Error::sys(p, errno);
+    if (S_ISDIR(st.st_mode)) {
+      *exit_code = 126;
+      return Error(p + ": is a directory");
+    }
+    if (access(p.c_str(), X_OK) != 0) {
+      *exit_code = 126;
+      return Error::sys(p + ": not executable", errno);
+    }
+    return p;
+  };
+  if (name.find('/') != std::string::npos) return check(name);
+  const char* env = getenv("PATH");
+  std::string path = env ? env : "/usr/local/bin:/usr/bin:/bin";
+  std::optional<Error> first;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    if (access(cand.c_str(), F_OK) == 0) {
+      auto r = check(cand);
+      if (r.ok()) return r;
+      if (!first) first = r.error();
+    }
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (first) return *first;
+  *exit_code = 127;
+  return Error(name + ": command not found in PATH");
+}
+
+Result<RecordResult> record(const RecordOptions& o) {
+  if (o.argv.empty()) return Error("no command given");
+  int code = 0;
+  auto path = find_executable(o.argv[0], &code);
+  if (!path.ok()) {
+    RecordResult r;
+    r.exit_code = code;
+    r.behavior.command = o.argv;
+    r.behavior.partial = true;
+    r.behavior.partial_reason = "the command did not start: " + path.error().message();
+    r.warnings.push_back(path.error().message());
+    return r;
+  }
+  RecordResult res;
+  auto& beh = res.behavior;
+  beh.command = o.argv;
+  beh.notes.push_back(
+      "error counts are not recorded: with SECCOMP_USER_NOTIF_FLAG_CONTINUE the supervisor never sees return "
+      "values");
+
+  // Pin to the current CPU (inherited by the child): a notification round trip
+  // then needs no cross-CPU wake-up.
+  cpu_set_t old_cpus;
+  bool restore_cpus = false;
+  if (o.pin && sched_getaffinity(0, sizeof old_cpus, &old_cpus) == 0) {
+    int cpu = sched_getcpu();
+    if (cpu >= 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      if (sched_setaffinity(0, sizeof one, &one) == 0) restore_cpus = true;
+    }
+  }
+  struct CpuRestore {
+    bool on;
+    cpu_set_t* set;
+    ~CpuRestore() {
+      if (on) sched_setaffinity(0, sizeof *set, set);
+    }
+  } cpu_restore{restore_cpus, &old_cpus};
+
+  int was_subreaper = 0;
+  prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  struct SubreaperRestore {
+    int was;
+    ~SubreaperRestore() { prctl(PR_SET_CHILD_SUBREAPER, was); }
+  } sub_restore{was_subreaper};
+
+  // Signals the supervisor handles through a signalfd: children dying,
+  // Ctrl-C (stop recording; the workload got it too), TERM/HUP (forwarded).
+  sigset_t mask, old_mask;
+  sigemptyset(&mask);
+  for (int s : {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP}) sigaddset(&mask, s);
+  if (sigprocmask(SIG_BLOCK, &mask, &old_mask) != 0) return Error::sys("sigprocmask", errno);
+  struct MaskRestore {
+    sigset_t* m;
+    ~MaskRestore() { sigprocmask(SIG_SETMASK, m, nullptr); }
+  } mask_restore{&old_mask};
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) return Error::sys("signalfd", errno);
+
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) != 0) {
+    close(sfd);
+    return Error::sys("pipe2", errno);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sfd), close(errp[0]), close(errp[1]);
+    return Error::sys("fork", e);
+  }
+  if (pid == 0) {
+    close(errp[0]);
+    run_child(*path, o.argv, errp[1], old_mask, o);
+  }
+  close(errp[1]);
+  fcntl(errp[0], F_SETFL, O_NONBLOCK);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  std::string child_error;
+  Result<int> lis = pidfd >= 0 ? take_listener(pid, pidfd, errp[0], &child_error)
+                               : Result<int>(Error::sys("pidfd_open(child)", errno));
+  if (pidfd >= 0) close(pidfd);
+  if (!lis.ok()) {
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(sfd), close(errp[0]);
+    if (!child_error.empty()) return Error(child_error);
+    return std::move(lis).error().context("getting the seccomp listener of the recorded command");
+  }
+  int lfd = *lis;
+  // Kernel 6.6+: wake the supervisor synchronously on the same CPU.
+  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+  ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
+
+  std::unordered_map<pid_t, TaskState> tasks;
+  Accumulator acc;
+  bool main_done = false, interrupted = false, own_filter = false;
+  int main_status = 0;
+  std::optional<Error> loop_error;
+
+  auto reap = [&] {
+    while (true) {
+      int st = 0;
+      pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
+      if (w <= 0) break;
+      if (w == pid) {
+        main_done = true;
+        main_status = st;
+      }
+      tasks.erase(w);
+    }
+  };
+
+  auto handle = [&]() -> Status {
+    seccomp_notif req;
+    std::memset(&req, 0, sizeof req);
+    if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+      if (errno == ENOENT || errno == EINTR) return ok();  // the task died meanwhile
+      return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", errno);
+    }
+    ++res.events;
+    bool known = false;
+    Arch arch = arch_of(req.data.arch, req.data.nr, &known);
+    pid_t tid = static_cast<pid_t>(req.pid);
+    std::optional<std::string_view> name = known ? syscall_name(arch, req.data.nr) : std::nullopt;
+    bool is_exec = name && (*name == "execve" || *name == "execveat");
+    // Process image (comm, exe): at a task's first syscall other than execve.
+    std::optional<behavior::Process> proc;
+    auto& ts = tasks[tid];
+    if (!ts.seen_image && !is_exec && tid > 0) {
+      std::string base = "/proc/" + std::to_string(tid);
+      proc = behavior::Process{read_small(base + "/comm"), read_link(base + "/exe")};
+    }
+    if (is_exec) ts.seen_image = false;
+    Decoded d;
+    if (name && tid > 0) {
+      ProcMem mem(tid);
+      uint64_t args[6];
+      for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
+      decode(arch, *name, args, mem, &d);
+    }
+    bool valid = true;
+    if (proc || d.used_memory) valid = ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0;
+    // Answer first: the task continues while we file what we saw.
+    seccomp_notif_resp resp;
+    std::memset(&resp, 0, sizeof resp);
+    resp.id = req.id;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
+      return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+
+    if (d.args.empty()) {
+      ++acc.fast[(static_cast<uint64_t>(arch) << 32) | static_cast<uint32_t>(req.data.nr)];
+    } else {
+      auto& info = acc.calls[{arch, req.data.nr}];
+      ++info.count;
+      for (const auto& [k, v] : d.args) info.args[k].insert(v);
+    }
+    if (!valid) return ok();
+    if (proc) {
+      ts.seen_image = true;
+      beh.processes.insert(std::move(*proc));
+    }
+    for (auto& [p, a] : d.files) {
+      auto it = beh.files.find(p);
+      if (it != beh.files.end())
+        it->second |= a;
+      else if (beh.files.size() < behavior::kMaxFiles)
+        beh.files.emplace(std::move(p), a);
+      else
+        beh.files_truncated = true;
+    }
+    if (!d.exec.empty()) beh.execs.insert(d.exec);
+    if (d.family) beh.net_families.insert(behavior::family_name(*d.family));
+    if (!d.bind.empty()) beh.binds.insert(d.bind);
+    if (!d.connect.empty()) beh.connects.insert(d.connect);
+    if (d.seccomp_filter) own_filter = true;
+    return ok();
+  };
+
+  bool done = false;
+  while (!done) {
+    pollfd p[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int n = poll(p, 2, 250);
+    if (n < 0 && errno != EINTR) {
+      loop_error = Error::sys("poll", errno);
+      break;
+    }
+    if (p[1].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) interrupted = true;
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) kill(pid, static_cast<int>(si.ssi_signo));
+      }
+    }
+    if (p[0].revents & POLLIN) {
+      auto s = handle();
+      if (!s.ok()) {
+        loop_error = std::move(s).error();
+        break;
+      }
+      // Reap now and then even when busy, so exited tasks release the filter.
+      if ((res.events & 255) == 0) reap();
+      continue;
+    }
+    reap();
+    if (p[0].revents & (POLLHUP | POLLERR)) break;  // no task left under the filter
+    if (main_done && (o.main_only || interrupted)) break;
+    if (interrupted && main_done) break;
+  }
+  reap();
+  if (!(main_done)) {
+    // main_only/interrupt/loop error with the main process still running is
+    // impossible except on a loop error: do not leave it blocked.
+    if (loop_error) kill(pid, SIGKILL);
+  }
+  // Tasks may remain (main_only, interrupted): hand the listener to a
+  // detached drainer that answers CONTINUE until they are gone.
+  pollfd lp{lfd, POLLIN, 0};
+  if (poll(&lp, 1, 0) >= 0 && !(lp.revents & POLLHUP) && main_done) {
+    pid_t d = fork();
+    if (d == 0) {
+      setsid();
+      sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+      while (true) {
+        pollfd q{lfd, POLLIN, 0};
+        if (poll(&q, 1, -1) < 0 && errno != EINTR) _exit(0);
+        if (q.revents & POLLIN) {
+          seccomp_notif req;
+          std::memset(&req, 0, sizeof req);
+          if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
+          seccomp_notif_resp resp;
+          std::memset(&resp, 0, sizeof resp);
+          resp.id = req.id;
+          resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+          ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+        } else if (q.revents & (POLLHUP | POLLERR)) {
+          _exit(0);
+        }
+      }
+    }
+    if (d > 0) res.warnings.push_back("recording stopped with processes still running (pid " +
+                                      std::to_string(pid) + "'s descendants); they continue unrecorded");
+  }
+  close(lfd);
+  close(sfd);
+  {  // execve failed after the filter was on: the child wrote why
+    char buf[512];
+    ssize_t k = read(errp[0], buf, sizeof buf);
+    if (k > 0) child_error.assign(buf, static_cast<size_t>(k));
+  }
+  close(errp[0]);
+  if (!main_done) {
+    int st = 0;
+    if (waitpid(pid, &st, 0) == pid) main_status = st, main_done = true;
+  }
+  res.exit_code = exit_code_of(main_status);
+  beh.exit_status = res.exit_code;
+
+  // Fold the counters into names.
+  for (const auto& [key, cnt] : acc.fast) {
+    auto arch = static_cast<Arch>(key >> 32);
+    auto& info = acc.calls[{arch, static_cast<int32_t>(key & 0xffffffffu)}];
+    info.count += cnt;
+  }
+  for (auto& [key, info] : acc.calls) {
+    auto nm = syscall_name(key.first, key.second);
+    std::string name = nm ? std::string(*nm) : "nr " + std::to_string(key.second);
+    auto& dst = beh.arches[key.first][name];
+    dst.count += info.count;
+    for (auto& [k, v] : info.args) dst.args[k].insert(v.begin(), v.end());
+  }
+
+  if (!child_error.empty()) {
+    beh.partial = true;
+    beh.partial_reason = "the command did not start: " + child_error;
+    res.warnings.push_back(child_error);
+  } else if (loop_error) {
+    beh.partial = true;
+    beh.partial_reason = "supervisor error: " + loop_error->message();
+  } else if (interrupted) {
+    beh.partial = true;
+    beh.partial_reason = "recording interrupted";
+  } else if (WIFSIGNALED(main_status)) {
+    beh.partial = true;
+    beh.partial_reason = std::string("the command was killed by signal ") + std::to_string(WTERMSIG(main_status)) +
+                         " (" + strsignal(WTERMSIG(main_status)) + ")";
+  }
+  if (own_filter) {
+    std::string n =
+        "the command installed its own seccomp filter: syscalls that filter denies never reach the recorder";
+    beh.notes.push_back(n);
+    res.warnings.push_back(n);
+  }
+  if (o.main_only) beh.notes.push_back("recorded with --main-only: descendants were followed only while the main process lived");
+  return res;
+}
+
+}  // namespace confine::record

@@ -1,0 +1,55 @@
+// The unotify recorder: runs a command under a seccomp filter that answers
+// SECCOMP_RET_USER_NOTIF for every syscall of every arch (x86_64, i386, x32),
+// inherited by every descendant; a supervisor in this process receives each
+// notification, decodes it into a Behavior and lets the syscall run
+// (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Observation only: pointer arguments are
+// read racily (process_vm_readv, then SECCOMP_IOCTL_NOTIF_ID_VALID) and
+// return values are never seen, so there are no error counts.
+//
+// Lifecycle: fork; the child unblocks signals, sets no_new_privs when it is
+// not root, installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER (the fd
+// is close-on-exec) and execve()s -- its execve is the first notification.
+// The parent finds the listener in /proc/CHILD/fd and takes it with
+// pidfd_getfd (the child cannot send it: any syscall of its own would block on
+// the supervisor it is trying to reach). The parent is a child subreaper, so
+// double-forked daemons stay its descendants; it reaps them, and recording ends
+// when the filter has no task left (the listener reports POLLHUP), or when the
+// main process exits with main_only (the rest is handed to a detached drainer
+// that keeps answering CONTINUE).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "behavior/behavior.h"
+#include "core/error.h"
+
+namespace confine::record {
+
+struct RecordOptions {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  bool main_only = false;         // stop when the main process exits
+  bool pin = true;                // pin supervisor and workload to the supervisor's CPU
+  int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
+  int stderr_fd = -1;
+};
+
+struct RecordResult {
+  behavior::Behavior behavior;
+  int exit_code = 0;    // 0..255; 128+N when killed by signal N; 126/127 exec failures
+  uint64_t events = 0;  // notifications handled
+  std::vector<std::string> warnings;
+};
+
+// Resolves argv[0] like execvp would: the path to run, or an error carrying
+// the exit code a shell would use (127 not found, 126 not executable).
+Result<std::string> find_executable(const std::string& name, int* exit_code);
+
+// Runs and records. Errors are setup failures (the command did not run or the
+// supervisor broke); a command that fails or dies is a normal result.
+Result<RecordResult> record(const RecordOptions& opts);
+
+}  // namespace confine::record
