@@ -99,7 +99,7 @@ Outcome run_child(std::span<const sock_filter> prog, const Probe* p) {
       reaped = true;
       break;
     }
-    if (sh->done && i > 200) break;  // report written, child cannot exit
+    if (sh->done) break;  // report written; a filter may deny exit, so do not wait for it
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, nullptr);
   }
