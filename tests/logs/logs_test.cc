@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "json/json.h"
 #include "logs/report.h"
+#include "logs/to_seccomp.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::logs {
@@ -259,6 +261,93 @@ TEST(Report, JsonEscapesBadUtf8AndControls) {
   j.kv("b", std::string("caf\xc3\xa9"));
   j.end_object();
   EXPECT_EQ(j.str(), "{\"a\":\"x\\u00ff\\\"\\n\\u0001y\",\"b\":\"caf\xc3\xa9\"}");
+}
+
+}  // namespace
+}  // namespace confine::logs
+
+// ----- --to-seccomp -----
+
+namespace confine::logs {
+namespace {
+
+std::vector<Event> events_of(const std::string& text) { return parse_text(text).events; }
+
+const char* kDenials =
+    "audit: type=1326 audit(1.2:1): pid=1 comm=\"a\" arch=c000003e syscall=83 code=0x80000000\n"  // mkdir
+                                                                                                  // KILL
+    "audit: type=1326 audit(1.2:2): pid=1 comm=\"a\" arch=c000003e syscall=84 code=0x50001\n"  // rmdir ERRNO
+    "audit: type=1326 audit(1.2:3): pid=1 comm=\"a\" arch=40000003 syscall=39 code=0x7ffc0000\n"  // i386
+                                                                                                  // mkdir LOG
+    "audit: type=1326 audit(1.2:4): pid=1 comm=\"a\" arch=c000003e syscall=39 code=0x7fff0000\n"  // getpid
+                                                                                                  // ALLOW:
+                                                                                                  // ignored
+    "audit: type=1326 audit(1.2:5): pid=1 comm=\"a\" arch=c000003e syscall=9999 code=0x80000000\n";  // unknown
+                                                                                                     // nr
+
+TEST(ToSeccomp, RemovesFromDenyingRulesAndAddsOneAllowRule) {
+  std::string prof = R"({
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+    {"names": ["mkdir", "chmod"], "action": "SCMP_ACT_KILL_PROCESS", "comment": "keep me"},
+    {"name": "rmdir", "action": "SCMP_ACT_ERRNO"},
+    {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}
+  ],
+  "x-extra": [1, 2]
+})";
+  auto r = allow_logged_syscalls(prof, "p.json", events_of(kDenials));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->added, (std::vector<std::string>{"mkdir", "rmdir"}));
+  auto doc = json::parse(r->profile);
+  ASSERT_TRUE(doc.ok());
+  const auto& sc = doc->find("syscalls")->items;
+  ASSERT_EQ(sc.size(), 3u);  // legacy rmdir rule dropped, new rule appended
+  EXPECT_EQ(sc[0].find("names")->items.size(), 1u);
+  EXPECT_EQ(sc[0].find("names")->items[0].text, "chmod");
+  EXPECT_EQ(sc[0].find("comment")->text, "keep me");
+  EXPECT_EQ(sc[2].find("action")->text, "SCMP_ACT_ALLOW");
+  EXPECT_NE(sc[2].find("comment")->text.find("x86, x86_64"), std::string::npos);
+  EXPECT_TRUE(doc->find("x-extra"));
+  bool noted_unknown = false, noted_arch = false;
+  for (const auto& n : r->notes) {
+    noted_unknown = noted_unknown || n.find("#9999") != std::string::npos;
+    noted_arch = noted_arch || n.find("seen on x86,") != std::string::npos;
+  }
+  EXPECT_TRUE(noted_unknown);
+  EXPECT_TRUE(noted_arch);
+}
+
+TEST(ToSeccomp, AlreadyAllowedAndOciConfig) {
+  std::string oci = R"({"ociVersion": "1.0.2", "linux": {"seccomp": {
+    "defaultAction": "SCMP_ACT_LOG",
+    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW"}]}}, "process": {"args": ["sh"]}})";
+  auto r = allow_logged_syscalls(oci, "config.json", events_of(kDenials));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->added, (std::vector<std::string>{"rmdir"}));
+  auto doc = json::parse(r->profile);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_TRUE(doc->find("process"));
+  EXPECT_EQ(doc->find("linux")->find("seccomp")->find("syscalls")->items.size(), 2u);
+}
+
+TEST(ToSeccomp, InvalidProfileIsAnErrorWithPosition) {
+  auto r = allow_logged_syscalls("{\"defaultAction\": \"SCMP_ACT_NOPE\"}", "bad.json", events_of(kDenials));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("bad.json"), std::string::npos) << r.error().message();
+  auto r2 = allow_logged_syscalls("[1,", "trunc.json", {});
+  EXPECT_FALSE(r2.ok());
+}
+
+TEST(ToSeccomp, NoEventsLeavesRulesAlone) {
+  std::string prof =
+      R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL"}]})";
+  auto r = allow_logged_syscalls(prof, "p.json", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->added.empty());
+  auto doc = json::parse(r->profile);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->find("syscalls")->items.size(), 1u);
 }
 
 }  // namespace
