@@ -274,8 +274,17 @@ int verb_syscalls(std::span<char* const> argv) {
     if (nr) {
       auto name = syscall_name(arch, *nr);
       if (!name) {
-        print_error("syscalls: no syscall number " + number_text(*nr) + " on " +
-                    std::string(arch_info(arch).name));
+        const ArchInfo& info = arch_info(arch);
+        std::string msg = "syscalls: no syscall number " + number_text(*nr) + " on " + std::string(info.name);
+        // A raw table number on an ABI with a base: say what the user probably meant.
+        if (info.nr_offset != 0 && static_cast<uint32_t>(*nr) < info.nr_offset) {
+          int32_t full = *nr + static_cast<int32_t>(info.nr_offset);
+          if (auto n = syscall_name(arch, full))
+            msg += " (" + std::string(info.name) + " numbers start at " +
+                   number_text(static_cast<int32_t>(info.nr_offset)) + "; " + number_text(full) + " is " +
+                   std::string(*n) + ")";
+        }
+        print_error(msg);
         rc = kExitInvalid;
         continue;
       }
