@@ -160,6 +160,8 @@ ProfileDiff diff_profiles(const ResolvedProfile& a, const ResolvedProfile& b) {
         return s;
       };
       if (strip(da) == strip(db)) continue;
+      // Both fall through to their (different) default actions: reported once as the default difference.
+      if (ra.empty() && rb.empty()) continue;
       std::string name(e.name);
       if (fully_allowed(ra, a.default_action) && never_allowed(rb, b.default_action))
         ad.only_a.push_back(name);
