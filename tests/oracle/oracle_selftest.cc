@@ -13,6 +13,7 @@
 #include "oracle/cases.h"
 #include "oracle/libseccomp_oracle.h"
 #include "seccomp/bpf/bpf.h"
+#include "seccomp/profile.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::oracle {
@@ -230,6 +231,49 @@ TEST(Oracle, BigEndianTargets) {
   EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Little)->ret, SECCOMP_RET_ERRNO | EPERM);
   d.arch = AUDIT_ARCH_X86_64;
   EXPECT_EQ(bpf::run(prog->insns, d, bpf::Endian::Big)->ret, SECCOMP_RET_KILL_PROCESS);
+}
+
+}  // namespace
+}  // namespace confine::oracle
+
+namespace confine::oracle {
+namespace {
+
+// libseccomp's program for Docker's real default profile (resolved by our resolve()).
+TEST(Oracle, DockerDefaultProfile) {
+  auto p =
+      seccomp::load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
+  if (!p.ok() && p.error().sys_errno() == ENOENT) GTEST_SKIP() << "moby profile not installed";
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  seccomp::ResolveContext ctx;
+  ctx.arch = Arch::X86_64;
+  ctx.kernel = seccomp::KernelVersion{6, 18};
+  auto rp = seccomp::resolve(*p, ctx);
+  ASSERT_TRUE(rp.ok()) << rp.error().message();
+  ASSERT_EQ(rp->arches.size(), 3u);  // archMap: x86_64 -> x86, x32
+  for (bool tree : {false, true}) {
+    OracleOptions o;
+    o.binary_tree = tree;
+    auto prog = libseccomp_program(*rp, o);
+    ASSERT_TRUE(prog.ok()) << prog.error().message();
+    ASSERT_TRUE(bpf::check(prog->insns).ok());
+    const auto& i = prog->insns;
+    const uint32_t allow = SECCOMP_RET_ALLOW, eperm = SECCOMP_RET_ERRNO | EPERM;
+    EXPECT_EQ(verdict(i, Arch::X86_64, "read"), allow);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "mount"), eperm);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "kexec_load"), eperm);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "ptrace"), allow);  // minKernel 4.8
+    EXPECT_EQ(verdict(i, Arch::X86_64, "personality", {0xffffffff}), allow);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "personality", {0x1}), eperm);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "clone", {SIGCHLD}), allow);
+    EXPECT_EQ(verdict(i, Arch::X86_64, "clone", {CLONE_NEWUSER | SIGCHLD}), eperm);
+    EXPECT_EQ(verdict(i, Arch::X86, "read"), allow);
+    EXPECT_EQ(verdict(i, Arch::X86, "mount"), eperm);
+    EXPECT_EQ(verdict(i, Arch::X32, "read"), allow);
+    bpf::SeccompData d;
+    d.arch = AUDIT_ARCH_AARCH64;
+    EXPECT_EQ(bpf::run(i, d)->ret, SECCOMP_RET_KILL_PROCESS);
+  }
 }
 
 }  // namespace
