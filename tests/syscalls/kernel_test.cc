@@ -105,5 +105,82 @@ TEST(RunningKernel, UnassignedNumbersAreEnosysOn618) {
   EXPECT_EQ(max_syscall_number(Arch::X86_64), 469);
 }
 
+#if defined(__x86_64__)
+// i386 syscalls from this 64-bit process via int $0x80 (CONFIG_IA32_EMULATION).
+long int80(long nr, long a, long b, long c) {
+  long ret;
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+  return ret;
+}
+
+// Runs fn in a child; the child writes one line per finding to a pipe.
+std::string in_child(void (*fn)(int fd)) {
+  int p[2];
+  if (pipe(p) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    fn(p[1]);
+    _exit(0);
+  }
+  close(p[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    out += "child died (status " + std::to_string(status) + ")";
+  return out;
+}
+
+TEST(RunningKernel, I386UnassignedNumbersAreEnosysOn618) {
+  if (under_seccomp()) GTEST_SKIP() << "running under a seccomp filter";
+  struct utsname u {};
+  uname(&u);
+  if (std::string(u.release).rfind("6.18", 0) != 0)
+    GTEST_SKIP() << "exact check needs a 6.18 kernel, have " << u.release;
+  if (int80(20, 0, 0, 0) != getpid()) GTEST_SKIP() << "no IA32 emulation (int $0x80 getpid failed)";
+  std::string bad = in_child([](int fd) {
+    for (long nr = 0; nr < 520; ++nr) {
+      if (syscall_name(Arch::X86, static_cast<int32_t>(nr))) continue;
+      long r = int80(nr, 0, 0, 0);
+      if (r != -ENOSYS) {
+        std::string line = std::to_string(nr) + " -> " + std::to_string(r) + "\n";
+        (void)!write(fd, line.data(), line.size());
+      }
+    }
+  });
+  EXPECT_EQ(bad, "") << "i386 numbers the kernel has but our table does not";
+  EXPECT_EQ(max_syscall_number(Arch::X86), 469);
+}
+
+TEST(RunningKernel, I386PostLinux61CallsExist) {
+  if (under_seccomp()) GTEST_SKIP() << "running under a seccomp filter";
+  struct utsname u {};
+  uname(&u);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  if (major < 6 || (major == 6 && minor < 18)) GTEST_SKIP() << "kernel " << u.release << " older than 6.18";
+  if (int80(20, 0, 0, 0) != getpid()) GTEST_SKIP() << "no IA32 emulation";
+  std::string bad = in_child([](int fd) {
+    const char* added[] = {"fchmodat2",     "futex_wake",     "futex_wait",   "futex_requeue", "statmount",
+                           "listmount",     "mseal",          "setxattrat",   "getxattrat",    "listxattrat",
+                           "removexattrat", "open_tree_attr", "file_getattr", "file_setattr"};
+    for (const char* n : added) {
+      auto nr = syscall_number(Arch::X86, n);
+      long r = nr ? int80(*nr, -1, 0, 0xffffffffL) : -ENOSYS;
+      if (r == -ENOSYS || r == 0) {
+        std::string line = std::string(n) + " -> " + std::to_string(r) + "\n";
+        (void)!write(fd, line.data(), line.size());
+      }
+    }
+  });
+  EXPECT_EQ(bad, "") << "post-6.1 i386 calls that the kernel lacks (or that succeeded on garbage)";
+}
+#endif
+
 }  // namespace
 }  // namespace confine
