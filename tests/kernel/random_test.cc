@@ -125,3 +125,52 @@ TEST(KernelRandom, CheckerAndInterpreterAgreeWithTheKernel) {
 
 }  // namespace
 }  // namespace confine::ktest
+
+namespace confine::ktest {
+namespace {
+
+// Acceptance only, with opcodes drawn from the whole 8-bit code space (and a few
+// 16-bit ones) and random jt/jf/k: the checker's opcode table, its special
+// cases and the kernel's must agree everywhere, not just on the codes we emit.
+TEST(KernelRandom, AnyOpcodeAcceptanceMatchesCheck) {
+  std::mt19937_64 rng(0xc0de);
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 400; ++i) {
+    const int len = 1 + static_cast<int>(rng() % 3);
+    std::vector<sock_filter> p;
+    for (int j = 0; j < len; ++j) {
+      sock_filter f{};
+      // Half from the classic (socket filter) table, which seccomp narrows, half anything.
+      static const uint16_t classic[] = {0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x94, 0x9c,
+                                         0x54, 0x5c, 0x44, 0x4c, 0xa4, 0xac, 0x64, 0x6c, 0x74, 0x7c,
+                                         0x84, 0x20, 0x28, 0x30, 0x80, 0x40, 0x48, 0x50, 0x00, 0x60,
+                                         0x81, 0xb1, 0x01, 0x61, 0x02, 0x03, 0x07, 0x87, 0x06, 0x16,
+                                         0x05, 0x15, 0x1d, 0x35, 0x3d, 0x25, 0x2d, 0x45, 0x4d};
+      const uint64_t r = rng();
+      f.code = static_cast<uint16_t>(r % 2 ? classic[(r >> 1) % std::size(classic)]
+                                           : (r % 50 == 0 ? (r >> 8) : (r >> 8) % 256));
+      f.jt = static_cast<uint8_t>(rng() % 3);
+      f.jf = static_cast<uint8_t>(rng() % 3);
+      switch (rng() % 4) {
+        case 0: f.k = static_cast<uint32_t>(rng() % 70); break;
+        case 1: f.k = static_cast<uint32_t>(rng() % 3); break;
+        case 2: f.k = 0xfffff000u + static_cast<uint32_t>(rng() % 64); break;  // SKF_AD_OFF range
+        default: f.k = static_cast<uint32_t>(rng());
+      }
+      p.push_back(f);
+    }
+    p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    const bool ok = bpf::check(p).ok();
+    Outcome o = install_only(p);
+    const bool kernel_ok = o.kind != Outcome::Kind::InstallFailed;
+    ASSERT_EQ(ok, kernel_ok) << "#" << i << ": check " << (ok ? "accepts" : bpf::check(p).error().message())
+                             << "; kernel " << o.str() << "\n"
+                             << bpf::disassemble(p);
+    (ok ? accepted : rejected)++;
+  }
+  std::cerr << "random opcodes: " << accepted << " accepted, " << rejected << " rejected, kernel agrees\n";
+  EXPECT_GT(accepted, 20);
+}
+
+}  // namespace
+}  // namespace confine::ktest
