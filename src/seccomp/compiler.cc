@@ -35,6 +35,7 @@ Result<Program> compile(const ResolvedProfile& rp, const CompileOptions& opts) {
   for (const RuleTable& t : rt.tables) {
     ArchStats as;
     as.arch = t.arches.front();
+    for (Arch a : t.arches) as.name += (as.name.empty() ? "" : "+") + std::string(arch_info(a).name);
     for (const auto& [nr, sr] : t.syscalls) {
       if (!sr.unconditional)
         as.syscalls_conditional++;

@@ -45,6 +45,7 @@ struct CompileOptions {
 
 struct ArchStats {
   Arch arch;
+  std::string name;  // "x86_64+x32" when arches share an audit arch
   size_t syscalls_allowed = 0;
   size_t syscalls_conditional = 0;
   size_t syscalls_other = 0;

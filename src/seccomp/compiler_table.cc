@@ -254,9 +254,12 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
         if (!uncond) {
           uncond = &r;
         } else if (!(uncond->action == r.action)) {
-          return Error::at(r.pos, "conflicting rules for syscall " + sr.name + ": " + r.action.str() +
-                                      " here, but " + uncond->action.str() + " at " + where(uncond->pos) +
-                                      " (both unconditional)");
+          // libseccomp keeps the first unconditional rule and ignores later ones
+          // (podman's profile relies on it, e.g. setns): match it, loudly.
+          out.shadowed++;
+          out.notes.push_back(where(r.pos) + ": unconditional " + r.action.str() + " rule for " + sr.name +
+                              " is overridden by the earlier unconditional " + uncond->action.str() +
+                              " rule at " + where(uncond->pos) + " (libseccomp keeps the first)");
         }
       }
       if (uncond) {
