@@ -27,8 +27,9 @@ std::string hex(uint32_t v) { return fmt("0x%" PRIx32, v); }
 
 // What the accumulator holds, as far as a simple forward dataflow can tell.
 struct AState {
-  enum Kind : uint8_t { Unknown, Field, Const } kind = Unknown;
-  uint32_t v = 0;  // seccomp_data offset for Field, value for Const
+  enum Kind : uint8_t { Unknown, Field, Masked, Const } kind = Unknown;
+  uint32_t v = 0;     // seccomp_data offset for Field/Masked, value for Const
+  uint32_t mask = 0;  // Masked: A = field & mask
   bool operator==(const AState&) const = default;
 };
 
@@ -209,7 +210,10 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
       default:
         if (BPF_CLASS(f.code) == BPF_ALU && (f.code & ~0xf8u) == BPF_ALU) {
           text = alu_name(f.code) + (BPF_SRC(f.code) == BPF_X ? std::string(" x") : " #" + hex(k));
-          next.a = {};
+          if (f.code == (BPF_ALU | BPF_AND | BPF_K) && s.a.kind == AState::Field)
+            next.a = {AState::Masked, s.a.v, k};
+          else
+            next.a = {};
         } else if (BPF_CLASS(f.code) == BPF_JMP && (f.code & ~0xf8u) == BPF_JMP &&
                    (op::is_cond_jump(f.code))) {
           const size_t t = pc + 1 + f.jt, e = pc + 1 + f.jf;
@@ -217,7 +221,9 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
               std::string(op::mnemonic(f.code)) + " " + jump_operand(f) + ", " + label(t) + ", " + label(e);
           State ts = s, es = s;
           const bool cmp_k = BPF_SRC(f.code) == BPF_K;
-          if (s.a.kind == AState::Field && cmp_k) {
+          if (s.a.kind == AState::Masked) {
+            note = field_name(s.a.v, s.arch) + " & " + hex(s.a.mask);
+          } else if (s.a.kind == AState::Field && cmp_k) {
             if (s.a.v == 4) {
               auto nm = audit_arch_name(k);
               note = nm.empty() ? "unknown arch" : std::string(nm);
