@@ -113,6 +113,7 @@ Status fill_config(const Args& a, RunConfig& c) {
   for (const auto& v : a.all("cap-add")) {
     CONFINE_TRY(uint64_t m, parse_cap_list(v));
     c.caps.keep |= m;
+    c.caps.ambient |= m;
   }
   c.nnp.no_new_privs = !a.has("allow-privilege-escalation");
   // Landlock
@@ -178,6 +179,11 @@ Status fill_config(const Args& a, RunConfig& c) {
     if (!s.ok()) return std::move(s).error().context("seccomp");
     for (const auto& w : warnings) print_warning(w);
     c.seccomp = std::move(*s);
+  }
+  if (!c.landlock.exec.empty()) {
+    auto m = memfd_noexec_filter();
+    if (!m.ok()) return std::move(m).error().context("--exec: memfd filter");
+    c.seccomp.memfd_noexec = std::move(*m);
   }
   c.log_path = a.get("log").value_or("");
   c.suggest_path = a.get("suggest").value_or("");

@@ -166,7 +166,7 @@ Status apply_caps(const CapsConfig& c, bool nonroot) {
     return Error::sys("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)", errno);
   if (nonroot) {
     for (int i = 0; i <= cap_last_cap(); ++i) {
-      if (!(c.keep & (1ull << i))) continue;
+      if (!(c.keep & c.ambient & (1ull << i))) continue;
       if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) != 0)
         return Error::sys("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, " + cap_name(i) + ")", errno);
     }

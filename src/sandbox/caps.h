@@ -29,7 +29,7 @@ std::string caps_to_string(uint64_t mask);  // "CAP_CHOWN,CAP_KILL" or "none"
 // in keep from the bounding set.
 Status drop_bounding(const CapsConfig& c);
 // Step 2 (after the uid change): capset(P=E=I=keep), clear ambient, then raise
-// ambient for each kept capability when `nonroot` (the command runs as uid != 0).
+// ambient for each kept capability in c.ambient when `nonroot` (the command runs as uid != 0).
 Status apply_caps(const CapsConfig& c, bool nonroot);
 
 std::string describe(const CapsConfig& c);

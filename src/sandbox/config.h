@@ -46,6 +46,9 @@ struct MountConfig {
   std::vector<TmpfsMount> tmpfs;
   std::vector<BindMount> binds;
   bool new_proc = true;  // fresh /proc (needs a new pid namespace)
+  // Like Docker: /sys read-only; in a fresh /proc, kernel knobs read-only
+  // (/proc/sys, sysrq-trigger, irq, bus, fs) and leaky files masked.
+  bool harden_sys_proc = true;
 };
 
 // user.cc: runAsUser/runAsGroup/runAsNonRoot.
@@ -58,6 +61,10 @@ struct UserConfig {
 // caps.cc: the capability set the command keeps (bit i = capability i).
 struct CapsConfig {
   uint64_t keep = 0;
+  // Raised in the ambient set when the command runs as uid != 0: only what
+  // was explicitly --cap-add'ed (a non-root user does not get the default set
+  // as effective capabilities, as in Docker/Kubernetes).
+  uint64_t ambient = 0;
 };
 
 // nnp.cc
@@ -77,6 +84,10 @@ struct SeccompConfig {
   SeccompMode mode = SeccompMode::Unconfined;
   std::string source;             // profile name/path (for messages)
   std::vector<sock_filter> prog;  // compiled (Complain: non-ALLOW replaced by NOTIFY)
+  // Extra filter installed just before prog when exec is restricted (--exec):
+  // memfd_create without MFD_NOEXEC_SEAL fails, since Landlock cannot govern
+  // executing a memfd (it is on no path).
+  std::vector<sock_filter> memfd_noexec;
 };
 
 // limits.cc

@@ -36,6 +36,43 @@ std::string size_str(uint64_t b) {
   if (b && b % (1ull << 10) == 0) return std::to_string(b >> 10) + "k";
   return std::to_string(b);
 }
+bool is_mount_point(const char* path) {
+  struct stat a, b;
+  std::string parent = std::string(path) + "/..";
+  if (stat(path, &a) != 0 || stat(parent.c_str(), &b) != 0) return false;
+  return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+Status bind_self_ro(const std::string& p) {
+  if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    return Error::sys("mount(" + q(p) + ", " + q(p) + ", NULL, MS_BIND|MS_REC, NULL)", errno);
+  return set_tree_attr(p, MOUNT_ATTR_RDONLY, 0);
+}
+
+// The privileged operations here only remove access: read-only binds over
+// kernel knobs, /dev/null or an empty read-only tmpfs over leaky entries.
+// Applies to the host's /proc too (--share pid): the binds live in our mount namespace only.
+Status harden_sys_proc() {
+  if (is_mount_point("/sys"))
+    CONFINE_CHECK_CTX(set_tree_attr("/sys", MOUNT_ATTR_RDONLY, 0), "/sys read-only");
+  struct stat st;
+  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"})
+    if (lstat(p, &st) == 0) CONFINE_CHECK_CTX(bind_self_ro(p), "masking /proc");
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/latency_stats",
+                        "/proc/sched_debug", "/proc/kallsyms"}) {
+    if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (mount("/dev/null", p, nullptr, MS_BIND, nullptr) != 0)
+      return Error::sys("mount(\"/dev/null\", " + q(p) + ", NULL, MS_BIND, NULL)", errno)
+          .context("masking /proc");
+  }
+  for (const char* p : {"/proc/acpi", "/proc/scsi"}) {
+    if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0)
+      return Error::sys("mount(\"tmpfs\", " + q(p) + ", \"tmpfs\", MS_RDONLY, \"size=0\")", errno)
+          .context("masking /proc");
+  }
+  return ok();
+}
 }  // namespace
 
 Result<uint64_t> parse_size(std::string_view s) {
@@ -150,6 +187,7 @@ Status apply_mounts(const MountConfig& c) {
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       return Error::sys("mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)", errno);
   }
+  if (c.harden_sys_proc) CONFINE_CHECK(harden_sys_proc());
   return ok();
 }
 
@@ -160,6 +198,7 @@ std::string describe(const MountConfig& c) {
   for (const auto& t : c.tmpfs)
     s += "; tmpfs " + t.path + (t.size_bytes ? " size=" + size_str(t.size_bytes) : std::string()) + " (rw)";
   if (c.new_proc) s += "; fresh /proc";
+  if (c.harden_sys_proc) s += "; /sys and /proc kernel knobs read-only, leaky /proc files masked";
   return s;
 }
 

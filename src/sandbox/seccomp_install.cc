@@ -43,7 +43,28 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
   return c;
 }
 
+Result<std::vector<sock_filter>> memfd_noexec_filter() {
+  // MASKED_EQ: (flags & MFD_NOEXEC_SEAL (8)) == 0 -> EPERM.
+  static constexpr std::string_view kProfile = R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [{"names": ["memfd_create"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                "args": [{"index": 1, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]
+})";
+  CONFINE_TRY(auto prof, seccomp::parse_profile_text(kProfile, "<memfd-noexec>"));
+  CONFINE_TRY(auto rp, seccomp::resolve(prof, seccomp::ResolveContext{}));
+  CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
+  return std::move(prog.insns);
+}
+
 Result<int> install_seccomp(const SeccompConfig& c) {
+  if (!c.memfd_noexec.empty()) {
+    sock_fprog mp{static_cast<unsigned short>(c.memfd_noexec.size()),
+                  const_cast<sock_filter*>(c.memfd_noexec.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &mp) != 0)
+      return Error::sys(
+          "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC, {memfd_create without MFD_NOEXEC_SEAL -> EPERM})", errno);
+  }
   if (c.mode == SeccompMode::Unconfined) return -1;
   sock_fprog fprog{static_cast<unsigned short>(c.prog.size()), const_cast<sock_filter*>(c.prog.data())};
   if (c.mode == SeccompMode::Complain) {
@@ -66,13 +87,15 @@ Result<int> install_seccomp(const SeccompConfig& c) {
 }
 
 std::string describe(const SeccompConfig& c) {
+  std::string extra = c.memfd_noexec.empty() ? "" : "; executable memfds refused (exec is restricted)";
   switch (c.mode) {
-    case SeccompMode::Unconfined: return "unconfined (no filter)";
+    case SeccompMode::Unconfined: return "unconfined (no profile)" + extra;
     case SeccompMode::Enforce:
-      return c.source + " (" + std::to_string(c.prog.size()) + " BPF instructions, TSYNC), installed last";
+      return c.source + " (" + std::to_string(c.prog.size()) + " BPF instructions, TSYNC), installed last" +
+             extra;
     case SeccompMode::Complain:
       return c.source + " in COMPLAIN mode (" + std::to_string(c.prog.size()) +
-             " instructions; denials become user notifications, reported and continued)";
+             " instructions; denials become user notifications, reported and continued)" + extra;
   }
   return "?";
 }

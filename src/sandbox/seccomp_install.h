@@ -17,6 +17,10 @@ namespace confine::sandbox {
 Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
                                       std::vector<std::string>* warnings);
 
+// A filter that makes memfd_create fail with EPERM unless MFD_NOEXEC_SEAL is
+// given (compiled by our compiler from a three-line profile).
+Result<std::vector<sock_filter>> memfd_noexec_filter();
+
 // seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) in enforce mode; in complain mode
 // with NEW_LISTENER, returning the listener fd (else -1).
 Result<int> install_seccomp(const SeccompConfig& c);
