@@ -16,6 +16,8 @@ constexpr Verb kVerbs[] = {
     {"inspect", "show what confines a process (namespaces, caps, seccomp, LSM, ...)", verb_inspect},
     {"logs", "turn kernel audit lines (seccomp, AppArmor, Landlock) into events and profile fixes", verb_logs},
     {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
+    {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml", verb_record},
+    {"harden", "record, generate, replay enforced and report the attack surface removed", verb_harden},
     {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
 };
 

@@ -22,6 +22,8 @@ int verb_run(std::span<char* const> args);
 int verb_inspect(std::span<char* const> args);
 int verb_logs(std::span<char* const> args);
 int verb_seccomp(std::span<char* const> args);
+int verb_record(std::span<char* const> args);
+int verb_harden(std::span<char* const> args);
 
 // Path of a bundled data file (profiles/runtime-default.json, ...): looks next
 // to the binary's install prefix, then in the source tree it was built from.

@@ -1,0 +1,279 @@
+// confine harden [-o DIR] [-- COMMAND [ARGS...]]
+// record -> generate -> replay enforced (this binary's `run --profile DIR`) ->
+// report. Argument wiring, subprocesses and output only.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/record_common.h"
+#include "cli/verbs.h"
+#include "json/json.h"
+
+namespace confine::cli {
+
+namespace {
+constexpr OptSpec kOpts[] = {
+    {"output", 'o', true, "DIR", "output directory (default: confine-profile)"},
+    {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
+    {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
+    {"retries", 0, true, "N", "fix-and-replay rounds after a false denial (default 2)"},
+    {"main-only", 0, false, "", "stop recording when the main process exits"},
+    {"pin", 0, false, "", "pin the recording to one CPU (default)"},
+    {"no-pin", 0, false, "", "do not pin the recording"},
+    {"help", 'h', false, "", "show this help"},
+};
+
+void usage(std::ostream& os) {
+  os << "usage: confine harden [options] [-- COMMAND [ARGS...]]\n\n"
+        "Records COMMAND, generates its seccomp profile, securityContext and behavior\n"
+        "(as `confine record`), replays the same command enforced under\n"
+        "`confine run --profile DIR`, and reports the syscalls allowed against the\n"
+        "runtime-default and Docker default profiles and the attack surface removed.\n"
+        "A replay whose exit status differs is re-run in complain mode; syscalls it would\n"
+        "deny are added (false denials) and the replay is retried, else harden fails.\n"
+        "Without COMMAND it hardens the bundled sample workload (examples/sample-workload.sh).\n\noptions:\n"
+     << format_options(kOpts)
+     << "\nexamples:\n"
+        "  confine harden -o prof\n"
+        "  confine harden -o prof -- tar czf /tmp/etc.tgz /etc/apt\n"
+        "\nexit codes: 0 hardened and replayed with identical exit status; 1 the replay failed\n"
+        "(false denial that could not be fixed); 2 usage; 125 confine error.\n";
+}
+
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "/proc/self/exe";
+}
+
+// Runs argv with stdout (and stderr when err_path is set) to files; returns the exit code.
+Result<int> run_to_files(const std::vector<std::string>& argv, const std::string& out_path,
+                         const std::string& err_path) {
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) return Error::sys("open(\"" + out_path + "\")", errno);
+  int err = -1;
+  if (!err_path.empty()) {
+    err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (err < 0) {
+      close(out);
+      return Error::sys("open(\"" + err_path + "\")", errno);
+    }
+  }
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return Error::sys("fork", errno);
+  if (pid == 0) {
+    dup2(out, 1);
+    if (err >= 0) dup2(err, 2);
+    execv(av[0], av.data());
+    _exit(127);
+  }
+  close(out);
+  if (err >= 0) close(err);
+  int st = 0;
+  if (waitpid(pid, &st, 0) != pid) return Error::sys("waitpid", errno);
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  return 128 + WTERMSIG(st);
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep, size_t max = SIZE_MAX) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < max; ++i) s += (i ? sep : "") + v[i];
+  if (v.size() > max) s += sep + "... (" + std::to_string(v.size() - max) + " more)";
+  return s;
+}
+
+// Syscall names from complain-mode JSON lines.
+std::set<std::pair<std::string, std::string>> complain_syscalls(const std::string& path) {
+  std::set<std::pair<std::string, std::string>> out;
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    auto v = json::parse(line, path);
+    if (!v.ok()) continue;
+    const auto* s = v->find("syscall");
+    const auto* a = v->find("arch");
+    if (s && s->is(json::Type::String))
+      out.emplace(s->text, a && a->is(json::Type::String) ? a->text : std::string("x86_64"));
+  }
+  return out;
+}
+}  // namespace
+
+int verb_harden(std::span<char* const> args) {
+  if (!args.empty() && (std::string_view(args[0]) == "--help" || std::string_view(args[0]) == "-h")) {
+    usage(std::cout);
+    return kExitOk;
+  }
+  auto parsed = Args::parse(args, kOpts, /*stop_at_positional=*/true);
+  if (!parsed.ok()) {
+    print_error(parsed.error());
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  if (parsed->has("help")) {
+    usage(std::cout);
+    return kExitOk;
+  }
+  int retries = 2;
+  if (auto r = parsed->get("retries")) {
+    char* end = nullptr;
+    long n = std::strtol(r->c_str(), &end, 10);
+    if (r->empty() || *end || n < 0 || n > 10) {
+      print_error("--retries " + *r + ": expected 0..10");
+      return kExitUsage;
+    }
+    retries = static_cast<int>(n);
+  }
+  auto setup = record_setup(*parsed);
+  if (!setup.ok()) {
+    print_error(setup.error());
+    return 125;
+  }
+  if (setup->rec.argv.empty()) {
+    std::string sample = data_path("examples/sample-workload.sh");
+    if (access(sample.c_str(), R_OK) != 0) {
+      print_error("no command given and the sample workload " + sample + " is missing");
+      return 125;
+    }
+    setup->rec.argv = {"/bin/sh", sample};
+  }
+  const std::string& dir = setup->dir;
+  const auto& cmd = setup->rec.argv;
+  std::cerr << "confine harden: " << join(cmd, " ") << "\n";
+
+  // 1. record (stdout kept for the comparison; stderr passes through)
+  std::string rec_out = dir + "/record.stdout";
+  int out_fd = open(rec_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out_fd < 0) {
+    print_error(Error::sys("open(\"" + rec_out + "\")", errno));
+    return 125;
+  }
+  setup->rec.stdout_fd = out_fd;
+  auto r = record::record(setup->rec);
+  close(out_fd);
+  if (!r.ok()) {
+    print_error(std::move(r).error().context("record"));
+    return 125;
+  }
+  for (const auto& w : r->warnings) print_warning(w);
+  behavior::Behavior b = std::move(r->behavior);
+  if (b.partial) print_warning("partial recording: " + b.partial_reason);
+  std::cerr << "  1. recorded   " << r->events << " syscalls, " << b.syscall_names().size()
+            << " distinct, exit " << r->exit_code << "\n";
+
+  // 2..3. generate, replay enforced; on a mismatch find false denials in complain mode, add, retry.
+  std::string exe = self_exe();
+  std::vector<std::string> added;
+  int replay_code = -1;
+  bool same_out = false;
+  for (int round = 0;; ++round) {
+    auto w = write_outputs(dir, b, setup->gen);
+    if (!w.ok()) {
+      print_error(std::move(w).error().context("writing " + dir));
+      return 125;
+    }
+    std::vector<std::string> run = {exe, "run", "--profile", dir, "--"};
+    run.insert(run.end(), cmd.begin(), cmd.end());
+    auto rc = run_to_files(run, dir + "/replay.stdout", dir + "/replay.stderr");
+    if (!rc.ok()) {
+      print_error(std::move(rc).error().context("replay"));
+      return 125;
+    }
+    replay_code = *rc;
+    same_out = slurp(rec_out) == slurp(dir + "/replay.stdout");
+    std::cerr << "  " << (round == 0 ? "2" : "+") << ". replayed   confine run --profile " << dir << " -- "
+              << join(cmd, " ") << ": exit " << replay_code << (same_out ? ", same stdout" : ", stdout differs")
+              << "\n";
+    if (replay_code == r->exit_code && same_out) break;
+    // Which syscalls would the profile deny?
+    std::vector<std::string> crun = {exe, "run", "--profile", dir, "--mode", "complain", "--log", dir + "/complain.jsonl", "--"};
+    crun.insert(crun.end(), cmd.begin(), cmd.end());
+    auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
+    auto denied = complain_syscalls(dir + "/complain.jsonl");
+    std::vector<std::string> names;
+    for (const auto& [n, a] : denied) names.push_back(n + (a == "x86_64" ? "" : "[" + a + "]"));
+    if (denied.empty()) {
+      if (replay_code == r->exit_code) {
+        print_warning("the replay's stdout differs but the profile denied nothing (non-deterministic output?): compare " +
+                      dir + "/record.stdout and " + dir + "/replay.stdout");
+        break;
+      }
+      print_error("replay exited " + std::to_string(replay_code) + " instead of " + std::to_string(r->exit_code) +
+                  " and complain mode reports no denied syscall: see " + dir + "/replay.stderr");
+      return 1;
+    }
+    std::cerr << "     false denial: " << join(names, ", ") << "\n";
+    if (round >= retries) {
+      print_error("false denials remain after " + std::to_string(retries) + " fix rounds: " + join(names, ", "));
+      return 1;
+    }
+    for (const auto& [n, a] : denied) {
+      auto arch = arch_from_name(a).value_or(Arch::X86_64);
+      auto& info = b.arches[arch][n];
+      info.count += 1;
+      info.args.clear();  // the observed arguments were not enough: allow the syscall unconditionally
+      added.push_back(n);
+    }
+    b.notes.push_back("added after a false denial in replay: " + join(names, ", "));
+  }
+
+  // 4. report
+  auto ours_prof = generate::seccomp_profile(b, setup->gen);
+  auto ours = generate::allowed_syscalls(ours_prof, Arch::X86_64);
+  std::cerr << "  3. profile    " << dir << "/seccomp.json allows "
+            << (ours.ok() ? std::to_string(ours->size()) : "?") << " syscalls on x86_64";
+  if (b.arches.count(Arch::X86)) std::cerr << " (+ i386)";
+  std::cerr << "\n";
+  struct Peer {
+    std::string name, path;
+  };
+  std::vector<Peer> peers = {
+      {"runtime-default", data_path("profiles/runtime-default.json")},
+      {"docker-default", "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"}};
+  for (const auto& p : peers) {
+    if (access(p.path.c_str(), R_OK) != 0) {
+      std::cerr << "     " << p.name << ": not installed (" << p.path << ")\n";
+      continue;
+    }
+    auto prof = seccomp::load_profile(p.path);
+    if (!prof.ok() || !ours.ok()) continue;
+    auto theirs = generate::allowed_syscalls(*prof, Arch::X86_64);
+    if (!theirs.ok()) continue;
+    auto c = generate::compare(p.name, *ours, *theirs);
+    std::vector<std::string> notable;
+    for (const auto& n : c.removed)
+      if (generate::notable_syscalls().count(n)) notable.push_back(n);
+    char line[200];
+    std::snprintf(line, sizeof line, "     vs %-16s allows %3zu -> %3zu removed (%.0f%% of its surface)\n",
+                  p.name.c_str(), c.allowed, c.removed.size(),
+                  c.allowed ? 100.0 * static_cast<double>(c.removed.size()) / static_cast<double>(c.allowed) : 0.0);
+    std::cerr << line;
+    if (!notable.empty()) std::cerr << "        removed, notably: " << join(notable, " ", 20) << "\n";
+    if (!c.extra.empty()) std::cerr << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
+  }
+  std::cerr << "  4. result     " << (replay_code == r->exit_code ? "OK" : "MISMATCH") << ": replay exit "
+            << replay_code << " = recorded " << r->exit_code << ", " << added.size() << " false denial"
+            << (added.size() == 1 ? "" : "s") << (added.empty() ? "" : " fixed (" + join(added, ", ") + ")") << "\n"
+            << "     wrote " << dir << "/{seccomp.json,behavior.json,securityContext.yaml}\n";
+  // Show the command's output once.
+  std::cout << slurp(rec_out);
+  return replay_code == r->exit_code ? 0 : 1;
+}
+
+}  // namespace confine::cli

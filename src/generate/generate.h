@@ -1,0 +1,71 @@
+// Generators: pure functions of a Behavior (plus options) -> the artefacts
+// users deploy: a seccomp profile (Docker JSON, written with
+// seccomp::format_profile), a Kubernetes securityContext snippet, and reports.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "behavior/behavior.h"
+#include "core/error.h"
+#include "seccomp/profile.h"
+
+namespace confine::generate {
+
+// How much of the recorded argument values becomes argument rules.
+//   None:      names only.
+//   Sensitive: (default) socket domains, clone without namespace flags (clone3 -> ENOSYS so libc
+//              falls back to clone), unshare/setns flags and personality values, all as observed.
+//   Strict:    Sensitive + ioctl requests (low 32 bits) and prctl options as observed.
+enum class ArgMode { None, Sensitive, Strict };
+Result<ArgMode> arg_mode_from_name(std::string_view s);  // "none" | "sensitive" | "strict"
+
+struct SeccompOptions {
+  ArgMode args = ArgMode::Sensitive;
+  // Errno for everything not recorded. EPERM (default, like Docker): a clear
+  // "Operation not permitted" for the action the program never did. ENOSYS:
+  // libc and runtimes treat it as "kernel too old" and fall back (clone3 ->
+  // clone, statx -> fstatat, ...), friendlier to code paths the recording
+  // missed but it hides the denial behind a fallback.
+  uint32_t default_errno = 1;
+  // Values above this many distinct observed values make the rule unconditional.
+  size_t max_values = 16;
+};
+
+seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptions& o = {});
+
+struct SecurityContextOptions {
+  std::string localhost_profile = "confine/seccomp.json";  // relative to <kubelet-root>/seccomp
+  std::string container_name = "app";
+};
+// YAML snippet: container securityContext + volumeMounts, and the pod volumes.
+std::string security_context_yaml(const behavior::Behavior& b, const SecurityContextOptions& o = {});
+
+// Directories the program wrote to (to become emptyDir mounts with readOnlyRootFilesystem).
+std::vector<std::string> writable_dirs(const behavior::Behavior& b);
+// Capabilities the behavior suggests it needs ("NET_BIND_SERVICE", ...), with the reason.
+std::vector<std::pair<std::string, std::string>> inferred_caps(const behavior::Behavior& b);
+
+// "strace -c"-like table: calls, syscall (arch when not x86_64), sorted by calls.
+std::string syscall_table(const behavior::Behavior& b);
+// The same as JSON lines-free document: [{"syscall":..,"arch":..,"calls":..}]
+std::string syscall_table_json(const behavior::Behavior& b);
+
+// Names a profile allows (unconditionally or with argument checks) on `arch`
+// for a container holding Docker's default capabilities.
+Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch arch);
+
+// Syscalls dangerous enough to name when a profile removes them.
+const std::set<std::string>& notable_syscalls();
+
+struct Comparison {
+  std::string name;         // "runtime-default", "docker-default"
+  size_t allowed = 0;       // names allowed by that profile (x86_64)
+  std::vector<std::string> removed;  // allowed there, not in ours
+  std::vector<std::string> extra;    // allowed in ours, not there
+};
+Comparison compare(const std::string& name, const std::set<std::string>& ours, const std::set<std::string>& theirs);
+
+}  // namespace confine::generate

@@ -1,0 +1,105 @@
+// Reports: the recorded syscall table and comparisons with other profiles.
+#include <algorithm>
+#include <cstdio>
+
+#include "generate/generate.h"
+#include "seccomp/resolve.h"
+
+namespace confine::generate {
+
+namespace {
+struct Row {
+  uint64_t calls;
+  std::string name;
+  Arch arch;
+};
+
+std::vector<Row> rows(const behavior::Behavior& b) {
+  std::vector<Row> r;
+  for (const auto& [arch, m] : b.arches)
+    for (const auto& [n, info] : m) r.push_back({info.count, n, arch});
+  std::sort(r.begin(), r.end(), [](const Row& a, const Row& c) {
+    if (a.calls != c.calls) return a.calls > c.calls;
+    if (a.name != c.name) return a.name < c.name;
+    return a.arch < c.arch;
+  });
+  return r;
+}
+}  // namespace
+
+std::string syscall_table(const behavior::Behavior& b) {
+  std::string out;
+  char line[160];
+  std::snprintf(line, sizeof line, "%10s %-24s %s\n", "calls", "syscall", "arch");
+  out += line;
+  out += "---------- ------------------------ ------\n";
+  uint64_t total = 0;
+  auto rs = rows(b);
+  for (const auto& r : rs) {
+    std::snprintf(line, sizeof line, "%10llu %-24s %s\n", static_cast<unsigned long long>(r.calls), r.name.c_str(),
+                  std::string(arch_info(r.arch).name).c_str());
+    out += line;
+    total += r.calls;
+  }
+  out += "---------- ------------------------ ------\n";
+  std::snprintf(line, sizeof line, "%10llu %-24s (%zu distinct)\n", static_cast<unsigned long long>(total), "total",
+                b.syscall_names().size());
+  out += line;
+  out += "errors: not observable (SECCOMP_USER_NOTIF_FLAG_CONTINUE never returns the result to the recorder)\n";
+  return out;
+}
+
+std::string syscall_table_json(const behavior::Behavior& b) {
+  auto arr = json::Value::make_array();
+  for (const auto& r : rows(b)) {
+    auto o = json::Value::make_object();
+    o.add("syscall", json::Value::make_string(r.name));
+    o.add("arch", json::Value::make_string(std::string(arch_info(r.arch).name)));
+    o.add("calls", json::Value::make_u64(r.calls));
+    arr.push(std::move(o));
+  }
+  return json::write(arr) + "\n";
+}
+
+Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch arch) {
+  seccomp::ResolveContext ctx;
+  // Docker's default capability set.
+  ctx.caps = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",      "CAP_FOWNER",     "CAP_MKNOD",
+              "CAP_NET_RAW", "CAP_SETGID",       "CAP_SETUID",      "CAP_SETFCAP",    "CAP_SETPCAP",
+              "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+  ctx.arches = std::vector<Arch>{arch};
+  ctx.arch = arch;
+  CONFINE_TRY(auto rp, seccomp::resolve(p, ctx));
+  std::set<std::string> out;
+  if (rp.default_action.kind == seccomp::ActionKind::Allow) return Error("profile allows everything by default");
+  for (const auto& t : rp.arches) {
+    if (t.arch != arch) continue;
+    for (const auto& r : t.rules)
+      if (r.action.kind == seccomp::ActionKind::Allow || r.action.kind == seccomp::ActionKind::Log) out.insert(r.name);
+  }
+  return out;
+}
+
+const std::set<std::string>& notable_syscalls() {
+  static const std::set<std::string> s = {
+      "bpf",          "ptrace",        "process_vm_writev", "process_vm_readv", "keyctl",      "add_key",
+      "request_key",  "unshare",       "setns",             "clone3",           "mount",       "umount2",
+      "pivot_root",   "chroot",        "io_uring_setup",    "io_uring_enter",   "userfaultfd", "perf_event_open",
+      "kexec_load",   "init_module",   "finit_module",      "personality",      "seccomp",     "memfd_create",
+      "execveat",     "setuid",        "setgid",            "capset",           "mknod",       "mknodat",
+      "socket",       "mkdir",         "mkdirat",           "unlink",           "unlinkat",    "rename",
+      "renameat2",    "fsopen",        "open_tree",         "move_mount",       "pidfd_getfd", "kcmp",
+      "name_to_handle_at", "open_by_handle_at", "quotactl", "reboot",           "syslog",      "acct"};
+  return s;
+}
+
+Comparison compare(const std::string& name, const std::set<std::string>& ours, const std::set<std::string>& theirs) {
+  Comparison c;
+  c.name = name;
+  c.allowed = theirs.size();
+  std::set_difference(theirs.begin(), theirs.end(), ours.begin(), ours.end(), std::back_inserter(c.removed));
+  std::set_difference(ours.begin(), ours.end(), theirs.begin(), theirs.end(), std::back_inserter(c.extra));
+  return c;
+}
+
+}  // namespace confine::generate
