@@ -99,7 +99,9 @@ Result<AllowResult> allow_logged_syscalls(std::string_view profile_text, std::st
 
   std::set<std::string> add;
   std::set<std::string> arches_seen;
-  for (const auto& [name, arches] : wanted) {
+  for (const auto& entry : wanted) {
+    const std::string& name = entry.first;  // (not a structured binding: clang 14 cannot capture those)
+    const std::set<std::string>& arches = entry.second;
     bool already = false;
     // Take the name out of every non-ALLOW rule (they are what denied or logged it).
     for (auto it = syscalls->items.begin(); it != syscalls->items.end();) {
