@@ -13,7 +13,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace confine;
-  if (size > 256) return 0;  // names are short; keeps edit distance cheap
+  if (size > 64) return 0;  // names are short; keeps edit distance cheap
   std::string_view in(reinterpret_cast<const char*>(data), size);
   if (auto nr = parse_syscall_number(in)) {
     if (*nr < 0) std::abort();

@@ -107,10 +107,14 @@ bool syscall_known_anywhere(std::string_view name) {
 
 std::vector<std::string_view> similar_syscall_names(std::string_view name, size_t max) {
   std::vector<std::pair<size_t, std::string_view>> scored;
+  // Only suggest plausible corrections: distance at most a third of the length (min 2).
+  const size_t limit = std::max<size_t>(2, name.size() / 3);
   for (auto n : all_syscall_names()) {
+    // The length difference is a lower bound of the edit distance.
+    size_t len_diff = n.size() > name.size() ? n.size() - name.size() : name.size() - n.size();
+    if (len_diff > limit) continue;
     size_t d = edit_distance(name, n);
-    // Only suggest plausible corrections: distance at most a third of the length (min 2).
-    if (d <= std::max<size_t>(2, name.size() / 3)) scored.push_back({d, n});
+    if (d <= limit) scored.push_back({d, n});
   }
   std::sort(scored.begin(), scored.end());
   std::vector<std::string_view> out;
