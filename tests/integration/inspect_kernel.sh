@@ -182,6 +182,24 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["probe"]["blocked"] == [], d["probe"]["blocked"]' || fail "unconfined probe must block nothing"
 
+# 3b. A real peer: firejail's default seccomp filter (the documented @default group).
+if command -v firejail >/dev/null && firejail --quiet --noprofile --seccomp -- true >/dev/null 2>&1; then
+  firejail --quiet --noprofile --seccomp -- "$CONFINE" inspect --probe -o json 2>/dev/null >"$T/fj.out" ||
+    fail "probe under firejail failed"
+  python3 - "$T/fj.out" <<'EOF' || fail "probe under firejail's filter"
+import json, sys
+text = open(sys.argv[1]).read()
+d = json.loads(text[text.index("{"):])
+blocked = {b["name"] for b in d["probe"]["blocked"]}
+must = {"mount", "umount2", "ptrace", "kexec_load", "init_module", "delete_module", "reboot", "swapon",
+        "swapoff", "pivot_root", "open_by_handle_at", "iopl", "ioperm", "settimeofday", "acct"}
+never = {"read", "write", "openat", "close", "getpid", "mkdir", "execve", "mmap", "exit_group", "futex"}
+assert must <= blocked, sorted(must - blocked)
+assert not (never & blocked), sorted(never & blocked)
+assert d["seccomp"]["mode"] == 2 and d["no_new_privs"] == 1
+EOF
+fi
+
 # 4. Errors and usage.
 "$CONFINE" inspect 999999999 >/dev/null 2>&1; [ $? -eq 2 ] || fail "out-of-range pid must exit 2"
 "$CONFINE" inspect 4194000 >/dev/null 2>&1; [ $? -eq 1 ] || fail "missing pid must exit 1"
