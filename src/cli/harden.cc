@@ -155,7 +155,7 @@ int verb_harden(std::span<char* const> args) {
   }
   const std::string& dir = setup->dir;
   const auto& cmd = setup->rec.argv;
-  std::cerr << "confine harden: " << join(cmd, " ") << "\n";
+  std::cout << "confine harden: " << join(cmd, " ") << std::endl;
 
   // 1. record (stdout kept for the comparison; stderr passes through)
   std::string rec_out = dir + "/record.stdout";
@@ -174,7 +174,8 @@ int verb_harden(std::span<char* const> args) {
   for (const auto& w : r->warnings) print_warning(w);
   behavior::Behavior b = std::move(r->behavior);
   if (b.partial) print_warning("partial recording: " + b.partial_reason);
-  std::cerr << "  1. recorded   " << r->events << " syscalls, " << b.syscall_names().size()
+  std::cout.flush();
+  std::cout << "  1. recorded   " << r->events << " syscalls, " << b.syscall_names().size()
             << " distinct, exit " << r->exit_code << "\n";
 
   // 2..3. generate, replay enforced; on a mismatch find false denials in complain mode, add, retry.
@@ -197,7 +198,7 @@ int verb_harden(std::span<char* const> args) {
     }
     replay_code = *rc;
     same_out = slurp(rec_out) == slurp(dir + "/replay.stdout");
-    std::cerr << "  " << (round == 0 ? "2" : "+") << ". replayed   confine run --profile " << dir << " -- "
+    std::cout << "  " << (round == 0 ? "2" : "+") << ". replayed   confine run --profile " << dir << " -- "
               << join(cmd, " ") << ": exit " << replay_code << (same_out ? ", same stdout" : ", stdout differs")
               << "\n";
     if (replay_code == r->exit_code && same_out) break;
@@ -218,7 +219,7 @@ int verb_harden(std::span<char* const> args) {
                   " and complain mode reports no denied syscall: see " + dir + "/replay.stderr");
       return 1;
     }
-    std::cerr << "     false denial: " << join(names, ", ") << "\n";
+    std::cout << "     false denial: " << join(names, ", ") << "\n";
     if (round >= retries) {
       print_error("false denials remain after " + std::to_string(retries) + " fix rounds: " + join(names, ", "));
       return 1;
@@ -236,10 +237,10 @@ int verb_harden(std::span<char* const> args) {
   // 4. report
   auto ours_prof = generate::seccomp_profile(b, setup->gen);
   auto ours = generate::allowed_syscalls(ours_prof, Arch::X86_64);
-  std::cerr << "  3. profile    " << dir << "/seccomp.json allows "
+  std::cout << "  3. profile    " << dir << "/seccomp.json allows "
             << (ours.ok() ? std::to_string(ours->size()) : "?") << " syscalls on x86_64";
-  if (b.arches.count(Arch::X86)) std::cerr << " (+ i386)";
-  std::cerr << "\n";
+  if (b.arches.count(Arch::X86)) std::cout << " (+ i386)";
+  std::cout << "\n";
   struct Peer {
     std::string name, path;
   };
@@ -248,7 +249,7 @@ int verb_harden(std::span<char* const> args) {
       {"docker-default", "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"}};
   for (const auto& p : peers) {
     if (access(p.path.c_str(), R_OK) != 0) {
-      std::cerr << "     " << p.name << ": not installed (" << p.path << ")\n";
+      std::cout << "     " << p.name << ": not installed (" << p.path << ")\n";
       continue;
     }
     auto prof = seccomp::load_profile(p.path);
@@ -263,16 +264,15 @@ int verb_harden(std::span<char* const> args) {
     std::snprintf(line, sizeof line, "     vs %-16s allows %3zu -> %3zu removed (%.0f%% of its surface)\n",
                   p.name.c_str(), c.allowed, c.removed.size(),
                   c.allowed ? 100.0 * static_cast<double>(c.removed.size()) / static_cast<double>(c.allowed) : 0.0);
-    std::cerr << line;
-    if (!notable.empty()) std::cerr << "        removed, notably: " << join(notable, " ", 20) << "\n";
-    if (!c.extra.empty()) std::cerr << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
+    std::cout << line;
+    if (!notable.empty()) std::cout << "        removed, notably: " << join(notable, " ", 20) << "\n";
+    if (!c.extra.empty()) std::cout << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
   }
-  std::cerr << "  4. result     " << (replay_code == r->exit_code ? "OK" : "MISMATCH") << ": replay exit "
+  std::cout << "  4. result     " << (replay_code == r->exit_code ? "OK" : "MISMATCH") << ": replay exit "
             << replay_code << " = recorded " << r->exit_code << ", " << added.size() << " false denial"
             << (added.size() == 1 ? "" : "s") << (added.empty() ? "" : " fixed (" + join(added, ", ") + ")") << "\n"
-            << "     wrote " << dir << "/{seccomp.json,behavior.json,securityContext.yaml}\n";
-  // Show the command's output once.
-  std::cout << slurp(rec_out);
+            << "     wrote " << dir << "/{seccomp.json,behavior.json,securityContext.yaml}; the command's output is in "
+            << rec_out << "\n";
   return replay_code == r->exit_code ? 0 : 1;
 }
 

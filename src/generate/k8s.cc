@@ -49,8 +49,13 @@ std::vector<std::string> writable_dirs(const behavior::Behavior& b) {
       continue;
     std::string d;
     for (const char* s : kScratch)
-      if (under(path, s) && path != s) d = s;
-    if (d.empty()) d = (acc & (behavior::kCreate | behavior::kUnlink)) ? parent(path) : parent(path);
+      if (under(path, s)) d = s;
+    if (d.empty()) {
+      d = parent(path);
+      // `mkdir -p /a/b` also calls mkdir("/a") (EEXIST, invisible here): a
+      // top-level name that was only "created" is not evidence of a write to /.
+      if (d == "/" && !(acc & behavior::kWrite)) continue;
+    }
     dirs.insert(d);
   }
   // Drop directories inside another one.
