@@ -266,6 +266,14 @@ int verb_syscalls(std::span<char* const> argv) {
         rc = kExitInvalid;
         continue;
       }
+      if (nr) {
+        bool anywhere = false;
+        for (const ArchInfo& a : all_arches()) anywhere |= syscall_name(a.arch, *nr).has_value();
+        if (!anywhere) {
+          print_error("syscalls: no syscall number " + number_text(*nr) + " on any architecture");
+          rc = kExitInvalid;
+        }
+      }
       results.push(all_arches_query(q, nr, text));
       continue;
     }

@@ -89,6 +89,7 @@ fi
 expect_err 1 'unknown syscall "mkdri" \(did you mean: .*mkdir' mkdri
 expect_err 1 '"open" does not exist on aarch64 \(it exists on: x86_64' open --arch aarch64
 expect_err 1 'no syscall number 99999' 99999
+expect_err 1 'no syscall number 99999 \(0x1869f\) on any architecture' 99999 --all-arches
 expect_err 1 'no syscall number 1 on x32 \(x32 numbers start at 1073741824 \(0x40000000\); 1073741825 \(0x40000001\) is write\)' --arch x32 1
 expect_err 1 'mips numbers start at 4000; 4003 is read' --arch mips 3
 expect_err 2 'unknown architecture "sparc"' --arch sparc read
