@@ -1,0 +1,137 @@
+#include "record/decode.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "behavior/behavior.h"
+
+namespace confine::record {
+namespace {
+
+class FakeMem : public MemReader {
+ public:
+  std::map<uint64_t, std::string> mem;  // address -> bytes (strings include their NUL)
+  std::map<int, std::string> fds;
+  std::string cwd_ = "/home/u";
+  std::optional<std::string> read_string(uint64_t a, size_t max) override {
+    auto it = mem.find(a);
+    if (it == mem.end()) return std::nullopt;
+    size_t nul = it->second.find('\0');
+    if (nul == std::string::npos || nul > max) return std::nullopt;
+    return it->second.substr(0, nul);
+  }
+  std::optional<std::string> read_bytes(uint64_t a, size_t len) override {
+    auto it = mem.find(a);
+    if (it == mem.end() || it->second.size() < len) return std::nullopt;
+    return it->second.substr(0, len);
+  }
+  std::string fd_path(int fd) override { return fds.count(fd) ? fds[fd] : ""; }
+  std::string cwd() override { return cwd_; }
+};
+
+std::string cstr(const char* s) { return std::string(s) + '\0'; }
+
+TEST(Decode, JoinPath) {
+  EXPECT_EQ(join_path("/a/b", "c"), "/a/b/c");
+  EXPECT_EQ(join_path("/a/b", "../c/./d//e"), "/a/c/d/e");
+  EXPECT_EQ(join_path("/", "/x/../../y"), "/y");
+  EXPECT_EQ(join_path("/a", "."), "/a");
+  EXPECT_EQ(join_path("", "rel"), "?/rel");
+  EXPECT_EQ(join_path("pipe:[1]", "rel"), "?/rel");
+}
+
+TEST(Decode, OpenatRelativeToDirfdAndCwd) {
+  FakeMem m;
+  m.mem[0x1000] = cstr("etc/passwd");
+  m.fds[5] = "/";
+  uint64_t a[6] = {5, 0x1000, O_RDONLY, 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "openat", a, m, &d);
+  ASSERT_EQ(d.files.size(), 1u);
+  EXPECT_EQ(d.files[0].first, "/etc/passwd");
+  EXPECT_EQ(d.files[0].second, behavior::kRead);
+  EXPECT_TRUE(d.used_memory);
+
+  uint64_t b[6] = {static_cast<uint64_t>(-100), 0x1000, O_WRONLY | O_CREAT | O_TRUNC, 0, 0, 0};
+  Decoded d2;
+  decode(Arch::X86_64, "openat", b, m, &d2);
+  ASSERT_EQ(d2.files.size(), 1u);
+  EXPECT_EQ(d2.files[0].first, "/home/u/etc/passwd");
+  EXPECT_EQ(d2.files[0].second, behavior::kWrite | behavior::kCreate);
+}
+
+TEST(Decode, I386PointersAreTruncated) {
+  FakeMem m;
+  m.mem[0x2000] = cstr("/bin/true");
+  // High garbage in a compat register must not matter.
+  uint64_t a[6] = {0xdead00002000ull, 0, 0, 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86, "execve", a, m, &d);
+  EXPECT_EQ(d.exec, "/bin/true");
+}
+
+TEST(Decode, SensitiveArguments) {
+  FakeMem m;
+  Decoded d;
+  uint64_t sock[6] = {2, 1 | 0x80000 | 0x800, 0, 0, 0, 0};
+  decode(Arch::X86_64, "socket", sock, m, &d);
+  EXPECT_EQ(d.family, 2u);
+  EXPECT_EQ(d.args, (std::vector<std::pair<std::string, uint64_t>>{{"domain", 2}, {"type", 1}}));
+  Decoded c;
+  uint64_t clone[6] = {0x10000000 | 0x3d0f00, 0, 0, 0, 0, 0};  // CLONE_NEWUSER | thread flags
+  decode(Arch::X86_64, "clone", clone, m, &c);
+  EXPECT_EQ(c.args[0].second, 0x10000000u);
+  Decoded p;
+  uint64_t mp[6] = {0, 4096, 7, 0, 0, 0};
+  decode(Arch::X86_64, "mprotect", mp, m, &p);
+  EXPECT_EQ(p.args[0], (std::pair<std::string, uint64_t>{"prot", 6}));
+  Decoded s;
+  uint64_t sc[6] = {1, 1, 0x7ff000, 0, 0, 0};
+  decode(Arch::X86_64, "seccomp", sc, m, &s);
+  EXPECT_TRUE(s.seccomp_filter);
+}
+
+TEST(Decode, Sockaddrs) {
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(8080);
+  inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+  EXPECT_EQ(format_sockaddr(std::string(reinterpret_cast<char*>(&in), sizeof in)), "127.0.0.1:8080");
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(443);
+  inet_pton(AF_INET6, "::1", &in6.sin6_addr);
+  EXPECT_EQ(format_sockaddr(std::string(reinterpret_cast<char*>(&in6), sizeof in6)), "[::1]:443");
+  std::string un("\x01\x00/run/x.sock\x00", 14);
+  EXPECT_EQ(format_sockaddr(un), "unix:/run/x.sock");
+  std::string abs("\x01\x00\x00name", 7);
+  EXPECT_EQ(format_sockaddr(abs), "unix:@name");
+  EXPECT_EQ(format_sockaddr(std::string("\x02", 1)), "");
+  EXPECT_EQ(format_sockaddr(std::string("\x02\x00\x01", 3)), "");  // truncated AF_INET
+
+  FakeMem m;
+  m.mem[0x3000] = std::string(reinterpret_cast<char*>(&in), sizeof in);
+  uint64_t a[6] = {3, 0x3000, sizeof in, 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "connect", a, m, &d);
+  EXPECT_EQ(d.connect, "127.0.0.1:8080");
+}
+
+TEST(Decode, UnreadableMemoryIsSkipped) {
+  FakeMem m;
+  uint64_t a[6] = {static_cast<uint64_t>(-100), 0x9999, 0, 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "openat", a, m, &d);
+  EXPECT_TRUE(d.files.empty());
+  EXPECT_TRUE(d.used_memory);
+}
+
+}  // namespace
+}  // namespace confine::record
