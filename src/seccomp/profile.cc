@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <unordered_set>
 
 #include "syscalls/syscalls.h"
 
@@ -453,10 +454,10 @@ class ProfileParser {
 
   Status check_names(const SyscallRule& rule) {
     static const bool complete = tables_complete();
+    std::unordered_set<std::string_view> seen;
     for (size_t i = 0; i < rule.names.size(); ++i) {
       const std::string& n = rule.names[i];
-      for (size_t j = 0; j < i; ++j)
-        if (rule.names[j] == n) warn(rule.name_pos[i], "syscall " + q(n) + " is listed twice in this rule");
+      if (!seen.insert(n).second) warn(rule.name_pos[i], "syscall " + q(n) + " is listed twice in this rule");
       if (syscall_known_anywhere(n)) continue;
       std::string msg = "unknown syscall " + q(n);
       if (n.empty()) msg = "empty syscall name";
