@@ -1,7 +1,9 @@
 #include "sandbox/user.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,6 +57,14 @@ Status apply_user(const UserConfig& c, bool setgroups_allowed) {
       return Error::sys("setresuid(" + u + ", " + u + ", " + u + ")", errno);
   }
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return Error::sys("prctl(PR_SET_KEEPCAPS, 0)", errno);
+  // The uid change cleared the effective set; later steps (Landlock, seccomp
+  // without no_new_privs) may need it until the caps facet sets the final sets.
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return Error::sys("capget(v3)", errno);
+  data[0].effective = data[0].permitted;
+  data[1].effective = data[1].permitted;
+  if (syscall(SYS_capset, &hdr, data) != 0) return Error::sys("capset(v3, {effective=permitted})", errno);
   return ok();
 }
 
