@@ -240,6 +240,24 @@ TEST(Profile, WarningsForIgnoredKeys) {
   EXPECT_EQ(p->default_action, ActionKind::Allow);
 }
 
+TEST(Profile, SuspiciousButValidInputsWarn) {
+  std::vector<Warning> w;
+  std::string text = rule(
+      R"({"names":["read","write","read"],"action":"SCMP_ACT_NOTIFY"},)"
+      R"({"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"value":1,"valueTwo":2,"op":"SCMP_CMP_MASKED_EQ"}]})");
+  EXPECT_EQ(err(text, &w), "OK");
+  std::vector<std::string> msgs;
+  for (const auto& x : w) msgs.push_back(x.str());
+  ASSERT_EQ(msgs.size(), 4u) << ::testing::PrintToString(msgs);
+  EXPECT_EQ(msgs[0], "p.json:1:72: warning: syscall \"read\" is listed twice in this rule");
+  EXPECT_EQ(msgs[1], "p.json:1:161: warning: argument condition has no \"index\"; it applies to argument 0");
+  EXPECT_EQ(msgs[2],
+            "p.json:1:161: warning: SCMP_CMP_MASKED_EQ never matches: valueTwo has bits outside the mask "
+            "\"value\"");
+  EXPECT_EQ(msgs[3],
+            "p.json:1:1: warning: SCMP_ACT_NOTIFY is used but \"listenerPath\" is empty (runc refuses this)");
+}
+
 TEST(Profile, NullMeansAbsentAndExactValues) {
   auto p = parse_profile_text(
       rule(R"({"names":["ioctl"],"action":"SCMP_ACT_ERRNO","comment":null,"includes":null,"args":[)"
