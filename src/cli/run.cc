@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "json/json.h"
 #include "sandbox/caps.h"
 #include "sandbox/config.h"
 #include "sandbox/fds.h"
@@ -74,6 +75,22 @@ void usage(std::ostream& os) {
         "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 124 timeout;\n"
         "125 confine error (the command did not run); 126 not executable; 127 not found\n";
+}
+
+// "pid 3 (mkdir) mkdir(0x7ffd.., 0x1ff, ...) would be denied" from an event's JSON line.
+std::string event_line_text(const std::string& line) {
+  auto v = json::parse(line);
+  if (!v.ok()) return line;
+  auto str = [&](const char* k) {
+    const json::Value* x = v->find(k);
+    return x ? (x->is(json::Type::String) ? x->text : x->text) : std::string("?");
+  };
+  std::string args;
+  if (const json::Value* a = v->find("args"))
+    for (const auto& x : a->items) args += (args.empty() ? "" : ", ") + x.text;
+  std::string arch = str("arch");
+  return "pid " + str("pid") + " (" + str("comm") + ") " + str("syscall") + "(" + args + ")" +
+         (arch == "x86_64" ? "" : " [" + arch + "]") + " would be denied";
 }
 
 Status fill_config(const Args& a, RunConfig& c) {
@@ -230,7 +247,7 @@ int verb_run(std::span<char* const> args) {
   }
   LaunchHooks hooks;
   hooks.on_event = [&](const std::string& line) {
-    std::cerr << "confine: complain: " << line << "\n";
+    std::cerr << "confine: complain: " << event_line_text(line) << "\n";
     if (log) log << line << "\n" << std::flush;
   };
   ComplainReport report;

@@ -66,6 +66,9 @@ int run_init(const InitConfig& c) {
         auto l = fetch_listener(pidfd, target, 10000);
         if (l.ok()) {
           sup = std::make_unique<Unotify>(*l);
+          // Until now the workload's close-on-exec copy was the only one: it must not exec before this.
+          if (write(c.ack_fd, "k", 1) != 1) kill(c.workload, SIGKILL);
+          close(c.ack_fd);
         } else {
           std::fprintf(stderr, "confine: complain mode: %s\n", l.error().message().c_str());
           kill(c.workload, SIGKILL);  // never leave it blocked on a notification nobody answers

@@ -12,6 +12,7 @@ namespace confine::sandbox {
 struct InitConfig {
   pid_t workload = 0;
   int handoff_fd = -1;  // complain: reads the listener fd number from the workload
+  int ack_fd = -1;      // complain: tells the workload we hold the listener (it may exec now)
   int event_fd = -1;    // complain: JSON lines to the confine process
 };
 

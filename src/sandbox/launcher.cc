@@ -52,6 +52,7 @@ struct ChildFds {
   int err_w = -1;
   int sync_r = -1;
   int handoff_r = -1, handoff_w = -1;
+  int ack_r = -1, ack_w = -1;
   int event_w = -1;
 };
 
@@ -69,7 +70,7 @@ struct ChildFds {
   // 1. limits not handled by a cgroup
   check(apply_rlimits(c.limits, memory_cg, pids_cg), "limits");
   // 2. file descriptors: only stdio, --keep-fd and our own close-on-exec pipes
-  check(close_fds(c.fds, {f.err_w, f.handoff_w}), "fds");
+  check(close_fds(c.fds, {f.err_w, f.handoff_w, f.ack_r}), "fds");
   // 3. environment
   check(apply_env(c.env), "env");
   // 4. capabilities: bounding set first (needs CAP_SETPCAP, before the uid change)
@@ -94,6 +95,9 @@ struct ChildFds {
         check(Error::sys("write(handoff_pipe)", errno), "seccomp");
       auto r = install_seccomp(c.seccomp);
       if (!r.ok()) check(std::move(r).error(), "seccomp");
+      char ack = 0;
+      if (read(f.ack_r, &ack, 1) != 1 || ack != 'k')
+        child_fail(f.err_w, kExitConfineError, "seccomp: complain-mode supervisor did not take the listener");
       if (*r != probe)
         child_fail(
             f.err_w, kExitConfineError,
@@ -156,7 +160,9 @@ struct ChildFds {
   // init keeps only what it needs
   close(f.err_w);
   if (f.handoff_w >= 0) close(f.handoff_w);
+  if (f.ack_r >= 0) close(f.ack_r);
   InitConfig ic;
+  ic.ack_fd = f.ack_w;
   ic.workload = w;
   ic.handoff_fd = f.handoff_r;
   ic.event_fd = f.event_w;
@@ -231,17 +237,20 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   if (!cg.ok()) return fail(std::move(cg).error().context("limits"));
 
   ChildFds f;
-  int err_p[2], sync_p[2], hand_p[2] = {-1, -1}, ev_p[2] = {-1, -1};
+  int err_p[2], sync_p[2], hand_p[2] = {-1, -1}, ev_p[2] = {-1, -1}, ack_p[2] = {-1, -1};
   if (pipe2(err_p, O_CLOEXEC) != 0 || pipe2(sync_p, O_CLOEXEC) != 0)
     return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
   bool complain = c.seccomp.mode == SeccompMode::Complain;
-  if (complain && (pipe2(hand_p, O_CLOEXEC) != 0 || pipe2(ev_p, O_CLOEXEC) != 0))
+  if (complain &&
+      (pipe2(hand_p, O_CLOEXEC) != 0 || pipe2(ev_p, O_CLOEXEC) != 0 || pipe2(ack_p, O_CLOEXEC) != 0))
     return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
   f.err_w = err_p[1];
   f.sync_r = sync_p[0];
   f.handoff_r = hand_p[0];
   f.handoff_w = hand_p[1];
   f.event_w = ev_p[1];
+  f.ack_r = ack_p[0];
+  f.ack_w = ack_p[1];
 
   // Forwarded signals arrive on a signalfd.
   sigset_t fwd, old;
@@ -271,6 +280,7 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   close(err_p[1]);
   close(sync_p[0]);
   if (hand_p[0] >= 0) close(hand_p[0]), close(hand_p[1]);
+  if (ack_p[0] >= 0) close(ack_p[0]), close(ack_p[1]);
   if (ev_p[1] >= 0) close(ev_p[1]);
   pid_t child = static_cast<pid_t>(pid);
 
