@@ -2,6 +2,7 @@
 #include "seccomp/merge.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -189,11 +190,20 @@ std::string action_text(ActionKind k, std::optional<uint32_t> e) {
   return s;
 }
 
+// The errno a runtime actually uses: ERRNO/TRACE without errnoRet mean EPERM (runc).
+std::optional<uint32_t> eff_errno(ActionKind k, std::optional<uint32_t> e) {
+  if (k == ActionKind::Errno || k == ActionKind::Trace) return e.value_or(EPERM);
+  return std::nullopt;
+}
+bool same_action(ActionKind k1, std::optional<uint32_t> e1, ActionKind k2, std::optional<uint32_t> e2) {
+  return k1 == k2 && eff_errno(k1, e1) == eff_errno(k2, e2);
+}
+
 bool unfiltered(const SyscallRule& r) { return r.args.empty() && !r.includes && !r.excludes; }
 
 // Identity of a rule for one name, without positions or comment (to drop exact duplicates).
 std::string rule_key(const std::string& name, const SyscallRule& r) {
-  std::string k = name + "|" + action_text(r.action, r.errno_ret);
+  std::string k = name + "|" + action_text(r.action, eff_errno(r.action, r.errno_ret));
   for (const auto& a : r.args)
     k += "|" + std::to_string(a.index) + std::string(cmp_op_scmp_name(a.op)) + std::to_string(a.value) + "," +
          std::to_string(a.value_two);
@@ -222,7 +232,7 @@ Result<MergeResult> merge_profiles(std::span<const Profile> inputs) {
   bool agree = true;
   for (size_t i = 1; i < inputs.size(); ++i) {
     const Profile& p = inputs[i];
-    if (p.default_action != first.default_action || p.default_errno_ret != first.default_errno_ret)
+    if (!same_action(p.default_action, p.default_errno_ret, first.default_action, first.default_errno_ret))
       agree = false;
     if (action_precedence(p.default_action) < action_precedence(inputs[pick].default_action)) pick = i;
   }
@@ -289,7 +299,7 @@ Result<MergeResult> merge_profiles(std::span<const Profile> inputs) {
       return;
     }
     Best& b = it->second;
-    if (b.kind == k && b.errno_ret == e) return;
+    if (same_action(b.kind, b.errno_ret, k, e)) return;
     std::string was = action_text(b.kind, b.errno_ret) + " (" + inputs[b.input].source + ")";
     std::string now = action_text(k, e) + " (" + inputs[input].source + ")";
     if (action_precedence(k) > action_precedence(b.kind)) {
@@ -341,7 +351,7 @@ Result<MergeResult> merge_profiles(std::span<const Profile> inputs) {
         auto it = best.find(n);
         if (it != best.end()) {
           const Best& b = it->second;
-          bool is_best = unfiltered(r) && r.action == b.kind && r.errno_ret == b.errno_ret;
+          bool is_best = unfiltered(r) && same_action(r.action, r.errno_ret, b.kind, b.errno_ret);
           if (is_best) {
             if (emitted_best.count(n)) continue;  // duplicate
             emitted_best.insert(n);
@@ -363,7 +373,7 @@ Result<MergeResult> merge_profiles(std::span<const Profile> inputs) {
       nr.comment = "default action of " + inputs[i].source;
       for (const auto& n : names) {
         const Best& b = best.at(n);
-        if (b.kind != nr.action || b.errno_ret != nr.errno_ret || emitted_best.count(n)) continue;
+        if (!same_action(b.kind, b.errno_ret, nr.action, nr.errno_ret) || emitted_best.count(n)) continue;
         emitted_best.insert(n);
         nr.names.push_back(n);
         nr.name_pos.push_back({});

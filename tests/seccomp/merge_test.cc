@@ -125,6 +125,20 @@ TEST(Merge, DefaultsAndConflicts) {
   ASSERT_TRUE(re.ok()) << re.error().message();
 }
 
+TEST(Merge, ErrnoWithoutErrnoRetIsEperm) {
+  Profile a = must_parse(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]})",
+      "a.json");
+  Profile b = must_parse(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO"}]})",
+      "b.json");
+  std::vector<Profile> in{a, b};
+  auto m = merge_profiles(in);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->conflicts.empty()) << ::testing::PrintToString(m->conflicts);
+  EXPECT_EQ(m->profile.syscalls.size(), 1u);
+}
+
 // The union property on real profiles, for several capability sets.
 TEST(Merge, DockerAndPodmanUnionAllowsWhatEitherAllows) {
   auto a = load_profile(kDocker), b = load_profile(kPodman);
