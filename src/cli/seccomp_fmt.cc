@@ -53,6 +53,11 @@ int seccomp_fmt(std::span<char* const> args) {
     print_error(path.error());
     return kExitInvalid;
   }
+  if (a.has("write") && *path != a.positional()[0]) {
+    print_error("seccomp fmt: -w does not rewrite the bundled profile \"" + a.positional()[0] + "\" (" +
+                *path + ")");
+    return kExitUsage;
+  }
   if (a.has("write") && *path == "-") {
     print_error("seccomp fmt: -w needs a file, not stdin");
     return kExitUsage;

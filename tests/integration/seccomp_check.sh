@@ -110,6 +110,7 @@ run fmt-check-docker 1 "$BIN" seccomp fmt --check "$DOCKER"
 cp "$PODMAN" "$T/p.json"
 run fmt-w 0 "$BIN" seccomp fmt -w "$T/p.json"
 run fmt-w-check 0 "$BIN" seccomp fmt --check "$T/p.json"
+run fmt-w-bundled 2 "$BIN" seccomp fmt -w runtime-default
 run fmt-stdin 0 "$BIN" seccomp fmt - <"$MOBY/fixtures/example.json"
 has fmt-stdin out '"names": \["clone"\]'
 # the canonical form behaves exactly like the original
