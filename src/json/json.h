@@ -62,7 +62,7 @@ struct Member {
 struct ParseLimits {
   size_t max_bytes = 64u << 20;  // 64 MiB
   uint32_t max_depth = 128;
-  size_t max_values = 2u << 20;  // values + keys; bounds memory (a Value is ~200 bytes)
+  size_t max_values = 1u << 20;  // values + keys; bounds memory (~200 bytes per value)
 };
 
 // Parses a whole document. `file` is used in positions and messages.
