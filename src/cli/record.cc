@@ -140,6 +140,7 @@ int verb_record(std::span<char* const> args) {
   }
   for (const auto& w : r->warnings) print_warning(w);
   behavior::Behavior b = std::move(r->behavior);
+  if (r->events == 0) fmt = "none";  // the command did not start: no table
   if (fmt == "text")
     std::cerr << generate::syscall_table(b);
   else if (fmt == "json")

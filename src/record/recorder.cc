@@ -212,7 +212,12 @@ Result<std::string> find_executable(const std::string& name, int* exit_code) {
   if (name.empty()) return Error("empty command name");
   auto check = [&](const std::string& p) -> Result<std::string> {
     struct stat st;
-    if (stat(p.c_str(), &st) != 0) return Error::sys(p, errno);
+    if (stat(p.c_str(), &st) != 0) {
+      int e = errno;
+      if (e == ENOENT || e == ENOTDIR) return Error(p + ": command not found (" + errno_name(e) + ")");
+      *exit_code = 126;
+      return Error::sys(p, e);
+    }
     if (S_ISDIR(st.st_mode)) {
       *exit_code = 126;
       return Error(p + ": is a directory");
@@ -256,7 +261,6 @@ Result<RecordResult> record(const RecordOptions& o) {
     r.behavior.command = o.argv;
     r.behavior.partial = true;
     r.behavior.partial_reason = "the command did not start: " + path.error().message();
-    r.warnings.push_back(path.error().message());
     return r;
   }
   RecordResult res;
