@@ -200,6 +200,12 @@ bool same(const Outcome& p, const Outcome& a) {
   }
 }
 
+bool seccomp_available() {
+  static const sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  static const bool ok = install_only(allow).kind == Outcome::Kind::Returned;
+  return ok;
+}
+
 bool ia32_available() {
   Probe p{"i386 getpid", Abi::I386, 20, {}};
   Outcome o = run_probe({}, p);

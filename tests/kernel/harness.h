@@ -48,6 +48,9 @@ Outcome predict(uint32_t ret, const Outcome& baseline);
 // Same class of result: same signal, or same errno, or both succeeded (ERRNO(0) -> exactly 0).
 bool same(const Outcome& predicted, const Outcome& actual);
 
+// True if this process may install a seccomp filter at all (not in a sandbox that forbids it).
+bool seccomp_available();
+
 // True if int $0x80 works in this kernel (CONFIG_IA32_EMULATION and not disabled at boot).
 bool ia32_available();
 
