@@ -229,7 +229,7 @@ std::string plan(const RunConfig& c) {
 
 int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report) {
   auto fail = [](const Error& e) {
-    std::fprintf(stderr, "confine: %s\n", e.message().c_str());
+    std::fprintf(stderr, "confine: error: %s\n", e.message().c_str());
     return kExitConfineError;
   };
   if (auto s = validate(c); !s.ok()) return fail(s.error());
@@ -392,7 +392,7 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
       errbuf.erase(0, nl + 1);
     }
     if (code != kExitNotFound && code != kExitNotExecutable) code = kExitConfineError;
-    std::fprintf(stderr, "confine: %s\n", errbuf.c_str());
+    std::fprintf(stderr, "confine: error: %s\n", errbuf.c_str());
     return code;
   }
   if (timed_out) {
