@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "bpf/programs.h"
@@ -187,17 +188,42 @@ TEST(Kernel, HandwrittenActions) {
   }
 }
 
+struct Peer {
+  std::string name, path;
+};
+// Docker's and podman's profiles (real peers), our shipped runtime-default, and a
+// profile that lists only x86_64, so the i386 and x32 probes meet the bad-arch action.
+const std::string kX86_64Only = "/tmp/confine-ktest-x86_64-only-" + std::to_string(getpid()) + ".json";
+const Peer kPeers[] = {
+    {"docker", kDockerDefault},
+    {"podman", kPodman},
+    {"runtime-default", std::string(CONFINE_SOURCE_DIR) + "/profiles/runtime-default.json"},
+    {"x86_64-only", kX86_64Only}};
+
+void write_x86_64_only() {
+  std::ofstream(kX86_64Only) << R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+    "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["getpid", "getppid", "uname", "close", "socket"], "action": "SCMP_ACT_ALLOW"},
+                 {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
+                 {"names": ["mount"], "action": "SCMP_ACT_KILL_PROCESS"}]})";
+}
+
 Result<seccomp::ResolvedProfile> resolved(const std::string& path) {
+  if (path == kX86_64Only) {
+    write_x86_64_only();
+    auto p = seccomp::load_profile(path);
+    unlink(path.c_str());
+    CONFINE_TRY(auto prof, std::move(p));
+    seccomp::ResolveContext ctx;
+    ctx.arch = Arch::X86_64;
+    return seccomp::resolve(prof, ctx);
+  }
   CONFINE_TRY(auto p, seccomp::load_profile(path));
   seccomp::ResolveContext ctx;
   ctx.arch = Arch::X86_64;
   return seccomp::resolve(p, ctx);
 }
-
-struct Peer {
-  std::string name, path;
-};
-const Peer kPeers[] = {{"docker", kDockerDefault}, {"podman", kPodman}};
 
 TEST(Kernel, LibseccompProgramsOfRealProfiles) {
   if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
