@@ -63,16 +63,17 @@ struct Baselines {
 };
 
 const Baselines& baselines() {
-  static Baselines* b = [] {
-    auto* b = new Baselines;
-    b->probes = safe_probes(b->scratch.dir());
-    for (const auto& p : b->probes) {
-      b->outcomes.push_back(run_probe({}, p));
-      b->scratch.clean();
+  static Baselines b;  // destroyed at exit: removes the scratch directory
+  static const bool init = [] {
+    b.probes = safe_probes(b.scratch.dir());
+    for (const auto& p : b.probes) {
+      b.outcomes.push_back(run_probe({}, p));
+      b.scratch.clean();
     }
-    return b;
+    return true;
   }();
-  return *b;
+  (void)init;
+  return b;
 }
 
 // Runs every probe under `prog`; returns the kernel's outcomes and checks each
