@@ -396,7 +396,7 @@ int run_all(bool json) {
     if (p.seccomp == 2 && p.seccomp_filters >= 0) sc += "/" + std::to_string(p.seccomp_filters);
     std::string caps = p.caps_known ? inspect::cap_summary(p.cap_eff) : "?";
     if (caps.size() > 20) caps = caps.substr(0, 17) + "...";
-    std::printf("%7d %-16s %6s %-10s %3s %-20s %s\n", p.pid, p.comm.c_str(), p.uid.c_str(), sc.c_str(),
+    std::printf("%7d %-16.16s %6s %-10s %3s %-20s %s\n", p.pid, p.comm.c_str(), p.uid.c_str(), sc.c_str(),
                 p.no_new_privs < 0 ? "?" : std::to_string(p.no_new_privs).c_str(), caps.c_str(),
                 p.lsm_label.empty() ? "-" : p.lsm_label.c_str());
   }
