@@ -151,6 +151,19 @@ else
   echo "SKIP: i386: gcc -m32 -static unavailable (gcc-multilib)"
 fi
 
+# x32: an x86_64 process issuing getpid with the x32 bit (the kernel may lack
+# the x32 ABI and answer ENOSYS, but seccomp sees the call first).
+cat >"$W/x32.py" <<'PY'
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+print(libc.syscall(ctypes.c_long(0x40000000 + 39)))
+PY
+"$CONFINE" record --format none -o "$W/x32" -- "$PY" "$W/x32.py" >/dev/null 2>&1
+"$PY" -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["arches"]["x32"]["getpid"]["count"] == 1; p=json.load(open(sys.argv[2])); assert "SCMP_ARCH_X32" in p["architectures"]' \
+  "$W/x32/behavior.json" "$W/x32/seccomp.json" 2>/dev/null &&
+  pass "x32: getpid|0x40000000 recorded under x32, SCMP_ARCH_X32 in the profile" || fail "x32: not recorded under x32"
+
 echo "profile sizes for comparison (x86_64, Docker's default capabilities):"
 "$CONFINE" harden -o "$W/harden" -- true 2>/dev/null | grep -E "allows" | sed 's/^/    /'
 [ $fails = 0 ] && echo "record_roundtrip: all passed" || echo "record_roundtrip: $fails failure(s)"
