@@ -29,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& v : variants) {
     auto r = run(*prog, v);
     if (ok && (!r.ok() || r->executed == 0 || r->executed > prog->size())) std::abort();
+    auto be = run(*prog, v, Endian::Big);  // big-endian seccomp_data layout: same contract
+    if (ok && (!be.ok() || be->executed > prog->size())) std::abort();
+    if (r.ok() != be.ok() && ok) std::abort();
   }
   std::string a = disassemble(*prog);
   std::string b = disassemble(*prog, {.annotate = false});
