@@ -71,13 +71,15 @@ std::string field_name(uint32_t off, std::optional<uint32_t> audit) {
   return "";
 }
 
-std::string syscall_note(uint32_t k, std::optional<uint32_t> audit) {
+// Names syscall number k compared with `op` (JEQ/JGT/JGE) under a known arch.
+std::string syscall_note(uint32_t k, std::optional<uint32_t> audit, uint16_t op) {
   if (!audit) return "";
   auto a = arch_of(*audit);
   if (!a) return "";
-  if (*a == Arch::X86_64 && k == kX32SyscallBit) return "X32_SYSCALL_BIT";
-  if (*a == Arch::X86_64 && (k & kX32SyscallBit)) a = Arch::X32;
-  if (auto n = syscall_name(*a, static_cast<int32_t>(k))) return std::string(*n);
+  if (*a == Arch::X86_64 && k == kX32SyscallBit && op != BPF_JEQ) return "X32_SYSCALL_BIT";
+  const bool x32 = *a == Arch::X86_64 && (k & kX32SyscallBit);
+  if (x32) a = Arch::X32;
+  if (auto n = syscall_name(*a, static_cast<int32_t>(k))) return std::string(*n) + (x32 ? " (x32)" : "");
   return "";
 }
 
@@ -229,7 +231,7 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
               note = nm.empty() ? "unknown arch" : std::string(nm);
               if (BPF_OP(f.code) == BPF_JEQ) ts.arch = k;
             } else if (s.a.v == 0 && BPF_OP(f.code) != BPF_JSET) {
-              note = syscall_note(k, s.arch);
+              note = syscall_note(k, s.arch, BPF_OP(f.code));
             } else {
               note = field_name(s.a.v, s.arch);
             }
