@@ -1,8 +1,10 @@
 // Stage (a) of the compiler: ResolvedProfile -> RuleTables.
 #include <algorithm>
 #include <bit>
+#include <deque>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "seccomp/compiler.h"
 
@@ -31,11 +33,15 @@ constexpr int32_t kX86Socketcall = 102;
 constexpr int32_t kX86Ipc = 117;
 
 std::optional<std::pair<int32_t, uint32_t>> x86_mux(std::string_view name) {
-  for (const auto& m : kX86SocketCalls)
-    if (m.name == name) return std::make_pair(kX86Socketcall, m.call);
-  for (const auto& m : kX86IpcCalls)
-    if (m.name == name) return std::make_pair(kX86Ipc, m.call);
-  return std::nullopt;
+  static const auto* index = [] {
+    auto* m = new std::unordered_map<std::string_view, std::pair<int32_t, uint32_t>>;
+    for (const auto& e : kX86SocketCalls) (*m)[e.name] = {kX86Socketcall, e.call};
+    for (const auto& e : kX86IpcCalls) (*m)[e.name] = {kX86Ipc, e.call};
+    return m;
+  }();
+  auto it = index->find(name);
+  if (it == index->end()) return std::nullopt;
+  return it->second;
 }
 
 std::string where(const SourcePos& p) {
@@ -178,14 +184,15 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
   out.bad_arch_action = opts.bad_arch_action;
   if (rp.arches.empty()) return Error("profile has no architectures to compile for");
 
-  struct Raw {
-    std::string name;
-    std::vector<ArgCond> conds;
+  struct Raw {  // a view of one rule (no copies: this loop is the compiler's hot spot)
+    std::string_view name;
+    const std::vector<ArgCond>* conds;
     Action action;
-    SourcePos pos;
-    std::string origin;
+    const SourcePos* pos;
+    std::string_view origin;
     uint8_t bits;
   };
+  std::deque<std::vector<ArgCond>> mux_conds;  // stable storage for multiplexed conditions
   std::set<Arch> seen;
   for (const ArchTable& at : rp.arches) {
     if (!seen.insert(at.arch).second)
@@ -206,7 +213,7 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
 
   for (RuleTable& t : out.tables) {
     // Gather this audit arch's rules (X86_64 and X32 share one table: their numbers are disjoint).
-    std::map<uint32_t, std::vector<Raw>> by_nr;
+    std::vector<std::pair<uint32_t, Raw>> all;
     for (const ArchTable& at : rp.arches) {
       if (arch_info(at.arch).audit_arch != t.audit_arch) continue;
       for (const ResolvedRule& r : at.rules) {
@@ -217,20 +224,21 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
           out.dropped_default++;
           continue;
         }
-        by_nr[static_cast<uint32_t>(r.nr)].push_back(
-            {r.name, r.conds, r.action, r.pos, r.name, arch_info(at.arch).bits});
+        all.push_back({static_cast<uint32_t>(r.nr),
+                       {r.name, &r.conds, r.action, &r.pos, r.name, arch_info(at.arch).bits}});
         if (opts.multiplexers && at.arch == Arch::X86) {
           if (auto mux = x86_mux(r.name)) {
-            Raw m{mux->first == kX86Socketcall ? "socketcall" : "ipc", {}, r.action, r.pos, r.name, 32};
-            for (const ArgCond& c : r.conds)
-              if (c.index != 0) m.conds.push_back(c);
+            std::vector<ArgCond>& mc = mux_conds.emplace_back();
             ArgCond sel;
             sel.index = 0;
             sel.op = CmpOp::EQ;
             sel.value = mux->second;
             sel.pos = r.pos;
-            m.conds.insert(m.conds.begin(), sel);
-            by_nr[static_cast<uint32_t>(mux->first)].push_back(std::move(m));
+            mc.push_back(sel);
+            for (const ArgCond& c : r.conds)
+              if (c.index != 0) mc.push_back(c);
+            Raw m{mux->first == kX86Socketcall ? "socketcall" : "ipc", &mc, r.action, &r.pos, r.name, 32};
+            all.push_back({static_cast<uint32_t>(mux->first), m});
           }
         }
       }
@@ -243,53 +251,61 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
     if (has64 && !has32) t.bad_arch_ranges.push_back({kX32SyscallBit, 0xfffffffeu});
     if (has32 && !has64) t.bad_arch_ranges.push_back({0, kX32SyscallBit - 1});
 
-    for (auto& [nr, raws] : by_nr) {
+    // Group by number, keeping profile order inside a group: sort small (nr, index) keys.
+    std::vector<uint64_t> keys(all.size());
+    for (size_t i = 0; i < all.size(); i++) keys[i] = (uint64_t(all[i].first) << 32) | i;
+    std::sort(keys.begin(), keys.end());
+    std::vector<Raw> raws;
+    for (size_t g = 0; g < keys.size();) {
+      uint32_t nr = static_cast<uint32_t>(keys[g] >> 32);
+      raws.clear();
+      for (; g < keys.size() && (keys[g] >> 32) == nr; g++) raws.push_back(all[keys[g] & 0xffffffffu].second);
       SyscallRules sr;
       // Prefer the real syscall's name over a multiplexed origin.
-      sr.name = raws.front().name;
+      sr.name = std::string(raws.front().name);
       sr.bits = raws.front().bits;
       const Raw* uncond = nullptr;
       for (const Raw& r : raws) {
-        if (!r.conds.empty()) continue;
+        if (!r.conds->empty()) continue;
         if (!uncond) {
           uncond = &r;
         } else if (!(uncond->action == r.action)) {
           // libseccomp keeps the first unconditional rule and ignores later ones
           // (podman's profile relies on it, e.g. setns): match it, loudly.
           out.shadowed++;
-          out.notes.push_back(where(r.pos) + ": unconditional " + r.action.str() + " rule for " + sr.name +
+          out.notes.push_back(where(*r.pos) + ": unconditional " + r.action.str() + " rule for " + sr.name +
                               " is overridden by the earlier unconditional " + uncond->action.str() +
-                              " rule at " + where(uncond->pos) + " (libseccomp keeps the first)");
+                              " rule at " + where(*uncond->pos) + " (libseccomp keeps the first)");
         }
       }
       if (uncond) {
         sr.unconditional = uncond->action;
-        sr.unconditional_pos = uncond->pos;
+        sr.unconditional_pos = *uncond->pos;
         for (const Raw& r : raws) {
-          if (r.conds.empty() || r.action == uncond->action) continue;
+          if (r.conds->empty() || r.action == uncond->action) continue;
           out.shadowed++;
-          out.notes.push_back(where(r.pos) + ": conditional " + r.action.str() + " rule for " + sr.name +
-                              (r.origin != sr.name ? " (from " + r.origin + ")" : "") +
+          out.notes.push_back(where(*r.pos) + ": conditional " + r.action.str() + " rule for " + sr.name +
+                              (r.origin != sr.name ? " (from " + std::string(r.origin) + ")" : "") +
                               " is overridden by the unconditional " + uncond->action.str() + " rule at " +
-                              where(uncond->pos));
+                              where(*uncond->pos));
         }
       } else {
         for (size_t i = 0; i < raws.size(); i++) {
           for (size_t j = 0; j < i; j++) {
             if (raws[i].action == raws[j].action) continue;
-            if (conds_overlap(raws[i].conds, raws[j].conds, sr.bits)) {
+            if (conds_overlap(*raws[i].conds, *raws[j].conds, sr.bits)) {
               auto desc = [&](const Raw& r) {
-                return r.action.str() + " if " + conds_str(r.conds) +
-                       (r.origin != sr.name ? " (multiplexed from " + r.origin + ")" : "");
+                return r.action.str() + " if " + conds_str(*r.conds) +
+                       (r.origin != sr.name ? " (multiplexed from " + std::string(r.origin) + ")" : "");
               };
-              return Error::at(raws[i].pos, "conflicting rules for syscall " + sr.name + " on " +
-                                                std::string(arch_info(t.arches.front()).name) + ": " +
-                                                desc(raws[i]) + " here overlaps " + desc(raws[j]) + " at " +
-                                                where(raws[j].pos) + " (some arguments match both)");
+              return Error::at(*raws[i].pos, "conflicting rules for syscall " + sr.name + " on " +
+                                                 std::string(arch_info(t.arches.front()).name) + ": " +
+                                                 desc(raws[i]) + " here overlaps " + desc(raws[j]) + " at " +
+                                                 where(*raws[j].pos) + " (some arguments match both)");
             }
           }
         }
-        for (Raw& r : raws) sr.entries.push_back({std::move(r.conds), r.action, r.pos, r.origin});
+        for (const Raw& r : raws) sr.entries.push_back({*r.conds, r.action, *r.pos, std::string(r.origin)});
       }
       t.syscalls.emplace(nr, std::move(sr));
     }
