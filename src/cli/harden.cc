@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -165,7 +167,12 @@ int verb_harden(std::span<char* const> args) {
     return 125;
   }
   setup->rec.stdout_fd = out_fd;
+  auto t0 = std::chrono::steady_clock::now();
   auto r = record::record(setup->rec);
+  double rec_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // A replay that blocks on a denied syscall (a wait the recording never
+  // needed, say) must not hang harden: bound it, then ask complain mode.
+  std::string limit = std::to_string(static_cast<int>(std::max(10.0, 10 * rec_s))) + "s";
   close(out_fd);
   if (!r.ok()) {
     print_error(std::move(r).error().context("record"));
@@ -189,7 +196,7 @@ int verb_harden(std::span<char* const> args) {
       print_error(std::move(w).error().context("writing " + dir));
       return 125;
     }
-    std::vector<std::string> run = {exe, "run", "--profile", dir, "--"};
+    std::vector<std::string> run = {exe, "run", "--profile", dir, "--timeout", limit, "--"};
     run.insert(run.end(), cmd.begin(), cmd.end());
     auto rc = run_to_files(run, dir + "/replay.stdout", dir + "/replay.stderr");
     if (!rc.ok()) {
@@ -203,9 +210,12 @@ int verb_harden(std::span<char* const> args) {
               << "\n";
     if (replay_code == r->exit_code && same_out) break;
     // Which syscalls would the profile deny?
-    std::vector<std::string> crun = {exe, "run", "--profile", dir, "--mode", "complain", "--log", dir + "/complain.jsonl", "--"};
+    std::remove((dir + "/complain.jsonl").c_str());
+    std::vector<std::string> crun = {exe,        "run", "--profile", dir, "--mode", "complain", "--timeout", limit,
+                                     "--log", dir + "/complain.jsonl", "--"};
     crun.insert(crun.end(), cmd.begin(), cmd.end());
     auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
+    (void)cc;
     auto denied = complain_syscalls(dir + "/complain.jsonl");
     std::vector<std::string> names;
     for (const auto& [n, a] : denied) names.push_back(n + (a == "x86_64" ? "" : "[" + a + "]"));

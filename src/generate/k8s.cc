@@ -43,7 +43,9 @@ std::vector<std::string> writable_dirs(const behavior::Behavior& b) {
   // Well-known scratch directories become one mount each.
   static const char* kScratch[] = {"/tmp", "/var/tmp", "/run", "/var/run", "/var/log", "/var/cache"};
   std::set<std::string> dirs;
-  for (const auto& [path, acc] : b.files) {
+  for (const auto& entry : b.files) {
+    const std::string& path = entry.first;  // (no structured binding: clang 14 cannot capture one)
+    uint8_t acc = entry.second;
     if (!(acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink))) continue;
     if (std::any_of(std::begin(kSkip), std::end(kSkip), [&](const char* s) { return under(path, s) || path.rfind("?/", 0) == 0; }))
       continue;
