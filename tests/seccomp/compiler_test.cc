@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "seccomp/bpf/bpf.h"
+#include "seccomp/profile.h"
+#include "seccomp/resolve.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::seccomp {
@@ -265,6 +267,39 @@ TEST(Compiler, ConstantAllowForKernelActionCache) {
   EXPECT_GT(allowed, 20u);
   // An unlisted arch is never constant-ALLOW.
   EXPECT_FALSE(const_allow(p->insns, AUDIT_ARCH_AARCH64, 0));
+}
+
+// Docker's real profile (amd64 set via archMap): every unconditional ALLOW is constant for the kernel's
+// action cache; nothing else is.
+TEST(Compiler, ConstantAllowOnDockerProfile) {
+  auto prof = load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
+  if (!prof.ok()) GTEST_SKIP() << prof.error().message();
+  ResolveContext ctx;
+  ctx.arch = Arch::X86_64;
+  ctx.kernel = KernelVersion{6, 18};
+  auto rp = resolve(*prof, ctx);
+  ASSERT_TRUE(rp.ok()) << rp.error().message();
+  auto p = compile(*rp);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto rt = build_rule_tables(*rp);
+  ASSERT_TRUE(rt.ok());
+  size_t allowed = 0, checked = 0;
+  for (const auto& t : rt->tables) {
+    for (Arch a : t.arches) {
+      int64_t base = arch_info(a).nr_offset;
+      for (int64_t nr = base - 1; nr <= max_syscall_number(a) + 16; nr++) {
+        auto it = t.syscalls.find(static_cast<uint32_t>(nr));
+        bool want = it != t.syscalls.end() && it->second.unconditional &&
+                    it->second.unconditional->kind == ActionKind::Allow;
+        ASSERT_EQ(const_allow(p->insns, t.audit_arch, static_cast<int32_t>(nr)), want)
+            << arch_info(a).name << " nr " << nr;
+        allowed += want;
+        checked++;
+      }
+    }
+  }
+  EXPECT_GT(allowed, 900u);  // ~340 per ABI
+  EXPECT_GT(checked, 1300u);
 }
 
 TEST(Compiler, X32Closed) {
