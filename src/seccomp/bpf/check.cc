@@ -1,6 +1,9 @@
 // The kernel's load-time rules for a seccomp filter: bpf_check_classic()
 // (net/core/filter.c) followed by seccomp_check_filter() (kernel/seccomp.c).
+#include <algorithm>
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "seccomp/bpf/bpf.h"
 #include "seccomp/bpf/opcodes.h"

@@ -1,4 +1,5 @@
 // The interpreter: classic BPF with the semantics seccomp gives it.
+#include <cstdio>
 #include <cstring>
 #include <string>
 
