@@ -33,6 +33,7 @@ check landlock.log 8 0
 check journal.export 3 0
 check journal.json 3 0
 check malformed.log 0 11
+check kernel_6.18_real.log 5 0
 
 # All fixtures concatenated through stdin (journal export is a stream format of its own: left out).
 cat "$F"/seccomp_*.log "$F"/apparmor.log "$F"/auditd.log "$F"/landlock.log "$F"/malformed.log |

@@ -199,6 +199,7 @@ TEST(Fixtures, EveryDocumentedFormParses) {
       {"journal.export", 3, 0},
       {"journal.json", 3, 0},
       {"malformed.log", 0, 11},
+      {"kernel_6.18_real.log", 5, 0},
   };
   for (const auto& w : wants) {
     std::string data = fixture(w.file);
@@ -222,6 +223,19 @@ TEST(Fixtures, JournalExportAuditTransport) {
   EXPECT_EQ(out.events[1].serial, 501u);
   EXPECT_EQ(out.events[2].kind, Kind::AppArmor);  // binary-encoded MESSAGE field
   for (const auto& e : out.events) EXPECT_EQ(e.source, Source::Journal);
+}
+
+TEST(Fixtures, RealLandlockRecordsFromThisKernel) {
+  ParseOutput out = parse_text(fixture("kernel_6.18_real.log"));
+  ASSERT_EQ(out.events.size(), 5u);
+  EXPECT_EQ(out.events[0].kind, Kind::Landlock);
+  EXPECT_EQ(out.events[0].type_name, "LANDLOCK_ACCESS");
+  EXPECT_EQ(out.events[0].blockers, "fs.make_dir");
+  EXPECT_EQ(out.events[0].name, "/tmp/h5it");
+  EXPECT_EQ(out.events[1].status, "allocated");
+  EXPECT_EQ(out.events[1].domain, out.events[0].domain);
+  EXPECT_EQ(out.events[2].get("denials"), "1");
+  EXPECT_EQ(out.events[3].syscall, "mkdir");
 }
 
 TEST(Summary, GroupsAndCounts) {
