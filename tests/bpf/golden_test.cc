@@ -134,6 +134,14 @@ TEST(Disasm, AnnotationsFollowTheArchOnEachPath) {
   EXPECT_NE(line(s, 18).find("??? code 0xffff"), std::string::npos);
 }
 
+TEST(Disasm, MarksUnreachableInstructions) {
+  Prog p = {stmt(BPF_JMP | BPF_JA, 1), stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+            stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  std::string d = disassemble(p);
+  EXPECT_NE(line(d, 1).find("; unreachable"), std::string::npos) << d;
+  EXPECT_EQ(line(d, 2).find("unreachable"), std::string::npos) << d;
+}
+
 TEST(Disasm, NeverCrashesOnGarbage) {
   Prog p;
   for (uint32_t i = 0; i < 300; ++i)

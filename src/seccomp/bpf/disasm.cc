@@ -246,6 +246,7 @@ std::string disassemble(std::span<const sock_filter> prog, const DisasmOptions& 
     }
     if (falls && pc + 1 <= n) merge(st[pc + 1], next);
     std::string line = fmt("%04zu: 0x%02x 0x%02x 0x%02x 0x%08x  ", pc, f.code, f.jt, f.jf, k) + text;
+    if (!s.reached) note = note.empty() ? "unreachable" : note + " (unreachable)";
     if (opts.annotate && !note.empty()) {
       if (text.size() < 30) line.append(30 - text.size(), ' ');
       line += "  ; " + note;
