@@ -19,6 +19,7 @@ constexpr Verb kVerbs[] = {
     {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml", verb_record},
     {"harden", "record, generate, replay enforced and report the attack surface removed", verb_harden},
     {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
+    {"apparmor", "check, format AppArmor profiles; translate them to Landlock rulesets", verb_apparmor},
 };
 
 void usage(std::ostream& os) {

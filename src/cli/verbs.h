@@ -24,6 +24,7 @@ int verb_logs(std::span<char* const> args);
 int verb_seccomp(std::span<char* const> args);
 int verb_record(std::span<char* const> args);
 int verb_harden(std::span<char* const> args);
+int verb_apparmor(std::span<char* const> args);
 
 // Path of a bundled data file (profiles/runtime-default.json, ...): looks next
 // to the binary's install prefix, then in the source tree it was built from.

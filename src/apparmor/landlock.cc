@@ -1,0 +1,266 @@
+// AppArmor file rules -> Landlock path-beneath rules (see landlock.h).
+#include "apparmor/landlock.h"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "sandbox/landlock.h"
+
+namespace confine::apparmor {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sandbox::landlock_access;
+using sandbox::LandlockRuleset;
+
+constexpr uint64_t kWriteRights = kWriteFile | kTruncate | kMakeReg | kMakeDir | kMakeSym | kMakeSock |
+                                  kMakeFifo | kMakeChar | kMakeBlock | kRemoveFile | kRemoveDir | kRefer;
+constexpr uint64_t kReadRights = kReadFile | kReadDir;
+
+// AppArmor permission letters -> Landlock rights (+ warnings about what is lost).
+uint64_t perms_to_access(const std::string& perms, std::set<std::string>& notes) {
+  uint64_t a = 0;
+  for (size_t i = 0; i < perms.size(); ++i) {
+    switch (perms[i]) {
+      case 'r': a |= kReadRights | kIoctlDev; break;
+      case 'w': a |= kWriteRights | kIoctlDev; break;
+      case 'a':
+        a |= kWriteRights;
+        notes.insert("append-only 'a' widened to write (Landlock has no append-only right)");
+        break;
+      case 'l': a |= kMakeReg | kRefer; break;
+      case 'k': notes.insert("'k' (file locking) is not mediated by Landlock"); break;
+      case 'm': notes.insert("'m' (mmap PROT_EXEC) is not mediated by Landlock"); break;
+      case 'x': a |= kExecute; break;
+      default: break;
+    }
+  }
+  for (const char* t :
+       {"Px", "px", "Cx", "cx", "Ux", "ux", "PUx", "pux", "CUx", "cux", "pix", "Pix", "cix", "Cix"})
+    if (perms.find(t) != std::string::npos) {
+      notes.insert("exec transition " + std::string(t) +
+                   " kept in the same Landlock domain (the new program inherits this ruleset)");
+      break;
+    }
+  return a;
+}
+
+struct Target {
+  std::string dir;   // Landlock path (literal prefix)
+  std::string rest;  // remaining glob ("" exact, "**" whole tree, else pattern)
+};
+
+Target split(const std::string& glob) {
+  size_t g = glob.find_first_of("*?[{");
+  if (g == std::string::npos) {
+    std::string p = glob;
+    if (p.size() > 1 && p.back() == '/') p.pop_back();
+    return {p, ""};
+  }
+  size_t slash = glob.rfind('/', g);
+  std::string dir = slash == 0 ? "/" : glob.substr(0, slash);
+  return {dir, glob.substr(slash + 1)};
+}
+
+bool is_ancestor_or_self(const std::string& a, const std::string& p) {
+  if (a == "/") return true;
+  return p == a || (p.starts_with(a) && p.size() > a.size() && p[a.size()] == '/');
+}
+
+std::string join(const std::string& d, const std::string& n) { return d == "/" ? "/" + n : d + "/" + n; }
+
+}  // namespace
+
+std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
+
+Result<Translation> to_landlock(const Resolved& r, const Profile& p, const TranslateOptions& opt) {
+  Translation t;
+  t.abi = opt.abi >= 0 ? opt.abi : LandlockRuleset::abi_version();
+  if (t.abi <= 0) return Error("Landlock is not available on this kernel (ABI 0)");
+  t.handled = LandlockRuleset::fs_all(t.abi);
+  if (t.abi < 3)
+    t.warnings.push_back("Landlock ABI " + std::to_string(t.abi) +
+                         ": truncate() is not mediated (needs ABI 3)");
+  if (t.abi < 2)
+    t.warnings.push_back(
+        "Landlock ABI 1: renames/links across directories are always denied (refer needs ABI 2)");
+  if (t.abi < 5)
+    t.warnings.push_back("Landlock ABI " + std::to_string(t.abi) +
+                         ": device ioctls are not mediated (needs ABI 5)");
+  std::set<std::string> notes;
+  std::map<std::string, uint64_t> allow;
+  std::map<std::string, std::string> origin;
+  struct Deny {
+    std::string target;  // literal path denied (whole subtree)
+    uint64_t access;
+    std::string origin;
+  };
+  std::vector<Deny> denies;
+  std::map<std::string, size_t> untranslated;
+
+  auto add_allow = [&](const std::string& path, uint64_t a, const std::string& from) {
+    allow[path] |= a;
+    if (!origin.count(path)) origin[path] = from;
+  };
+
+  for (const auto& fr : flatten(r, p)) {
+    const Rule& rule = fr.rule;
+    if (rule.kind == "link") {
+      // link rules grant l on the source path
+      notes.insert(
+          "link rule: Landlock grants hard links by make_reg+refer on the directory, not per target");
+    }
+    if (rule.kind != "file" && rule.kind != "link") {
+      ++untranslated[rule.kind];
+      continue;
+    }
+    if (!rule.owner.empty()) notes.insert("'owner' dropped: Landlock rules do not depend on file ownership");
+    std::string perms = rule.kind == "link" ? "l" : rule.perms;
+    std::string path = rule.path;
+    if (rule.kind == "file" && path.empty()) {  // bare `file,`
+      path = "/**";
+      perms = "rwlkmix";
+    }
+    uint64_t a = perms_to_access(perms, notes);
+    if (perms.find_first_of("wa") != std::string::npos)
+      notes.insert("chmod/chown/setxattr are not mediated by Landlock (AppArmor w covers them)");
+    CONFINE_TRY(auto expanded, expand(path, r));
+    for (const auto& g : expanded) {
+      if (g.empty() || g[0] != '/') {
+        notes.insert("path \"" + g + "\" is not absolute; skipped");
+        continue;
+      }
+      Target tg = split(g);
+      if (!tg.rest.empty() && tg.rest != "**" && rule.mode != RuleMode::Deny)
+        notes.insert("glob " + g + " widened to the whole hierarchy " + tg.dir +
+                     " (Landlock rules are per directory tree)");
+      if (rule.mode == RuleMode::Deny) {
+        if (tg.rest.empty() || tg.rest == "**") {
+          denies.push_back({tg.dir, a, fr.origin});
+        } else if (tg.rest.find('/') == std::string::npos && tg.rest.find('{') == std::string::npos) {
+          // one path component pattern: deny each existing match
+          std::error_code ec;
+          size_t n = 0;
+          for (const auto& e : fs::directory_iterator(tg.dir, ec)) {
+            std::string name = e.path().filename().string();
+            if (fnmatch(tg.rest.c_str(), name.c_str(), FNM_PERIOD) == 0) {
+              denies.push_back({join(tg.dir, name), a, fr.origin});
+              ++n;
+            }
+          }
+          notes.insert("deny " + g + " resolved against the filesystem at translation time (" +
+                       std::to_string(n) + " match(es)); files created later under " + tg.dir +
+                       " are not denied by this rule");
+        } else {
+          denies.push_back({tg.dir, a, fr.origin});
+          notes.insert("deny " + g + " widened to the whole hierarchy " + tg.dir + " (fails closed)");
+        }
+        continue;
+      }
+      std::string lp = tg.dir;
+      std::error_code ec;
+      if (!fs::exists(lp, ec)) {
+        notes.insert("path " + lp + " does not exist at translation time; rule skipped");
+        continue;
+      }
+      uint64_t acc = a;
+      if (tg.rest.empty() && fs::is_directory(lp, ec) && !g.ends_with("/**")) {
+        if (acc & ~(kReadDir | kIoctlDev))
+          notes.insert("directory rule " + g + " applies to the whole hierarchy beneath it in Landlock");
+      }
+      if (tg.rest.empty() && !fs::is_directory(lp, ec))
+        acc &= (kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev);
+      add_allow(lp, acc, fr.origin);
+    }
+  }
+
+  // Deny precedence by complement expansion.
+  size_t enumerated = 0;
+  for (const auto& d : denies) {
+    std::vector<std::pair<std::string, uint64_t>> current(allow.begin(), allow.end());
+    for (const auto& [a, acc] : current) {
+      uint64_t overlap = acc & d.access;
+      if (!overlap) continue;
+      if (is_ancestor_or_self(d.target, a)) {  // allowed path inside the denied tree
+        allow[a] &= ~d.access;
+        continue;
+      }
+      if (!is_ancestor_or_self(a, d.target)) continue;
+      allow[a] &= ~d.access;
+      // walk from a down to d.target, granting `overlap` to every sibling
+      std::string rel = a == "/" ? d.target.substr(1) : d.target.substr(a.size() + 1);
+      std::string cur = a;
+      size_t pos = 0;
+      while (pos <= rel.size()) {
+        size_t e = rel.find('/', pos);
+        std::string comp = rel.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+        std::error_code ec;
+        for (const auto& ent : fs::directory_iterator(cur, ec)) {
+          std::string name = ent.path().filename().string();
+          if (name == comp) continue;
+          if (++enumerated > opt.max_complement)
+            return Error("deny " + d.target + " (" + d.origin + "): more than " +
+                         std::to_string(opt.max_complement) +
+                         " sibling entries to enumerate; refusing (would fail open otherwise)");
+          std::string sib = join(cur, name);
+          uint64_t give = overlap;
+          if (!ent.is_directory(ec)) give &= (kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev);
+          if (give) {
+            allow[sib] |= give;
+            if (!origin.count(sib)) origin[sib] = "complement of deny " + d.target + " (" + d.origin + ")";
+          }
+        }
+        notes.insert("deny " + d.target + " inside allowed " + a + ": complement expansion (siblings along " +
+                     a + " -> " + d.target +
+                     " enumerated at translation time get the allowed rights; entries created "
+                     "later, and the directories on the way, do not)");
+        cur = join(cur, comp);
+        if (e == std::string::npos) break;
+        pos = e + 1;
+      }
+    }
+  }
+  // Denied rights must not come back through a complement entry beneath a denied tree.
+  for (const auto& d : denies)
+    for (auto& [a, acc] : allow)
+      if (is_ancestor_or_self(d.target, a)) acc &= ~d.access;
+
+  for (const auto& [path, acc] : allow) {
+    if (!acc) continue;
+    t.rules.push_back(PathRule{path, acc & t.handled, origin[path]});
+  }
+  for (const auto& [kind, n] : untranslated)
+    t.warnings.push_back(std::to_string(n) + " " + kind + " rule(s) not expressible in Landlock" +
+                         (kind == "network"
+                              ? " (ABI 4+ mediates TCP bind/connect ports only; AppArmor 3 network "
+                                "rules name families/types, e.g. raw/udp)"
+                              : "") +
+                         "; not enforced");
+  for (const auto& n : notes) t.warnings.push_back(n);
+  if (t.rules.empty())
+    t.warnings.push_back("no file access is allowed: the confined program cannot even be executed");
+  return t;
+}
+
+Status apply(const Translation& t, std::vector<std::string>* notes) {
+  CONFINE_TRY(auto rs, LandlockRuleset::create(t.handled));
+  for (const auto& n : rs.notes())
+    if (notes) notes->push_back(n);
+  for (const auto& pr : t.rules) {
+    struct stat st;
+    if (stat(pr.path.c_str(), &st) != 0) {
+      if (notes) notes->push_back("skipped " + pr.path + " (no longer exists)");
+      continue;
+    }
+    CONFINE_CHECK_CTX(rs.allow_path(pr.path, pr.access), "rule from " + pr.origin);
+  }
+  return rs.restrict_self();
+}
+
+}  // namespace confine::apparmor

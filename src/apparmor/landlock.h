@@ -1,0 +1,53 @@
+// AppArmor profile -> Landlock ruleset. Landlock is allow-only and
+// per-hierarchy, AppArmor is glob-based with deny precedence, so the
+// translation is an approximation; every approximation is a warning:
+//   - globs widen to their longest literal directory (`/var/log/*.log` -> /var/log)
+//   - deny inside an allowed tree: complement expansion (siblings enumerated on
+//     the real filesystem at translation time get the allowed rights instead)
+//   - `a` (append) -> write; `k` (lock), `m` (mmap exec) are not mediated;
+//     chmod/chown/setattr are not mediated; `owner` is dropped
+//   - exec transitions (Px, Cx, Ux, ...) stay in the same Landlock domain
+//   - network, capability, signal, ptrace, mount, dbus, unix ... rules are not
+//     expressible (Landlock ABI 4+ knows TCP bind/connect ports only)
+//
+//   CONFINE_TRY(auto t, to_landlock(resolved, *profile, {}));
+//   CONFINE_CHECK(apply(t, &notes));   // after prctl(PR_SET_NO_NEW_PRIVS)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "apparmor/apparmor.h"
+
+namespace confine::apparmor {
+
+struct TranslateOptions {
+  int abi = -1;                   // -1 = the running kernel's Landlock ABI
+  size_t max_complement = 20000;  // sibling entries enumerated for deny rules
+};
+
+struct PathRule {
+  std::string path;     // existing file or directory (beneath semantics)
+  uint64_t access = 0;  // LANDLOCK_ACCESS_FS_* mask
+  std::string origin;   // file:line:col of the rule it came from (or "complement of ...")
+};
+
+struct Translation {
+  int abi = 0;
+  uint64_t handled = 0;         // LANDLOCK_ACCESS_FS_* the ruleset governs
+  std::vector<PathRule> rules;  // sorted by path, one entry per path
+  std::vector<std::string> warnings;
+};
+
+Result<Translation> to_landlock(const Resolved& r, const Profile& p, const TranslateOptions& opt = {});
+
+// Creates the ruleset (handled = t.handled), adds every rule (paths that vanished
+// are skipped with a note) and calls landlock_restrict_self. The caller must have
+// set no_new_privs (or hold CAP_SYS_ADMIN).
+Status apply(const Translation& t, std::vector<std::string>* notes);
+
+// "read_file|read_dir|..." for a mask.
+std::string access_names(uint64_t mask);
+
+}  // namespace confine::apparmor

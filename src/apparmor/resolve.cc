@@ -1,0 +1,276 @@
+// Include loading (profile root, cycles, `if exists`, directories) and
+// variable collection/checking/expansion.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "apparmor/apparmor.h"
+
+namespace confine::apparmor {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string, std::less<>> kBuiltinVars = {"profile_name", "exec_path", "attach_path",
+                                                         "profile_ns"};
+
+bool skip_dir_entry(const std::string& name) {
+  if (name.empty() || name[0] == '.') return true;
+  for (const char* suf : {"~", ".dpkg-new", ".dpkg-old", ".dpkg-dist", ".dpkg-bak", ".dpkg-remove", ".rpmnew",
+                          ".rpmsave", ".orig", ".rej", ".pacsave", ".pacnew"})
+    if (name.ends_with(suf)) return true;
+  return name == "README";
+}
+
+struct Loader {
+  const ResolveOptions& opt;
+  Resolved& out;
+  std::vector<std::string> stack;
+  std::set<std::string> vars_done;
+
+  Result<std::vector<std::string>> locate(const Include& inc, const std::string& dir) {
+    std::vector<std::string> cands;
+    if (inc.angle) {
+      cands.push_back((fs::path(opt.root) / inc.path).string());
+    } else if (!inc.path.empty() && inc.path[0] == '/') {
+      cands.push_back(inc.path);
+    } else {
+      cands.push_back((fs::path(dir) / inc.path).string());
+      cands.push_back((fs::path(opt.root) / inc.path).string());
+    }
+    for (const auto& c : cands) {
+      std::error_code ec;
+      if (fs::is_directory(c, ec)) {
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(c, ec)) {
+          std::string n = e.path().filename().string();
+          if (skip_dir_entry(n) || !e.is_regular_file(ec)) continue;
+          files.push_back(e.path().string());
+        }
+        std::sort(files.begin(), files.end());
+        return files;
+      }
+      if (fs::is_regular_file(c, ec)) return std::vector<std::string>{c};
+    }
+    if (inc.if_exists) return std::vector<std::string>{};
+    return Error::at(inc.pos, "could not open include " +
+                                  (inc.angle ? "<" + inc.path + ">" : "\"" + inc.path + "\"") +
+                                  " (looked in " + cands[0] + ")");
+  }
+
+  Status load_items(const std::vector<Item>& items, const std::string& dir, size_t depth) {
+    for (const auto& it : items) {
+      if (auto* inc = std::get_if<Include>(&it)) {
+        CONFINE_TRY(auto paths, locate(*inc, dir));
+        for (const auto& p : paths) CONFINE_CHECK(load_file(p, *inc, depth + 1));
+      } else if (auto* pr = std::get_if<std::shared_ptr<Profile>>(&it)) {
+        CONFINE_CHECK(load_items((*pr)->items, dir, depth));
+      }
+    }
+    return ok();
+  }
+
+  Status load_file(const std::string& path, const Include& from, size_t depth) {
+    std::string key = fs::weakly_canonical(path).string();
+    if (std::find(stack.begin(), stack.end(), key) != stack.end()) {
+      std::string chain;
+      for (const auto& s : stack) chain += s + " -> ";
+      return Error::at(from.pos, "include cycle: " + chain + key);
+    }
+    if (depth > opt.max_include_depth) return Error::at(from.pos, "includes nested too deeply");
+    if (out.files.count(key)) return ok();
+    if (out.files.size() >= opt.max_files) return Error::at(from.pos, "too many included files");
+    CONFINE_TRY(File f, parse_file(path));
+    auto fp = std::make_shared<File>(std::move(f));
+    out.files[key] = fp;
+    stack.push_back(key);
+    CONFINE_CHECK(collect_vars(fp->items, key));
+    CONFINE_CHECK(load_items(fp->items, fs::path(path).parent_path().string(), depth));
+    stack.pop_back();
+    return ok();
+  }
+
+  Status collect_vars(const std::vector<Item>& items, const std::string& key) {
+    if (!vars_done.insert(key).second) return ok();
+    for (const auto& it : items) {
+      auto* v = std::get_if<Variable>(&it);
+      if (!v || v->boolean) continue;
+      auto found = out.vars.find(v->name);
+      if (v->append) {
+        if (found == out.vars.end())
+          return Error::at(v->pos, "variable @{" + v->name + "} is appended to (+=) before it is defined");
+        found->second.insert(found->second.end(), v->values.begin(), v->values.end());
+      } else {
+        if (found != out.vars.end()) return Error::at(v->pos, "variable @{" + v->name + "} is redefined");
+        out.vars[v->name] = v->values;
+      }
+    }
+    return ok();
+  }
+};
+
+// Names of the @{...} references in s.
+std::vector<std::string> var_refs(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while ((i = s.find("@{", i)) != std::string::npos) {
+    size_t e = s.find('}', i + 2);
+    if (e == std::string::npos) break;
+    out.push_back(s.substr(i + 2, e - i - 2));
+    i = e + 1;
+  }
+  return out;
+}
+
+Status check_refs(const std::string& s, const SourcePos& pos, const Resolved& r) {
+  for (const auto& n : var_refs(s))
+    if (!r.vars.count(n) && !kBuiltinVars.count(n)) return Error::at(pos, "undefined variable @{" + n + "}");
+  return ok();
+}
+
+Status check_items(const std::vector<Item>& items, const Resolved& r) {
+  for (const auto& it : items) {
+    if (auto* rule = std::get_if<Rule>(&it)) {
+      CONFINE_CHECK(check_refs(rule->path, rule->pos, r));
+      CONFINE_CHECK(check_refs(rule->target, rule->pos, r));
+      for (const auto& t : rule->terms) {
+        CONFINE_CHECK(check_refs(t.key, t.pos, r));
+        CONFINE_CHECK(check_refs(t.value, t.pos, r));
+        for (const auto& l : t.list) CONFINE_CHECK(check_refs(l, t.pos, r));
+      }
+    } else if (auto* v = std::get_if<Variable>(&it)) {
+      for (const auto& s : v->values) CONFINE_CHECK(check_refs(s, v->pos, r));
+    } else if (auto* p = std::get_if<std::shared_ptr<Profile>>(&it)) {
+      CONFINE_CHECK(check_refs((*p)->attachment, (*p)->pos, r));
+      CONFINE_CHECK(check_items((*p)->items, r));
+    }
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<Resolved> resolve(File main, const std::string& dir, const ResolveOptions& opt) {
+  Resolved r;
+  r.main = std::move(main);
+  Loader l{opt, r, {}, {}};
+  std::error_code ec;
+  std::string self = r.main.path.empty() ? "" : fs::weakly_canonical(r.main.path, ec).string();
+  if (!self.empty()) l.stack.push_back(self);
+  CONFINE_CHECK(l.collect_vars(r.main.items, self.empty() ? "<main>" : self));
+  CONFINE_CHECK(l.load_items(r.main.items, dir, 0));
+  CONFINE_CHECK(check_items(r.main.items, r));
+  for (const auto& [k, f] : r.files) CONFINE_CHECK(check_items(f->items, r));
+  return r;
+}
+
+namespace {
+void flatten_items(const Resolved& r, const std::vector<Item>& items, const std::string& dir,
+                   std::vector<FlatRule>& out, size_t depth, const ResolveOptions& opt) {
+  if (depth > opt.max_include_depth) return;
+  for (const auto& it : items) {
+    if (auto* rule = std::get_if<Rule>(&it)) {
+      out.push_back(FlatRule{*rule, rule->pos.str()});
+    } else if (auto* inc = std::get_if<Include>(&it)) {
+      Loader l{opt, const_cast<Resolved&>(r), {}, {}};
+      auto paths = l.locate(*inc, dir);
+      if (!paths.ok()) continue;
+      for (const auto& p : *paths) {
+        std::error_code ec;
+        auto f = r.files.find(fs::weakly_canonical(p, ec).string());
+        if (f == r.files.end()) continue;
+        flatten_items(r, f->second->items, fs::path(p).parent_path().string(), out, depth + 1, opt);
+      }
+    }
+  }
+}
+}  // namespace
+
+std::vector<FlatRule> flatten(const Resolved& r, const Profile& p) {
+  std::vector<FlatRule> out;
+  ResolveOptions opt;
+  std::string dir = r.main.path.empty() ? "." : fs::path(r.main.path).parent_path().string();
+  flatten_items(r, p.items, dir, out, 0, opt);
+  return out;
+}
+
+Result<std::vector<std::string>> expand(const std::string& path, const Resolved& r, size_t max) {
+  // 1. variables
+  std::vector<std::string> cur{path};
+  for (int round = 0; round < 16; ++round) {
+    bool any = false;
+    std::vector<std::string> next;
+    for (const auto& s : cur) {
+      size_t i = s.find("@{");
+      if (i == std::string::npos) {
+        next.push_back(s);
+        continue;
+      }
+      size_t e = s.find('}', i);
+      if (e == std::string::npos) return Error("unterminated variable in \"" + path + "\"");
+      std::string name = s.substr(i + 2, e - i - 2);
+      auto v = r.vars.find(name);
+      if (v == r.vars.end()) return Error("undefined variable @{" + name + "} in \"" + path + "\"");
+      any = true;
+      for (std::string val : v->second) {
+        if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+        next.push_back(s.substr(0, i) + val + s.substr(e + 1));
+        if (next.size() > max)
+          return Error("\"" + path + "\" expands to more than " + std::to_string(max) + " paths");
+      }
+    }
+    cur = std::move(next);
+    if (!any) break;
+  }
+  // 2. alternations {a,b,c} (innermost first)
+  std::vector<std::string> done;
+  while (!cur.empty()) {
+    std::string s = cur.back();
+    cur.pop_back();
+    size_t open = std::string::npos, close = std::string::npos;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (s[i] == '{') open = i;
+      if (s[i] == '}' && open != std::string::npos) {
+        close = i;
+        break;
+      }
+    }
+    if (close == std::string::npos) {
+      done.push_back(s);
+      continue;
+    }
+    std::string inner = s.substr(open + 1, close - open - 1);
+    size_t b = 0;
+    while (true) {
+      size_t c = inner.find(',', b);
+      cur.push_back(s.substr(0, open) + inner.substr(b, c == std::string::npos ? std::string::npos : c - b) +
+                    s.substr(close + 1));
+      if (cur.size() + done.size() > max)
+        return Error("\"" + path + "\" expands to more than " + std::to_string(max) + " paths");
+      if (c == std::string::npos) break;
+      b = c + 1;
+    }
+  }
+  std::sort(done.begin(), done.end());
+  done.erase(std::unique(done.begin(), done.end()), done.end());
+  // collapse duplicate slashes (apparmor does)
+  for (auto& s : done) {
+    std::string t;
+    for (char c : s)
+      if (!(c == '/' && !t.empty() && t.back() == '/')) t += c;
+    s = t;
+  }
+  std::sort(done.begin(), done.end());
+  done.erase(std::unique(done.begin(), done.end()), done.end());
+  return done;
+}
+
+}  // namespace confine::apparmor

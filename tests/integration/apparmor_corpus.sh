@@ -1,0 +1,73 @@
+#!/bin/bash
+# Real corpus: every file of Debian's apparmor, apparmor-profiles and apparmor-profiles-extra
+# (/etc/apparmor.d: profiles, abstractions, tunables, local; /usr/share/apparmor/extra-profiles)
+# parses and formats (`confine apparmor fmt`), formatting is idempotent, and the formatted tree
+# still passes the real validator (`apparmor_parser -Q -K`, includes resolved in the formatted
+# tree) and gives the same `apparmor_parser -N` profile names as the original.
+# usage: bash apparmor_corpus.sh CONFINE_BIN SRC_DIR
+set -u
+BIN=${1:?confine binary}
+ROOT=/etc/apparmor.d
+EXTRA=/usr/share/apparmor/extra-profiles
+command -v apparmor_parser >/dev/null || { echo "FAIL: apparmor_parser missing (make deps-test)" >&2; exit 1; }
+[ -d "$EXTRA" ] || { echo "FAIL: $EXTRA missing (apt-get install apparmor-profiles-extra)" >&2; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+cp -a "$ROOT" "$T/root"
+mkdir -p "$T/extra"
+files=0 rt=0
+fmt_one() {  # SRC DST
+  files=$((files + 1))
+  if ! "$BIN" apparmor fmt "$1" >"$2" 2>"$T/err"; then
+    fail "fmt $1: $(cat "$T/err")"
+    cp "$1" "$2"
+    return
+  fi
+  if ! "$BIN" apparmor fmt "$2" >"$T/again" 2>"$T/err"; then
+    fail "formatted $1 does not re-parse: $(cat "$T/err")"
+    return
+  fi
+  cmp -s "$2" "$T/again" || { fail "fmt not idempotent on $1"; return; }
+  rt=$((rt + 1))
+}
+profiles=()
+while IFS= read -r f; do
+  rel=${f#"$ROOT"/}
+  fmt_one "$f" "$T/root/$rel"
+  case "$rel" in */*) ;; *) profiles+=("$rel") ;; esac
+done < <(find "$ROOT" -type f ! -path "$ROOT/abi/*" | sort)
+extras=()
+for f in "$EXTRA"/*; do
+  [ -f "$f" ] && [ "$(basename "$f")" != README ] || continue
+  fmt_one "$f" "$T/extra/$(basename "$f")"
+  extras+=("$(basename "$f")")
+done
+
+# Same profile names (-N) before and after formatting (one batch per side; per file on mismatch).
+orig=() new=()
+for p in "${profiles[@]}"; do orig+=("$ROOT/$p"); new+=("$T/root/$p"); done
+for p in "${extras[@]}"; do orig+=("$EXTRA/$p"); new+=("$T/extra/$p"); done
+nprof=${#orig[@]}
+if [ "$(apparmor_parser -N --base "$ROOT" "${orig[@]}" 2>/dev/null)" != \
+     "$(apparmor_parser -N --base "$T/root" "${new[@]}" 2>/dev/null)" ]; then
+  for i in "${!orig[@]}"; do
+    [ "$(apparmor_parser -N --base "$ROOT" "${orig[$i]}" 2>/dev/null)" == \
+      "$(apparmor_parser -N --base "$T/root" "${new[$i]}" 2>/dev/null)" ] || fail "-N names differ for ${orig[$i]}"
+  done
+fi
+[ "$(apparmor_parser -N --base "$ROOT" "${orig[@]}" 2>/dev/null | wc -l)" -gt 150 ] || fail "apparmor_parser -N lists too few names"
+
+# The formatted texts pass the real validator (batches of files, two in parallel).
+printf '%s\0' "${new[@]}" | xargs -0 -P 2 -n 16 sh -c '
+  apparmor_parser -Q -K --base "$0" "$@" >/dev/null 2>&1 || {
+    for f in "$@"; do apparmor_parser -Q -K --base "$0" "$f" >/dev/null 2>&1 || echo "INVALID $f"; done; }
+' "$T/root" >"$T/invalid"
+while IFS= read -r l; do fail "apparmor_parser rejects formatted ${l#INVALID }"; done <"$T/invalid"
+valid=$((nprof - $(wc -l <"$T/invalid")))
+
+echo "apparmor corpus: $files files ($nprof profiles), $rt round-tripped, $valid formatted profiles accepted by apparmor_parser -Q -K with the same -N names"
+[ "$fails" = 0 ] || { echo "apparmor_corpus: $fails failure(s)" >&2; exit 1; }
+echo "apparmor_corpus: ok"
