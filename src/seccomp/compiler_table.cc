@@ -310,6 +310,9 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
       t.syscalls.emplace(nr, std::move(sr));
     }
   }
+  // The same source rule can produce the same note on several arches: keep the first of each.
+  std::set<std::string> seen_notes;
+  std::erase_if(out.notes, [&](const std::string& n) { return !seen_notes.insert(n).second; });
   return out;
 }
 
