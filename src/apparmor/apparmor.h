@@ -109,8 +109,9 @@ struct Variable {
 
 struct Comment {
   SourcePos pos;
-  std::string text;  // without the leading '#'
-  bool operator==(const Comment& o) const { return text == o.text; }
+  std::string text;    // without the leading '#'
+  bool blank = false;  // an empty line (kept so `fmt` keeps the author's paragraphs)
+  bool operator==(const Comment& o) const { return text == o.text && blank == o.blank; }
 };
 
 struct Profile;

@@ -94,6 +94,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     t.warnings.push_back("Landlock ABI " + std::to_string(t.abi) +
                          ": device ioctls are not mediated (needs ABI 5)");
   std::set<std::string> notes;
+  std::vector<std::string> widened, missing;
   std::map<std::string, uint64_t> allow;
   std::map<std::string, std::string> origin;
   struct Deny {
@@ -138,8 +139,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       }
       Target tg = split(g);
       if (!tg.rest.empty() && tg.rest != "**" && rule.mode != RuleMode::Deny)
-        notes.insert("glob " + g + " widened to the whole hierarchy " + tg.dir +
-                     " (Landlock rules are per directory tree)");
+        widened.push_back(g + " -> " + tg.dir);
       if (rule.mode == RuleMode::Deny) {
         if (tg.rest.empty() || tg.rest == "**") {
           denies.push_back({tg.dir, a, fr.origin});
@@ -166,7 +166,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       std::string lp = tg.dir;
       std::error_code ec;
       if (!fs::exists(lp, ec)) {
-        notes.insert("path " + lp + " does not exist at translation time; rule skipped");
+        missing.push_back(lp);
         continue;
       }
       uint64_t acc = a;
@@ -242,6 +242,18 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
                                 "rules name families/types, e.g. raw/udp)"
                               : "") +
                          "; not enforced");
+  auto summary = [&](std::vector<std::string> v, const std::string& what) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    if (v.empty()) return;
+    std::string s = std::to_string(v.size()) + " " + what + ": ";
+    for (size_t i = 0; i < v.size() && i < 4; ++i) s += (i ? ", " : "") + v[i];
+    if (v.size() > 4) s += ", ...";
+    t.warnings.push_back(s);
+  };
+  summary(widened,
+          "glob(s) widened to their longest literal directory (Landlock rules cover whole hierarchies)");
+  summary(missing, "path(s) do not exist at translation time; their rules are skipped");
   for (const auto& n : notes) t.warnings.push_back(n);
   if (t.rules.empty())
     t.warnings.push_back("no file access is allowed: the confined program cannot even be executed");

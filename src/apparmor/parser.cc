@@ -35,6 +35,7 @@ struct Token {
   std::string text;
   SourcePos pos;
   bool newline_before = false;  // a newline separates it from the previous token
+  bool blank_before = false;    // an empty line separates it from the previous token
 };
 
 const char* tok_name(Tok t) {
@@ -72,13 +73,15 @@ class Lexer {
     std::vector<Token> out;
     bool nl = true;
     while (true) {
+      int nls = 0;
       while (i_ < s_.size() && is_space(s_[i_])) {
-        if (s_[i_] == '\n') nl = true;
+        if (s_[i_] == '\n') nl = true, ++nls;
         adv();
       }
       Token t;
       t.pos = pos();
       t.newline_before = nl;
+      t.blank_before = nls >= 2 && !out.empty();
       nl = false;
       if (i_ >= s_.size()) {
         t.type = Tok::End;
@@ -325,13 +328,15 @@ class Parser {
                    last_prof->trailing_comment.empty()) {
           last_prof->trailing_comment = t.text;
         } else {
-          items.push_back(Comment{t.pos, t.text});
+          if (t.blank_before && !items.empty()) items.push_back(Comment{t.pos, "", true});
+          items.push_back(Comment{t.pos, t.text, false});
         }
         ++k_;
         continue;
       }
       last_rule = nullptr;
       last_prof = nullptr;
+      if (t.blank_before && !items.empty()) items.push_back(Comment{t.pos, "", true});
       CONFINE_TRY(Item it, parse_item(depth));
       last_line = static_cast<int>(t_[k_ - 1].pos.line);
       items.push_back(std::move(it));
@@ -813,10 +818,7 @@ class Parser {
       switch (t.kind) {
         case Term::Kind::Word:
           if (spec.access.count(t.key)) break;
-          if (spec.free_words &&
-              (path_like(t.key) || r.kind == "mqueue" || r.kind == "change_profile" ||
-               t.key.starts_with("\"") || t.key.find_first_of("/*@{") != std::string::npos))
-            break;
+          if (spec.free_words) break;  // source/mount point paths, profile names, queue names
           return Error::at(t.pos, "unknown " + r.kind + " keyword \"" + t.key + "\"");
         case Term::Kind::List:
           for (const auto& a : t.list)

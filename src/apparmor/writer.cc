@@ -53,7 +53,10 @@ void write_items(std::ostringstream& o, const std::vector<Item>& items, int dept
   std::string ind(2 * depth, ' ');
   for (const auto& it : items) {
     if (auto* c = std::get_if<Comment>(&it)) {
-      o << ind << "#" << c->text << "\n";
+      if (c->blank)
+        o << "\n";
+      else
+        o << ind << "#" << c->text << "\n";
     } else if (auto* inc = std::get_if<Include>(&it)) {
       o << ind << (inc->hash ? "#include " : "include ") << (inc->if_exists ? "if exists " : "")
         << (inc->angle ? "<" + inc->path + ">" : "\"" + inc->path + "\"") << "\n";
