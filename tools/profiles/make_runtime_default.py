@@ -19,7 +19,7 @@ G = []  # (comment, names, extra)
 def allow(comment, names, **extra):
     G.append((comment, names.split(), extra))
 
-allow("file I/O on open descriptors", """read write readv writev pread64 pwrite64 preadv pwritev preadv2
+allow("file I/O on open descriptors and pipes", """read write pipe pipe2 readv writev pread64 pwrite64 preadv pwritev preadv2
   pwritev2 lseek _llseek close close_range dup dup2 dup3 fcntl fcntl64 flock fsync fdatasync sync syncfs
   sync_file_range ftruncate ftruncate64 fallocate fadvise64 fadvise64_64 sendfile sendfile64
   copy_file_range splice tee vmsplice readahead cachestat""")
@@ -123,8 +123,7 @@ rules.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
 
 GATED = [
     ("CAP_SYS_ADMIN", """bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount
-      mount_setattr move_mount open_tree open_tree_attr perf_event_open quotactl quotactl_fd setns swapoff
-      swapon umount umount2 unshare pivot_root lsm_set_self_attr vhangup syslog name_to_handle_at
+      mount_setattr move_mount open_tree open_tree_attr perf_event_open quotactl quotactl_fd setns umount umount2 unshare pivot_root lsm_set_self_attr vhangup syslog name_to_handle_at
       sethostname setdomainname""",
      "namespace, mount, BPF and tracing operations need CAP_SYS_ADMIN in the kernel too"),
     ("CAP_BPF", "bpf", "BPF programs with CAP_BPF"),
