@@ -101,7 +101,7 @@ EOF
 cc -O -o "$T/confine_child" "$T/child.c" -lseccomp || fail "cannot build the helper"
 
 # 1. A confined sleeper: new namespaces, CAP_SYS_ADMIN(21) and CAP_NET_RAW(13) dropped, nnp, filter.
-"$T/confine_child" --ns --drop 21,13 --nnp errno=mkdir,unshare -- sleep 30 >"$T/pid" &
+"$T/confine_child" --ns --drop 21,13 --nnp errno=mkdir,unshare -- sleep 300 >"$T/pid" &
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$T/pid" ] && break; sleep 0.05; done
 CHILD=$(head -1 "$T/pid")

@@ -71,9 +71,12 @@ cp "$(command -v mkdir)" "$T/$TAG"
 rc=$?
 [ "$rc" -eq 159 ] || fail "child under KILL_PROCESS filter exited $rc, expected 159 (SIGSYS)"
 [ -d "$T/d1" ] && fail "mkdir succeeded under the filter"
-sleep 0.2
-"$CONFINE" logs >"$T/all.txt" || fail "confine logs (kmsg) failed"
-grep "comm=$TAG" "$T/all.txt" >"$T/ours.txt"
+# kauditd prints the records asynchronously: wait for ours (up to 10 s on a loaded machine).
+for _ in $(seq 100); do
+  "$CONFINE" logs >"$T/all.txt" || fail "confine logs (kmsg) failed"
+  grep "comm=$TAG" "$T/all.txt" >"$T/ours.txt" && break
+  sleep 0.1
+done
 grep -Eq "^seccomp x86_64 mkdir(at)?\([0-9]+\) KILL_PROCESS pid=[0-9]+ comm=$TAG" "$T/ours.txt" ||
   { cat "$T/all.txt" >&2; fail "logs did not name the killed mkdir syscall"; }
 "$CONFINE" logs -o json >"$T/all.json" || fail "confine logs -o json failed"
@@ -92,9 +95,12 @@ EOF
 if grep -qw log /proc/sys/kernel/seccomp/actions_logged 2>/dev/null; then
   "$T/sc_helper" log=mkdir,mkdirat,rmdir -- sh -c "'$T/$TAG' '$T/d2' && rmdir '$T/d2'" ||
     fail "child under LOG filter failed"
-  sleep 0.2
-  "$CONFINE" logs | grep -E "^seccomp x86_64 mkdir(at)?\([0-9]+\) LOG pid=[0-9]+ comm=$TAG" >/dev/null ||
-    fail "logs did not show the LOG record of our mkdir"
+  seen=0
+  for _ in $(seq 100); do
+    "$CONFINE" logs | grep -E "^seccomp x86_64 mkdir(at)?\([0-9]+\) LOG pid=[0-9]+ comm=$TAG" >/dev/null && { seen=1; break; }
+    sleep 0.1
+  done
+  [ $seen = 1 ] || fail "logs did not show the LOG record of our mkdir"
 fi
 
 # 3. --to-seccomp: the profile that killed the child, rewritten from the logs, lets it succeed.
