@@ -260,7 +260,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
   return t;
 }
 
-Status apply(const Translation& t, std::vector<std::string>* notes) {
+Status apply_ruleset(const Translation& t, std::vector<std::string>* notes) {
   CONFINE_TRY(auto rs, LandlockRuleset::create(t.handled));
   for (const auto& n : rs.notes())
     if (notes) notes->push_back(n);

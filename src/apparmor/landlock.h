@@ -11,7 +11,7 @@
 //     expressible (Landlock ABI 4+ knows TCP bind/connect ports only)
 //
 //   CONFINE_TRY(auto t, to_landlock(resolved, *profile, {}));
-//   CONFINE_CHECK(apply(t, &notes));   // after prctl(PR_SET_NO_NEW_PRIVS)
+//   CONFINE_CHECK(apply_ruleset(t, &notes));   // after prctl(PR_SET_NO_NEW_PRIVS)
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
 // Creates the ruleset (handled = t.handled), adds every rule (paths that vanished
 // are skipped with a note) and calls landlock_restrict_self. The caller must have
 // set no_new_privs (or hold CAP_SYS_ADMIN).
-Status apply(const Translation& t, std::vector<std::string>* notes);
+Status apply_ruleset(const Translation& t, std::vector<std::string>* notes);
 
 // "read_file|read_dir|..." for a mask.
 std::string access_names(uint64_t mask);

@@ -122,7 +122,7 @@ class Lexer {
           adv();
         }
         t.text = std::string(s_.substr(b, i_ - b));
-      } else if (c == '{' && (n == '\0' || is_space(n))) {
+      } else if (c == '{' && (n == '\0' || n == '}' || is_space(n))) {
         t.type = Tok::LBrace, t.text = "{", adv();
       } else if (c == '}') {
         t.type = Tok::RBrace, t.text = "}", adv();
