@@ -247,7 +247,10 @@ int verb_run(std::span<char* const> args) {
   }
   LaunchHooks hooks;
   hooks.on_event = [&](const std::string& line) {
-    std::cerr << "confine: complain: " << event_line_text(line) << "\n";
+    // One write per line: the command shares this stderr.
+    std::string text = "confine: complain: " + event_line_text(line) + "\n";
+    if (write(STDERR_FILENO, text.data(), text.size()) < 0) { /* stderr gone: keep supervising */
+    }
     if (log) log << line << "\n" << std::flush;
   };
   ComplainReport report;

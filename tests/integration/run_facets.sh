@@ -128,6 +128,14 @@ check "nobody: --cpu without a usable cgroup is refused (fail closed)" 125 $rc "
 out=$("$BIN" run "${SEC[@]}" --share cgroup --cpu 0.5 -- sh -c 'p=$(grep -E "^[0-9]+:cpu:" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/cpu$p/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup$(grep "^0::" /proc/self/cgroup | cut -d: -f3)/cpu.max' 2>&1); rc=$?
 check "root: --cpu 0.5 sets a 50% CFS quota" 0 $rc "$out" "^50000"
 
+# Signals sent to confine reach the command (through pid 1 of the sandbox).
+"$BIN" run "${SEC[@]}" -- sh -c 'trap "echo got-term; exit 3" TERM; sleep 5 & wait' >"$T/sig.out" 2>&1 &
+cpid=$!
+sleep 0.5
+kill -TERM $cpid
+wait $cpid; rc=$?
+check "root: SIGTERM to confine is forwarded to the command" 3 $rc "$(cat "$T/sig.out")" "^got-term$"
+
 # Dry run prints every facet and runs nothing.
 out=$("$BIN" run "${SEC[@]}" --dry-run --unshare-all --read-only --cap-drop ALL -- touch "$T/dry" 2>&1); rc=$?
 check "--dry-run prints the plan" 0 $rc "$out" "namespaces +CLONE_NEWPID" "mounts .*read-only" "capabilities +keep none" "seccomp" "exec +touch"
