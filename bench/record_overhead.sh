@@ -16,7 +16,7 @@ declare -A workloads=(
 for w in find tar; do
   cmd=${workloads[$w]}
   strace -f -c -o "$OUT/count.txt" $cmd >/dev/null 2>&1 || true
-  echo "== $cmd ($(awk '/total/ {print $3}' "$OUT/count.txt") syscalls)"
+  echo "== $cmd ($(awk '/total/ {print $4}' "$OUT/count.txt") syscalls)"
   hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/$w.json" \
     -n plain "$cmd" \
     -n "record --pin" "$CONFINE record --pin --format none -o $OUT/rec-pin -- $cmd" \

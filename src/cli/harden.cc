@@ -26,8 +26,8 @@ constexpr OptSpec kOpts[] = {
     {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
     {"retries", 0, true, "N", "fix-and-replay rounds after a false denial (default 2)"},
     {"main-only", 0, false, "", "stop recording when the main process exits"},
-    {"pin", 0, false, "", "pin the recording to one CPU (default)"},
-    {"no-pin", 0, false, "", "do not pin the recording"},
+    {"pin", 0, false, "", "pin the recording to one CPU"},
+    {"no-pin", 0, false, "", "do not pin the recording (default)"},
     {"help", 'h', false, "", "show this help"},
 };
 

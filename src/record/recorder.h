@@ -32,7 +32,7 @@ namespace confine::record {
 struct RecordOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   bool main_only = false;         // stop when the main process exits
-  bool pin = true;                // pin supervisor and workload to the supervisor's CPU
+  bool pin = false;               // pin supervisor and workload to the supervisor's CPU
   int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
   int stderr_fd = -1;
 };
