@@ -129,6 +129,8 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       perms = "rwlkmix";
     }
     uint64_t a = perms_to_access(perms, notes);
+    // ioctl on devices stays allowed when only writes are denied (AppArmor allows ioctl on any open file).
+    if (rule.mode == RuleMode::Deny && perms.find('r') == std::string::npos) a &= ~kIoctlDev;
     if (perms.find_first_of("wa") != std::string::npos)
       notes.insert("chmod/chown/setxattr are not mediated by Landlock (AppArmor w covers them)");
     CONFINE_TRY(auto expanded, expand(path, r));
