@@ -40,12 +40,14 @@ json::Value string_array(const std::set<std::string>& s) {
 }
 
 // Objects: every key must be known, no duplicates.
-Status check_keys(const json::Value& obj, std::initializer_list<std::string_view> known, std::string_view what) {
+Status check_keys(const json::Value& obj, std::initializer_list<std::string_view> known,
+                  std::string_view what) {
   std::set<std::string> seen;
   for (const auto& m : obj.members) {
     if (std::find(known.begin(), known.end(), m.key) == known.end())
       return Error::at(m.key_pos, "unknown key \"" + m.key + "\" in " + std::string(what));
-    if (!seen.insert(m.key).second) return Error::at(m.key_pos, "duplicate key \"" + m.key + "\" in " + std::string(what));
+    if (!seen.insert(m.key).second)
+      return Error::at(m.key_pos, "duplicate key \"" + m.key + "\" in " + std::string(what));
   }
   return ok();
 }
@@ -63,7 +65,8 @@ Result<uint8_t> access_from_str(std::string_view s) {
   if (s.empty()) return Error("empty access (expected letters of \"rwcxd\")");
   for (char c : s) {
     const char* p = std::strchr(kAccessLetters, c);
-    if (!p || c == 0) return Error(std::string("bad access letter '") + c + "' (expected letters of \"rwcxd\")");
+    if (!p || c == 0)
+      return Error(std::string("bad access letter '") + c + "' (expected letters of \"rwcxd\")");
     a |= static_cast<uint8_t>(1u << (p - kAccessLetters));
   }
   return a;
@@ -195,8 +198,8 @@ Result<Behavior> from_json(const json::Value& doc) {
   Behavior b;
   CONFINE_TRY(auto root, want(doc, json::Type::Object, "behavior"));
   CONFINE_CHECK(check_keys(*root,
-                           {"version", "command", "exit_status", "partial", "partial_reason", "notes", "arches",
-                            "files", "files_truncated", "execs", "network", "processes"},
+                           {"version", "command", "exit_status", "partial", "partial_reason", "notes",
+                            "arches", "files", "files_truncated", "execs", "network", "processes"},
                            "behavior"));
   const json::Value* ver = root->find("version");
   if (!ver) return bad(*root, "behavior: missing \"version\"");
@@ -232,7 +235,8 @@ Result<Behavior> from_json(const json::Value& doc) {
     for (const auto& am : ao->members) {
       auto arch = arch_from_name(am.key);
       if (!arch) return Error::at(am.key_pos, "arches: unknown architecture \"" + am.key + "\"");
-      if (b.arches.count(*arch)) return Error::at(am.key_pos, "arches: duplicate architecture \"" + am.key + "\"");
+      if (b.arches.count(*arch))
+        return Error::at(am.key_pos, "arches: duplicate architecture \"" + am.key + "\"");
       auto& calls = b.arches[*arch];
       CONFINE_TRY(auto co, want(am.value, json::Type::Object, "arches." + am.key));
       for (const auto& cm : co->members) {
@@ -247,7 +251,8 @@ Result<Behavior> from_json(const json::Value& doc) {
         if (const auto* args = so->find("args")) {
           CONFINE_TRY(auto argo, want(*args, json::Type::Object, cm.key + ".args"));
           for (const auto& km : argo->members) {
-            if (info.args.count(km.key)) return Error::at(km.key_pos, "duplicate argument key \"" + km.key + "\"");
+            if (info.args.count(km.key))
+              return Error::at(km.key_pos, "duplicate argument key \"" + km.key + "\"");
             auto& set = info.args[km.key];
             CONFINE_TRY(auto vals, want(km.value, json::Type::Array, km.key));
             for (const auto& x : vals->items) {
@@ -273,7 +278,8 @@ Result<Behavior> from_json(const json::Value& doc) {
       CONFINE_TRY(auto as, get_string(*a, "access"));
       auto acc = access_from_str(as);
       if (!acc.ok()) return bad(*a, acc.error().detail());
-      if (b.files.size() >= kMaxFiles) return bad(f, "files: more than " + std::to_string(kMaxFiles) + " entries");
+      if (b.files.size() >= kMaxFiles)
+        return bad(f, "files: more than " + std::to_string(kMaxFiles) + " entries");
       b.files[path] |= *acc;
     }
   }

@@ -37,7 +37,7 @@ enum Access : uint8_t {
   kExec = 8,
   kUnlink = 16,
 };
-std::string access_str(uint8_t a);                  // "rw", "rwc", ...
+std::string access_str(uint8_t a);                    // "rw", "rwc", ...
 Result<uint8_t> access_from_str(std::string_view s);  // inverse; error on other letters
 
 struct SyscallInfo {

@@ -206,13 +206,14 @@ int verb_harden(std::span<char* const> args) {
     replay_code = *rc;
     same_out = slurp(rec_out) == slurp(dir + "/replay.stdout");
     std::cout << "  " << (round == 0 ? "2" : "+") << ". replayed   confine run --profile " << dir << " -- "
-              << join(cmd, " ") << ": exit " << replay_code << (same_out ? ", same stdout" : ", stdout differs")
-              << "\n";
+              << join(cmd, " ") << ": exit " << replay_code
+              << (same_out ? ", same stdout" : ", stdout differs") << "\n";
     // Which syscalls would the profile deny? Asked every round: a denial the
     // program tolerates (ignored EPERM) changes neither exit status nor stdout.
     std::remove((dir + "/complain.jsonl").c_str());
-    std::vector<std::string> crun = {exe,        "run", "--profile", dir, "--mode", "complain", "--timeout", limit,
-                                     "--log", dir + "/complain.jsonl", "--"};
+    std::vector<std::string> crun = {exe,        "run",       "--profile", dir,     "--mode",
+                                     "complain", "--timeout", limit,       "--log", dir + "/complain.jsonl",
+                                     "--"};
     crun.insert(crun.end(), cmd.begin(), cmd.end());
     auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
     (void)cc;
@@ -222,24 +223,29 @@ int verb_harden(std::span<char* const> args) {
     for (const auto& rule : generate::seccomp_profile(b, setup->gen).syscalls)
       if (rule.action != seccomp::ActionKind::Allow)
         for (const auto& n : rule.names)
-          for (auto it = denied.begin(); it != denied.end();) it = it->first == n ? denied.erase(it) : std::next(it);
+          for (auto it = denied.begin(); it != denied.end();)
+            it = it->first == n ? denied.erase(it) : std::next(it);
     std::vector<std::string> names;
     for (const auto& [n, a] : denied) names.push_back(n + (a == "x86_64" ? "" : "[" + a + "]"));
     if (denied.empty()) {
       std::cout << "     complain-mode replay: no syscall denied\n";
       if (replay_code == r->exit_code && same_out) break;
       if (replay_code == r->exit_code) {
-        print_warning("the replay's stdout differs but the profile denied nothing (non-deterministic output?): compare " +
-                      dir + "/record.stdout and " + dir + "/replay.stdout");
+        print_warning(
+            "the replay's stdout differs but the profile denied nothing (non-deterministic output?): "
+            "compare " +
+            dir + "/record.stdout and " + dir + "/replay.stdout");
         break;
       }
-      print_error("replay exited " + std::to_string(replay_code) + " instead of " + std::to_string(r->exit_code) +
-                  " and complain mode reports no denied syscall: see " + dir + "/replay.stderr");
+      print_error("replay exited " + std::to_string(replay_code) + " instead of " +
+                  std::to_string(r->exit_code) + " and complain mode reports no denied syscall: see " + dir +
+                  "/replay.stderr");
       return 1;
     }
     std::cout << "     false denial: " << join(names, ", ") << "\n";
     if (round >= retries) {
-      print_error("false denials remain after " + std::to_string(retries) + " fix rounds: " + join(names, ", "));
+      print_error("false denials remain after " + std::to_string(retries) +
+                  " fix rounds: " + join(names, ", "));
       return 1;
     }
     for (const auto& [n, a] : denied) {
@@ -279,18 +285,22 @@ int verb_harden(std::span<char* const> args) {
     for (const auto& n : c.removed)
       if (generate::notable_syscalls().count(n)) notable.push_back(n);
     char line[200];
-    std::snprintf(line, sizeof line, "     vs %-16s allows %3zu -> %3zu removed (%.0f%% of its surface)\n",
-                  p.name.c_str(), c.allowed, c.removed.size(),
-                  c.allowed ? 100.0 * static_cast<double>(c.removed.size()) / static_cast<double>(c.allowed) : 0.0);
+    std::snprintf(
+        line, sizeof line, "     vs %-16s allows %3zu -> %3zu removed (%.0f%% of its surface)\n",
+        p.name.c_str(), c.allowed, c.removed.size(),
+        c.allowed ? 100.0 * static_cast<double>(c.removed.size()) / static_cast<double>(c.allowed) : 0.0);
     std::cout << line;
     if (!notable.empty()) std::cout << "        removed, notably: " << join(notable, " ", 20) << "\n";
-    if (!c.extra.empty()) std::cout << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
+    if (!c.extra.empty())
+      std::cout << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
   }
   std::cout << "  4. result     " << (replay_code == r->exit_code ? "OK" : "MISMATCH") << ": replay exit "
             << replay_code << " = recorded " << r->exit_code << ", " << added.size() << " false denial"
-            << (added.size() == 1 ? "" : "s") << (added.empty() ? "" : " fixed (" + join(added, ", ") + ")") << "\n"
-            << "     wrote " << dir << "/{seccomp.json,behavior.json,securityContext.yaml}; the command's output is in "
-            << rec_out << "\n";
+            << (added.size() == 1 ? "" : "s") << (added.empty() ? "" : " fixed (" + join(added, ", ") + ")")
+            << "\n"
+            << "     wrote " << dir
+            << "/{seccomp.json,behavior.json,securityContext.yaml}; the command's output is in " << rec_out
+            << "\n";
   return replay_code == r->exit_code ? 0 : 1;
 }
 

@@ -19,7 +19,8 @@ namespace confine::cli {
 
 namespace {
 constexpr OptSpec kOpts[] = {
-    {"output", 'o', true, "DIR", "write seccomp.json, behavior.json, securityContext.yaml to DIR (default: confine-profile)"},
+    {"output", 'o', true, "DIR",
+     "write seccomp.json, behavior.json, securityContext.yaml to DIR (default: confine-profile)"},
     {"merge", 0, false, "", "merge with DIR/behavior.json of earlier runs (union)"},
     {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
     {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
@@ -73,7 +74,8 @@ Result<RecordSetup> record_setup(const Args& a) {
   std::filesystem::create_directories(s.dir, ec);
   if (ec) return Error("-o " + s.dir + ": cannot create directory: " + ec.message());
   struct stat st;
-  if (stat(s.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Error("-o " + s.dir + ": not a directory");
+  if (stat(s.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Error("-o " + s.dir + ": not a directory");
   if (access(s.dir.c_str(), W_OK) != 0) return Error::sys("-o " + s.dir + ": not writable", errno);
   return s;
 }
@@ -158,9 +160,9 @@ int verb_record(std::span<char* const> args) {
     print_error(std::move(w).error().context("writing " + setup->dir));
     return 125;
   }
-  std::cerr << "confine: recorded " << r->events << " syscalls (" << b.syscall_names().size() << " distinct) -> "
-            << setup->dir << "/{seccomp.json,behavior.json,securityContext.yaml}" << (b.partial ? " [partial]" : "")
-            << "\n";
+  std::cerr << "confine: recorded " << r->events << " syscalls (" << b.syscall_names().size()
+            << " distinct) -> " << setup->dir << "/{seccomp.json,behavior.json,securityContext.yaml}"
+            << (b.partial ? " [partial]" : "") << "\n";
   return r->exit_code;
 }
 

@@ -61,11 +61,12 @@ Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch a
 const std::set<std::string>& notable_syscalls();
 
 struct Comparison {
-  std::string name;         // "runtime-default", "docker-default"
-  size_t allowed = 0;       // names allowed by that profile (x86_64)
+  std::string name;                  // "runtime-default", "docker-default"
+  size_t allowed = 0;                // names allowed by that profile (x86_64)
   std::vector<std::string> removed;  // allowed there, not in ours
   std::vector<std::string> extra;    // allowed in ours, not there
 };
-Comparison compare(const std::string& name, const std::set<std::string>& ours, const std::set<std::string>& theirs);
+Comparison compare(const std::string& name, const std::set<std::string>& ours,
+                   const std::set<std::string>& theirs);
 
 }  // namespace confine::generate

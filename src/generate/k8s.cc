@@ -8,7 +8,8 @@ namespace confine::generate {
 namespace {
 bool under(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
 std::string parent(const std::string& p) {
@@ -47,7 +48,8 @@ std::vector<std::string> writable_dirs(const behavior::Behavior& b) {
     const std::string& path = entry.first;  // (no structured binding: clang 14 cannot capture one)
     uint8_t acc = entry.second;
     if (!(acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink))) continue;
-    if (std::any_of(std::begin(kSkip), std::end(kSkip), [&](const char* s) { return under(path, s) || path.rfind("?/", 0) == 0; }))
+    if (std::any_of(std::begin(kSkip), std::end(kSkip),
+                    [&](const char* s) { return under(path, s) || path.rfind("?/", 0) == 0; }))
       continue;
     std::string d;
     for (const char* s : kScratch)
@@ -118,13 +120,14 @@ std::string security_context_yaml(const behavior::Behavior& b, const SecurityCon
     y += "        add:\n";
     for (const auto& [c, why] : caps) y += "          - " + c + "  # " + why + "\n";
   }
-  y += "      seccompProfile:\n        type: Localhost\n        localhostProfile: " + yaml_str(o.localhost_profile) +
-       "\n";
+  y += "      seccompProfile:\n        type: Localhost\n        localhostProfile: " +
+       yaml_str(o.localhost_profile) + "\n";
   auto dirs = writable_dirs(b);
   if (!dirs.empty()) {
     y += "    volumeMounts:  # the program wrote here; the root file system is read-only\n";
     for (size_t i = 0; i < dirs.size(); ++i)
-      y += "      - name: confine-rw-" + std::to_string(i) + "\n        mountPath: " + yaml_str(dirs[i]) + "\n";
+      y += "      - name: confine-rw-" + std::to_string(i) + "\n        mountPath: " + yaml_str(dirs[i]) +
+           "\n";
     y += "volumes:\n";
     for (size_t i = 0; i < dirs.size(); ++i)
       y += "  - name: confine-rw-" + std::to_string(i) + "\n    emptyDir: {}\n";

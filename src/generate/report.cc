@@ -36,16 +36,17 @@ std::string syscall_table(const behavior::Behavior& b) {
   uint64_t total = 0;
   auto rs = rows(b);
   for (const auto& r : rs) {
-    std::snprintf(line, sizeof line, "%10llu %-24s %s\n", static_cast<unsigned long long>(r.calls), r.name.c_str(),
-                  std::string(arch_info(r.arch).name).c_str());
+    std::snprintf(line, sizeof line, "%10llu %-24s %s\n", static_cast<unsigned long long>(r.calls),
+                  r.name.c_str(), std::string(arch_info(r.arch).name).c_str());
     out += line;
     total += r.calls;
   }
   out += "---------- ------------------------ ------\n";
-  std::snprintf(line, sizeof line, "%10llu %-24s (%zu distinct)\n", static_cast<unsigned long long>(total), "total",
-                b.syscall_names().size());
+  std::snprintf(line, sizeof line, "%10llu %-24s (%zu distinct)\n", static_cast<unsigned long long>(total),
+                "total", b.syscall_names().size());
   out += line;
-  out += "errors: not observable (SECCOMP_USER_NOTIF_FLAG_CONTINUE never returns the result to the recorder)\n";
+  out +=
+      "errors: not observable (SECCOMP_USER_NOTIF_FLAG_CONTINUE never returns the result to the recorder)\n";
   return out;
 }
 
@@ -64,36 +65,79 @@ std::string syscall_table_json(const behavior::Behavior& b) {
 Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch arch) {
   seccomp::ResolveContext ctx;
   // Docker's default capability set.
-  ctx.caps = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",      "CAP_FOWNER",     "CAP_MKNOD",
-              "CAP_NET_RAW", "CAP_SETGID",       "CAP_SETUID",      "CAP_SETFCAP",    "CAP_SETPCAP",
-              "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+  ctx.caps = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+              "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+              "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+              "CAP_KILL",    "CAP_AUDIT_WRITE"};
   ctx.arches = std::vector<Arch>{arch};
   ctx.arch = arch;
   CONFINE_TRY(auto rp, seccomp::resolve(p, ctx));
   std::set<std::string> out;
-  if (rp.default_action.kind == seccomp::ActionKind::Allow) return Error("profile allows everything by default");
+  if (rp.default_action.kind == seccomp::ActionKind::Allow)
+    return Error("profile allows everything by default");
   for (const auto& t : rp.arches) {
     if (t.arch != arch) continue;
     for (const auto& r : t.rules)
-      if (r.action.kind == seccomp::ActionKind::Allow || r.action.kind == seccomp::ActionKind::Log) out.insert(r.name);
+      if (r.action.kind == seccomp::ActionKind::Allow || r.action.kind == seccomp::ActionKind::Log)
+        out.insert(r.name);
   }
   return out;
 }
 
 const std::set<std::string>& notable_syscalls() {
-  static const std::set<std::string> s = {
-      "bpf",          "ptrace",        "process_vm_writev", "process_vm_readv", "keyctl",      "add_key",
-      "request_key",  "unshare",       "setns",             "clone3",           "mount",       "umount2",
-      "pivot_root",   "chroot",        "io_uring_setup",    "io_uring_enter",   "userfaultfd", "perf_event_open",
-      "kexec_load",   "init_module",   "finit_module",      "personality",      "seccomp",     "memfd_create",
-      "execveat",     "setuid",        "setgid",            "capset",           "mknod",       "mknodat",
-      "socket",       "mkdir",         "mkdirat",           "unlink",           "unlinkat",    "rename",
-      "renameat2",    "fsopen",        "open_tree",         "move_mount",       "pidfd_getfd", "kcmp",
-      "name_to_handle_at", "open_by_handle_at", "quotactl", "reboot",           "syslog",      "acct"};
+  static const std::set<std::string> s = {"bpf",
+                                          "ptrace",
+                                          "process_vm_writev",
+                                          "process_vm_readv",
+                                          "keyctl",
+                                          "add_key",
+                                          "request_key",
+                                          "unshare",
+                                          "setns",
+                                          "clone3",
+                                          "mount",
+                                          "umount2",
+                                          "pivot_root",
+                                          "chroot",
+                                          "io_uring_setup",
+                                          "io_uring_enter",
+                                          "userfaultfd",
+                                          "perf_event_open",
+                                          "kexec_load",
+                                          "init_module",
+                                          "finit_module",
+                                          "personality",
+                                          "seccomp",
+                                          "memfd_create",
+                                          "execveat",
+                                          "setuid",
+                                          "setgid",
+                                          "capset",
+                                          "mknod",
+                                          "mknodat",
+                                          "socket",
+                                          "mkdir",
+                                          "mkdirat",
+                                          "unlink",
+                                          "unlinkat",
+                                          "rename",
+                                          "renameat2",
+                                          "fsopen",
+                                          "open_tree",
+                                          "move_mount",
+                                          "pidfd_getfd",
+                                          "kcmp",
+                                          "name_to_handle_at",
+                                          "open_by_handle_at",
+                                          "quotactl",
+                                          "reboot",
+                                          "syslog",
+                                          "acct"};
   return s;
 }
 
-Comparison compare(const std::string& name, const std::set<std::string>& ours, const std::set<std::string>& theirs) {
+Comparison compare(const std::string& name, const std::set<std::string>& ours,
+                   const std::set<std::string>& theirs) {
   Comparison c;
   c.name = name;
   c.allowed = theirs.size();

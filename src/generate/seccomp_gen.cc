@@ -21,7 +21,8 @@ SyscallRule allow(std::vector<std::string> names, std::string comment) {
 }
 
 // Observed values of one argument key over every arch.
-std::set<uint64_t> values(const behavior::Behavior& b, const std::string& sys, const std::string& key, bool* any_call) {
+std::set<uint64_t> values(const behavior::Behavior& b, const std::string& sys, const std::string& key,
+                          bool* any_call) {
   std::set<uint64_t> out;
   for (const auto& [arch, m] : b.arches) {
     auto it = m.find(sys);
@@ -58,7 +59,8 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
       if (syscall_known_anywhere(n)) names.insert(n);
 
   std::vector<SyscallRule> arg_rules;
-  auto filtered = [&](const std::string& sys, const std::string& key, CmpOp op, uint64_t mask, const char* what) {
+  auto filtered = [&](const std::string& sys, const std::string& key, CmpOp op, uint64_t mask,
+                      const char* what) {
     bool called = false;
     auto vals = values(b, sys, key, &called);
     if (!called || vals.empty() || vals.size() > o.max_values) return false;
@@ -98,7 +100,8 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
     auto v3 = values(b, "clone3", "ns_flags", &c3);
     v1.insert(v3.begin(), v3.end());
     if ((c1 || c3) && v1 == std::set<uint64_t>{0}) {
-      SyscallRule r = allow({"clone"}, "clone without namespace flags (the program never created a namespace)");
+      SyscallRule r =
+          allow({"clone"}, "clone without namespace flags (the program never created a namespace)");
       ArgCond c;
       c.index = 0;
       c.op = CmpOp::MaskedEq;
@@ -113,7 +116,9 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
         e.names = {"clone3"};
         e.action = seccomp::ActionKind::Errno;
         e.errno_ret = 38;  // ENOSYS
-        e.comment = "clone3 passes its flags in memory, which seccomp cannot inspect: ENOSYS makes libc fall back to clone";
+        e.comment =
+            "clone3 passes its flags in memory, which seccomp cannot inspect: ENOSYS makes libc fall back to "
+            "clone";
         arg_rules.push_back(std::move(e));
       }
     }
@@ -121,7 +126,8 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
   if (o.args == ArgMode::Strict) {
     size_t at = arg_rules.size();
     // ioctl requests are 32-bit: compare the low half only (house rule).
-    if (filtered("ioctl", "request", CmpOp::MaskedEq, 0xffffffffull, "ioctl requests the program used (argument 1)"))
+    if (filtered("ioctl", "request", CmpOp::MaskedEq, 0xffffffffull,
+                 "ioctl requests the program used (argument 1)"))
       set_index(at, 1);
     filtered("prctl", "option", CmpOp::EQ, 0, "prctl options the program used");
   }

@@ -30,11 +30,11 @@ class MemReader {
 };
 
 struct Decoded {
-  std::vector<std::pair<std::string, uint64_t>> args;    // ("domain", 2), ...
-  std::vector<std::pair<std::string, uint8_t>> files;    // (absolute path, behavior::Access bits)
-  std::string exec;                                      // execve/execveat target
-  std::optional<uint64_t> family;                        // socket domain
-  std::string bind, connect;                             // "127.0.0.1:8080", "[::1]:80", "unix:/run/x", "unix:@abs"
+  std::vector<std::pair<std::string, uint64_t>> args;  // ("domain", 2), ...
+  std::vector<std::pair<std::string, uint8_t>> files;  // (absolute path, behavior::Access bits)
+  std::string exec;                                    // execve/execveat target
+  std::optional<uint64_t> family;                      // socket domain
+  std::string bind, connect;    // "127.0.0.1:8080", "[::1]:80", "unix:/run/x", "unix:@abs"
   bool seccomp_filter = false;  // the task installs its own seccomp filter
   bool used_memory = false;     // something was read from the task (validate the id)
 };

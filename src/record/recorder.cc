@@ -103,7 +103,8 @@ class ProcMem : public MemReader {
 
 Arch arch_of(uint32_t audit_arch, int32_t nr, bool* known) {
   *known = true;
-  if (audit_arch == AUDIT_ARCH_X86_64) return (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
+  if (audit_arch == AUDIT_ARCH_X86_64)
+    return (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
   if (audit_arch == AUDIT_ARCH_I386) return Arch::X86;
   for (const auto& a : all_arches())
     if (a.audit_arch == audit_arch) return a.arch;
@@ -161,8 +162,10 @@ Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_e
   std::vector<char*> av;
   for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
   av.push_back(nullptr);
-  if (o.stdout_fd >= 0 && dup2(o.stdout_fd, 1) < 0) child_fail(err_fd, "dup2(stdout): " + errno_str(errno), 125);
-  if (o.stderr_fd >= 0 && dup2(o.stderr_fd, 2) < 0) child_fail(err_fd, "dup2(stderr): " + errno_str(errno), 125);
+  if (o.stdout_fd >= 0 && dup2(o.stdout_fd, 1) < 0)
+    child_fail(err_fd, "dup2(stdout): " + errno_str(errno), 125);
+  if (o.stderr_fd >= 0 && dup2(o.stderr_fd, 2) < 0)
+    child_fail(err_fd, "dup2(stderr): " + errno_str(errno), 125);
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   sock_filter insn[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)};
@@ -178,7 +181,8 @@ Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_e
   if (fd < 0) {
     int e = errno;
     std::string msg = "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): " + errno_str(e);
-    if (e == EBUSY) msg += " -- already under a seccomp user-notification supervisor (nested record/complain?)";
+    if (e == EBUSY)
+      msg += " -- already under a seccomp user-notification supervisor (nested record/complain?)";
     child_fail(err_fd, msg, 125);
   }
   // From here every syscall waits for the supervisor.
@@ -494,8 +498,9 @@ Result<RecordResult> record(const RecordOptions& o) {
         }
       }
     }
-    if (d > 0) res.warnings.push_back("recording stopped with processes still running (pid " +
-                                      std::to_string(pid) + "'s descendants); they continue unrecorded");
+    if (d > 0)
+      res.warnings.push_back("recording stopped with processes still running (pid " + std::to_string(pid) +
+                             "'s descendants); they continue unrecorded");
   }
   close(lfd);
   close(sfd);
@@ -538,8 +543,9 @@ Result<RecordResult> record(const RecordOptions& o) {
     beh.partial_reason = "recording interrupted";
   } else if (WIFSIGNALED(main_status)) {
     beh.partial = true;
-    beh.partial_reason = std::string("the command was killed by signal ") + std::to_string(WTERMSIG(main_status)) +
-                         " (" + strsignal(WTERMSIG(main_status)) + ")";
+    beh.partial_reason = std::string("the command was killed by signal ") +
+                         std::to_string(WTERMSIG(main_status)) + " (" + strsignal(WTERMSIG(main_status)) +
+                         ")";
   }
   if (own_filter) {
     std::string n =
@@ -547,7 +553,9 @@ Result<RecordResult> record(const RecordOptions& o) {
     beh.notes.push_back(n);
     res.warnings.push_back(n);
   }
-  if (o.main_only) beh.notes.push_back("recorded with --main-only: descendants were followed only while the main process lived");
+  if (o.main_only)
+    beh.notes.push_back(
+        "recorded with --main-only: descendants were followed only while the main process lived");
   return res;
 }
 

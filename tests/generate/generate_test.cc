@@ -33,7 +33,8 @@ behavior::Behavior sample() {
 
 const seccomp::SyscallRule* find(const seccomp::Profile& p, const std::string& n, bool with_args) {
   for (const auto& r : p.syscalls)
-    if (std::find(r.names.begin(), r.names.end(), n) != r.names.end() && r.args.empty() != with_args) return &r;
+    if (std::find(r.names.begin(), r.names.end(), n) != r.names.end() && r.args.empty() != with_args)
+      return &r;
   return nullptr;
 }
 
@@ -63,7 +64,8 @@ TEST(Generate, SeccompSensitive) {
   ASSERT_TRUE(back.ok()) << back.error().message();
   auto allowed = allowed_syscalls(*back, Arch::X86_64);
   ASSERT_TRUE(allowed.ok()) << allowed.error().message();
-  EXPECT_EQ(*allowed, (std::set<std::string>{"clone", "exit_group", "ioctl", "openat", "read", "socket", "write"}));
+  EXPECT_EQ(*allowed,
+            (std::set<std::string>{"clone", "exit_group", "ioctl", "openat", "read", "socket", "write"}));
 }
 
 TEST(Generate, SeccompStrictAndNone) {
@@ -104,7 +106,8 @@ TEST(Generate, SyscallTable) {
 }
 
 TEST(Generate, ComparesWithDockerDefault) {
-  auto d = seccomp::load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
+  auto d =
+      seccomp::load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
   if (!d.ok()) GTEST_SKIP() << "Docker's default profile not installed";
   auto theirs = allowed_syscalls(*d, Arch::X86_64);
   ASSERT_TRUE(theirs.ok()) << theirs.error().message();

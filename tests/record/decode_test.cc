@@ -2,13 +2,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
 #include <cstring>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "behavior/behavior.h"
 
