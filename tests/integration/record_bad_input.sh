@@ -72,5 +72,12 @@ grep -q '"getdents64"' "$W/m/behavior.json" && grep -q '"getdents64"' "$W/m/secc
   echo "PASS: --merge keeps the union" || { echo "FAIL: --merge"; fails=$((fails + 1)); }
 echo '{"version": 1, "arches": {"vax": {}}}' >"$W/m/behavior.json"
 expect "--merge with a broken behavior.json" 125 "behavior.json:1:27: arches: unknown architecture" -- record -o "$W/m" --merge -- true
+# Non-root: the child sets no_new_privs itself; the listener is still fetched.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  mkdir -p "$W/nonroot" && chmod 777 "$W" "$W/nonroot"
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CONFINE" record --format none -o "$W/nonroot/p" -- sh -c 'id -u; grep NoNewPrivs /proc/self/status' 2>/dev/null)
+  echo "$out" | grep -q "^65534" && echo "$out" | grep -q "NoNewPrivs:.*1" && grep -q '"getuid"' "$W/nonroot/p/behavior.json" &&
+    echo "PASS: records as non-root (no_new_privs set)" || { echo "FAIL: non-root recording: $out"; fails=$((fails + 1)); }
+fi
 [ $fails = 0 ] && echo "record_bad_input: all passed" || echo "record_bad_input: $fails failure(s)"
 [ $fails = 0 ]
