@@ -60,14 +60,35 @@ if [ "$(apparmor_parser -N --base "$ROOT" "${orig[@]}" 2>/dev/null)" != \
 fi
 [ "$(apparmor_parser -N --base "$ROOT" "${orig[@]}" 2>/dev/null | wc -l)" -gt 150 ] || fail "apparmor_parser -N lists too few names"
 
-# The formatted texts pass the real validator (batches of files, two in parallel).
-printf '%s\0' "${new[@]}" | xargs -0 -P 2 -n 16 sh -c '
-  apparmor_parser -Q -K --base "$0" "$@" >/dev/null 2>&1 || {
-    for f in "$@"; do apparmor_parser -Q -K --base "$0" "$f" >/dev/null 2>&1 || echo "INVALID $f"; done; }
-' "$T/root" >"$T/invalid"
-while IFS= read -r l; do fail "apparmor_parser rejects formatted ${l#INVALID }"; done <"$T/invalid"
+# The formatted texts pass the real validator and compile to the very same binary policy as the
+# originals: `apparmor_parser -S -K` (full parse and compile, like -Q -K, binary on stdout), original
+# against /etc/apparmor.d, formatted against the formatted tree; batches of 16, two in parallel.
+printf '%s\n' "${orig[@]}" >"$T/orig.list"
+printf '%s\n' "${new[@]}" >"$T/new.list"
+printf '%s\0' "${!orig[@]}" | xargs -0 -P 2 -n 16 bash -c '
+  root=$1 base=$2 T=$3; shift 3
+  mapfile -t ORIG <"$T/orig.list"
+  mapfile -t NEW <"$T/new.list"
+  o=() n=()
+  for i in "$@"; do o+=("${ORIG[$i]}"); n+=("${NEW[$i]}"); done
+  set -o pipefail
+  a=$(apparmor_parser -S -K --base "$base" "${o[@]}" 2>/dev/null | sha1sum)
+  if ! b=$(apparmor_parser -S -K --base "$root" "${n[@]}" 2>/dev/null | sha1sum) || [ "$a" != "$b" ]; then
+    for i in "$@"; do
+      apparmor_parser -Q -K --base "$root" "${NEW[$i]}" >/dev/null 2>&1 || { echo "INVALID ${NEW[$i]}"; continue; }
+      [ "$(apparmor_parser -S -K --base "$base" "${ORIG[$i]}" 2>/dev/null | sha1sum)" == \
+        "$(apparmor_parser -S -K --base "$root" "${NEW[$i]}" 2>/dev/null | sha1sum)" ] || echo "DIFFERENT ${NEW[$i]}"
+    done
+  fi
+' _ "$T/root" "$ROOT" "$T" >"$T/invalid"
+while IFS= read -r l; do
+  case "$l" in
+    INVALID*) fail "apparmor_parser rejects formatted ${l#INVALID }" ;;
+    *) fail "formatted ${l#DIFFERENT } compiles to a different policy than the original" ;;
+  esac
+done <"$T/invalid"
 valid=$((nprof - $(wc -l <"$T/invalid")))
 
-echo "apparmor corpus: $files files ($nprof profiles), $rt round-tripped, $valid formatted profiles accepted by apparmor_parser -Q -K with the same -N names"
+echo "apparmor corpus: $files files ($nprof profiles), $rt round-tripped, $valid formatted profiles accepted by apparmor_parser (-S -K), compiling to the same binary policy, with the same -N names"
 [ "$fails" = 0 ] || { echo "apparmor_corpus: $fails failure(s)" >&2; exit 1; }
 echo "apparmor_corpus: ok"
