@@ -166,6 +166,27 @@ Status write_file(const std::string& path, std::string_view data) {
     std::cout.flush();
     return ok();
   }
+  // Device nodes, FIFOs and sockets (e.g. -o /dev/null, -o /dev/stdout) are written in
+  // place: renaming a temporary file over them would replace the device itself.
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return Error(path + ": is a directory");
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Error::sys("open(\"" + path + "\", O_WRONLY)", errno);
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        close(fd);
+        return Error::sys("write(\"" + path + "\")", e);
+      }
+      off += static_cast<size_t>(n);
+    }
+    close(fd);
+    return ok();
+  }
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Error::sys("open(\"" + tmp + "\", O_WRONLY|O_CREAT)", errno);
