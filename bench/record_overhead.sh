@@ -4,8 +4,11 @@
 #   bash bench/record_overhead.sh [CONFINE_BIN] [RUNS]
 # Prints hyperfine's tables and the ratios to plain; docs/record.md has results.
 set -euo pipefail
+# The first argument may be the binary or a build directory (bench/run.sh passes BUILD ROOT).
 CONFINE=${1:-build/confine}
-RUNS=${2:-5}
+[ -d "$CONFINE" ] && CONFINE="$CONFINE/confine"
+RUNS=${RUNS:-5}
+case "${2:-}" in ''|*[!0-9]*) ;; *) RUNS=$2 ;; esac
 command -v hyperfine >/dev/null || { echo "hyperfine not installed (make deps-bench)" >&2; exit 1; }
 OUT=$(mktemp -d /tmp/confine-bench.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
