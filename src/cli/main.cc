@@ -12,14 +12,14 @@ namespace confine::cli {
 namespace {
 // The verb table: one line per verb, in the order `confine --help` lists them.
 constexpr Verb kVerbs[] = {
+    {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml", verb_record},
+    {"harden", "record, generate, replay enforced and report the attack surface removed", verb_harden},
     {"run", "run a command confined: namespaces, capabilities, no_new_privs, seccomp, Landlock", verb_run},
     {"inspect", "show what confines a process (namespaces, caps, seccomp, LSM, ...)", verb_inspect},
     {"logs", "turn kernel audit lines (seccomp, AppArmor, Landlock) into events and profile fixes", verb_logs},
     {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
-    {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml", verb_record},
-    {"harden", "record, generate, replay enforced and report the attack surface removed", verb_harden},
-    {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
     {"apparmor", "check, format AppArmor profiles; translate them to Landlock rulesets", verb_apparmor},
+    {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
 };
 
 void usage(std::ostream& os) {
