@@ -1,5 +1,7 @@
 #include "inspect/inspect.h"
 
+#include "core/capabilities.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -18,50 +20,6 @@ namespace confine::inspect {
 
 namespace {
 
-// linux/capability.h, in bit order.
-constexpr std::array<std::string_view, kLastKnownCap + 1> kCaps = {
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-};
 
 std::string proc_path(pid_t pid, std::string_view rel) {
   return (pid == 0 ? std::string("/proc/self/") : "/proc/" + std::to_string(pid) + "/") + std::string(rel);
@@ -214,18 +172,12 @@ void guess_runtime(pid_t pid, Report* r, const std::string& environ) {
 }  // namespace
 
 std::string cap_name(int bit) {
-  if (bit >= 0 && bit <= kLastKnownCap) return "cap_" + std::string(kCaps[static_cast<size_t>(bit)]);
+  std::string_view base = capability_base_name(bit);
+  if (!base.empty()) return "cap_" + std::string(base);
   return std::to_string(bit);
 }
 
-std::optional<int> cap_from_name(std::string_view n) {
-  std::string s;
-  for (char c : n) s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (s.starts_with("cap_")) s = s.substr(4);
-  for (size_t i = 0; i < kCaps.size(); ++i)
-    if (kCaps[i] == s) return static_cast<int>(i);
-  return std::nullopt;
-}
+std::optional<int> cap_from_name(std::string_view n) { return capability_from_name(n); }
 
 std::vector<std::string> cap_names(uint64_t mask) {
   std::vector<std::string> out;

@@ -5,6 +5,8 @@
 // probe (probe.cc) and the all-process listing.
 #pragma once
 
+#include "core/capabilities.h"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -17,7 +19,6 @@
 namespace confine::inspect {
 
 // Capabilities, "cap_chown" .. "cap_checkpoint_restore" (40); unknown bits as their number.
-inline constexpr int kLastKnownCap = 40;
 std::string cap_name(int bit);
 std::optional<int> cap_from_name(std::string_view name);  // "CAP_SYS_ADMIN", "sys_admin", "cap_sys_admin"
 std::vector<std::string> cap_names(uint64_t mask);

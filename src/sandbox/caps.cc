@@ -1,5 +1,7 @@
 #include "sandbox/caps.h"
 
+#include "core/capabilities.h"
+
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,50 +14,7 @@
 namespace confine::sandbox {
 
 namespace {
-constexpr std::string_view kCapNames[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
-constexpr int kTableLast = static_cast<int>(std::size(kCapNames)) - 1;
+constexpr int kTableLast = kLastKnownCap;
 
 char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
@@ -66,19 +25,14 @@ std::string trim(std::string_view s) {
 }
 }  // namespace
 
-std::optional<int> cap_from_name(std::string_view name) {
-  std::string n;
-  for (char c : name) n += upper(c);
-  std::string_view v = n;
-  if (v.starts_with("CAP_")) v.remove_prefix(4);
-  for (int i = 0; i <= kTableLast; ++i)
-    if (kCapNames[i] == v) return i;
-  return std::nullopt;
-}
+std::optional<int> cap_from_name(std::string_view name) { return capability_from_name(name); }
 
 std::string cap_name(int cap) {
-  if (cap >= 0 && cap <= kTableLast) return "CAP_" + std::string(kCapNames[cap]);
-  return "CAP_" + std::to_string(cap);
+  std::string n = "CAP_";
+  std::string_view base = capability_base_name(cap);
+  if (base.empty()) return n + std::to_string(cap);
+  for (char c : base) n += upper(c);
+  return n;
 }
 
 int cap_last_cap() {
