@@ -49,6 +49,8 @@ apparmor_parser -Q -K --base /etc/apparmor.d "$T/p" >/dev/null 2>&1 || fail "app
 printf 'profile apparmor-deny-write flags=(attach_disconnected) { file, deny /** w, }\n' >"$T/seed"
 run ll-json 0 "$BIN" apparmor to-landlock "$T/seed" -o json
 expect_out ll-json '"path": "/", "access": "execute|read_file|read_dir|ioctl_dev"'
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["abi"] >= 1 and d["rules"][0]["path"] == "/"' "$T/out" ||
+  fail "to-landlock -o json is not valid JSON"
 run ll-text 0 "$BIN" apparmor to-landlock "$FIX/features.profile" -p confine-features
 expect_err ll-text "network rule(s) not expressible in Landlock"
 expect_err ll-text "append-only 'a' widened to write"

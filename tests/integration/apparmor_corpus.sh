@@ -89,6 +89,12 @@ while IFS= read -r l; do
 done <"$T/invalid"
 valid=$((nprof - $(wc -l <"$T/invalid")))
 
-echo "apparmor corpus: $files files ($nprof profiles), $rt round-tripped, $valid formatted profiles accepted by apparmor_parser (-S -K), compiling to the same binary policy, with the same -N names"
+# Every profile translates to Landlock without error.
+ll=0
+for f in "${orig[@]}"; do
+  if "$BIN" apparmor to-landlock "$f" >/dev/null 2>"$T/err"; then ll=$((ll + 1)); else fail "to-landlock $f: $(grep error "$T/err")"; fi
+done
+
+echo "apparmor corpus: $files files ($nprof profiles), $rt round-tripped, $valid formatted profiles accepted by apparmor_parser (-S -K), compiling to the same binary policy, with the same -N names, $ll translated to Landlock"
 [ "$fails" = 0 ] || { echo "apparmor_corpus: $fails failure(s)" >&2; exit 1; }
 echo "apparmor_corpus: ok"
