@@ -340,3 +340,55 @@ TEST(AppArmorLandlock, SeedDenyWriteOnRealKernel) {
 
 }  // namespace
 }  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+// Older ABIs: rights the ABI lacks are not handled, and the loss is named.
+TEST(AppArmorLandlock, DegradesOnOlderAbi) {
+  Translation t = translate("profile p { /tmp/** rw, }", 1);
+  EXPECT_EQ(t.handled & (kRefer | kTruncate | kIoctlDev), 0u);
+  for (const auto& r : t.rules) EXPECT_EQ(r.access & ~t.handled, 0u);
+  EXPECT_TRUE(has_warning(t, "refer needs ABI 2"));
+  EXPECT_TRUE(has_warning(t, "truncate() is not mediated (needs ABI 3)"));
+}
+
+// Real kernel: deny inside an allowed tree (complement expansion) holds.
+TEST(AppArmorLandlock, ComplementOnRealKernel) {
+  if (sandbox::LandlockRuleset::abi_version() <= 0) GTEST_SKIP() << "Landlock unavailable";
+  fs::path d = fs::path("/tmp") / ("confine-h8-cmp-" + std::to_string(getpid()));
+  fs::create_directories(d / "a" / "secret");
+  fs::create_directories(d / "b");
+  std::ofstream(d / "a" / "f") << "x";
+  std::ofstream(d / "a" / "secret" / "s") << "x";
+  Translation t = translate("profile p {\n /** r,\n " + d.string() + "/** rw,\n deny " + d.string() +
+                            "/a/secret/** w,\n}\n");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(10);
+    std::vector<std::string> notes;
+    if (!apply_ruleset(t, &notes).ok()) _exit(11);
+    int code = 0;
+    int fd = open((d / "a" / "f").c_str(), O_WRONLY);  // sibling of secret: allowed
+    if (fd < 0) code |= 1;
+    fd = open((d / "b" / "new").c_str(), O_WRONLY | O_CREAT, 0600);  // sibling tree of a: allowed
+    if (fd < 0) code |= 2;
+    fd = open((d / "a" / "secret" / "s").c_str(), O_WRONLY);  // denied
+    if (fd >= 0 || errno != EACCES) code |= 4;
+    fd = open((d / "a" / "secret" / "n").c_str(), O_WRONLY | O_CREAT, 0600);  // denied
+    if (fd >= 0 || errno != EACCES) code |= 8;
+    fd = open((d / "a" / "secret" / "s").c_str(), O_RDONLY);  // reading stays allowed
+    if (fd < 0) code |= 16;
+    _exit(code);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "1=a/f not writable, 2=b/new not creatable, 4=secret/s writable, "
+                                   "8=secret/n creatable, 16=secret/s not readable";
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace confine::apparmor
