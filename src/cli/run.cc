@@ -4,16 +4,20 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 
+#include "apparmor/apparmor.h"
+#include "apparmor/landlock.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "json/json.h"
 #include "sandbox/caps.h"
 #include "sandbox/config.h"
 #include "sandbox/fds.h"
+#include "sandbox/landlock.h"
 #include "sandbox/launcher.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
@@ -25,6 +29,29 @@
 namespace confine::cli {
 
 namespace {
+
+// --apparmor: parse, resolve includes/variables, translate the first profile's
+// file rules to a Landlock layer (in the parent, before any mount namespace,
+// because the translation enumerates the real filesystem).
+Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, bool* restricts_exec) {
+  CONFINE_TRY(std::string text, read_file(path));
+  CONFINE_TRY(apparmor::File f, apparmor::parse(text, path));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  CONFINE_TRY(apparmor::Resolved r, apparmor::resolve(std::move(f), dir.empty() ? "." : dir));
+  auto profs = apparmor::profiles(r.main);
+  if (profs.empty()) return Error(path + ": no profile in file");
+  CONFINE_TRY(apparmor::Translation t, apparmor::to_landlock(r, *profs[0]));
+  for (const auto& w : t.warnings) print_warning("--apparmor " + path + ": " + w);
+  sandbox::LandlockConfig::Layer l;
+  l.source = "--apparmor " + path;
+  l.handled = t.handled;
+  *restricts_exec = (t.handled & sandbox::landlock_access::kExecute) != 0;
+  for (const auto& pr : t.rules) {
+    if (pr.path == "/" && (pr.access & sandbox::landlock_access::kExecute)) *restricts_exec = false;
+    l.rules.emplace_back(pr.path, pr.access);
+  }
+  return l;
+}
 using namespace confine::sandbox;
 
 constexpr OptSpec kOpts[] = {
@@ -41,7 +68,8 @@ constexpr OptSpec kOpts[] = {
     {"no-root", 0, false, "", "refuse to run as uid 0 (runAsNonRoot)"},
     {"allow-privilege-escalation", 0, false, "", "do not set no_new_privs"},
     {"seccomp", 0, true, "PROFILE", "PROFILE.json, runtime-default (default) or unconfined"},
-    {"profile", 0, true, "DIR", "directory with seccomp.json"},
+    {"profile", 0, true, "DIR", "directory with seccomp.json (and apparmor.profile, if present)"},
+    {"apparmor", 0, true, "PROFILE", "enforce an AppArmor profile's file rules with Landlock (approximations are printed)"},
     {"mode", 0, true, "MODE", "enforce (default) or complain (report what the profile would deny)"},
     {"log", 0, true, "FILE", "complain mode: write events as JSON lines to FILE"},
     {"suggest", 0, true, "OUT.json", "complain mode: write the profile that would have allowed the run"},
@@ -197,7 +225,18 @@ Status fill_config(const Args& a, RunConfig& c) {
     for (const auto& w : warnings) print_warning(w);
     c.seccomp = std::move(*s);
   }
-  if (!c.landlock.exec.empty()) {
+  std::string aa = a.get("apparmor").value_or("");
+  if (auto dir = a.get("profile"); dir && aa.empty()) {
+    std::string p = *dir + "/apparmor.profile";
+    if (access(p.c_str(), F_OK) == 0) aa = p;
+  }
+  bool aa_restricts_exec = false;
+  if (!aa.empty()) {
+    auto l = apparmor_layer(aa, &aa_restricts_exec);
+    if (!l.ok()) return std::move(l).error().context("--apparmor");
+    c.landlock.layer = std::move(*l);
+  }
+  if (!c.landlock.exec.empty() || aa_restricts_exec) {
     auto m = memfd_noexec_filter();
     if (!m.ok()) return std::move(m).error().context("--exec: memfd filter");
     c.seccomp.memfd_noexec = std::move(*m);

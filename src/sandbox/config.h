@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace confine::sandbox {
@@ -76,6 +77,14 @@ struct NnpConfig {
 struct LandlockConfig {
   std::vector<std::string> ro, rw, exec;
   bool enabled() const { return !ro.empty() || !rw.empty() || !exec.empty(); }
+  // A ruleset computed elsewhere (an AppArmor profile translated by the CLI):
+  // applied as its own Landlock layer, so it intersects with the allow-lists.
+  struct Layer {
+    std::string source;  // e.g. "--apparmor deny-write.profile"
+    uint64_t handled = 0;  // LANDLOCK_ACCESS_FS_* governed by the layer
+    std::vector<std::pair<std::string, uint64_t>> rules;  // path -> allowed access
+  };
+  std::optional<Layer> layer;
 };
 
 // seccomp_install.cc

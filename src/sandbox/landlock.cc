@@ -138,15 +138,32 @@ std::string landlock_access_str(uint64_t a) {
   return s.empty() ? "none" : s;
 }
 
+namespace {
+// One Landlock layer from precomputed (path, access) rules; rights the kernel's
+// ABI does not know are dropped from both the handled set and the rules.
+Status apply_layer(const LandlockConfig::Layer& l, int abi, std::vector<std::string>* notes) {
+  const uint64_t handled = l.handled & LandlockRuleset::fs_all(abi);
+  if (handled == 0) return Error(l.source + ": the profile governs no filesystem right this kernel's Landlock knows");
+  CONFINE_TRY(auto rs, LandlockRuleset::create(handled));
+  for (const auto& [path, access] : l.rules)
+    if (access & handled) CONFINE_CHECK_CTX(rs.allow_path(path, access & handled), l.source + ": " + path);
+  if (notes)
+    for (const auto& n : rs.notes()) notes->push_back(n);
+  return rs.restrict_self();
+}
+}  // namespace
+
 Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) {
   int abi = LandlockRuleset::abi_version();
   if (abi <= 0) {
-    if (c.enabled())
-      return Error::sys("--ro/--rw/--exec need Landlock: landlock_create_ruleset(VERSION)",
+    if (c.enabled() || c.layer)
+      return Error::sys(std::string(c.layer ? c.layer->source : "--ro/--rw/--exec") +
+                            " needs Landlock: landlock_create_ruleset(VERSION)",
                         errno ? errno : ENOSYS);
     if (notes) notes->push_back("Landlock unavailable: signal scoping skipped");
     return ok();
   }
+  if (c.layer) CONFINE_CHECK(apply_layer(*c.layer, abi, notes));
   uint64_t handled = c.enabled() ? LandlockRuleset::fs_all(abi) : 0;
   uint64_t scoped = landlock_access::kScopeSignal;
   if (!c.enabled() && abi < 6) return ok();  // nothing to apply
@@ -172,6 +189,9 @@ std::string describe(const LandlockConfig& c) {
   } else {
     s += "; no filesystem rules (no --ro/--rw/--exec)";
   }
+  if (c.layer)
+    s += "; plus " + c.layer->source + " as its own layer (" + std::to_string(c.layer->rules.size()) +
+         " path rule" + (c.layer->rules.size() == 1 ? "" : "s") + ")";
   if (abi >= 6) s += "; signals scoped to the sandbox";
   return s;
 }
