@@ -9,8 +9,12 @@ set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 [ -x "$BIN" ] || { echo "no binary $BIN"; exit 1; }
-# Not under /tmp: several attacks mount a tmpfs there.
-T=$(mktemp -d "$(dirname "$BIN")/escape-XXXXXX")
+# Not under /tmp: several attacks mount a tmpfs there (and use /tmp as the only
+# writable path), which would hide the attack program or make the "outside"
+# target writable. A build tree under /tmp (e.g. a fresh clone in /tmp) uses /var/tmp.
+BASE=$(dirname "$BIN")
+case "$BASE/" in /tmp/*) BASE=/var/tmp ;; esac
+T=$(mktemp -d "$BASE/escape-XXXXXX")
 chmod 755 "$T"
 trap 'rm -rf "$T"; [ -n "${SLEEPER:-}" ] && kill $SLEEPER 2>/dev/null' EXIT
 ATT=$(dirname "$BIN")/escape_attacks
