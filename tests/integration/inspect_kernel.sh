@@ -9,8 +9,10 @@ CONFINE=${1:?confine binary}
 SRC=${2:?source dir}
 T=$(mktemp -d /tmp/confine-inspect-it.XXXXXX)
 PIDS=()
+# SIGKILL: a sleeper that is pid 1 of its own pid namespace ignores SIGTERM, and a
+# survivor would hold ctest's output pipe open until it exits.
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   rm -rf "$T"
 }
 trap cleanup EXIT
