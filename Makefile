@@ -6,7 +6,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 BENCH_BUILD ?= build-bench
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 
 # Build and test dependencies (Debian 12 package names).
 DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev
