@@ -9,6 +9,15 @@
 namespace confine::apparmor {
 
 namespace {
+// `include <path>` (built member by member: GCC 12 -O3 misreports the aggregate form as uninitialized).
+Include angle_include(std::string path) {
+  Include inc;
+  inc.path = std::move(path);
+  return inc;
+}
+}  // namespace
+
+namespace {
 
 // Escapes AppArmor glob/special characters so the path matches only itself;
 // quotes it when it contains spaces.
@@ -38,7 +47,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
   auto p = std::make_shared<Profile>();
   p->name = name;
   p->flags = {"attach_disconnected"};
-  p->items.push_back(Include{{}, "abstractions/base", true, false, false});
+  p->items.push_back(angle_include("abstractions/base"));
   std::map<std::string, uint8_t> files = b.files;
   for (const auto& e : b.execs) files[e] |= behavior::kExec | behavior::kRead;
   std::vector<Rule> net;
@@ -77,7 +86,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
     notes->push_back("the behavior's file list was truncated; the profile is incomplete");
   File f;
   f.path = name;
-  f.items.push_back(Include{{}, "tunables/global", true, false, false});
+  f.items.push_back(angle_include("tunables/global"));
   f.items.push_back(p);
   return f;
 }
