@@ -27,9 +27,9 @@ roundtrip() {
   [ "$1" = --nondet ] && { nondet=1; shift; }
   [ "$1" = -- ] && shift
   local d=$W/$name
-  timeout 120 "$CONFINE" record --format none -o "$d" -- "$@" >"$W/$name.rec.out" 2>"$W/$name.rec.err" </dev/null
+  timeout -k 5 120 "$CONFINE" record --format none -o "$d" -- "$@" >"$W/$name.rec.out" 2>"$W/$name.rec.err" </dev/null
   local rc1=$?
-  timeout 60 "$CONFINE" run --profile "$d" -- "$@" >"$W/$name.rep.out" 2>"$W/$name.rep.err" </dev/null
+  timeout -k 5 60 "$CONFINE" run --profile "$d" -- "$@" >"$W/$name.rep.out" 2>"$W/$name.rep.err" </dev/null
   local rc2=$?
   if [ "$rc1" != "$rc2" ]; then
     fail "$name: recorded exit $rc1, replay exit $rc2"; sed 's/^/    /' "$W/$name.rep.err" | tail -5; return
@@ -79,7 +79,10 @@ $PY -m http.server --bind 127.0.0.1 $PORT >/dev/null 2>&1 &
 srv=\$!
 sleep 0.2  # always taken, so the retry path below is part of the recording
 for i in \$(seq 1 100); do curl -sf http://127.0.0.1:$PORT/index.txt && break; sleep 0.05; done
-kill \$srv; wait \$srv 2>/dev/null
+# No wait builtin after the kill: whether the server is already a zombie when dash waits is a
+# race, and the slow path (rt_sigsuspend) is then missing from a one-run recording
+# (a known limit of single-run recording: see docs/record.md). confine's init reaps it.
+kill \$srv
 echo done
 SH
 roundtrip http -- sh "$W/http.sh"
