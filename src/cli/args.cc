@@ -131,6 +131,21 @@ bool wants_help(std::span<char* const> args) {
   return false;
 }
 
+std::variant<Args, int> parse_verb_args(std::span<char* const> args, std::span<const OptSpec> specs,
+                                        void (*usage)(std::ostream&)) {
+  if (wants_help(args)) {
+    usage(std::cout);
+    return kExitOk;
+  }
+  auto pa = Args::parse(args, specs);
+  if (!pa.ok()) {
+    print_error(pa.error());
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  return std::move(*pa);
+}
+
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error::sys("open(\"" + path + "\")", errno);

@@ -3,10 +3,12 @@
 //   --name VALUE, --name=VALUE, -x VALUE, -xVALUE, flags, "--" ends options.
 #pragma once
 
+#include <iosfwd>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/error.h"
@@ -56,6 +58,15 @@ void print_warning(std::string_view msg);
 
 // Helper for verbs: `if (args has --help) print usage, return 0`.
 bool wants_help(std::span<char* const> args);
+
+// The prologue verbs share: --help prints usage to stdout (exit 0); a parse
+// error prints the error and usage to stderr (exit 2). Returns the parsed
+// Args, or the exit code to return:
+//   auto pa = parse_verb_args(args, kOpts, usage);
+//   if (const int* rc = std::get_if<int>(&pa)) return *rc;
+//   const Args& a = std::get<Args>(pa);
+std::variant<Args, int> parse_verb_args(std::span<char* const> args, std::span<const OptSpec> specs,
+                                        void (*usage)(std::ostream&));
 
 // Reads a whole file ("-" = stdin), with a size cap.
 Result<std::string> read_file(const std::string& path, size_t max_bytes = 64u << 20);

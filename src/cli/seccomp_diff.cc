@@ -42,17 +42,9 @@ std::string join(const std::vector<std::string>& v) {
 
 int seccomp_diff(std::span<char* const> args) {
   constexpr int kTrouble = 2;
-  if (wants_help(args)) {
-    usage(std::cout);
-    return kExitOk;
-  }
-  auto pa = Args::parse(args, kOpts);
-  if (!pa.ok()) {
-    print_error(pa.error());
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  const Args& a = *pa;
+  auto pa = parse_verb_args(args, kOpts, usage);
+  if (const int* rc = std::get_if<int>(&pa)) return *rc;
+  const Args& a = std::get<Args>(pa);
   if (a.positional().size() != 2) {
     print_error("seccomp diff: expected two profiles, A and B");
     return kExitUsage;

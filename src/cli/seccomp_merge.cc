@@ -33,17 +33,9 @@ void usage(std::ostream& os) {
 }  // namespace
 
 int seccomp_merge(std::span<char* const> args) {
-  if (wants_help(args)) {
-    usage(std::cout);
-    return kExitOk;
-  }
-  auto pa = Args::parse(args, kOpts);
-  if (!pa.ok()) {
-    print_error(pa.error());
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  const Args& a = *pa;
+  auto pa = parse_verb_args(args, kOpts, usage);
+  if (const int* rc = std::get_if<int>(&pa)) return *rc;
+  const Args& a = std::get<Args>(pa);
   if (a.positional().size() < 2) {
     print_error("seccomp merge: expected at least two profiles");
     return kExitUsage;

@@ -62,17 +62,9 @@ std::optional<uint64_t> parse_u64(const std::string& s) {
 }  // namespace
 
 int seccomp_test(std::span<char* const> args) {
-  if (wants_help(args)) {
-    usage(std::cout);
-    return kExitOk;
-  }
-  auto pa = Args::parse(args, kOpts);
-  if (!pa.ok()) {
-    print_error(pa.error());
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  const Args& a = *pa;
+  auto pa = parse_verb_args(args, kOpts, usage);
+  if (const int* rc = std::get_if<int>(&pa)) return *rc;
+  const Args& a = std::get<Args>(pa);
   const auto& pos = a.positional();
   if (pos.size() < 2 || pos.size() > 8) {
     print_error("seccomp test: expected PROFILE SYSCALL [up to 6 ARGS]");
