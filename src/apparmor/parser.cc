@@ -9,6 +9,8 @@
 
 #include "apparmor/apparmor.h"
 
+#include "core/capabilities.h"
+
 namespace confine::apparmor {
 
 namespace {
@@ -196,47 +198,6 @@ class Lexer {
 };
 
 // --- language facts ---------------------------------------------------------------------------
-const std::set<std::string, std::less<>> kCaps = {"chown",
-                                                  "dac_override",
-                                                  "dac_read_search",
-                                                  "fowner",
-                                                  "fsetid",
-                                                  "kill",
-                                                  "setgid",
-                                                  "setuid",
-                                                  "setpcap",
-                                                  "linux_immutable",
-                                                  "net_bind_service",
-                                                  "net_broadcast",
-                                                  "net_admin",
-                                                  "net_raw",
-                                                  "ipc_lock",
-                                                  "ipc_owner",
-                                                  "sys_module",
-                                                  "sys_rawio",
-                                                  "sys_chroot",
-                                                  "sys_ptrace",
-                                                  "sys_pacct",
-                                                  "sys_admin",
-                                                  "sys_boot",
-                                                  "sys_nice",
-                                                  "sys_resource",
-                                                  "sys_time",
-                                                  "sys_tty_config",
-                                                  "mknod",
-                                                  "lease",
-                                                  "audit_write",
-                                                  "audit_control",
-                                                  "setfcap",
-                                                  "mac_override",
-                                                  "mac_admin",
-                                                  "syslog",
-                                                  "wake_alarm",
-                                                  "block_suspend",
-                                                  "audit_read",
-                                                  "perfmon",
-                                                  "bpf",
-                                                  "checkpoint_restore"};
 const std::set<std::string, std::less<>> kNetWords = {
     // families
     "unix", "inet", "ax25", "ipx", "appletalk", "netrom", "bridge", "atmpvc", "x25", "inet6", "rose",
@@ -798,7 +759,7 @@ class Parser {
       for (const auto& t : r.terms) {
         if (t.kind != Term::Kind::Word)
           return Error::at(t.pos, "capability rules take capability names only");
-        if (!kCaps.count(t.key)) return Error::at(t.pos, "unknown capability \"" + t.key + "\"");
+        if (!is_capability(t.key)) return Error::at(t.pos, "unknown capability \"" + t.key + "\"");
       }
       return ok();
     }
@@ -846,7 +807,11 @@ class Parser {
 
 }  // namespace
 
-bool is_capability(std::string_view name) { return kCaps.count(name) > 0; }
+// AppArmor spells capabilities exactly as the kernel's names, lower case, without "cap_".
+bool is_capability(std::string_view name) {
+  auto bit = capability_from_name(name);
+  return bit && capability_base_name(*bit) == name;
+}
 
 bool valid_file_perms(std::string_view p, std::string* why, bool deny) {
   // r w a l k m, x modes: ix ux Ux px Px cx Cx pix Pix cix Cix pux PUx cux CUx, and deprecated x alone is
