@@ -150,6 +150,19 @@ std::string format_sockaddr(std::string_view b) {
   return behavior::family_name(fam);
 }
 
+bool decode_relevant(std::string_view n) {
+  static constexpr std::string_view kNames[] = {
+      "socket",   "socketpair",  "clone",     "clone3",  "unshare",  "setns",         "ioctl",
+      "prctl",    "personality", "mmap",      "mmap2",   "mprotect", "pkey_mprotect", "socketcall",
+      "seccomp",  "open",        "creat",     "openat",  "openat2",  "execve",        "execveat",
+      "mkdir",    "mknod",       "mkdirat",   "mknodat", "unlink",   "rmdir",         "unlinkat",
+      "rename",   "renameat",    "renameat2", "link",    "linkat",   "symlink",       "symlinkat",
+      "truncate", "truncate64",  "connect",   "bind",    "sendto"};
+  for (auto k : kNames)
+    if (k == n) return true;
+  return false;
+}
+
 void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& mem, Decoded* out) {
   Ctx c{arch, args, mem, out};
   // --- sensitive argument values

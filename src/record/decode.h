@@ -42,6 +42,11 @@ struct Decoded {
 // Decodes one syscall. `name` is the syscall name on `arch`.
 void decode(Arch arch, std::string_view name, const uint64_t args[6], MemReader& mem, Decoded* out);
 
+// Whether decode() can find anything in a syscall of this name. False means
+// decode() is a no-op for it, so the recorder only counts the call (its hot
+// path). A unit test checks this against decode() for every known name.
+bool decode_relevant(std::string_view name);
+
 // Lexical normalisation: "/a/./b//../c" -> "/a/c"; a relative path is joined
 // to base first (base must be absolute; otherwise the result is "?/" + path).
 std::string join_path(std::string_view base, std::string_view path);

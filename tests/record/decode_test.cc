@@ -10,6 +10,7 @@
 #include <map>
 
 #include "behavior/behavior.h"
+#include "syscalls/syscalls.h"
 
 namespace confine::record {
 namespace {
@@ -130,6 +131,49 @@ TEST(Decode, UnreadableMemoryIsSkipped) {
   decode(Arch::X86_64, "openat", a, m, &d);
   EXPECT_TRUE(d.files.empty());
   EXPECT_TRUE(d.used_memory);
+}
+
+}  // namespace
+}  // namespace confine::record
+
+namespace confine::record {
+namespace {
+
+// decode_relevant() gates the recorder's hot path: a name it rejects must be
+// one decode() finds nothing in, whatever the arguments and memory hold.
+class AnyMem : public MemReader {
+ public:
+  int reads = 0;
+  std::optional<std::string> read_string(uint64_t, size_t) override { return ++reads, "x"; }
+  std::optional<std::string> read_bytes(uint64_t, size_t len) override {
+    return ++reads, std::string(len, '\x02');
+  }
+  std::string fd_path(int) override { return ++reads, "/d"; }
+  std::string cwd() override { return ++reads, "/c"; }
+};
+
+TEST(Decode, RelevantNamesCoverEverythingDecodeFinds) {
+  size_t relevant = 0;
+  for (auto name : all_syscall_names()) {
+    for (Arch arch : {Arch::X86_64, Arch::X86}) {
+      for (uint64_t v : {uint64_t{0}, uint64_t{0x10}, ~uint64_t{0} >> 1}) {
+        const uint64_t args[6] = {v | 1, v | 2, v | 3, v | 4, v | 5, v | 6};
+        AnyMem mem;
+        Decoded d;
+        decode(arch, name, args, mem, &d);
+        bool found = !d.args.empty() || !d.files.empty() || !d.exec.empty() || d.family || !d.bind.empty() ||
+                     !d.connect.empty() || d.seccomp_filter || d.used_memory || mem.reads > 0;
+        if (!decode_relevant(name)) {
+          EXPECT_FALSE(found) << name << " decodes something but decode_relevant() says no";
+        } else if (found) {
+          ++relevant;
+        }
+      }
+    }
+  }
+  EXPECT_GT(relevant, 30u);
+  EXPECT_FALSE(decode_relevant("getppid"));
+  EXPECT_TRUE(decode_relevant("openat"));
 }
 
 }  // namespace
