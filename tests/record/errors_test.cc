@@ -1,0 +1,392 @@
+// The failed-syscall sampler on the real kernel: forked children make known
+// failing syscalls (64-bit, from a thread, from a grandchild, i386 through a
+// 32-bit binary and through int $0x80, x32 numbers), and strace -f -c is the
+// peer for a real program.
+#include "record/errors.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "syscalls/syscalls.h"
+
+namespace confine::record {
+namespace {
+
+using Counts = std::map<ErrorSampler::Key, uint64_t>;
+
+ErrorSampler::Key K(Arch a, int32_t nr, int err) { return {a, nr, err}; }
+
+std::string show(const Counts& c) {
+  std::string s;
+  for (const auto& [k, n] : c) {
+    auto name = syscall_name(k.arch, k.nr);
+    s += std::string(arch_info(k.arch).name) + ":" + (name ? std::string(*name) : std::to_string(k.nr)) +
+         ":" + error_name(k.err) + "=" + std::to_string(n) + " ";
+  }
+  return s;
+}
+
+// Opening as root can only fail for a permission reason when we lack
+// CAP_PERFMON/CAP_SYS_ADMIN (e.g. an unprivileged container); anything else
+// is a bug.
+bool permission_failure(const Error& e) {
+  std::string m = e.message();
+  return m.find("EACCES") != std::string::npos || m.find("EPERM") != std::string::npos;
+}
+
+// Forks a child that waits on a pipe until the sampler is open, then runs
+// `body` and exits with its return value. Returns the counts; sets *exit_code.
+struct Run {
+  Counts counts;
+  uint64_t lost = 0, samples = 0;
+  int status = -1;
+  bool skipped = false;
+  std::string skip_reason;
+};
+
+Run run_child(const std::function<int()>& body, bool quiet = false) {
+  Run out;
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2";
+    return out;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (quiet) {
+      int dn = open("/dev/null", O_RDWR);
+      dup2(dn, 1);
+      dup2(dn, 2);
+    }
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(120);
+    _exit(body());
+  }
+  close(go[0]);
+  auto s = ErrorSampler::open(pid);
+  if (!s) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(go[1]);
+    if (permission_failure(s.error())) {  // e.g. a container without CAP_PERFMON
+      out.skipped = true;
+      out.skip_reason = s.error().message();
+    } else {
+      ADD_FAILURE() << "ErrorSampler::open: " << s.error().message();
+    }
+    return out;
+  }
+  EXPECT_EQ(write(go[1], "x", 1), 1);
+  close(go[1]);
+  // Drain while waiting, as the recorder would.
+  for (;;) {
+    std::vector<pollfd> pf;
+    for (int fd : (*s)->fds()) pf.push_back({fd, POLLIN, 0});
+    poll(pf.data(), pf.size(), 20);
+    (*s)->drain();
+    int st;
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) {
+      out.status = st;
+      break;
+    }
+  }
+  (*s)->drain();
+  out.counts = (*s)->counts();
+  out.lost = (*s)->lost();
+  out.samples = (*s)->samples();
+  return out;
+}
+
+#define SKIP_IF_NO_PERF(r) \
+  if ((r).skipped) GTEST_SKIP() << (r).skip_reason
+
+const int32_t kOpenat = 257, kClose = 3, kAccess = 21, kChdir = 80, kRead = 0;
+
+TEST(ErrorSampler, FormatParserAcceptsTheKernelsText) {
+  const char* text =
+      "name: sys_exit\nID: 442\nformat:\n"
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+      "\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n"
+      "\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n"
+      "print fmt: \"NR %ld = %ld\", REC->id, REC->ret\n";
+  auto f = detail::parse_sys_exit_format(text);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->id, 442u);
+  EXPECT_EQ(f->id_off, 8u);
+  EXPECT_EQ(f->ret_off, 16u);
+}
+
+TEST(ErrorSampler, FormatParserRejectsSurprises) {
+  EXPECT_FALSE(detail::parse_sys_exit_format("").ok());
+  EXPECT_FALSE(detail::parse_sys_exit_format("ID: 1\n").ok());  // no fields
+  EXPECT_FALSE(
+      detail::parse_sys_exit_format(
+          "ID: x\n\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n\tfield:long ret;\toffset:16;\tsize:8;"
+          "\tsigned:1;\n")
+          .ok());
+  // A 4-byte ret (a 32-bit kernel) is not what the sampler reads.
+  auto r = detail::parse_sys_exit_format(
+      "ID: 5\n\tfield:long id;\toffset:8;\tsize:4;\tsigned:1;\n\tfield:long "
+      "ret;\toffset:12;\tsize:4;\tsigned:1;\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("not a signed 8-byte long"), std::string::npos) << r.error().message();
+}
+
+TEST(ErrorSampler, TracefsViaDetachedMountMatchesCachedPath) {
+  auto a = detail::sys_exit_format();
+  if (!a.ok() && geteuid() != 0) GTEST_SKIP() << a.error().message();
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  auto b = detail::sys_exit_format_detached();
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_EQ(a->id, b->id);
+  EXPECT_EQ(a->ret_off, b->ret_off);
+  // And the host's mounts are as they were.
+  std::ifstream mi("/proc/self/mountinfo");
+  std::stringstream ss;
+  ss << mi.rdbuf();
+  if (ss.str().find(" - tracefs ") == std::string::npos) {
+    auto c = detail::sys_exit_format_detached();
+    ASSERT_TRUE(c.ok());
+    std::ifstream mi2("/proc/self/mountinfo");
+    std::stringstream ss2;
+    ss2 << mi2.rdbuf();
+    EXPECT_EQ(ss2.str().find(" - tracefs "), std::string::npos);
+  }
+}
+
+TEST(ErrorSampler, ExactCountsAcrossThreadAndGrandchild) {
+  auto r = run_child([] {
+    for (int i = 0; i < 200; ++i) syscall(SYS_getpid);  // successes cost nothing
+    for (int i = 0; i < 3; ++i) syscall(SYS_openat, AT_FDCWD, "/nonexistent", O_RDONLY);
+    for (int i = 0; i < 2; ++i) syscall(SYS_close, -1);
+    std::thread t([] {
+      for (int i = 0; i < 4; ++i) syscall(SYS_access, "/nonexistent", F_OK);
+    });
+    t.join();
+    pid_t g = fork();
+    if (g == 0) {
+      for (int i = 0; i < 5; ++i) syscall(SYS_chdir, "/nonexistent/dir");
+      _exit(0);
+    }
+    int st;
+    waitpid(g, &st, 0);
+    return 7;
+  });
+  SKIP_IF_NO_PERF(r);
+  ASSERT_TRUE(WIFEXITED(r.status));
+  EXPECT_EQ(WEXITSTATUS(r.status), 7);
+  Counts want{{K(Arch::X86_64, kOpenat, ENOENT), 3},
+              {K(Arch::X86_64, kClose, EBADF), 2},
+              {K(Arch::X86_64, kAccess, ENOENT), 4},
+              {K(Arch::X86_64, kChdir, ENOENT), 5}};
+  EXPECT_EQ(r.counts, want) << show(r.counts);
+  EXPECT_EQ(r.lost, 0u);
+  EXPECT_EQ(r.samples, 14u);  // only failures made samples
+}
+
+TEST(ErrorSampler, InterruptedReadCountsRestartNotSigreturn) {
+  auto r = run_child([] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {};
+    sigaction(SIGALRM, &sa, nullptr);  // no SA_RESTART: read ends with EINTR
+    int p[2];
+    if (pipe(p) != 0) return 1;
+    itimerval it{};
+    it.it_value.tv_usec = 50000;
+    setitimer(ITIMER_REAL, &it, nullptr);
+    char c;
+    ssize_t n = syscall(SYS_read, p[0], &c, 1);
+    return n == -1 && errno == EINTR ? 0 : 2;
+  });
+  SKIP_IF_NO_PERF(r);
+  ASSERT_TRUE(WIFEXITED(r.status));
+  EXPECT_EQ(WEXITSTATUS(r.status), 0);
+  // The tracepoint sees -ERESTARTSYS (signal delivery turns it into EINTR
+  // later); rt_sigreturn "returning" -EINTR is not counted.
+  Counts want{{K(Arch::X86_64, kRead, 512), 1}};
+  EXPECT_EQ(r.counts, want) << show(r.counts);
+  EXPECT_EQ(error_name(512), "ERESTARTSYS");
+}
+
+// i386 syscall through the int $0x80 gate from this 64-bit process: i386
+// numbers, pointers below 4 GiB.
+long int80(long nr, long a, long b) {
+  long ret;
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory");
+  return ret;
+}
+
+TEST(ErrorSampler, Int80FromA64BitTaskIsI386) {
+  auto r = run_child([] {
+    void* low = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (low == MAP_FAILED) return 1;
+    std::strcpy(static_cast<char*>(low), "/nonexistent");
+    for (int i = 0; i < 3; ++i)
+      if (int80(5, reinterpret_cast<long>(low), 0) != -ENOENT) return 2;  // i386 open
+    for (int i = 0; i < 2; ++i)
+      if (int80(6, -1, 0) != -EBADF) return 3;  // i386 close
+    syscall(SYS_close, -1);                     // and one native, for contrast
+    return 0;
+  });
+  SKIP_IF_NO_PERF(r);
+  ASSERT_TRUE(WIFEXITED(r.status));
+  ASSERT_EQ(WEXITSTATUS(r.status), 0);
+  Counts want{{K(Arch::X86, 5, ENOENT), 3}, {K(Arch::X86, 6, EBADF), 2}, {K(Arch::X86_64, kClose, EBADF), 1}};
+  EXPECT_EQ(r.counts, want) << show(r.counts);
+}
+
+TEST(ErrorSampler, X32NumbersKeepTheirBit) {
+  auto r = run_child([] {
+    syscall(kX32SyscallBit | 3, -1);  // x32 close(-1): EBADF, or ENOSYS without CONFIG_X86_X32_ABI
+    return 0;
+  });
+  SKIP_IF_NO_PERF(r);
+  ASSERT_EQ(r.counts.size(), 1u) << show(r.counts);
+  const auto& [k, n] = *r.counts.begin();
+  EXPECT_EQ(k.arch, Arch::X32);
+  EXPECT_EQ(k.nr, static_cast<int32_t>(kX32SyscallBit | 3));
+  EXPECT_TRUE(k.err == EBADF || k.err == ENOSYS) << k.err;
+  EXPECT_EQ(n, 1u);
+}
+
+// A real 32-bit binary (built here with gcc -m32, no libc) that makes i386
+// syscalls through int $0x80 in 32-bit mode: perf reports ABI_32.
+TEST(ErrorSampler, I386Binary) {
+  char dir[] = "/tmp/confine-errors-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string src = std::string(dir) + "/t.c", bin = std::string(dir) + "/t";
+  {
+    std::ofstream f(src);
+    f << "static int sc(int nr, int a, int b) { int r; __asm__ volatile(\"int $0x80\" : \"=a\"(r) : "
+         "\"a\"(nr), \"b\"(a), \"c\"(b) : \"memory\"); return r; }\n"
+         "void _start(void) { int i; for (i = 0; i < 3; i++) sc(5, (int)\"/nonexistent\", 0);\n"
+         "  for (i = 0; i < 2; i++) sc(6, -1, 0); sc(1, 0, 0); for (;;); }\n";
+  }
+  std::string cmd = "gcc -m32 -O1 -static -nostdlib -fno-pie -no-pie -o " + bin + " " + src + " 2>/dev/null";
+  if (system(cmd.c_str()) != 0) {
+    std::system(("rm -rf " + std::string(dir)).c_str());
+    GTEST_SKIP() << "no 32-bit compiler (gcc -m32 -nostdlib failed)";
+  }
+  auto r = run_child([&] {
+    execl(bin.c_str(), bin.c_str(), nullptr);
+    return 99;
+  });
+  std::system(("rm -rf " + std::string(dir)).c_str());
+  SKIP_IF_NO_PERF(r);
+  ASSERT_TRUE(WIFEXITED(r.status));
+  ASSERT_EQ(WEXITSTATUS(r.status), 0);
+  Counts want{{K(Arch::X86, 5, ENOENT), 3}, {K(Arch::X86, 6, EBADF), 2}};
+  EXPECT_EQ(r.counts, want) << show(r.counts);
+}
+
+// strace as the peer: the failed syscalls of the same deterministic shell
+// line, per (syscall, errno), must agree. strace -Z (failed only) lists them
+// one per line; `-c` only has per-syscall totals. The restart codes
+// (ERESTARTSYS & co., "= ? ERESTART...") depend on when SIGCHLD lands, which
+// ptrace changes, so both sides leave them out.
+std::map<std::string, uint64_t> strace_failures(const std::string& log) {
+  std::map<std::string, uint64_t> out;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "PID name(args) = -1 ENOENT (...)" or "PID <... name resumed>...) = -1 EBADF (...)"
+    size_t eq = line.rfind(" = -1 E");
+    if (eq == std::string::npos) continue;
+    std::string err = line.substr(eq + 6);
+    err = err.substr(0, err.find(' '));
+    std::string name;
+    size_t res = line.find("<... ");
+    if (res != std::string::npos) {
+      name = line.substr(res + 5);
+      name = name.substr(0, name.find(' '));
+    } else {
+      size_t sp = line.find(' ');
+      size_t paren = line.find('(', sp);
+      if (sp == std::string::npos || paren == std::string::npos) continue;
+      name = line.substr(sp + 1, paren - sp - 1);
+    }
+    ++out[name + " " + err];
+  }
+  return out;
+}
+
+TEST(ErrorSampler, AgreesWithStrace) {
+  const char* script = "ls /nonexistent; cat /etc/hostname; ls /root/x; mkdir /; true";
+  char tmpl[] = "/tmp/confine-strace-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::string cmd = std::string("strace -f -qq -Z -o ") + tmpl + " sh -c '" + script + "' >/dev/null 2>&1";
+  int rc = system(cmd.c_str());
+  std::ifstream f(tmpl);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  unlink(tmpl);
+  if (rc == -1 || ss.str().empty()) GTEST_SKIP() << "strace did not run";
+  auto want = strace_failures(ss.str());
+  ASSERT_GT(want["openat ENOENT"], 10u) << ss.str();
+  ASSERT_EQ(want["mkdir EEXIST"], 1u) << ss.str();
+
+  auto r = run_child(
+      [&] {
+        execl("/bin/sh", "sh", "-c", script, nullptr);
+        return 99;
+      },
+      /*quiet=*/true);
+  SKIP_IF_NO_PERF(r);
+  std::map<std::string, uint64_t> got;
+  for (const auto& [k, n] : r.counts) {
+    ASSERT_EQ(k.arch, Arch::X86_64) << show(r.counts);
+    if (k.err >= 512 && k.err <= 516) continue;
+    auto name = syscall_name(k.arch, k.nr);
+    got[(name ? std::string(*name) : std::to_string(k.nr)) + " " + error_name(k.err)] += n;
+  }
+  EXPECT_EQ(got, want) << "sampler: " << show(r.counts) << "\nstrace:\n" << ss.str();
+  EXPECT_EQ(r.lost, 0u);
+}
+
+TEST(ErrorSampler, ManyErrorsAcrossWrapAround) {
+  // More failures than one ring holds between wakeups, drained while running:
+  // records cross the buffer end many times; every failure is counted or
+  // reported lost.
+  const int kN = 60000;
+  auto r = run_child([] {
+    for (int i = 0; i < kN; ++i) syscall(SYS_close, -1);
+    return 0;
+  });
+  SKIP_IF_NO_PERF(r);
+  uint64_t total = r.counts[K(Arch::X86_64, kClose, EBADF)];
+  EXPECT_EQ(total + r.lost, static_cast<uint64_t>(kN)) << show(r.counts) << " lost " << r.lost;
+  EXPECT_EQ(r.counts.size(), 1u) << show(r.counts);
+}
+
+TEST(ErrorSampler, NoSuchProcess) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, nullptr, 0);
+  auto s = ErrorSampler::open(pid);
+  ASSERT_FALSE(s.ok());
+  if (permission_failure(s.error())) GTEST_SKIP() << s.error().message();
+  EXPECT_NE(s.error().message().find("ESRCH"), std::string::npos) << s.error().message();
+}
+
+}  // namespace
+}  // namespace confine::record
