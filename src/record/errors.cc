@@ -197,10 +197,15 @@ Result<SysExitFormat> sys_exit_format() {
   static std::optional<SysExitFormat> cached;
   std::lock_guard lock(mu);
   if (cached) return *cached;
+  std::string unreadable;  // mounted but not for us
   for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
     std::string path = std::string(dir) + "/events/raw_syscalls/sys_exit/format";
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) continue;  // not mounted there (or not readable): next
+    if (fd.get() < 0) {  // not mounted there (or not readable): next
+      if (errno != ENOENT && unreadable.empty())
+        unreadable = Error::sys("open(\"" + path + "\")", errno).message();
+      continue;
+    }
     CONFINE_TRY(std::string text, read_all(fd.get(), path));
     auto r = parse_sys_exit_format(text);
     if (!r) return std::move(r).error().context(path);
@@ -208,6 +213,7 @@ Result<SysExitFormat> sys_exit_format() {
     return *r;
   }
   auto r = sys_exit_format_detached();
+  if (!r && !unreadable.empty()) return Error(unreadable);
   if (!r) return std::move(r).error().context("reading the " + std::string(kEvent) + " tracepoint id");
   cached = *r;
   return *r;
@@ -367,40 +373,58 @@ bool ErrorSampler::drain_ring(Ring& r) {
 }
 
 void ErrorSampler::handle_record(const uint8_t* rec, size_t size) {
-  auto h = load<perf_event_header>(rec);
-  if (h.type == PERF_RECORD_LOST) {
-    // {u64 id; u64 lost;}; the read() counters include these
-    if (!read_lost_ && size >= sizeof h + 16) lost_ += load<uint64_t>(rec + sizeof h + 8);
-    return;
+  detail::Decoded d = detail::decode_record(rec, size, id_off_, ret_off_);
+  if (d.kind == detail::Decoded::kLost && !read_lost_) lost_ += d.lost;  // else read() counts them
+  if (d.kind != detail::Decoded::kSample) return;
+  ++samples_;
+  if (auto k = detail::classify(d)) ++counts_[*k];
+}
+
+namespace detail {
+
+Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off) {
+  Decoded d;
+  perf_event_header h;
+  if (size < sizeof h) return d;
+  h = load<perf_event_header>(rec);
+  if (h.type == PERF_RECORD_LOST) {  // {u64 id; u64 lost;}
+    if (size >= sizeof h + 16) d.kind = Decoded::kLost, d.lost = load<uint64_t>(rec + sizeof h + 8);
+    return d;
   }
-  if (h.type != PERF_RECORD_SAMPLE) return;
-  // { u32 pid, tid; } { u32 size; char data[size]; } { u64 abi; u64 regs[2]; }
+  if (h.type != PERF_RECORD_SAMPLE) return d;
+  // { u32 pid, tid; } { u32 size; char data[size]; } { u64 abi; u64 regs[2] (cx, ip); }
   size_t p = sizeof h + 8;
-  if (p + 4 > size) return;
+  if (p + 4 > size) return d;
   uint32_t raw_size = load<uint32_t>(rec + p);
   p += 4;
-  if (raw_size > size - p) return;
+  if (raw_size > size - p) return d;
   const uint8_t* raw = rec + p;
   p += raw_size;
-  if (id_off_ + 8 > raw_size || ret_off_ + 8 > raw_size) return;
-  int64_t id = load<int64_t>(raw + id_off_);
-  int64_t ret = load<int64_t>(raw + ret_off_);
-  uint64_t abi = 0, cx = 0, ip = 0;
-  if (p + 8 <= size) abi = load<uint64_t>(rec + p), p += 8;
-  bool have_regs = abi != PERF_SAMPLE_REGS_ABI_NONE && p + 16 <= size;
-  if (have_regs) cx = load<uint64_t>(rec + p), ip = load<uint64_t>(rec + p + 8);
-  ++samples_;
-  if (ret >= 0 || ret < -4095) return;  // the kernel filter already dropped these
-  if (id == -1) return;                 // rt_sigreturn/sigreturn (see errors.h)
-  int32_t nr = static_cast<int32_t>(id);
+  if (uint64_t{id_off} + 8 > raw_size || uint64_t{ret_off} + 8 > raw_size) return d;
+  d.kind = Decoded::kSample;
+  d.id = load<int64_t>(raw + id_off);
+  d.ret = load<int64_t>(raw + ret_off);
+  if (p + 8 <= size) d.abi = load<uint64_t>(rec + p), p += 8;
+  d.have_regs = d.abi != PERF_SAMPLE_REGS_ABI_NONE && p + 16 <= size;
+  if (d.have_regs) d.cx = load<uint64_t>(rec + p), d.ip = load<uint64_t>(rec + p + 8);
+  return d;
+}
+
+std::optional<ErrorSampler::Key> classify(const Decoded& d) {
+  if (d.kind != Decoded::kSample) return std::nullopt;
+  if (d.ret >= 0 || d.ret < -4095) return std::nullopt;  // the kernel filter already dropped these
+  if (d.id == -1) return std::nullopt;                   // rt_sigreturn/sigreturn (see errors.h)
+  int32_t nr = static_cast<int32_t>(d.id);
   Arch arch;
-  if (abi == PERF_SAMPLE_REGS_ABI_32)
+  if (d.abi == PERF_SAMPLE_REGS_ABI_32)
     arch = Arch::X86;
-  else if (have_regs && cx != ip)  // 64-bit task, entered through int $0x80
+  else if (d.have_regs && d.cx != d.ip)  // 64-bit task, entered through int $0x80
     arch = Arch::X86;
   else
     arch = (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
-  ++counts_[Key{arch, nr, static_cast<int>(-ret)}];
+  return ErrorSampler::Key{arch, nr, static_cast<int>(-d.ret)};
 }
+
+}  // namespace detail
 
 }  // namespace confine::record

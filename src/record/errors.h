@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,6 +112,19 @@ struct SysExitFormat {
   uint32_t id_off = 0;   // offset of `long id` in the raw record
   uint32_t ret_off = 0;  // offset of `long ret`
 };
+// One ring-buffer record, as laid out for the sampler's sample_type.
+struct Decoded {
+  enum Kind { kOther, kSample, kLost } kind = kOther;
+  int64_t id = 0, ret = 0;  // sys_exit fields (kSample)
+  uint64_t abi = 0;         // PERF_SAMPLE_REGS_ABI_*
+  bool have_regs = false;
+  uint64_t cx = 0, ip = 0;  // user registers at the syscall
+  uint64_t lost = 0;        // kLost
+};
+// Never reads outside [rec, rec + size); malformed records decode as kOther.
+Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off);
+// The counted key of a sample, or nullopt (not a failure, or sigreturn).
+std::optional<ErrorSampler::Key> classify(const Decoded& d);
 // Parses the tracefs format text; both fields must be 8-byte signed.
 Result<SysExitFormat> parse_sys_exit_format(std::string_view text);
 // Reads and parses it (mounted tracefs, else a detached mount); cached per process.

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -148,6 +150,65 @@ TEST(ErrorSampler, FormatParserRejectsSurprises) {
       "ret;\toffset:12;\tsize:4;\tsigned:1;\n");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("not a signed 8-byte long"), std::string::npos) << r.error().message();
+}
+
+// A sample record as the kernel lays it out for the sampler's sample_type.
+std::vector<uint8_t> sample(int64_t id, int64_t ret, uint64_t abi, uint64_t cx, uint64_t ip) {
+  std::vector<uint8_t> raw(28, 0);
+  std::memcpy(raw.data() + 8, &id, 8);
+  std::memcpy(raw.data() + 16, &ret, 8);
+  std::vector<uint8_t> r(8 + 8 + 4);
+  uint32_t rs = static_cast<uint32_t>(raw.size());
+  std::memcpy(r.data() + 16, &rs, 4);
+  r.insert(r.end(), raw.begin(), raw.end());
+  for (uint64_t v : {abi, cx, ip}) {
+    r.resize(r.size() + 8);
+    std::memcpy(r.data() + r.size() - 8, &v, 8);
+  }
+  uint32_t type = 9;  // PERF_RECORD_SAMPLE
+  uint16_t misc = 2, size = static_cast<uint16_t>(r.size());
+  std::memcpy(r.data(), &type, 4);
+  std::memcpy(r.data() + 4, &misc, 2);
+  std::memcpy(r.data() + 6, &size, 2);
+  return r;
+}
+
+std::optional<ErrorSampler::Key> classify_bytes(const std::vector<uint8_t>& r) {
+  return detail::classify(detail::decode_record(r.data(), r.size(), 8, 16));
+}
+
+TEST(ErrorSampler, ClassifiesSamples) {
+  EXPECT_EQ(classify_bytes(sample(257, -2, 2, 0x10, 0x10)), K(Arch::X86_64, 257, ENOENT));
+  EXPECT_EQ(classify_bytes(sample(5, -2, 1, 0, 0x8049014)), K(Arch::X86, 5, ENOENT));  // 32-bit task
+  EXPECT_EQ(classify_bytes(sample(5, -2, 2, 0, 0x5555)),
+            K(Arch::X86, 5, ENOENT));  // int $0x80 in a 64-bit one
+  EXPECT_EQ(classify_bytes(sample(0x40000003, -9, 2, 7, 7)), K(Arch::X32, 0x40000003, EBADF));
+  EXPECT_EQ(classify_bytes(sample(0, -512, 2, 7, 7)), K(Arch::X86_64, 0, 512));
+  EXPECT_EQ(classify_bytes(sample(-1, -4, 2, 7, 7)), std::nullopt);  // rt_sigreturn
+  EXPECT_EQ(classify_bytes(sample(3, 0, 2, 7, 7)), std::nullopt);
+  EXPECT_EQ(classify_bytes(sample(3, -4096, 2, 7, 7)), std::nullopt);
+  EXPECT_EQ(classify_bytes(sample(3, -4095, 2, 7, 7)), K(Arch::X86_64, 3, 4095));
+  // Truncated records never read past their end and count nothing.
+  auto full = sample(257, -2, 2, 7, 7);
+  for (size_t n = 0; n < 8 + 8 + 4 + 24; ++n) {
+    std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
+    EXPECT_EQ(detail::classify(detail::decode_record(cut.data(), cut.size(), 8, 16)), std::nullopt) << n;
+  }
+  // Without regs (abi NONE) the x86_64 reading stands.
+  std::vector<uint8_t> noregs(full.begin(), full.begin() + 8 + 8 + 4 + 28);
+  EXPECT_EQ(detail::classify(detail::decode_record(noregs.data(), noregs.size(), 8, 16)),
+            K(Arch::X86_64, 257, ENOENT));
+  // PERF_RECORD_LOST
+  std::vector<uint8_t> lost(24, 0);
+  uint32_t type = 2;
+  uint16_t size = 24;
+  uint64_t n = 17;
+  std::memcpy(lost.data(), &type, 4);
+  std::memcpy(lost.data() + 6, &size, 2);
+  std::memcpy(lost.data() + 16, &n, 8);
+  auto d = detail::decode_record(lost.data(), lost.size(), 8, 16);
+  EXPECT_EQ(d.kind, detail::Decoded::kLost);
+  EXPECT_EQ(d.lost, 17u);
 }
 
 TEST(ErrorSampler, TracefsViaDetachedMountMatchesCachedPath) {
@@ -376,6 +437,49 @@ TEST(ErrorSampler, ManyErrorsAcrossWrapAround) {
   uint64_t total = r.counts[K(Arch::X86_64, kClose, EBADF)];
   EXPECT_EQ(total + r.lost, static_cast<uint64_t>(kN)) << show(r.counts) << " lost " << r.lost;
   EXPECT_EQ(r.counts.size(), 1u) << show(r.counts);
+}
+
+// Without CAP_PERFMON/CAP_SYS_ADMIN (and paranoid > -1) open() fails with a
+// message fit to print after "errors: not observable".
+TEST(ErrorSampler, PermissionErrorIsPrintable) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop capabilities";
+  if (!detail::sys_exit_format().ok()) GTEST_SKIP() << "no tracefs";
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    // Drop CAP_SYS_ADMIN (21) and CAP_PERFMON (38) from the effective set.
+    __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) != 0) _exit(1);
+    d[0].effective &= ~(1u << 21);
+    d[1].effective &= ~(1u << (38 - 32));
+    if (syscall(SYS_capset, &h, d) != 0) _exit(2);
+    auto s = ErrorSampler::open(getpid());  // format is cached from before the drop
+    std::string m = s.ok() ? "opened" : s.error().message();
+    if (write(p[1], m.data(), m.size()) < 0) _exit(3);
+    _exit(0);
+  }
+  close(p[1]);
+  std::string m;
+  char buf[512];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) m.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  std::ifstream pf("/proc/sys/kernel/perf_event_paranoid");
+  int paranoid = 2;
+  pf >> paranoid;
+  if (paranoid <= -1) {
+    EXPECT_EQ(m, "opened");
+  } else {
+    EXPECT_EQ(m,
+              "perf_event_open(raw_syscalls:sys_exit): EACCES (needs CAP_PERFMON or "
+              "kernel.perf_event_paranoid <= -1; now " +
+                  std::to_string(paranoid) + ")");
+  }
 }
 
 TEST(ErrorSampler, NoSuchProcess) {
