@@ -7,14 +7,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -285,6 +289,30 @@ TEST(ErrorSampler, InterruptedReadCountsRestartNotSigreturn) {
   Counts want{{K(Arch::X86_64, kRead, 512), 1}};
   EXPECT_EQ(r.counts, want) << show(r.counts);
   EXPECT_EQ(error_name(512), "ERESTARTSYS");
+}
+
+// A syscall a seccomp filter answers with an errno never runs, yet its exit
+// is traced: it counts as a failure with the filter's errno (what a replay
+// under a generated profile needs to see).
+TEST(ErrorSampler, SeccompErrnoCounts) {
+  auto r = run_child([] {
+    sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 1;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return 2;
+    for (int i = 0; i < 2; ++i) syscall(SYS_getppid);
+    return 0;
+  });
+  SKIP_IF_NO_PERF(r);
+  ASSERT_TRUE(WIFEXITED(r.status));
+  ASSERT_EQ(WEXITSTATUS(r.status), 0);
+  Counts want{{K(Arch::X86_64, SYS_getppid, EACCES), 2}};
+  EXPECT_EQ(r.counts, want) << show(r.counts);
 }
 
 // i386 syscall through the int $0x80 gate from this 64-bit process: i386
