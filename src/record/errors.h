@@ -67,7 +67,11 @@ class ErrorSampler {
   ErrorSampler(const ErrorSampler&) = delete;
   ErrorSampler& operator=(const ErrorSampler&) = delete;
 
-  // fds to poll for POLLIN (a ring buffer past its wakeup watermark, half full).
+  // fds to poll for POLLIN (a ring buffer past its wakeup watermark, half
+  // full; below it nothing wakes you: drain on a timer and at the end too).
+  // They report POLLHUP for good once every task of the tree has exited
+  // (measured: not when the first task exits while a child lives on), so a
+  // poll loop must stop polling them then, or it spins.
   std::vector<int> fds() const;
   // Reads every available sample; cheap when there are none. One thread drains.
   void drain();
