@@ -87,6 +87,39 @@ std::string family_name(uint64_t f) {
   }
 }
 
+uint64_t SyscallInfo::error_count() const {
+  uint64_t n = 0;
+  for (const auto& [e, c] : errors) n += c;
+  return n;
+}
+
+namespace {
+constexpr std::pair<int, std::string_view> kRestartCodes[] = {{512, "ERESTARTSYS"},
+                                                              {513, "ERESTARTNOINTR"},
+                                                              {514, "ERESTARTNOHAND"},
+                                                              {515, "ENOIOCTLCMD"},
+                                                              {516, "ERESTART_RESTARTBLOCK"}};
+}  // namespace
+
+std::string errno_key(int err) {
+  for (const auto& [n, name] : kRestartCodes)
+    if (n == err) return std::string(name);
+  return errno_name(err);
+}
+
+Result<int> errno_from_key(std::string_view key) {
+  for (const auto& [n, name] : kRestartCodes)
+    if (name == key) return n;
+  int e = errno_from_name(key);
+  if (e > 0) return e;
+  if (key.size() > 1 && key[0] == 'E' && key.size() <= 5 &&
+      key.substr(1).find_first_not_of("0123456789") == std::string_view::npos) {
+    int v = std::stoi(std::string(key.substr(1)));
+    if (v > 0 && v <= 4095) return v;
+  }
+  return Error("unknown errno \"" + std::string(key) + "\" (expected a name like ENOENT or E<1..4095>)");
+}
+
 std::set<std::string> Behavior::syscall_names() const {
   std::set<std::string> s;
   for (const auto& [a, m] : arches)
@@ -115,7 +148,9 @@ void merge(Behavior& a, const Behavior& b) {
       auto& dst = a.arches[arch][name];
       dst.count += info.count;
       for (const auto& [k, vals] : info.args) dst.args[k].insert(vals.begin(), vals.end());
+      for (const auto& [e, c] : info.errors) dst.errors[e] += c;
     }
+  a.errors_observed |= b.errors_observed;
   for (const auto& [p, acc] : b.files) {
     auto it = a.files.find(p);
     if (it != a.files.end())
@@ -161,6 +196,11 @@ json::Value to_json(const Behavior& b) {
         }
         s.add("args", std::move(args));
       }
+      if (!info.errors.empty()) {
+        auto errs = Value::make_object();
+        for (const auto& [e, c] : info.errors) errs.add(errno_key(e), Value::make_u64(c));
+        s.add("errors", std::move(errs));
+      }
       calls.add(name, std::move(s));
     }
     arches.add(std::string(arch_info(arch).name), std::move(calls));
@@ -175,6 +215,7 @@ json::Value to_json(const Behavior& b) {
   }
   o.add("files", std::move(files));
   o.add("files_truncated", Value::make_bool(b.files_truncated));
+  o.add("errors_observed", Value::make_bool(b.errors_observed));
   o.add("execs", string_array(b.execs));
   auto net = Value::make_object();
   net.add("families", string_array(b.net_families));
@@ -197,10 +238,11 @@ std::string format_behavior(const Behavior& b) { return json::write(to_json(b)) 
 Result<Behavior> from_json(const json::Value& doc) {
   Behavior b;
   CONFINE_TRY(auto root, want(doc, json::Type::Object, "behavior"));
-  CONFINE_CHECK(check_keys(*root,
-                           {"version", "command", "exit_status", "partial", "partial_reason", "notes",
-                            "arches", "files", "files_truncated", "execs", "network", "processes"},
-                           "behavior"));
+  CONFINE_CHECK(
+      check_keys(*root,
+                 {"version", "command", "exit_status", "partial", "partial_reason", "notes", "arches",
+                  "files", "files_truncated", "errors_observed", "execs", "network", "processes"},
+                 "behavior"));
   const json::Value* ver = root->find("version");
   if (!ver) return bad(*root, "behavior: missing \"version\"");
   if (ver->as_u64() != 1u) return bad(*ver, "behavior: unsupported version (expected 1)");
@@ -244,7 +286,7 @@ Result<Behavior> from_json(const json::Value& doc) {
         if (calls.count(cm.key)) return Error::at(cm.key_pos, "duplicate syscall \"" + cm.key + "\"");
         SyscallInfo info;
         CONFINE_TRY(auto so, want(cm.value, json::Type::Object, cm.key));
-        CONFINE_CHECK(check_keys(*so, {"count", "args"}, "syscall \"" + cm.key + "\""));
+        CONFINE_CHECK(check_keys(*so, {"count", "args", "errors"}, "syscall \"" + cm.key + "\""));
         const auto* cnt = so->find("count");
         if (!cnt || !cnt->as_u64()) return bad(*so, cm.key + ": \"count\" must be a non-negative integer");
         info.count = *cnt->as_u64();
@@ -260,6 +302,17 @@ Result<Behavior> from_json(const json::Value& doc) {
               if (!u) return bad(x, cm.key + ".args." + km.key + ": expected a non-negative integer");
               set.insert(*u);
             }
+          }
+        }
+        if (const auto* errs = so->find("errors")) {
+          CONFINE_TRY(auto eo, want(*errs, json::Type::Object, cm.key + ".errors"));
+          for (const auto& em : eo->members) {
+            auto e = errno_from_key(em.key);
+            if (!e.ok()) return Error::at(em.key_pos, cm.key + ".errors: " + e.error().detail());
+            if (info.errors.count(*e)) return Error::at(em.key_pos, "duplicate errno \"" + em.key + "\"");
+            auto c = em.value.as_u64();
+            if (!c) return bad(em.value, cm.key + ".errors." + em.key + ": expected a non-negative integer");
+            info.errors[*e] = *c;
           }
         }
         calls.emplace(cm.key, std::move(info));
@@ -282,6 +335,10 @@ Result<Behavior> from_json(const json::Value& doc) {
         return bad(f, "files: more than " + std::to_string(kMaxFiles) + " entries");
       b.files[path] |= *acc;
     }
+  }
+  if (const auto* v = root->find("errors_observed")) {
+    CONFINE_TRY(auto p, want(*v, json::Type::Bool, "errors_observed"));
+    b.errors_observed = p->boolean;
   }
   if (const auto* v = root->find("files_truncated")) {
     CONFINE_TRY(auto p, want(*v, json::Type::Bool, "files_truncated"));

@@ -12,8 +12,10 @@
 //    "network": {"families": ["AF_INET"], "bind": ["127.0.0.1:8000"], "connect": []},
 //    "processes": [{"comm": "ls", "exe": "/usr/bin/ls"}]}
 //
-// Error counts are deliberately absent: with SECCOMP_USER_NOTIF_FLAG_CONTINUE
-// the supervisor never sees a syscall's return value.
+// Error counts ("errors": {"ENOENT": 3} per syscall) come from a separate
+// observer (record/errors.h: perf on raw_syscalls:sys_exit, root only): the
+// user-notification supervisor never sees a return value. "errors_observed"
+// says whether the counts exist at all (false: unknown, not zero).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,8 @@ struct SyscallInfo {
   // Observed values of sensitive arguments by key ("domain", "type", "flags",
   // "request", "option", "persona", "prot", "call", "nstype").
   std::map<std::string, std::set<uint64_t>> args;
+  std::map<int, uint64_t> errors;  // errno -> failed calls (when Behavior::errors_observed)
+  uint64_t error_count() const;
   bool operator==(const SyscallInfo&) const = default;
 };
 
@@ -63,6 +67,7 @@ struct Behavior {
   std::map<Arch, std::map<std::string, SyscallInfo>> arches;
   std::map<std::string, uint8_t> files;  // path -> Access bits
   bool files_truncated = false;          // too many distinct paths were seen; the list is a prefix
+  bool errors_observed = false;          // SyscallInfo::errors were counted
   std::set<std::string> execs;
   std::set<std::string> net_families;  // "AF_INET", "AF_UNIX", ... ("AF_<n>" when unknown)
   std::set<std::string> binds, connects;
@@ -87,6 +92,11 @@ std::string format_behavior(const Behavior& b);
 Result<Behavior> from_json(const json::Value& doc);
 Result<Behavior> parse_behavior(std::string_view text, std::string_view file);
 Result<Behavior> load_behavior(const std::string& path);
+
+// errno <-> behavior.json key: "ENOENT", the kernel's restart codes 512..516
+// as "ERESTARTSYS" etc., "E<n>" otherwise.
+std::string errno_key(int err);
+Result<int> errno_from_key(std::string_view key);
 
 // "AF_INET" for 2, "AF_<n>" when unknown.
 std::string family_name(uint64_t family);

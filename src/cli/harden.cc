@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/args.h"
@@ -20,30 +21,29 @@
 namespace confine::cli {
 
 namespace {
-constexpr OptSpec kOpts[] = {
+constexpr OptSpec kOwnOpts[] = {
     {"output", 'o', true, "DIR", "output directory (default: confine-profile)"},
-    {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
-    {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
+    {"runs", 0, true, "N", "record the command N times and generate from the union (default 1)"},
     {"retries", 0, true, "N", "fix-and-replay rounds after a false denial (default 2)"},
-    {"main-only", 0, false, "", "stop recording when the main process exits"},
-    {"pin", 0, false, "", "pin the recording to one CPU"},
-    {"no-pin", 0, false, "", "do not pin the recording (default)"},
     {"help", 'h', false, "", "show this help"},
 };
+constexpr auto kOpts = with_record_opts(kOwnOpts);
 
 void usage(std::ostream& os) {
   os << "usage: confine harden [options] [-- COMMAND [ARGS...]]\n\n"
-        "Records COMMAND, generates its seccomp profile, securityContext and behavior\n"
-        "(as `confine record`), replays the same command enforced under\n"
-        "`confine run --profile DIR`, and reports the syscalls allowed against the\n"
-        "runtime-default and Docker default profiles and the attack surface removed.\n"
-        "A replay whose exit status differs is re-run in complain mode; syscalls it would\n"
-        "deny are added (false denials) and the replay is retried, else harden fails.\n"
+        "Records COMMAND (--runs times), generates its seccomp profile, AppArmor profile,\n"
+        "securityContext and behavior (as `confine record`), replays the same command\n"
+        "enforced under `confine run --profile DIR` (seccomp + the AppArmor file rules\n"
+        "through Landlock), and reports the syscalls allowed against the runtime-default\n"
+        "and Docker default profiles and the attack surface removed. Every replay is\n"
+        "repeated in complain mode: syscalls and file accesses the profiles would deny\n"
+        "are added (false denials) and the replay is retried, else harden fails.\n"
         "Without COMMAND it hardens the bundled sample workload (examples/sample-workload.sh).\n\noptions:\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine harden -o prof\n"
         "  confine harden -o prof -- tar czf /tmp/etc.tgz /etc/apt\n"
+        "  confine harden -o prof --runs 3 -- ./flaky-timing-app\n"
         "\nexit codes: 0 hardened and replayed with identical exit status; 1 the replay failed\n"
         "(false denial that could not be fixed); 2 usage; 125 confine error.\n";
 }
@@ -100,18 +100,46 @@ std::string join(const std::vector<std::string>& v, const std::string& sep, size
   return s;
 }
 
-// Syscall names from complain-mode JSON lines.
-std::set<std::pair<std::string, std::string>> complain_syscalls(const std::string& path) {
-  std::set<std::pair<std::string, std::string>> out;
+// What a complain-mode replay would have denied: syscalls (seccomp lines:
+// {"syscall":..,"arch":..}) and file accesses (AppArmor lines written by
+// `run --apparmor-mode complain`: {"kind":"apparmor","path":..,"requested":"rw"}).
+struct ComplainFindings {
+  std::set<std::pair<std::string, std::string>> syscalls;  // (name, arch)
+  std::map<std::string, uint8_t> files;                    // path -> behavior::Access bits
+  bool empty() const { return syscalls.empty() && files.empty(); }
+};
+
+uint8_t access_from_apparmor(std::string_view letters) {
+  uint8_t a = 0;
+  for (char c : letters) {
+    if (c == 'r' || c == 'k') a |= behavior::kRead;
+    if (c == 'w' || c == 'a' || c == 'l') a |= behavior::kWrite;
+    if (c == 'c') a |= behavior::kCreate;
+    if (c == 'd') a |= behavior::kUnlink;
+    if (c == 'x' || c == 'm') a |= behavior::kExec | behavior::kRead;
+  }
+  return a;
+}
+
+ComplainFindings complain_findings(const std::string& path) {
+  ComplainFindings out;
   std::ifstream f(path);
   std::string line;
   while (std::getline(f, line)) {
     auto v = json::parse(line, path);
     if (!v.ok()) continue;
+    const auto* kind = v->find("kind");
+    if (kind && kind->is(json::Type::String) && kind->text == "apparmor") {
+      const auto* p = v->find("path");
+      const auto* req = v->find("requested");
+      if (p && p->is(json::Type::String) && !p->text.empty() && p->text[0] == '/')
+        out.files[p->text] |= access_from_apparmor(req && req->is(json::Type::String) ? req->text : "r");
+      continue;
+    }
     const auto* s = v->find("syscall");
     const auto* a = v->find("arch");
     if (s && s->is(json::Type::String))
-      out.emplace(s->text, a && a->is(json::Type::String) ? a->text : std::string("x86_64"));
+      out.syscalls.emplace(s->text, a && a->is(json::Type::String) ? a->text : std::string("x86_64"));
   }
   return out;
 }
@@ -142,6 +170,16 @@ int verb_harden(std::span<char* const> args) {
     }
     retries = static_cast<int>(n);
   }
+  int runs = 1;
+  if (auto r = parsed->get("runs")) {
+    char* end = nullptr;
+    long n = std::strtol(r->c_str(), &end, 10);
+    if (r->empty() || *end || n < 1 || n > 20) {
+      print_error("--runs " + *r + ": expected 1..20");
+      return kExitUsage;
+    }
+    runs = static_cast<int>(n);
+  }
   auto setup = record_setup(*parsed);
   if (!setup.ok()) {
     print_error(setup.error());
@@ -159,31 +197,67 @@ int verb_harden(std::span<char* const> args) {
   const auto& cmd = setup->rec.argv;
   std::cout << "confine harden: " << join(cmd, " ") << std::endl;
 
-  // 1. record (stdout kept for the comparison; stderr passes through)
+  // 1. record, --runs times (stdout of the first run kept for the comparison;
+  // stderr passes through); the profile is generated from the union.
   std::string rec_out = dir + "/record.stdout";
-  int out_fd = open(rec_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out_fd < 0) {
-    print_error(Error::sys("open(\"" + rec_out + "\")", errno));
-    return 125;
+  behavior::Behavior b;
+  int rec_code = 0;
+  uint64_t events = 0;
+  double rec_s = 0;
+  for (int run = 0; run < runs; ++run) {
+    std::string out_path = run == 0 ? rec_out : dir + "/record-" + std::to_string(run + 1) + ".stdout";
+    int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0) {
+      print_error(Error::sys("open(\"" + out_path + "\")", errno));
+      return 125;
+    }
+    setup->rec.stdout_fd = out_fd;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = record::record(setup->rec);
+    rec_s = std::max(rec_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    close(out_fd);
+    if (!r.ok()) {
+      print_error(std::move(r).error().context("record"));
+      return 125;
+    }
+    for (const auto& w : r->warnings) print_warning(w);
+    if (r->behavior.partial) print_warning("partial recording: " + r->behavior.partial_reason);
+    events += r->events;
+    if (run == 0) {
+      rec_code = r->exit_code;
+      b = std::move(r->behavior);
+    } else {
+      if (r->exit_code != rec_code)
+        print_warning("run " + std::to_string(run + 1) + " exited " + std::to_string(r->exit_code) +
+                      ", the first " + std::to_string(rec_code) + ": the replay is compared with the first");
+      if (slurp(out_path) != slurp(rec_out))
+        print_warning("run " + std::to_string(run + 1) +
+                      "'s stdout differs from the first's (non-deterministic output?)");
+      size_t before = b.syscall_names().size();
+      auto exit_status = b.exit_status;
+      behavior::merge(b, r->behavior);
+      b.exit_status = exit_status;
+      size_t added_now = b.syscall_names().size() - before;
+      if (added_now)
+        std::cout << "     run " << run + 1 << " saw " << added_now << " syscall"
+                  << (added_now == 1 ? "" : "s") << " the earlier runs did not\n";
+    }
   }
-  setup->rec.stdout_fd = out_fd;
-  auto t0 = std::chrono::steady_clock::now();
-  auto r = record::record(setup->rec);
-  double rec_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // A replay that blocks on a denied syscall (a wait the recording never
   // needed, say) must not hang harden: bound it, then ask complain mode.
   std::string limit = std::to_string(static_cast<int>(std::max(10.0, 10 * rec_s))) + "s";
-  close(out_fd);
-  if (!r.ok()) {
-    print_error(std::move(r).error().context("record"));
-    return 125;
-  }
-  for (const auto& w : r->warnings) print_warning(w);
-  behavior::Behavior b = std::move(r->behavior);
-  if (b.partial) print_warning("partial recording: " + b.partial_reason);
   std::cout.flush();
-  std::cout << "  1. recorded   " << r->events << " syscalls, " << b.syscall_names().size()
-            << " distinct, exit " << r->exit_code << "\n";
+  std::cout << "  1. recorded   " << events << " syscalls"
+            << (runs > 1 ? " in " + std::to_string(runs) + " runs" : "") << ", " << b.syscall_names().size()
+            << " distinct, exit " << rec_code << "\n";
+  auto comp =
+      setup->gen.companions ? generate::companion_syscalls(b) : decltype(generate::companion_syscalls(b)){};
+  if (!comp.empty()) {
+    std::vector<std::string> cn;
+    for (const auto& [n, why] : comp) cn.push_back(n);
+    std::cout << "     + " << comp.size() << " companion" << (comp.size() == 1 ? "" : "s")
+              << " (slow paths one run can miss): " << join(cn, " ") << "\n";
+  }
 
   // 2..3. generate, replay enforced; on a mismatch find false denials in complain mode, add, retry.
   std::string exe = self_exe();
@@ -191,7 +265,9 @@ int verb_harden(std::span<char* const> args) {
   int replay_code = -1;
   bool same_out = false;
   for (int round = 0;; ++round) {
-    auto w = write_outputs(dir, b, setup->gen);
+    std::vector<std::string> notes;
+    auto w = write_outputs(*setup, b, round == 0 ? &notes : nullptr);
+    for (const auto& n : notes) print_warning(n);
     if (!w.ok()) {
       print_error(std::move(w).error().context("writing " + dir));
       return 125;
@@ -217,7 +293,8 @@ int verb_harden(std::span<char* const> args) {
     crun.insert(crun.end(), cmd.begin(), cmd.end());
     auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
     (void)cc;
-    auto denied = complain_syscalls(dir + "/complain.jsonl");
+    auto found = complain_findings(dir + "/complain.jsonl");
+    auto& denied = found.syscalls;
     // Explicit errno rules of the profile (clone3 -> ENOSYS so libc falls back
     // to clone) are intended answers, not false denials.
     for (const auto& rule : generate::seccomp_profile(b, setup->gen).syscalls)
@@ -227,25 +304,25 @@ int verb_harden(std::span<char* const> args) {
             it = it->first == n ? denied.erase(it) : std::next(it);
     std::vector<std::string> names;
     for (const auto& [n, a] : denied) names.push_back(n + (a == "x86_64" ? "" : "[" + a + "]"));
-    if (denied.empty()) {
-      std::cout << "     complain-mode replay: no syscall denied\n";
-      if (replay_code == r->exit_code && same_out) break;
-      if (replay_code == r->exit_code) {
+    for (const auto& [p, acc] : found.files) names.push_back(p + " (" + behavior::access_str(acc) + ")");
+    if (found.empty()) {
+      std::cout << "     complain-mode replay: nothing denied\n";
+      if (replay_code == rec_code && same_out) break;
+      if (replay_code == rec_code) {
         print_warning(
-            "the replay's stdout differs but the profile denied nothing (non-deterministic output?): "
+            "the replay's stdout differs but the profiles denied nothing (non-deterministic output?): "
             "compare " +
             dir + "/record.stdout and " + dir + "/replay.stdout");
         break;
       }
-      print_error("replay exited " + std::to_string(replay_code) + " instead of " +
-                  std::to_string(r->exit_code) + " and complain mode reports no denied syscall: see " + dir +
-                  "/replay.stderr");
+      print_error("replay exited " + std::to_string(replay_code) + " instead of " + std::to_string(rec_code) +
+                  " and complain mode reports nothing denied: see " + dir + "/replay.stderr");
       return 1;
     }
-    std::cout << "     false denial: " << join(names, ", ") << "\n";
+    std::cout << "     false denial: " << join(names, ", ", 20) << "\n";
     if (round >= retries) {
       print_error("false denials remain after " + std::to_string(retries) +
-                  " fix rounds: " + join(names, ", "));
+                  " fix rounds: " + join(names, ", ", 20));
       return 1;
     }
     for (const auto& [n, a] : denied) {
@@ -254,6 +331,10 @@ int verb_harden(std::span<char* const> args) {
       info.count += 1;
       info.args.clear();  // the observed arguments were not enough: allow the syscall unconditionally
       added.push_back(n);
+    }
+    for (const auto& [p, acc] : found.files) {
+      b.files[p] |= acc;
+      added.push_back(p);
     }
     b.notes.push_back("added after a false denial in replay: " + join(names, ", "));
   }
@@ -294,14 +375,12 @@ int verb_harden(std::span<char* const> args) {
     if (!c.extra.empty())
       std::cout << "        allowed here but not there: " << join(c.extra, " ", 20) << "\n";
   }
-  std::cout << "  4. result     " << (replay_code == r->exit_code ? "OK" : "MISMATCH") << ": replay exit "
-            << replay_code << " = recorded " << r->exit_code << ", " << added.size() << " false denial"
+  std::cout << "  4. result     " << (replay_code == rec_code ? "OK" : "MISMATCH") << ": replay exit "
+            << replay_code << " = recorded " << rec_code << ", " << added.size() << " false denial"
             << (added.size() == 1 ? "" : "s") << (added.empty() ? "" : " fixed (" + join(added, ", ") + ")")
             << "\n"
-            << "     wrote " << dir
-            << "/{seccomp.json,behavior.json,securityContext.yaml}; the command's output is in " << rec_out
-            << "\n";
-  return replay_code == r->exit_code ? 0 : 1;
+            << "     wrote " << output_names(*setup) << "; the command's output is in " << rec_out << "\n";
+  return replay_code == rec_code ? 0 : 1;
 }
 
 }  // namespace confine::cli

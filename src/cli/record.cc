@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
 
+#include "apparmor/apparmor.h"
+#include "apparmor/from_behavior.h"
 #include "behavior/behavior.h"
 #include "cli/args.h"
 #include "cli/record_common.h"
@@ -18,18 +22,15 @@
 namespace confine::cli {
 
 namespace {
-constexpr OptSpec kOpts[] = {
+constexpr OptSpec kOwnOpts[] = {
     {"output", 'o', true, "DIR",
-     "write seccomp.json, behavior.json, securityContext.yaml to DIR (default: confine-profile)"},
+     "write seccomp.json, behavior.json, securityContext.yaml, apparmor.profile to DIR (default: "
+     "confine-profile)"},
     {"merge", 0, false, "", "merge with DIR/behavior.json of earlier runs (union)"},
-    {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
-    {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
     {"format", 0, true, "FMT", "syscall table on stderr: text (default), json, none"},
-    {"main-only", 0, false, "", "stop recording when the main process exits (default: the last descendant)"},
-    {"pin", 0, false, "", "pin the supervisor and the command to one CPU (the command then sees one CPU)"},
-    {"no-pin", 0, false, "", "let the scheduler place them (default; measured faster with sync wake-ups)"},
     {"help", 'h', false, "", "show this help"},
 };
+constexpr auto kOpts = with_record_opts(kOwnOpts);
 
 void usage(std::ostream& os) {
   os << "usage: confine record [options] [--] COMMAND [ARGS...]\n\n"
@@ -38,6 +39,7 @@ void usage(std::ostream& os) {
         "  DIR/behavior.json        what the program did (syscalls, arguments, files, network)\n"
         "  DIR/seccomp.json         a Docker/OCI whitelist profile for exactly that\n"
         "  DIR/securityContext.yaml a Kubernetes securityContext using it\n"
+        "  DIR/apparmor.profile     an AppArmor profile for the files, programs and sockets it used\n"
         "and prints a syscall table (like strace -c) on stderr. The command's stdin, stdout,\n"
         "stderr and exit status pass through unchanged.\n\noptions:\n"
      << format_options(kOpts)
@@ -65,6 +67,10 @@ Result<RecordSetup> record_setup(const Args& a) {
     else
       return Error("--errno " + *e + ": expected EPERM or ENOSYS");
   }
+  s.gen.companions = !a.has("no-companions");
+  s.apparmor_mode = a.get("apparmor-mode").value_or("enforce");
+  if (s.apparmor_mode != "enforce" && s.apparmor_mode != "complain" && s.apparmor_mode != "off")
+    return Error("--apparmor-mode " + s.apparmor_mode + ": expected enforce, complain or off");
   if (a.has("pin") && a.has("no-pin")) return Error("--pin and --no-pin both given");
   s.rec.pin = a.has("pin");  // default off: see docs/record.md "Overhead"
   s.rec.main_only = a.has("main-only");
@@ -80,8 +86,23 @@ Result<RecordSetup> record_setup(const Args& a) {
   return s;
 }
 
-Status write_outputs(const std::string& dir, const behavior::Behavior& b, const generate::SeccompOptions& g) {
-  auto prof = generate::seccomp_profile(b, g);
+namespace {
+// AppArmor profile name for an output directory: "confine-" + its base name,
+// reduced to characters profile names may hold unquoted.
+std::string apparmor_name(const std::string& dir) {
+  std::string base = std::filesystem::path(dir).filename().string();
+  if (base.empty() || base == "." || base == "..")
+    base = std::filesystem::absolute(dir).lexically_normal().filename().string();
+  std::string name = "confine-";
+  for (char c : base)
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  return name;
+}
+}  // namespace
+
+Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vector<std::string>* notes) {
+  const std::string& dir = s.dir;
+  auto prof = generate::seccomp_profile(b, s.gen);
   CONFINE_CHECK(write_file(dir + "/behavior.json", behavior::format_behavior(b)));
   CONFINE_CHECK(write_file(dir + "/seccomp.json", seccomp::format_profile(prof)));
   generate::SecurityContextOptions k;
@@ -89,7 +110,29 @@ Status write_outputs(const std::string& dir, const behavior::Behavior& b, const 
   if (base.empty() || base == "." || base == "..") base = "confine";
   k.localhost_profile = "confine/" + base + ".json";
   CONFINE_CHECK(write_file(dir + "/securityContext.yaml", generate::security_context_yaml(b, k)));
+  std::string aa_path = dir + "/apparmor.profile";
+  if (s.apparmor_mode == "off") {
+    // A stale profile from an earlier run would be enforced by `run --profile DIR`.
+    if (unlink(aa_path.c_str()) != 0 && errno != ENOENT)
+      return Error::sys("unlink(\"" + aa_path + "\")", errno);
+    return ok();
+  }
+  std::vector<std::string> aa_notes;
+  CONFINE_TRY(apparmor::File f, apparmor::from_behavior(b, apparmor_name(dir), &aa_notes));
+  if (s.apparmor_mode == "complain")
+    for (auto& item : f.items)
+      if (auto* p = std::get_if<std::shared_ptr<apparmor::Profile>>(&item))
+        if (std::find((*p)->flags.begin(), (*p)->flags.end(), "complain") == (*p)->flags.end())
+          (*p)->flags.push_back("complain");
+  CONFINE_CHECK(write_file(aa_path, apparmor::format(f)));
+  if (notes)
+    for (auto& n : aa_notes) notes->push_back("apparmor.profile: " + n);
   return ok();
+}
+
+std::string output_names(const RecordSetup& s) {
+  return s.dir + "/{seccomp.json,behavior.json,securityContext.yaml" +
+         (s.apparmor_mode == "off" ? "" : ",apparmor.profile") + "}";
 }
 
 int verb_record(std::span<char* const> args) {
@@ -155,14 +198,15 @@ int verb_record(std::span<char* const> args) {
     merged.exit_status = b.exit_status;
     b = std::move(merged);
   }
-  auto w = write_outputs(setup->dir, b, setup->gen);
+  std::vector<std::string> notes;
+  auto w = write_outputs(*setup, b, &notes);
   if (!w.ok()) {
     print_error(std::move(w).error().context("writing " + setup->dir));
     return 125;
   }
+  for (const auto& n : notes) print_warning(n);
   std::cerr << "confine: recorded " << r->events << " syscalls (" << b.syscall_names().size()
-            << " distinct) -> " << setup->dir << "/{seccomp.json,behavior.json,securityContext.yaml}"
-            << (b.partial ? " [partial]" : "") << "\n";
+            << " distinct) -> " << output_names(*setup) << (b.partial ? " [partial]" : "") << "\n";
   return r->exit_code;
 }
 

@@ -1,7 +1,10 @@
 // Shared by `confine record` and `confine harden` (src/cli/record.cc, harden.cc).
 #pragma once
 
+#include <array>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "behavior/behavior.h"
 #include "cli/args.h"
@@ -14,12 +17,41 @@ struct RecordSetup {
   std::string dir;
   generate::SeccompOptions gen;
   record::RecordOptions rec;
+  // DIR/apparmor.profile: written unless --apparmor-mode off; "complain" adds flags=(complain).
+  std::string apparmor_mode = "enforce";
 };
 
+// The options record and harden share (record_setup reads them).
+inline constexpr OptSpec kRecordCommonOpts[] = {
+    {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
+    {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
+    {"no-companions", 0, false, "",
+     "do not add the slow-path companions of recorded syscalls (restart_syscall, rt_sigreturn, ...)"},
+    {"apparmor-mode", 0, true, "MODE",
+     "DIR/apparmor.profile: enforce (default), complain (flags=(complain)) or off (not written)"},
+    {"main-only", 0, false, "", "stop recording when the main process exits (default: the last descendant)"},
+    {"pin", 0, false, "", "pin the supervisor and the command to one CPU (the command then sees one CPU)"},
+    {"no-pin", 0, false, "", "let the scheduler place them (default)"},
+};
+
+// A verb's own options followed by kRecordCommonOpts.
+template <size_t N>
+constexpr std::array<OptSpec, N + std::size(kRecordCommonOpts)> with_record_opts(const OptSpec (&own)[N]) {
+  std::array<OptSpec, N + std::size(kRecordCommonOpts)> out{};
+  size_t k = 0;
+  for (const auto& o : own) out[k++] = o;
+  for (const auto& o : kRecordCommonOpts) out[k++] = o;
+  return out;
+}
 // Reads -o/--args/--errno/--pin/--no-pin/--main-only and the command; creates
 // and checks the output directory.
 Result<RecordSetup> record_setup(const Args& a);
-// DIR/behavior.json, DIR/seccomp.json, DIR/securityContext.yaml.
-Status write_outputs(const std::string& dir, const behavior::Behavior& b, const generate::SeccompOptions& g);
+// DIR/behavior.json, DIR/seccomp.json, DIR/securityContext.yaml and (unless
+// s.apparmor_mode is "off") DIR/apparmor.profile; notes from the AppArmor
+// generator go to *notes.
+Status write_outputs(const RecordSetup& s, const behavior::Behavior& b,
+                     std::vector<std::string>* notes = nullptr);
+// The file names write_outputs writes, for messages: "{seccomp.json,...}".
+std::string output_names(const RecordSetup& s);
 
 }  // namespace confine::cli

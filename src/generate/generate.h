@@ -32,7 +32,17 @@ struct SeccompOptions {
   uint32_t default_errno = 1;
   // Values above this many distinct observed values make the rule unconditional.
   size_t max_values = 16;
+  // Also allow the timing- and size-dependent companions of recorded syscalls
+  // (companion_syscalls()), in their own rule with the reasons as comment.
+  bool companions = true;
 };
+
+// Syscalls one run can miss although the program needs them: the kernel or
+// libc takes them only on a slow path that depends on timing or input size
+// (a signal arriving, a lock being contended, a child still running, a
+// buffer growing). For each one not recorded but implied by a recorded
+// trigger: (name, reason). Sorted by name, deterministic.
+std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavior::Behavior& b);
 
 seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptions& o = {});
 

@@ -35,7 +35,68 @@ std::set<uint64_t> values(const behavior::Behavior& b, const std::string& sys, c
 }
 
 constexpr uint64_t kCloneNsMask = 0x7E020080ull;  // CLONE_NEW* (same as record/decode.h)
+
+struct Companion {
+  std::vector<const char*> triggers;  // any of these recorded ...
+  std::vector<const char*> needs;     // ... and all of these recorded (may be empty)
+  std::vector<const char*> adds;      // ... implies these
+  const char* why;
+};
+
+// Each entry is a slow path observed to break replays, or documented kernel/libc
+// behaviour; every added syscall is one Docker's default profile allows too.
+const std::vector<Companion>& companions() {
+  static const std::vector<Companion> k = {
+      {{"nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "pselect6", "_newselect", "futex",
+        "epoll_wait", "epoll_pwait", "epoll_pwait2", "nanosleep_time64", "clock_nanosleep_time64",
+        "ppoll_time64", "pselect6_time64", "futex_time64"},
+       {},
+       {"restart_syscall"},
+       "a sleep, poll or futex wait interrupted by a signal (or SIGSTOP/SIGCONT) is resumed by the kernel "
+       "through restart_syscall"},
+      {{"rt_sigaction"},
+       {},
+       {"rt_sigreturn"},
+       "a handler installed with rt_sigaction returns through "
+       "rt_sigreturn, which runs only when the signal arrives"},
+      {{"sigaction", "signal"},
+       {},
+       {"sigreturn"},
+       "an i386 handler installed with sigaction/signal returns "
+       "through sigreturn, which runs only when the signal arrives"},
+      {{"wait4", "waitid", "waitpid"},
+       {"rt_sigaction"},
+       {"rt_sigsuspend"},
+       "shells wait for a child that is still running with sigsuspend, for one that already exited with "
+       "wait4 only"},
+      {{"clone", "clone3"},
+       {},
+       {"futex"},
+       "threads and processes sharing memory wait on a futex only when a lock is contended"},
+      {{"clone", "clone3"}, {}, {"exit"}, "a thread ends with exit, a process with exit_group"},
+      {{"mmap", "mmap2", "brk"},
+       {},
+       {"munmap", "mremap", "madvise"},
+       "heap growth and release depend on the input size (realloc of a large block uses mremap, free of one "
+       "munmap or madvise)"},
+  };
+  return k;
+}
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavior::Behavior& b) {
+  std::set<std::string> recorded = b.syscall_names();
+  std::map<std::string, std::string> out;
+  for (const auto& c : companions()) {
+    bool trig = false;
+    for (const char* t : c.triggers) trig = trig || recorded.count(t);
+    for (const char* n : c.needs) trig = trig && recorded.count(n);
+    if (!trig) continue;
+    for (const char* a : c.adds)
+      if (!recorded.count(a) && !out.count(a)) out[a] = c.why;
+  }
+  return {out.begin(), out.end()};
+}
 
 Result<ArgMode> arg_mode_from_name(std::string_view s) {
   if (s == "none") return ArgMode::None;
@@ -136,6 +197,20 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
     p.syscalls.push_back(allow(std::vector<std::string>(names.begin(), names.end()),
                                "syscalls recorded by confine record" +
                                    (b.command.empty() ? std::string() : " from: " + b.command[0])));
+  }
+  if (o.companions) {
+    std::vector<std::string> extra;
+    std::string why;
+    for (const auto& [n, reason] : companion_syscalls(b)) {
+      if (!syscall_known_anywhere(n)) continue;
+      extra.push_back(n);
+      why += (why.empty() ? "" : "; ") + n + ": " + reason;
+    }
+    if (!extra.empty())
+      p.syscalls.push_back(allow(std::move(extra),
+                                 "not recorded, added as companions of recorded syscalls "
+                                 "(slow paths one run can miss): " +
+                                     why));
   }
   for (auto& r : arg_rules) p.syscalls.push_back(std::move(r));
   return p;

@@ -29,6 +29,7 @@
 #include <unordered_map>
 
 #include "record/decode.h"
+#include "record/errors.h"
 #include "syscalls/syscalls.h"
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -44,6 +45,8 @@ namespace {
 
 // Interrupts the answering thread's blocking RECV when recording ends.
 constexpr int kInterruptSignal = SIGUSR1;
+// Ring buffers of the error sampler polled by the watcher (one per CPU).
+constexpr int kMaxSamplerFds = 256;
 
 std::string errno_str(int e) { return errno_name(e) + " (" + std::strerror(e) + ")"; }
 
@@ -315,9 +318,6 @@ Result<RecordResult> record(const RecordOptions& o) {
   RecordResult res;
   auto& beh = res.behavior;
   beh.command = o.argv;
-  beh.notes.push_back(
-      "error counts are not recorded: with SECCOMP_USER_NOTIF_FLAG_CONTINUE the supervisor never sees return "
-      "values");
 
   // Pin to the current CPU (inherited by the child): a notification round trip
   // then needs no cross-CPU wake-up.
@@ -392,6 +392,16 @@ Result<RecordResult> record(const RecordOptions& o) {
     return std::move(lis).error().context("getting the seccomp listener of the recorded command");
   }
   int lfd = *lis;
+  // Error counts: the child is blocked in its execve notification, before any
+  // thread or child of its own, so an inherited perf event covers the tree.
+  std::unique_ptr<ErrorSampler> sampler;
+  if (o.errors) {
+    auto es = ErrorSampler::open(pid);
+    if (es.ok())
+      sampler = std::move(*es);
+    else
+      beh.notes.push_back("error counts not observed: " + es.error().message());
+  }
   // Kernel 6.6+: wake the supervisor synchronously on the same CPU.
   uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
   ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
@@ -460,14 +470,24 @@ Result<RecordResult> record(const RecordOptions& o) {
     if (restore_cpus)
       sched_setaffinity(0, sizeof old_cpus, &old_cpus);  // only the answering thread is pinned
     while (true) {
-      pollfd p[3] = {{lfd, 0, 0}, {sfd, POLLIN, 0}, {stop_efd, POLLIN, 0}};
-      int n = poll(p, 3, 250);
+      pollfd p[3 + kMaxSamplerFds] = {{lfd, 0, 0}, {sfd, POLLIN, 0}, {stop_efd, POLLIN, 0}};
+      nfds_t np = 3;
+      if (sampler)
+        for (int fd : sampler->fds())
+          if (np < 3 + kMaxSamplerFds) p[np++] = {fd, POLLIN, 0};
+      int n = poll(p, np, 250);
       if (n < 0 && errno != EINTR) {
         std::lock_guard<std::mutex> g(sh.mu);
         sh.error = Error::sys("poll", errno);
         break;
       }
       if (p[2].revents & POLLIN) break;  // the main thread stopped (supervisor error)
+      if (sampler)
+        for (nfds_t i = 3; i < np; ++i)
+          if (p[i].revents & POLLIN) {
+            sampler->drain();
+            break;
+          }
       bool interrupted_now = false;
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
@@ -606,6 +626,7 @@ Result<RecordResult> record(const RecordOptions& o) {
   sigaction(kInterruptSignal, &sa_old, nullptr);
   close(stop_efd);
   if (sh.error && !loop_error) loop_error = std::move(sh.error);
+  if (sampler) sampler->drain();
   reap();
   bool main_done = sh.main_done, interrupted = sh.interrupted;
   int main_status = sh.main_status;
@@ -672,12 +693,34 @@ Result<RecordResult> record(const RecordOptions& o) {
     auto& info = acc.calls[{arch, static_cast<int32_t>(key & 0xffffffffu)}];
     info.count += cnt;
   }
+  if (sampler) {
+    sampler->drain();
+    beh.errors_observed = true;
+    uint64_t orphan = 0;
+    for (const auto& [k, c] : sampler->counts()) {
+      auto it = acc.calls.find({k.arch, k.nr});
+      if (it == acc.calls.end() || it->second.count == 0) {
+        orphan += c;  // failed but never notified (cannot happen while recording)
+        continue;
+      }
+      it->second.errors[k.err] += c;
+    }
+    if (sampler->lost())
+      beh.notes.push_back(
+          std::to_string(sampler->lost()) +
+          " failed-syscall samples were lost (ring buffer full): error counts are a lower bound");
+    if (orphan)
+      beh.notes.push_back(
+          std::to_string(orphan) +
+          " failed syscalls were seen by perf but not by the supervisor (after recording stopped)");
+  }
   for (auto& [key, info] : acc.calls) {
     auto nm = syscall_name(key.first, key.second);
     std::string name = nm ? std::string(*nm) : "nr " + std::to_string(key.second);
     auto& dst = beh.arches[key.first][name];
     dst.count += info.count;
     for (auto& [k, v] : info.args) dst.args[k].insert(v.begin(), v.end());
+    for (auto& [e, c] : info.errors) dst.errors[e] += c;
   }
 
   if (!child_error.empty()) {

@@ -4,7 +4,9 @@
 // notification, decodes it into a Behavior and lets the syscall run
 // (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Observation only: pointer arguments are
 // read racily (process_vm_readv, then SECCOMP_IOCTL_NOTIF_ID_VALID) and
-// return values are never seen, so there are no error counts.
+// return values are never seen: error counts come from an ErrorSampler
+// (errors.h, perf on raw_syscalls:sys_exit) opened on the child before its
+// execve is answered, when the caller may use perf (root / CAP_PERFMON).
 //
 // Lifecycle: fork; the child unblocks signals, sets no_new_privs when it is
 // not root, installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER (the fd
@@ -33,6 +35,7 @@ struct RecordOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   bool main_only = false;         // stop when the main process exits
   bool pin = false;               // pin supervisor and workload to the supervisor's CPU
+  bool errors = true;             // count failed syscalls by errno when perf allows it
   int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
   int stderr_fd = -1;
 };

@@ -34,6 +34,39 @@ TEST(Behavior, JsonRoundTrip) {
   EXPECT_NE(text.find("\"x86\""), std::string::npos);
 }
 
+TEST(Behavior, ErrorCountsRoundTripAndMerge) {
+  Behavior b = sample();
+  b.errors_observed = true;
+  b.arches[Arch::X86_64]["openat"].errors = {{2, 7}, {13, 1}, {512, 2}};
+  std::string text = format_behavior(b);
+  EXPECT_NE(text.find("\"ENOENT\": 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"ERESTARTSYS\": 2"), std::string::npos);
+  auto r = parse_behavior(text, "b.json");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, b);
+  Behavior c;
+  c.arches[Arch::X86_64]["openat"].count = 1;
+  c.arches[Arch::X86_64]["openat"].errors = {{2, 1}};
+  merge(*r, c);
+  EXPECT_EQ(r->arches[Arch::X86_64]["openat"].errors[2], 8u);
+  EXPECT_EQ(r->arches[Arch::X86_64]["openat"].error_count(), 11u);
+  // Bad errno keys and counts are errors with positions.
+  auto bad = parse_behavior(
+      "{\"version\": 1, \"arches\": {\"x86_64\": {\"openat\": {\"count\": 1, \"errors\": {\"ENOPE\": 1}}}}}",
+      "e.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("e.json:1:"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("ENOPE"), std::string::npos);
+  EXPECT_FALSE(parse_behavior("{\"version\": 1, \"arches\": {\"x86_64\": {\"openat\": {\"count\": 1, "
+                              "\"errors\": {\"ENOENT\": -1}}}}}",
+                              "e.json")
+                   .ok());
+  EXPECT_EQ(errno_key(4095), "E4095");
+  EXPECT_EQ(*errno_from_key("E4095"), 4095);
+  EXPECT_FALSE(errno_from_key("E0").ok());
+  EXPECT_FALSE(errno_from_key("E99999").ok());
+}
+
 TEST(Behavior, MergeIsUnion) {
   Behavior a = sample(), b;
   b.arches[Arch::X86_64]["openat"].count = 3;

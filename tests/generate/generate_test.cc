@@ -64,8 +64,49 @@ TEST(Generate, SeccompSensitive) {
   ASSERT_TRUE(back.ok()) << back.error().message();
   auto allowed = allowed_syscalls(*back, Arch::X86_64);
   ASSERT_TRUE(allowed.ok()) << allowed.error().message();
-  EXPECT_EQ(*allowed,
-            (std::set<std::string>{"clone", "exit_group", "ioctl", "openat", "read", "socket", "write"}));
+  // clone3 recorded -> futex and exit as companions (slow paths of threads).
+  EXPECT_EQ(*allowed, (std::set<std::string>{"clone", "exit", "exit_group", "futex", "ioctl", "openat",
+                                             "read", "socket", "write"}));
+}
+
+TEST(Generate, CompanionsOnlyForRecordedTriggers) {
+  behavior::Behavior b;
+  for (const char* n : {"read", "write", "exit_group"}) b.arches[Arch::X86_64][n].count = 1;
+  EXPECT_TRUE(companion_syscalls(b).empty());
+  // dash: wait4 + rt_sigaction -> rt_sigsuspend (the child may still be running),
+  // rt_sigreturn (the handler runs only if SIGCHLD arrives in time).
+  b.arches[Arch::X86_64]["wait4"].count = 1;
+  b.arches[Arch::X86_64]["rt_sigaction"].count = 3;
+  auto c = companion_syscalls(b);
+  std::set<std::string> names;
+  for (const auto& [n, why] : c) {
+    names.insert(n);
+    EXPECT_FALSE(why.empty());
+  }
+  // wait4 is restarted in place (-ERESTARTSYS), never through restart_syscall.
+  EXPECT_EQ(names, (std::set<std::string>{"rt_sigreturn", "rt_sigsuspend"}));
+  // Recorded names are never companions, and the option turns them off.
+  b.arches[Arch::X86_64]["rt_sigsuspend"].count = 1;
+  for (const auto& [n, why] : companion_syscalls(b)) EXPECT_NE(n, "rt_sigsuspend");
+  SeccompOptions o;
+  o.companions = false;
+  auto off = allowed_syscalls(seccomp_profile(b, o), Arch::X86_64);
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->count("rt_sigreturn"));
+  auto on = allowed_syscalls(seccomp_profile(b), Arch::X86_64);
+  ASSERT_TRUE(on.ok());
+  EXPECT_TRUE(on->count("rt_sigreturn"));
+  // Every companion is allowed by Docker's default profile too (never a new risk).
+  behavior::Behavior all;
+  for (const char* n : {"nanosleep", "rt_sigaction", "wait4", "clone", "mmap"})
+    all.arches[Arch::X86_64][n].count = 1;
+  auto docker =
+      seccomp::load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
+  if (docker.ok()) {
+    auto d = allowed_syscalls(*docker, Arch::X86_64);
+    ASSERT_TRUE(d.ok());
+    for (const auto& [n, why] : companion_syscalls(all)) EXPECT_TRUE(d->count(n)) << n;
+  }
 }
 
 TEST(Generate, SeccompStrictAndNone) {
@@ -79,6 +120,7 @@ TEST(Generate, SeccompStrictAndNone) {
   EXPECT_EQ(io->args[0].value_two, 0x5401u);
   o.args = ArgMode::None;
   o.default_errno = 38;
+  o.companions = false;
   auto n = seccomp_profile(sample(), o);
   EXPECT_EQ(n.syscalls.size(), 1u);
   EXPECT_EQ(n.default_errno_ret, 38u);
@@ -100,9 +142,23 @@ TEST(Generate, SyscallTable) {
   auto t = syscall_table(sample());
   EXPECT_NE(t.find("ioctl"), std::string::npos);
   EXPECT_NE(t.find("x86\n"), std::string::npos);
-  EXPECT_NE(t.find("errors: not observable"), std::string::npos);
+  EXPECT_NE(t.find("errors: not observed"), std::string::npos);
   auto j = syscall_table_json(sample());
   EXPECT_NE(j.find("\"calls\": 2"), std::string::npos);
+  EXPECT_EQ(j.find("errnos"), std::string::npos);
+  // With errors observed: a per-syscall count, the errno breakdown, the total.
+  auto b = sample();
+  b.errors_observed = true;
+  b.arches[Arch::X86_64]["openat"].count = 10;
+  b.arches[Arch::X86_64]["openat"].errors = {{2, 3}, {13, 1}};
+  auto te = syscall_table(b);
+  EXPECT_NE(te.find("        10        4 openat                   x86_64 ENOENT:3 EACCES:1\n"),
+            std::string::npos)
+      << te;
+  EXPECT_NE(te.find("        4 total"), std::string::npos) << te;
+  EXPECT_EQ(te.find("not observed"), std::string::npos);
+  auto je = syscall_table_json(b);
+  EXPECT_NE(je.find("\"ENOENT\": 3"), std::string::npos) << je;
 }
 
 TEST(Generate, ComparesWithDockerDefault) {
