@@ -466,13 +466,14 @@ Result<RecordResult> record(const RecordOptions& o) {
   sigemptyset(&intr);
   sigaddset(&intr, kInterruptSignal);
   pthread_sigmask(SIG_BLOCK, &intr, nullptr);
+  bool sampler_hup = false;  // watcher only
   std::thread watcher([&] {
     if (restore_cpus)
       sched_setaffinity(0, sizeof old_cpus, &old_cpus);  // only the answering thread is pinned
     while (true) {
       pollfd p[3 + kMaxSamplerFds] = {{lfd, 0, 0}, {sfd, POLLIN, 0}, {stop_efd, POLLIN, 0}};
       nfds_t np = 3;
-      if (sampler)
+      if (sampler && !sampler_hup)
         for (int fd : sampler->fds())
           if (np < 3 + kMaxSamplerFds) p[np++] = {fd, POLLIN, 0};
       int n = poll(p, np, 250);
@@ -482,12 +483,13 @@ Result<RecordResult> record(const RecordOptions& o) {
         break;
       }
       if (p[2].revents & POLLIN) break;  // the main thread stopped (supervisor error)
-      if (sampler)
+      if (sampler) {
+        // Wake-ups come at half a ring; drain on every wake-up and timeout.
+        // The rings report POLLHUP for good once the whole tree has exited.
+        sampler->drain();
         for (nfds_t i = 3; i < np; ++i)
-          if (p[i].revents & POLLIN) {
-            sampler->drain();
-            break;
-          }
+          if (p[i].revents & (POLLHUP | POLLERR)) sampler_hup = true;
+      }
       bool interrupted_now = false;
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;

@@ -21,8 +21,15 @@ check "compared with runtime-default" "grep -q 'vs runtime-default' '$W/sample.o
 check "sample output recorded" "grep -q 'reply: PING OVER LOOPBACK' '$W/sample/record.stdout'"
 check "loopback TCP in behavior.json" "grep -q '\"AF_INET\"' '$W/sample/behavior.json'"
 check "securityContext has an emptyDir for the data dir" "grep -q 'emptyDir' '$W/sample/securityContext.yaml'"
+# Two layers: the AppArmor profile (Landlock) does not let the sample's profile
+# execute ln at all; python3 (which the sample ran) may run, but seccomp denies
+# symlinkat, which the sample never called.
 "$CONFINE" run --profile "$W/sample" -- ln -s /etc/passwd "$W/link" 2>"$W/ln.err"
-check "the profile blocks ln -s (never done by the sample)" "[ $? != 0 ] && grep -q 'not permitted' '$W/ln.err'"
+check "the AppArmor profile blocks executing ln (never run by the sample)" "[ $? = 126 ] && grep -q 'EACCES' '$W/ln.err' && [ ! -L '$W/link' ]"
+"$CONFINE" run --profile "$W/sample" -- python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py.err"
+check "the seccomp profile blocks symlinkat (never done by the sample)" "[ $? != 0 ] && grep -q 'Operation not permitted' '$W/py.err' && [ ! -L '$W/link' ]"
+"$CONFINE" run --profile "$W/sample" --apparmor-mode off -- python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py2.err"
+check "... and without the AppArmor layer still (seccomp alone)" "[ $? != 0 ] && grep -q 'Operation not permitted' '$W/py2.err'"
 
 # Replay does more than the recording: symlinkat only from the 2nd run on.
 cat >"$W/grow.sh" <<SH
