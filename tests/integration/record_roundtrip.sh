@@ -137,6 +137,36 @@ PY
     fail "$name: strace saw syscalls the recorder missed: $miss"
 done
 
+# Error counts (root: perf sampler) agree with strace -f -c's errors column.
+errcmd=(sh -c 'ls /nonexistent; cat /etc/hostname; ls /root/nothing-here; mkdir /; exit 0')
+"$CONFINE" record --format none -o "$W/errs" -- "${errcmd[@]}" >/dev/null 2>&1
+if grep -q '"errors_observed": true' "$W/errs/behavior.json"; then
+  strace -f -qq -c -o "$W/errs.strace" "${errcmd[@]}" >/dev/null 2>&1
+  diff=$("$PY" - "$W/errs.strace" "$W/errs/behavior.json" <<'PY'
+import json, sys
+st = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    # % time, seconds, usecs/call, calls, errors, syscall (errors may be blank)
+    if len(f) == 6 and f[-1] not in ("total", "syscall") and f[4].isdigit():
+        st[f[-1]] = int(f[4])
+b = json.load(open(sys.argv[2]))
+rec = {}
+for n, i in b["arches"]["x86_64"].items():
+    e = {k: v for k, v in i.get("errors", {}).items() if not k.startswith("ERESTART")}
+    if e: rec[n] = sum(e.values())
+bad = [f"{n}: strace {st.get(n, 0)} confine {rec.get(n, 0)}" for n in sorted(set(st) | set(rec))
+       if st.get(n, 0) != rec.get(n, 0) and n not in ("wait4", "rt_sigreturn")]
+print(("; ".join(bad)) + "|" + str(sum(rec.values())))
+PY
+)
+  IFS='|' read -r errdiff nerr <<<"$diff"
+  [ -z "$errdiff" ] && [ "${nerr:-0}" -gt 0 ] && pass "error counts by syscall match strace -f -c ($nerr failures)" ||
+    fail "error counts differ from strace -f -c: $errdiff"
+else
+  echo "SKIP: error counts not observed here (needs root / CAP_PERFMON)"
+fi
+
 # i386 (compat) syscalls are recorded under arch x86.
 if printf '#include <unistd.h>\nint main(void){write(1,"hi32\\n",5);return 3;}\n' |
   gcc -m32 -static -x c -o "$W/t32" - 2>/dev/null; then
