@@ -1,35 +1,72 @@
-// Behavior (what a workload did) -> AppArmor profile: one file rule per path
-// seen, `ix` for executed programs, network rules per socket family.
+// Behavior (what a workload did) -> AppArmor profile (see from_behavior.h for
+// the steps). Coverage by abstractions is evaluated here with a small glob
+// matcher of its own, on the rules of the real abstraction files.
 #include "apparmor/from_behavior.h"
+
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "generate/generate.h"
 
 namespace confine::apparmor {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+// Abstractions considered besides base, in inclusion order (an earlier one wins
+// a path both cover). "broad" ones are included only for a path the program wrote.
+struct Candidate {
+  const char* name;
+  bool broad;
+};
+constexpr Candidate kCandidateAbstractions[] = {
+    {"nameservice", false}, {"consoles", false}, {"openssl", false}, {"ssl_certs", false},
+    {"python", false},      {"perl", false},     {"bash", false},    {"user-tmp", true},
+};
+
 // `include <path>` (built member by member: GCC 12 -O3 misreports the aggregate form as uninitialized).
 Include angle_include(std::string path) {
   Include inc;
   inc.path = std::move(path);
   return inc;
 }
-}  // namespace
 
-namespace {
+Comment comment(std::string text) {
+  Comment c;
+  c.text = text.empty() ? "" : " " + text;
+  return c;
+}
 
-// Escapes AppArmor glob/special characters so the path matches only itself;
-// quotes it when it contains spaces.
-std::string literal_path(const std::string& p) {
+Comment blank() {
+  Comment c;
+  c.blank = true;
+  return c;
+}
+
+// Escapes AppArmor glob/special characters so the text matches only itself.
+std::string escape(std::string_view p) {
   std::string s;
-  bool quote = false;
   for (char c : p) {
     if (std::strchr("*?[]{}\\\"^", c)) s += '\\';
-    if (c == ' ' || c == '\t' || c == ',' || c == '#' || c == '=' || c == '(' || c == ')') quote = true;
     s += c;
   }
-  return quote ? "\"" + s + "\"" : s;
+  return s;
+}
+
+// Quotes a rule path when it contains characters the lexer would split on.
+std::string quote_if_needed(const std::string& p) {
+  if (p.find_first_of(" \t,#=()") == std::string::npos) return p;
+  return "\"" + p + "\"";
 }
 
 std::string family_word(const std::string& af) {
@@ -38,56 +75,808 @@ std::string family_word(const std::string& af) {
   return w;
 }
 
+bool is_lib_name(std::string_view n) {
+  // libfoo.so, libfoo.so.6, libfoo.so.1.0 (not ld.so.preload)
+  for (size_t i = n.find(".so"); i != std::string_view::npos; i = n.find(".so", i + 1)) {
+    if (i + 3 == n.size()) return true;
+    if (n[i + 3] == '.' && i + 4 < n.size() && std::isdigit(static_cast<unsigned char>(n[i + 4])))
+      return true;
+  }
+  return false;
+}
+
+// Directories of installed software, where reading "every file" is no wider than the package.
+bool system_dir(const std::string& d) {
+  for (const char* p : {"/usr/lib", "/usr/share/", "/usr/libexec", "/usr/local/lib", "/opt/"})
+    if (d.starts_with(p)) return true;
+  return false;
+}
+
+// Code a program loads by name from its own tree (modules, libraries).
+bool is_code_name(std::string_view n) {
+  for (const char* ext : {".py", ".pyc", ".pm", ".rb", ".js", ".mjs", ".jar", ".class", ".lua", ".pth"})
+    if (n.ends_with(ext)) return true;
+  return is_lib_name(n);
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// ---- the glob matcher -----------------------------------------------------------------
+
+// Matches one [...] class at p[i] (i at '['); sets *end past ']'. Returns false if malformed.
+bool class_match(std::string_view p, size_t i, char c, size_t* end, bool* ok) {
+  size_t j = i + 1;
+  bool neg = false;
+  if (j < p.size() && p[j] == '^') {
+    neg = true;
+    ++j;
+  }
+  bool hit = false;
+  bool first = true;
+  while (j < p.size() && (p[j] != ']' || first)) {
+    first = false;
+    char lo = p[j];
+    if (lo == '\\' && j + 1 < p.size()) lo = p[++j];
+    char hi = lo;
+    if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+      hi = p[j + 2];
+      if (hi == '\\' && j + 3 < p.size()) hi = p[++j + 2];
+      j += 2;
+    }
+    if (c >= lo && c <= hi) hit = true;
+    ++j;
+  }
+  if (j >= p.size()) {
+    *ok = false;
+    return false;
+  }
+  *end = j + 1;
+  *ok = true;
+  return hit != neg;
+}
+
+bool match_at(std::string_view p, size_t pi, std::string_view s, size_t si, int budget[1]) {
+  if (--budget[0] < 0) return false;  // pathological pattern: "no match" (conservative)
+  while (pi < p.size()) {
+    char c = p[pi];
+    if (c == '*') {
+      bool dbl = pi + 1 < p.size() && p[pi + 1] == '*';
+      size_t next = pi + (dbl ? 2 : 1);
+      while (next < p.size() && p[next] == '*') ++next;
+      bool after_slash = pi > 0 && p[pi - 1] == '/';
+      size_t min = (after_slash && next == p.size()) ? 1 : 0;
+      for (size_t k = si + min; k <= s.size(); ++k) {
+        if (match_at(p, next, s, k, budget)) return true;
+        if (k < s.size() && !dbl && s[k] == '/') break;
+        if (k < s.size() && s[k] == '\0') break;
+      }
+      return false;
+    }
+    if (si >= s.size()) return false;
+    if (c == '?') {
+      if (s[si] == '/') return false;
+      ++pi, ++si;
+      continue;
+    }
+    if (c == '[') {
+      size_t end = 0;
+      bool ok = false;
+      bool hit = class_match(p, pi, s[si], &end, &ok);
+      if (!ok) return false;
+      if (!hit || s[si] == '/') return false;
+      pi = end, ++si;
+      continue;
+    }
+    if (c == '\\' && pi + 1 < p.size()) c = p[++pi];
+    if (c != s[si]) return false;
+    ++pi, ++si;
+  }
+  return si == s.size();
+}
+
+// ---- abstractions ----------------------------------------------------------------------
+
+struct CovRule {
+  std::vector<std::string> globs;
+  std::string perms;
+  bool deny = false;
+  bool owner = false;
+};
+
+struct Abstraction {
+  std::string name;
+  std::vector<CovRule> rules;
+};
+
+Result<Abstraction> load_abstraction(const std::string& name, const std::string& root) {
+  File f;
+  f.path = "";
+  f.items.push_back(angle_include("tunables/global"));
+  auto p = std::make_shared<Profile>();
+  p->name = "coverage";
+  p->items.push_back(angle_include("abstractions/" + name));
+  f.items.push_back(p);
+  ResolveOptions ro;
+  ro.root = root;
+  CONFINE_TRY(Resolved r, resolve(std::move(f), root, ro));
+  Abstraction a;
+  a.name = name;
+  for (const auto& fr : flatten(r, *p)) {
+    const Rule& rule = fr.rule;
+    if (rule.kind != "file" || rule.path.empty()) continue;
+    std::string path = rule.path;
+    if (path.size() >= 2 && path.front() == '"' && path.back() == '"') path = path.substr(1, path.size() - 2);
+    auto ex = expand(path, r);
+    if (!ex.ok()) continue;  // too many expansions: treated as not covering
+    CovRule cr;
+    cr.globs = std::move(*ex);
+    cr.perms = rule.perms;
+    cr.deny = rule.mode == RuleMode::Deny;
+    cr.owner = rule.owner == "owner";
+    if (rule.owner == "other") continue;  // never counted as covering
+    a.rules.push_back(std::move(cr));
+  }
+  return a;
+}
+
+// Letters of `need` ("m", "r", "w", "k") that `a` allows for `path` (concrete, dirs end in '/').
+std::string allowed_letters(const Abstraction& a, const std::string& path, bool owner_ok) {
+  std::set<char> allow, deny;
+  for (const auto& r : a.rules) {
+    if (r.owner && !owner_ok && !r.deny) continue;
+    bool hit = false;
+    for (const auto& g : r.globs)
+      if (glob_match(g, path)) {
+        hit = true;
+        break;
+      }
+    if (!hit) continue;
+    for (char c : r.perms) {
+      if (c == 'a' && !r.deny) continue;  // append is not write
+      (r.deny ? deny : allow).insert(c);
+    }
+  }
+  std::string out;
+  for (char c : allow)
+    if (!deny.count(c)) out += c;
+  return out;
+}
+
+// ---- recorded paths --------------------------------------------------------------------
+
+struct Need {
+  std::string sample;     // concrete path for coverage (dirs end in '/')
+  std::string emit;       // rule path (escaped/globbed)
+  std::string perms;      // needed letters among m r w k
+  bool exec = false;      // gets ix
+  bool owner = false;     // emit `owner`
+  bool owner_ok = false;  // owner-conditional abstraction rules count
+  bool created = false;   // the program created it
+  bool written = false;
+  bool dir = false;
+  bool literal = true;  // emit is sample escaped (eligible for collapsing)
+  std::string why;      // trailing comment
+  bool covered = false;
+};
+
+std::string perm_order(const std::string& letters) {
+  std::string out;
+  for (char c : std::string("mrwlk"))
+    if (letters.find(c) != std::string::npos) out += c;
+  return out;
+}
+
+// /proc/<pid>|self|thread-self/... -> (@{PROC}/@{pid}/..., concrete sample for matching).
+bool proc_glob(const std::string& p, std::string* emit, std::string* sample) {
+  if (!p.starts_with("/proc/")) return false;
+  std::string rest = p.substr(6);
+  size_t sl = rest.find('/');
+  std::string first = rest.substr(0, sl);
+  std::string tail = sl == std::string::npos ? "" : rest.substr(sl);
+  std::string pid_part, sample_part;
+  if (first == "thread-self") {
+    pid_part = "@{pid}/task/@{tid}";
+    sample_part = "4242/task/4243";
+  } else if (first == "self" || all_digits(first)) {
+    pid_part = "@{pid}";
+    sample_part = "4242";
+    // /proc/<pid>/task/<tid>/...
+    if (tail.starts_with("/task/")) {
+      std::string t = tail.substr(6);
+      size_t s2 = t.find('/');
+      if (all_digits(t.substr(0, s2))) {
+        pid_part += "/task/@{tid}";
+        sample_part += "/task/4243";
+        tail = s2 == std::string::npos ? "" : t.substr(s2);
+      }
+    }
+  } else {
+    return false;
+  }
+  *emit = "@{PROC}/" + pid_part + escape(tail);
+  *sample = "/proc/" + sample_part + tail;
+  return true;
+}
+
+// "#!/bin/sh -e" -> "/bin/sh"; ELF PT_INTERP -> "/lib64/ld-linux-x86-64.so.2".
+std::string interpreter_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  char head[256] = {};
+  in.read(head, sizeof head);
+  size_t n = static_cast<size_t>(in.gcount());
+  if (n > 2 && head[0] == '#' && head[1] == '!') {
+    std::string line(head + 2, n - 2);
+    line = line.substr(0, line.find('\n'));
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    size_t e = line.find_first_of(" \t\r", b);
+    return line.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  }
+  if (n < sizeof(Elf64_Ehdr) || std::memcmp(head, ELFMAG, SELFMAG) != 0) return "";
+  auto read_interp = [&](uint64_t phoff, uint16_t phnum, uint16_t phentsize, bool is64) -> std::string {
+    for (uint16_t i = 0; i < phnum && i < 256; ++i) {
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(phoff + uint64_t(i) * phentsize));
+      uint64_t off = 0, sz = 0;
+      uint32_t type = 0;
+      if (is64) {
+        Elf64_Phdr ph{};
+        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return "";
+        type = ph.p_type, off = ph.p_offset, sz = ph.p_filesz;
+      } else {
+        Elf32_Phdr ph{};
+        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return "";
+        type = ph.p_type, off = ph.p_offset, sz = ph.p_filesz;
+      }
+      if (type != PT_INTERP) continue;
+      if (sz == 0 || sz > 4096) return "";
+      std::string s(sz, '\0');
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(off));
+      if (!in.read(s.data(), static_cast<std::streamsize>(sz))) return "";
+      s = s.substr(0, s.find('\0'));
+      return s;
+    }
+    return "";
+  };
+  if (head[EI_CLASS] == ELFCLASS64) {
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, head, sizeof eh);
+    if (eh.e_phentsize < sizeof(Elf64_Phdr)) return "";
+    return read_interp(eh.e_phoff, eh.e_phnum, eh.e_phentsize, true);
+  }
+  if (head[EI_CLASS] == ELFCLASS32) {
+    Elf32_Ehdr eh;
+    std::memcpy(&eh, head, sizeof eh);
+    if (eh.e_phentsize < sizeof(Elf32_Phdr)) return "";
+    return read_interp(eh.e_phoff, eh.e_phnum, eh.e_phentsize, false);
+  }
+  return "";
+}
+
+std::string canonical(const std::string& p, bool enabled) {
+  if (!enabled) return p;
+  std::error_code ec;
+  auto c = fs::weakly_canonical(p, ec);
+  if (ec) return p;
+  return c.string();
+}
+
+bool is_dir(const std::string& p, bool enabled) {
+  if (!enabled) return false;
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool exists(const std::string& p, bool enabled) {
+  if (!enabled) return true;
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+bool owned_by_me(const std::string& p, bool enabled) {
+  if (!enabled) return false;
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && st.st_uid == geteuid();
+}
+
+std::string parent_of(const std::string& p) {
+  std::string q = p;
+  if (q.size() > 1 && q.back() == '/') q.pop_back();
+  size_t s = q.rfind('/');
+  return s == 0 || s == std::string::npos ? "/" : q.substr(0, s);
+}
+
+std::string base_of(const std::string& p) {
+  std::string q = p;
+  if (q.size() > 1 && q.back() == '/') q.pop_back();
+  return q.substr(q.rfind('/') + 1);
+}
+
+std::string with_slash(const std::string& d) { return d.ends_with("/") ? d : d + "/"; }
+
+bool uses(const behavior::Behavior& b, const char* sys) {
+  for (const auto& [arch, m] : b.arches)
+    if (m.count(sys)) return true;
+  return false;
+}
+
+const char* sock_type_word(uint64_t t) {
+  switch (t & 0xf) {
+    case 1: return "stream";
+    case 2: return "dgram";
+    case 3: return "raw";
+    case 4: return "rdm";
+    case 5: return "seqpacket";
+    case 10: return "packet";
+    default: return nullptr;
+  }
+}
+
 }  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+  int budget[1] = {200000};
+  return match_at(pattern, 0, path, 0, budget);
+}
+
+std::string temp_glob(std::string_view name) {
+  auto randomish = [](std::string_view t) {
+    if (t.size() < 6) return false;
+    bool digit = false, lower = false, upper = false;
+    for (char c : t) {
+      if (c >= '0' && c <= '9')
+        digit = true;
+      else if (c >= 'a' && c <= 'z')
+        lower = true;
+      else if (c >= 'A' && c <= 'Z')
+        upper = true;
+      else if (c != '_')
+        return false;
+    }
+    return (digit && (lower || upper)) || (lower && upper);
+  };
+  std::string out;
+  size_t i = 0;
+  while (i <= name.size()) {
+    size_t e = name.find_first_of(".-", i);
+    std::string_view tok = name.substr(i, e == std::string_view::npos ? std::string_view::npos : e - i);
+    if (tok.starts_with("tmp") && randomish(tok.substr(3))) {
+      out += "tmp*";
+    } else if (randomish(tok)) {
+      out += "*";
+    } else {
+      // digit runs of two or more -> [0-9]*
+      for (size_t k = 0; k < tok.size();) {
+        if (std::isdigit(static_cast<unsigned char>(tok[k]))) {
+          size_t m = k;
+          while (m < tok.size() && std::isdigit(static_cast<unsigned char>(tok[m]))) ++m;
+          if (m - k >= 2)
+            out += "[0-9]*";
+          else
+            out += escape(tok.substr(k, m - k));
+          k = m;
+        } else {
+          out += escape(tok.substr(k, 1));
+          ++k;
+        }
+      }
+    }
+    if (e == std::string_view::npos) break;
+    out += name[e];
+    i = e + 1;
+  }
+  return out;
+}
+
+Result<GenerateOptions::Mode> mode_from_name(std::string_view s) {
+  if (s == "enforce") return GenerateOptions::Mode::Enforce;
+  if (s == "complain") return GenerateOptions::Mode::Complain;
+  return Error("AppArmor mode must be enforce or complain, not \"" + std::string(s) + "\"");
+}
 
 Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
                            std::vector<std::string>* notes) {
-  if (name.empty() || name.find_first_of(" \t\n{}(),#") != std::string::npos)
+  GenerateOptions o;
+  o.name = name;
+  return from_behavior(b, o, notes);
+}
+
+Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& opt,
+                           std::vector<std::string>* notes) {
+  const std::string& name = opt.name;
+  if (name.empty() || name.find_first_of(" \t\n{}(),#\"=") != std::string::npos || name[0] == '^')
     return Error("bad profile name \"" + name + "\"");
-  auto p = std::make_shared<Profile>();
-  p->name = name;
-  p->flags = {"attach_disconnected"};
-  p->items.push_back(angle_include("abstractions/base"));
-  std::map<std::string, uint8_t> files = b.files;
-  for (const auto& e : b.execs) files[e] |= behavior::kExec | behavior::kRead;
-  std::vector<Rule> net;
-  for (const auto& af : b.net_families) {
-    std::string w = family_word(af);
-    std::string why;
-    auto probe = parse("profile p { network " + w + ", }", "probe");
-    if (!probe.ok()) {
-      if (notes) notes->push_back("socket family " + af + " has no AppArmor network keyword; not added");
-      continue;
+  const bool live = opt.canonicalize;
+  std::vector<std::string> approx;  // header lines
+  auto note = [&](const std::string& s) {
+    if (notes) notes->push_back(s);
+  };
+
+  // 1. Collect what is needed per path.
+  std::map<std::string, Need> needs;  // by emit (+ owner marker)
+  std::set<std::string> dropped_fds, missing;
+  auto add = [&](const std::string& raw, uint8_t acc, const std::string& why) {
+    if (raw.empty() || raw[0] != '/') {
+      note("path \"" + raw + "\" is not absolute; not added");
+      return;
     }
-    Rule r;
-    r.kind = "network";
-    r.terms.push_back(Term{Term::Kind::Word, w, "", {}, {}});
-    net.push_back(r);
-  }
-  for (const auto& [path, acc] : files) {
-    if (path.empty() || path[0] != '/') {
-      if (notes) notes->push_back("path \"" + path + "\" is not absolute; not added");
-      continue;
+    if (raw.starts_with("/dev/std") || raw.starts_with("/dev/fd/") || raw == "/dev/fd") {
+      dropped_fds.insert(raw);
+      return;
+    }
+    Need n;
+    std::string pe, ps;
+    if (proc_glob(raw, &pe, &ps)) {
+      n.sample = ps;
+      n.emit = pe;
+      n.owner = true;
+      n.owner_ok = true;
+      n.literal = false;
+      // directory-ness from our own /proc/self (same layout)
+      std::string tail = raw.substr(6);
+      tail = tail.find('/') == std::string::npos ? "" : tail.substr(tail.find('/'));
+      n.dir = is_dir("/proc/self" + tail, live) && !tail.starts_with("/task/");
+      if (raw.ends_with("/")) n.dir = true;
+    } else {
+      std::string c = canonical(raw, live);
+      if (!(acc & (behavior::kCreate | behavior::kWrite | behavior::kUnlink)) && !exists(c, live)) {
+        // A failed open/exec (ENOENT: library search paths, PATH lookups): AppArmor never
+        // mediates it (the check comes after the lookup), so it needs no rule.
+        missing.insert(raw);
+        return;
+      }
+      n.dir = raw.ends_with("/") || is_dir(c, live);
+      if (c.size() > 1 && c.back() == '/') c.pop_back();
+      n.sample = n.dir && c != "/" ? c + "/" : c;
+      n.emit = escape(n.sample);
+      n.owner_ok = owned_by_me(c, live) || (acc & behavior::kCreate);
+      if (c != raw) n.why = "recorded as " + raw;
     }
     std::string perms;
-    if (acc & behavior::kExec) perms += "m";
     if (acc & behavior::kRead) perms += "r";
     if (acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink)) perms += "w";
-    if (acc & behavior::kExec) perms += "ix";
-    if (perms.empty()) continue;
-    Rule r;
-    r.kind = "file";
-    r.path = literal_path(path);
-    r.perms = perms;
-    p->items.push_back(r);
+    if (acc & behavior::kExec) perms += "mr";
+    if ((acc & behavior::kRead) && !n.dir && is_lib_name(base_of(n.sample))) perms += "m";
+    n.exec = acc & behavior::kExec;
+    n.created = acc & behavior::kCreate;
+    n.written = acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink);
+    n.perms = perm_order(perms);
+    if (!why.empty()) n.why = why;
+    std::string key = n.emit + (n.owner ? "\x01" : "");
+    auto it = needs.find(key);
+    if (it == needs.end()) {
+      needs.emplace(key, std::move(n));
+    } else {
+      Need& m = it->second;
+      m.perms = perm_order(m.perms + n.perms);
+      m.exec |= n.exec;
+      m.created |= n.created;
+      m.written |= n.written;
+      m.owner_ok |= n.owner_ok;
+      if (m.why.empty()) m.why = n.why;
+    }
+  };
+  for (const auto& [path, acc] : b.files) add(path, acc, "");
+  std::set<std::string> interps;
+  for (const auto& e : b.execs) {
+    add(e, behavior::kExec, "");
+    if (!exists(e, live)) continue;
+    if (!live) continue;
+    std::string in = interpreter_of(canonical(e, live));
+    if (!in.empty() && in[0] == '/' && exists(in, live)) interps.insert(in);
   }
-  for (auto& r : net) p->items.push_back(r);
-  if (b.files_truncated && notes)
-    notes->push_back("the behavior's file list was truncated; the profile is incomplete");
+  for (const auto& in : interps) {
+    std::string c = canonical(in, live);
+    bool known = false;
+    for (const auto& [k, n] : needs)
+      if (n.sample == c && n.exec) known = true;
+    if (!known)
+      add(in, behavior::kExec,
+          "interpreter/loader of an executed program (Landlock needs execute on it; AppArmor mr)");
+  }
+  if (!dropped_fds.empty()) {
+    std::string l;
+    for (const auto& d : dropped_fds) l += (l.empty() ? "" : " ") + d;
+    approx.push_back("not added (inherited descriptors, mediated when they were opened): " + l);
+  }
+  if (!missing.empty()) {
+    approx.push_back(std::to_string(missing.size()) +
+                     " recorded path(s) that do not exist now were left out (failed lookups: library "
+                     "search paths, PATH; AppArmor does not mediate a lookup that fails)");
+    for (const auto& m : missing) note("no rule for " + m + ": it does not exist now");
+  }
+  if (uses(b, "flock"))
+    for (auto& [k, n] : needs)
+      if (n.written && !n.dir) n.perms = perm_order(n.perms + "k");
+
+  // 2. Coverage by abstractions.
+  std::vector<std::string> included;
+  auto cover = [&](const Abstraction& a, bool broad) {
+    size_t hit = 0;
+    for (auto& [k, n] : needs) {
+      if (n.covered || n.perms.empty()) continue;
+      if (n.exec) continue;  // exec rules are always written (ix semantics are ours)
+      if (broad && !n.written) continue;
+      std::string have = allowed_letters(a, n.sample, n.owner_ok);
+      bool all = std::all_of(n.perms.begin(), n.perms.end(),
+                             [&](char c) { return have.find(c) != std::string::npos; });
+      if (all) ++hit;
+    }
+    return hit;
+  };
+  auto mark = [&](const Abstraction& a) {
+    for (auto& [k, n] : needs) {
+      if (n.covered || n.exec || n.perms.empty()) continue;
+      std::string have = allowed_letters(a, n.sample, n.owner_ok);
+      if (std::all_of(n.perms.begin(), n.perms.end(),
+                      [&](char c) { return have.find(c) != std::string::npos; }))
+        n.covered = true;
+    }
+  };
+  {
+    auto base = load_abstraction("base", opt.root);
+    if (!base.ok()) return Error("abstractions/base under " + opt.root + ": " + base.error().message());
+    mark(*base);
+    included.push_back("base");
+    for (const auto& c : kCandidateAbstractions) {
+      std::error_code ec;
+      if (!fs::exists(fs::path(opt.root) / "abstractions" / c.name, ec)) continue;
+      auto a = load_abstraction(c.name, opt.root);
+      if (!a.ok()) {
+        note(std::string("abstractions/") + c.name + " not usable: " + a.error().message());
+        continue;
+      }
+      if (cover(*a, c.broad) == 0) continue;
+      mark(*a);
+      included.push_back(c.name);
+    }
+  }
+
+  // 3. Created directories with created/written content -> D/ rw + D/** rwk.
+  std::vector<Need> out;
+  std::set<std::string> created_dirs;
+  for (const auto& [k, n] : needs)
+    if (n.literal && n.created && !n.covered) {
+      bool has_child = false;
+      std::string d = with_slash(n.sample);
+      for (const auto& [k2, m] : needs)
+        if (m.literal && m.written && m.sample.size() > d.size() && m.sample.starts_with(d)) has_child = true;
+      if (has_child)
+        created_dirs.insert(n.sample.ends_with("/") ? n.sample.substr(0, n.sample.size() - 1) : n.sample);
+    }
+  // keep outermost created dirs only
+  std::set<std::string> top_dirs;
+  for (const auto& d : created_dirs) {
+    bool inner = false;
+    for (const auto& e : created_dirs)
+      if (e != d && d.starts_with(e + "/")) inner = true;
+    if (!inner) top_dirs.insert(d);
+  }
+  for (const auto& d : top_dirs) {
+    std::string g = escape(parent_of(d));
+    if (g != "/") g += "/";
+    g += temp_glob(base_of(d));
+    bool lock = false;
+    for (auto& [k, n] : needs)
+      if (n.literal && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
+        n.covered = true;
+        lock |= n.perms.find('k') != std::string::npos;
+      }
+    Need dn;
+    dn.emit = g + "/";
+    dn.perms = "rw";
+    dn.why = "directory created by the program";
+    out.push_back(dn);
+    Need all;
+    all.emit = g + "/**";
+    all.perms = lock ? "rwk" : "rw";
+    all.why = "files the program created in it";
+    out.push_back(all);
+    if (g != escape(d)) approx.push_back("created directory " + d + " -> " + g + "/ (random-looking name)");
+  }
+
+  // 3b. random-looking names of created files -> globs.
+  for (auto& [k, n] : needs) {
+    if (n.covered || !n.literal || !n.created) continue;
+    std::string g = temp_glob(base_of(n.sample));
+    if (g == escape(base_of(n.sample))) continue;
+    std::string p = escape(parent_of(n.sample));
+    n.emit = (p == "/" ? "/" : p + "/") + g + (n.dir ? "/" : "");
+    n.literal = false;
+    approx.push_back("created " + n.sample + " -> " + n.emit + " (random-looking name)");
+  }
+
+  // 4. Many read-only files of one system directory -> DIR/*.
+  std::map<std::string, std::vector<Need*>> by_dir;
+  for (auto& [k, n] : needs) {
+    if (n.covered || !n.literal || n.exec || n.dir || n.written || n.owner) continue;
+    std::string d = parent_of(n.sample);
+    if (system_dir(d) || is_code_name(base_of(n.sample))) by_dir[d].push_back(&n);
+  }
+  for (auto& [d, v] : by_dir) {
+    if (v.size() < opt.dir_collapse || opt.dir_collapse == 0) continue;
+    // outside system directories only when every file is code (modules, libraries)
+    if (!system_dir(d) &&
+        !std::all_of(v.begin(), v.end(), [](const Need* n) { return is_code_name(base_of(n->sample)); }))
+      continue;
+    std::string perms;
+    for (auto* n : v) {
+      perms += n->perms;
+      n->covered = true;
+    }
+    Need c;
+    c.emit = escape(d) + "/*";
+    c.perms = perm_order(perms);
+    c.why = std::to_string(v.size()) +
+            " files read in this directory (collapsed at >= " + std::to_string(opt.dir_collapse) + ")";
+    out.push_back(c);
+  }
+
+  // 5. The rest, one rule per path.
+  for (auto& [k, n] : needs)
+    if (!n.covered && (!n.perms.empty() || n.exec)) out.push_back(n);
+
+  // Merge rules with the same path/owner.
+  std::map<std::pair<std::string, bool>, Need> merged;
+  for (auto& n : out) {
+    auto key = std::make_pair(n.emit, n.owner);
+    auto it = merged.find(key);
+    if (it == merged.end()) {
+      merged.emplace(key, n);
+    } else {
+      it->second.perms = perm_order(it->second.perms + n.perms);
+      it->second.exec |= n.exec;
+      if (it->second.why.empty()) it->second.why = n.why;
+    }
+  }
+
+  // 6. Capabilities and network.
+  std::vector<Rule> caps, net;
+  for (const auto& [cap, why] : generate::inferred_caps(b)) {
+    std::string w = cap;
+    for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!is_capability(w)) continue;
+    Rule r;
+    r.kind = "capability";
+    r.terms.push_back(Term{Term::Kind::Word, w, "", {}, {}});
+    r.trailing_comment = " " + why;
+    caps.push_back(r);
+  }
+  std::map<std::string, std::set<std::string>> fam_types;  // family word -> types ("" = any)
+  bool cross = false;
+  for (const char* sc : {"socket", "socketpair"})
+    for (const auto& [arch, m] : b.arches) {
+      auto it = m.find(sc);
+      if (it == m.end()) continue;
+      auto d = it->second.args.find("domain");
+      auto t = it->second.args.find("type");
+      if (d == it->second.args.end() || d->second.empty()) continue;
+      std::set<std::string> types;
+      if (t != it->second.args.end())
+        for (uint64_t v : t->second)
+          if (auto* w = sock_type_word(v)) types.insert(w);
+      if (d->second.size() > 1 && types.size() > 1) cross = true;
+      for (uint64_t dom : d->second) {
+        std::string fw = family_word(behavior::family_name(dom));
+        auto& s = fam_types[fw];
+        if (types.empty())
+          s.insert("");
+        else
+          s.insert(types.begin(), types.end());
+      }
+    }
+  for (const auto& af : b.net_families) {
+    std::string fw = family_word(af);
+    if (!fam_types.count(fw)) fam_types[fw].insert("");
+  }
+  if (cross)
+    approx.push_back(
+        "socket families and types are recorded separately: network rules are their cross product");
+  for (const auto& [fw, types] : fam_types) {
+    auto probe = parse("profile p { network " + fw + ", }", "probe");
+    if (!probe.ok()) {
+      note("socket family " + fw + " has no AppArmor network keyword; not added");
+      continue;
+    }
+    bool any = types.count("") > 0;
+    for (const auto& ty : types) {
+      if (any && !ty.empty()) continue;
+      Rule r;
+      r.kind = "network";
+      r.terms.push_back(Term{Term::Kind::Word, fw, "", {}, {}});
+      if (!ty.empty()) r.terms.push_back(Term{Term::Kind::Word, ty, "", {}, {}});
+      auto p2 = parse("profile p { " + format_rule(r) + " }", "probe");
+      if (!p2.ok()) continue;
+      net.push_back(r);
+    }
+  }
+
+  // 7. Assemble.
   File f;
   f.path = name;
+  std::string cmd;
+  for (const auto& c : b.command) cmd += (cmd.empty() ? "" : " ") + c;
+  f.items.push_back(comment("AppArmor profile generated by confine record" +
+                            (cmd.empty() ? std::string() : " from: " + cmd)));
+  f.items.push_back(
+      comment("Review before use. Validate: apparmor_parser -Q -K FILE; load: apparmor_parser -r FILE"));
+  if (b.partial) f.items.push_back(comment("WARNING: partial recording (" + b.partial_reason + ")"));
+  if (b.files_truncated) {
+    f.items.push_back(comment("WARNING: the recording's file list was truncated; the profile is incomplete"));
+    note("the behavior's file list was truncated; the profile is incomplete");
+  }
+  f.items.push_back(comment("Approximations:"));
+  f.items.push_back(
+      comment("- paths covered by an included abstraction (evaluated on its rules) have no rule"));
+  f.items.push_back(
+      comment("- programs run with ix (inherit this profile); px would need a profile per program"));
+  f.items.push_back(comment("- only what the recording saw: other inputs or code paths may need more rules"));
+  for (const auto& a : approx) {
+    f.items.push_back(comment("- " + a));
+    note(a);
+  }
+  Abi abi;
+  abi.path = "abi/3.0";
+  std::error_code ec;
+  if (fs::exists(fs::path(opt.root) / "abi" / "3.0", ec)) f.items.push_back(abi);
   f.items.push_back(angle_include("tunables/global"));
+  f.items.push_back(blank());
+
+  auto p = std::make_shared<Profile>();
+  p->name = name;
+  if (opt.attachment == "-") {
+  } else if (!opt.attachment.empty()) {
+    p->attachment = quote_if_needed(opt.attachment);
+  } else if (!b.command.empty()) {
+    const std::string& c0 = b.command[0];
+    std::string main;
+    if (!c0.empty() && c0[0] == '/') {
+      main = c0;
+    } else {
+      for (const auto& e : b.execs)
+        if (base_of(e) == c0 && exists(e, live)) {
+          main = e;
+          break;
+        }
+    }
+    if (!main.empty()) p->attachment = quote_if_needed(escape(canonical(main, live)));
+  }
+  if (opt.mode == GenerateOptions::Mode::Complain) p->flags = {"complain"};
+  for (const auto& inc : included) p->items.push_back(angle_include("abstractions/" + inc));
+  if (!caps.empty()) {
+    p->items.push_back(blank());
+    for (auto& r : caps) p->items.push_back(r);
+  }
+  if (!net.empty()) {
+    p->items.push_back(blank());
+    for (auto& r : net) p->items.push_back(r);
+  }
+  std::vector<Rule> exec_rules, file_rules;
+  for (const auto& [key, n] : merged) {
+    Rule r;
+    r.kind = "file";
+    r.path = quote_if_needed(n.emit);
+    r.perms = n.perms + (n.exec ? "ix" : "");
+    if (n.owner) r.owner = "owner";
+    if (!n.why.empty()) r.trailing_comment = " " + n.why;
+    (n.exec ? exec_rules : file_rules).push_back(r);
+  }
+  if (!exec_rules.empty()) {
+    p->items.push_back(blank());
+    for (auto& r : exec_rules) p->items.push_back(r);
+  }
+  if (!file_rules.empty()) {
+    p->items.push_back(blank());
+    for (auto& r : file_rules) p->items.push_back(r);
+  }
   f.items.push_back(p);
+  // The text must read back as the same model (escaping, quoting, letters).
+  auto again = parse(format(f), name);
+  if (!again.ok()) return Error("internal: generated profile does not parse: " + again.error().message());
   return f;
 }
 

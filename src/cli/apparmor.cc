@@ -2,10 +2,13 @@
 // formatting only; the language lives in src/apparmor.
 #include "apparmor/apparmor.h"
 
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 
+#include "apparmor/from_behavior.h"
 #include "apparmor/landlock.h"
+#include "behavior/behavior.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
 
@@ -18,23 +21,34 @@ constexpr OptSpec kOpts[] = {
     {"write", 'w', false, "", "fmt: rewrite PROFILE in place (atomically)"},
     {"output", 'o', true, "FORMAT", "to-landlock: text (default) or json"},
     {"profile", 'p', true, "NAME", "to-landlock: which profile of the file (default: the first)"},
+    {"name", 'n', true, "NAME", "generate: profile name (default: confine-<program>)"},
+    {"mode", 0, true, "MODE", "generate: enforce (default) or complain (flags=(complain))"},
+    {"attach", 0, true, "PATH", "generate: attachment path (default: the main executable; - for none)"},
+    {"out", 0, true, "FILE", "generate: write the profile to FILE instead of stdout"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void usage(std::ostream& os) {
   os << "usage: confine apparmor check PROFILE [--root DIR]\n"
         "       confine apparmor fmt PROFILE [-w] [--root DIR]\n"
-        "       confine apparmor to-landlock PROFILE [-o text|json] [-p NAME] [--root DIR]\n\n"
+        "       confine apparmor to-landlock PROFILE [-o text|json] [-p NAME] [--root DIR]\n"
+        "       confine apparmor generate BEHAVIOR.json [-n NAME] [--mode enforce|complain] [--attach PATH]\n"
+        "                                [--out FILE] [--root DIR]\n\n"
         "check        parse PROFILE (AppArmor 3.x language), load its includes from the profile root,\n"
         "             check variables; print the profiles it defines and a rule summary\n"
         "fmt          print PROFILE in canonical form (comments kept); -w rewrites it in place\n"
         "to-landlock  translate the file rules to a Landlock ruleset (per path: rights) for the\n"
-        "             running kernel's Landlock ABI; every approximation is printed as a warning\n\n"
+        "             running kernel's Landlock ABI; every approximation is printed as a warning\n"
+        "generate     write an AppArmor profile for a recorded behavior (confine record -o DIR writes\n"
+        "             DIR/behavior.json): abstractions included when they cover what was seen,\n"
+        "             /proc/@{pid} and temp-name globs, ix for executed programs, capability and\n"
+        "             network rules; approximations are printed as notes\n\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine apparmor check /etc/apparmor.d/usr.sbin.nscd\n"
         "  confine apparmor fmt -w my-profile\n"
-        "  confine apparmor to-landlock deny-write.profile -o json\n\n"
+        "  confine apparmor to-landlock deny-write.profile -o json\n"
+        "  confine apparmor generate rec/behavior.json -n myapp --mode complain --out myapp.profile\n\n"
         "exit status: 0 ok, 1 invalid profile, 2 usage error\n";
 }
 
@@ -172,6 +186,53 @@ int do_to_landlock(const Args& a, const std::string& path, const std::string& ro
   return kExitOk;
 }
 
+int do_generate(const Args& a, const std::string& path, const std::string& root) {
+  auto b = behavior::load_behavior(path);
+  if (!b.ok()) {
+    print_error(b.error());
+    return kExitInvalid;
+  }
+  apparmor::GenerateOptions o;
+  o.root = root;
+  if (auto n = a.get("name")) {
+    o.name = *n;
+  } else {
+    std::string prog =
+        b->command.empty() ? "program" : std::filesystem::path(b->command[0]).filename().string();
+    std::string clean;
+    for (char c : prog)
+      clean += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+    o.name = "confine-" + (clean.empty() ? std::string("program") : clean);
+  }
+  if (auto m = a.get("mode")) {
+    auto mode = apparmor::mode_from_name(*m);
+    if (!mode.ok()) {
+      print_error(mode.error());
+      return kExitUsage;
+    }
+    o.mode = *mode;
+  }
+  if (auto at = a.get("attach")) o.attachment = *at;
+  std::vector<std::string> notes;
+  auto f = apparmor::from_behavior(*b, o, &notes);
+  if (!f.ok()) {
+    print_error(std::move(f).error().context(path));
+    return kExitInvalid;
+  }
+  for (const auto& n : notes) std::cerr << "confine: note: " << n << "\n";
+  std::string text = apparmor::format(*f);
+  if (auto out = a.get("out")) {
+    auto st = write_file(*out, text);
+    if (!st.ok()) {
+      print_error(st.error());
+      return kExitInvalid;
+    }
+    return kExitOk;
+  }
+  std::cout << text;
+  return kExitOk;
+}
+
 }  // namespace
 
 int verb_apparmor(std::span<char* const> args) {
@@ -188,7 +249,8 @@ int verb_apparmor(std::span<char* const> args) {
   }
   const Args& a = *pa;
   if (a.positional().size() != 1) {
-    print_error("apparmor " + sub + ": expected exactly one PROFILE");
+    print_error("apparmor " + sub + ": expected exactly one " +
+                (sub == "generate" ? "BEHAVIOR.json" : "PROFILE"));
     return kExitUsage;
   }
   std::string root = a.get("root").value_or("/etc/apparmor.d");
@@ -196,7 +258,8 @@ int verb_apparmor(std::span<char* const> args) {
   if (sub == "check") return do_check(a, path, root);
   if (sub == "fmt") return do_fmt(a, path);
   if (sub == "to-landlock") return do_to_landlock(a, path, root);
-  print_error("apparmor: unknown subcommand \"" + sub + "\" (check, fmt, to-landlock)");
+  if (sub == "generate") return do_generate(a, path, root);
+  print_error("apparmor: unknown subcommand \"" + sub + "\" (check, fmt, to-landlock, generate)");
   return kExitUsage;
 }
 
