@@ -290,6 +290,10 @@ int verb_harden(std::span<char* const> args) {
     std::vector<std::string> crun = {exe,        "run",       "--profile", dir,     "--mode",
                                      "complain", "--timeout", limit,       "--log", dir + "/complain.jsonl",
                                      "--"};
+    // The AppArmor layer is observed too (not enforced), so an access it would
+    // deny shows up here instead of failing the program early.
+    if (setup->apparmor_mode != "off")
+      crun.insert(crun.end() - 1, {"--apparmor-mode", "complain"});
     crun.insert(crun.end(), cmd.begin(), cmd.end());
     auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
     (void)cc;
