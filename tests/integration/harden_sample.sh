@@ -26,9 +26,9 @@ check "securityContext has an emptyDir for the data dir" "grep -q 'emptyDir' '$W
 # symlinkat, which the sample never called.
 "$CONFINE" run --profile "$W/sample" -- ln -s /etc/passwd "$W/link" 2>"$W/ln.err"
 check "the AppArmor profile blocks executing ln (never run by the sample)" "[ $? = 126 ] && grep -q 'EACCES' '$W/ln.err' && [ ! -L '$W/link' ]"
-"$CONFINE" run --profile "$W/sample" -- python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py.err"
+"$CONFINE" run --profile "$W/sample" -- /usr/bin/python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py.err"
 check "the seccomp profile blocks symlinkat (never done by the sample)" "[ $? != 0 ] && grep -q 'Operation not permitted' '$W/py.err' && [ ! -L '$W/link' ]"
-"$CONFINE" run --seccomp "$W/sample/seccomp.json" -- python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py2.err"
+"$CONFINE" run --seccomp "$W/sample/seccomp.json" -- /usr/bin/python3 -c "import os; os.symlink('/etc/passwd', '$W/link')" 2>"$W/py2.err"
 check "... and without the AppArmor layer still (seccomp alone)" "[ $? != 0 ] && grep -q 'Operation not permitted' '$W/py2.err'"
 
 # Replay does more than the recording: symlinkat only from the 2nd run on.
