@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "apparmor/apparmor.h"
 #include "cli/args.h"
 #include "cli/record_common.h"
 #include "cli/verbs.h"
@@ -267,7 +268,7 @@ int verb_harden(std::span<char* const> args) {
   for (int round = 0;; ++round) {
     std::vector<std::string> notes;
     auto w = write_outputs(*setup, b, round == 0 ? &notes : nullptr);
-    for (const auto& n : notes) print_warning(n);
+    print_notes(notes);
     if (!w.ok()) {
       print_error(std::move(w).error().context("writing " + dir));
       return 125;
@@ -292,8 +293,7 @@ int verb_harden(std::span<char* const> args) {
                                      "--"};
     // The AppArmor layer is observed too (not enforced), so an access it would
     // deny shows up here instead of failing the program early.
-    if (setup->apparmor_mode != "off")
-      crun.insert(crun.end() - 1, {"--apparmor-mode", "complain"});
+    if (setup->apparmor_mode != "off") crun.insert(crun.end() - 1, {"--apparmor-mode", "complain"});
     crun.insert(crun.end(), cmd.begin(), cmd.end());
     auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
     (void)cc;
@@ -350,6 +350,22 @@ int verb_harden(std::span<char* const> args) {
             << (ours.ok() ? std::to_string(ours->size()) : "?") << " syscalls on x86_64";
   if (b.arches.count(Arch::X86)) std::cout << " (+ i386)";
   std::cout << "\n";
+  if (setup->apparmor_mode != "off") {
+    auto f = apparmor::parse_file(dir + "/apparmor.profile");
+    if (f.ok()) {
+      size_t rules = 0, includes = 0;
+      for (const auto& p : apparmor::profiles(*f))
+        for (const auto& item : p->items) {
+          rules += std::holds_alternative<apparmor::Rule>(item);
+          includes += std::holds_alternative<apparmor::Include>(item);
+        }
+      std::cout << "     " << dir << "/apparmor.profile: " << rules << " rules + " << includes
+                << " abstractions, "
+                << (setup->apparmor_mode == "complain" ? "complain mode"
+                                                       : "enforced in the replay through Landlock")
+                << "\n";
+    }
+  }
   struct Peer {
     std::string name, path;
   };

@@ -130,6 +130,11 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
   return ok();
 }
 
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes)
+    if (n.find(": no rule for ") == std::string::npos) print_warning(n);
+}
+
 std::string output_names(const RecordSetup& s) {
   return s.dir + "/{seccomp.json,behavior.json,securityContext.yaml" +
          (s.apparmor_mode == "off" ? "" : ",apparmor.profile") + "}";
@@ -204,7 +209,7 @@ int verb_record(std::span<char* const> args) {
     print_error(std::move(w).error().context("writing " + setup->dir));
     return 125;
   }
-  for (const auto& n : notes) print_warning(n);
+  print_notes(notes);
   std::cerr << "confine: recorded " << r->events << " syscalls (" << b.syscall_names().size()
             << " distinct) -> " << output_names(*setup) << (b.partial ? " [partial]" : "") << "\n";
   return r->exit_code;

@@ -51,6 +51,9 @@ Result<RecordSetup> record_setup(const Args& a);
 // generator go to *notes.
 Status write_outputs(const RecordSetup& s, const behavior::Behavior& b,
                      std::vector<std::string>* notes = nullptr);
+// Prints write_outputs' notes as warnings: summaries in full, per-path
+// details ("... no rule for PATH ...") only as a count (they are in the files).
+void print_notes(const std::vector<std::string>& notes);
 // The file names write_outputs writes, for messages: "{seccomp.json,...}".
 std::string output_names(const RecordSetup& s);
 
