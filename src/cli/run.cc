@@ -7,10 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "apparmor/apparmor.h"
+#include "apparmor/eval.h"
 #include "apparmor/landlock.h"
+#include "cli/apparmor_complain.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "json/json.h"
@@ -33,14 +37,24 @@ namespace {
 // --apparmor: parse, resolve includes/variables, translate the first profile's
 // file rules to a Landlock layer (in the parent, before any mount namespace,
 // because the translation enumerates the real filesystem).
-Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, bool* restricts_exec) {
+struct LoadedAppArmor {
+  apparmor::Resolved r;
+  std::shared_ptr<apparmor::Profile> profile;  // the first profile of the file
+};
+Result<LoadedAppArmor> load_apparmor(const std::string& path) {
   CONFINE_TRY(std::string text, read_file(path));
   CONFINE_TRY(apparmor::File f, apparmor::parse(text, path));
   std::string dir = std::filesystem::path(path).parent_path().string();
   CONFINE_TRY(apparmor::Resolved r, apparmor::resolve(std::move(f), dir.empty() ? "." : dir));
   auto profs = apparmor::profiles(r.main);
   if (profs.empty()) return Error(path + ": no profile in file");
-  CONFINE_TRY(apparmor::Translation t, apparmor::to_landlock(r, *profs[0]));
+  return LoadedAppArmor{std::move(r), profs[0]};
+}
+
+Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, const LoadedAppArmor& aa,
+                                                      bool* restricts_exec) {
+  const apparmor::Resolved& r = aa.r;
+  CONFINE_TRY(apparmor::Translation t, apparmor::to_landlock(r, *aa.profile));
   for (const auto& w : t.warnings) print_warning("--apparmor " + path + ": " + w);
   sandbox::LandlockConfig::Layer l;
   l.source = "--apparmor " + path;
@@ -69,9 +83,13 @@ constexpr OptSpec kOpts[] = {
     {"allow-privilege-escalation", 0, false, "", "do not set no_new_privs"},
     {"seccomp", 0, true, "PROFILE", "PROFILE.json, runtime-default (default) or unconfined"},
     {"profile", 0, true, "DIR", "directory with seccomp.json (and apparmor.profile, if present)"},
-    {"apparmor", 0, true, "PROFILE", "enforce an AppArmor profile's file rules with Landlock (approximations are printed)"},
-    {"mode", 0, true, "MODE", "enforce (default) or complain (report what the profile would deny)"},
-    {"log", 0, true, "FILE", "complain mode: write events as JSON lines to FILE"},
+    {"apparmor", 0, true, "PROFILE",
+     "enforce an AppArmor profile's file rules with Landlock (approximations are printed)"},
+    {"apparmor-mode", 0, true, "MODE",
+     "enforce or complain: overrides the AppArmor profile's flags=(complain) (complain: no Landlock; file "
+     "syscalls are observed and what the profile would deny is reported)"},
+    {"mode", 0, true, "MODE", "seccomp: enforce (default) or complain (report what the profile would deny)"},
+    {"log", 0, true, "FILE", "complain mode (seccomp or AppArmor): write events as JSON lines to FILE"},
     {"suggest", 0, true, "OUT.json", "complain mode: write the profile that would have allowed the run"},
     {"pin-cpu", 0, false, "", "complain mode: pin supervisor and command to one CPU"},
     {"ro", 0, true, "PATH",
@@ -101,6 +119,12 @@ void usage(std::ostream& os) {
         "  confine run --read-only --tmpfs /tmp:64m --unshare-all -- sh -c 'ps; touch /tmp/x'\n"
         "  confine run --seccomp my.json --mode complain --suggest fixed.json -- ./app\n"
         "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
+        "\ncomplain modes: --mode complain observes the seccomp profile; an AppArmor profile with\n"
+        "flags=(complain) or --apparmor-mode complain is observed instead of enforced with Landlock.\n"
+        "They combine: seccomp enforce + AppArmor complain = syscalls the seccomp profile denies still\n"
+        "fail, the allowed file syscalls are checked against the AppArmor profile; both complain = both\n"
+        "reported (\"complain: pid ...\" lines for seccomp, \"complain: apparmor would deny ...\" for\n"
+        "AppArmor; --log gets JSON lines with \"kind\":\"seccomp\" or \"kind\":\"apparmor\").\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 124 timeout;\n"
         "125 confine error (the command did not run); 126 not executable; 127 not found\n";
 }
@@ -204,6 +228,39 @@ Status fill_config(const Args& a, RunConfig& c) {
     sm = SeccompMode::Complain;
   else
     return Error("--mode " + mode + ": expected enforce or complain");
+  // AppArmor profile first: in complain mode its file syscalls are also observed
+  // by the seccomp complain filter (a task can have only one listener).
+  std::string aa = a.get("apparmor").value_or("");
+  if (auto dir = a.get("profile"); dir && aa.empty()) {
+    std::string p = *dir + "/apparmor.profile";
+    if (access(p.c_str(), F_OK) == 0) aa = p;
+  }
+  std::optional<bool> aa_complain_opt;
+  if (auto m = a.get("apparmor-mode")) {
+    if (*m == "complain")
+      aa_complain_opt = true;
+    else if (*m == "enforce")
+      aa_complain_opt = false;
+    else
+      return Error("--apparmor-mode " + *m + ": expected enforce or complain");
+    if (aa.empty())
+      return Error("--apparmor-mode needs an AppArmor profile (--apparmor PROFILE or --profile DIR)");
+  }
+  std::optional<LoadedAppArmor> aa_loaded;
+  bool aa_complain = false;
+  if (!aa.empty()) {
+    auto l = load_apparmor(aa);
+    if (!l.ok()) return std::move(l).error().context("--apparmor");
+    aa_loaded = std::move(*l);
+    aa_complain = aa_complain_opt.value_or(apparmor::profile_complain(*aa_loaded->profile));
+  }
+  if (aa_complain) {
+    std::vector<std::string> notes;
+    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes);
+    if (!o.ok()) return std::move(o).error().context("--apparmor " + aa);
+    for (const auto& n : notes) print_warning("--apparmor " + aa + ": " + n);
+    c.observe = std::move(*o);
+  }
   std::string prof = a.get("seccomp").value_or("");
   if (auto dir = a.get("profile")) {
     if (!prof.empty()) return Error("--profile and --seccomp both given: choose one");
@@ -220,19 +277,20 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.seccomp.mode = SeccompMode::Unconfined;
   } else {
     std::vector<std::string> warnings;
-    auto s = prepare_seccomp(prof, sm, c.caps.keep, &warnings);
+    auto s = prepare_seccomp(prof, sm, c.caps.keep, &warnings,
+                             c.observe.enabled() ? c.observe.syscalls : std::vector<std::string>{});
     if (!s.ok()) return std::move(s).error().context("seccomp");
     for (const auto& w : warnings) print_warning(w);
     c.seccomp = std::move(*s);
   }
-  std::string aa = a.get("apparmor").value_or("");
-  if (auto dir = a.get("profile"); dir && aa.empty()) {
-    std::string p = *dir + "/apparmor.profile";
-    if (access(p.c_str(), F_OK) == 0) aa = p;
+  if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain) {
+    auto f = notify_filter(c.observe.syscalls);
+    if (!f.ok()) return std::move(f).error().context("--apparmor-mode complain: observation filter");
+    c.observe.prog = std::move(*f);
   }
   bool aa_restricts_exec = false;
-  if (!aa.empty()) {
-    auto l = apparmor_layer(aa, &aa_restricts_exec);
+  if (aa_loaded && !aa_complain) {
+    auto l = apparmor_layer(aa, *aa_loaded, &aa_restricts_exec);
     if (!l.ok()) return std::move(l).error().context("--apparmor");
     c.landlock.layer = std::move(*l);
   }
@@ -244,8 +302,12 @@ Status fill_config(const Args& a, RunConfig& c) {
   c.log_path = a.get("log").value_or("");
   c.suggest_path = a.get("suggest").value_or("");
   c.pin_cpu = a.has("pin-cpu");
-  if ((!c.log_path.empty() || !c.suggest_path.empty()) && sm != SeccompMode::Complain)
-    return Error("--log and --suggest need --mode complain");
+  if (!c.suggest_path.empty() && sm != SeccompMode::Complain)
+    return Error(
+        "--suggest: --log and --suggest need --mode complain (--log also works with an AppArmor profile in "
+        "complain mode)");
+  if (!c.log_path.empty() && sm != SeccompMode::Complain && !c.observe.enabled())
+    return Error("--log needs --mode complain or an AppArmor profile in complain mode");
   c.argv = a.rest();
   if (c.argv.empty()) return Error("no command given (usage: confine run [options] -- COMMAND [ARGS...])");
   return ok();
@@ -285,15 +347,19 @@ int verb_run(std::span<char* const> args) {
     }
   }
   LaunchHooks hooks;
+  AppArmorSummary aa_summary;
   hooks.on_event = [&](const std::string& line) {
     // One write per line: the command shares this stderr.
-    std::string text = "confine: complain: " + event_line_text(line) + "\n";
+    std::string aa_text = apparmor_event_text(line);
+    if (!aa_text.empty()) aa_summary.add(line);
+    std::string text = "confine: complain: " + (aa_text.empty() ? event_line_text(line) : aa_text) + "\n";
     if (write(STDERR_FILENO, text.data(), text.size()) < 0) { /* stderr gone: keep supervising */
     }
     if (log) log << line << "\n" << std::flush;
   };
   ComplainReport report;
   int code = launch(c, hooks, &report);
+  if (c.observe.enabled()) std::cerr << "confine: complain summary (apparmor): " << aa_summary.str() << "\n";
   if (c.seccomp.mode == SeccompMode::Complain) {
     std::string list;
     for (const auto& s : report.syscalls) list += (list.empty() ? "" : " ") + s;

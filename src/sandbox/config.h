@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -80,8 +81,8 @@ struct LandlockConfig {
   // A ruleset computed elsewhere (an AppArmor profile translated by the CLI):
   // applied as its own Landlock layer, so it intersects with the allow-lists.
   struct Layer {
-    std::string source;  // e.g. "--apparmor deny-write.profile"
-    uint64_t handled = 0;  // LANDLOCK_ACCESS_FS_* governed by the layer
+    std::string source;                                   // e.g. "--apparmor deny-write.profile"
+    uint64_t handled = 0;                                 // LANDLOCK_ACCESS_FS_* governed by the layer
     std::vector<std::pair<std::string, uint64_t>> rules;  // path -> allowed access
   };
   std::optional<Layer> layer;
@@ -97,6 +98,27 @@ struct SeccompConfig {
   // memfd_create without MFD_NOEXEC_SEAL fails, since Landlock cannot govern
   // executing a memfd (it is on no path).
   std::vector<sock_filter> memfd_noexec;
+  // Complain with FileObserveConfig: the profile compiled unmodified, so the
+  // supervisor can tell whether a notified file syscall is also a seccomp denial.
+  std::vector<sock_filter> enforce_prog;
+};
+
+struct UnotifyEvent;  // unotify.h
+// Observation of file syscalls by the complain-mode supervisor (AppArmor
+// complain mode; the CLI supplies the decision). `syscalls` are sent to the
+// supervisor (pid 1), which calls `observe` for each one before continuing it
+// and streams the JSON lines it returns. seccomp Enforce/Unconfined: a separate
+// filter (`prog`, NEW_LISTENER; file syscalls -> USER_NOTIF, rest ALLOW) is
+// installed before the profile, so a syscall the profile denies still fails
+// (ERRNO/KILL beat USER_NOTIF across filters) and is not observed. seccomp
+// Complain: a task may have only one listener (EBUSY), so the complain filter
+// itself also notifies `syscalls` (prepare_seccomp) and
+// SeccompConfig::enforce_prog gives the seccomp verdict.
+struct FileObserveConfig {
+  std::vector<std::string> syscalls;
+  std::function<std::vector<std::string>(const UnotifyEvent&)> observe;
+  std::vector<sock_filter> prog;
+  bool enabled() const { return static_cast<bool>(observe); }
 };
 
 // limits.cc
@@ -125,6 +147,7 @@ struct RunConfig {
   NnpConfig nnp;
   LandlockConfig landlock;
   SeccompConfig seccomp;
+  FileObserveConfig observe;
   LimitsConfig limits;
   FdConfig fds;
   EnvConfig env;

@@ -1,17 +1,20 @@
 #include "sandbox/init.h"
 
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "sandbox/unotify.h"
+#include "seccomp/bpf/bpf.h"
 
 namespace confine::sandbox {
 
@@ -76,7 +79,25 @@ int run_init(const InitConfig& c) {
       }
     }
     if (uidx >= 0 && (p[uidx].revents & POLLIN)) {
-      auto r = sup->handle_one([&](const UnotifyEvent& e) { write_all(c.event_fd, event_json(e) + "\n"); });
+      auto r = sup->handle_one([&](const UnotifyEvent& e) {
+        bool observed = c.observe && std::find(c.observe->syscalls.begin(), c.observe->syscalls.end(),
+                                               e.name) != c.observe->syscalls.end();
+        if (!observed) {
+          write_all(c.event_fd, event_json(e) + "\n");
+          return;
+        }
+        if (c.enforce_prog) {  // seccomp complain too: would the profile deny it?
+          bpf::SeccompData d;
+          d.nr = e.nr;
+          d.arch = e.audit_arch;
+          d.instruction_pointer = e.ip;
+          for (int i = 0; i < 6; ++i) d.args[i] = e.args[i];
+          auto v = bpf::run(*c.enforce_prog, d);
+          if (!v.ok() || (v->ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
+            write_all(c.event_fd, event_json(e) + "\n");
+        }
+        for (const auto& line : c.observe->observe(e)) write_all(c.event_fd, line + "\n");
+      });
       if (!r.ok()) {
         std::fprintf(stderr, "confine: complain mode: %s\n", r.error().message().c_str());
         sup.reset();

@@ -4,8 +4,13 @@
 // user-notification supervisor and streams events (JSON lines) to confine.
 #pragma once
 
+#include <linux/filter.h>
 #include <signal.h>
 #include <sys/types.h>
+
+#include <vector>
+
+#include "sandbox/config.h"
 
 namespace confine::sandbox {
 
@@ -14,6 +19,8 @@ struct InitConfig {
   int handoff_fd = -1;  // complain: reads the listener fd number from the workload
   int ack_fd = -1;      // complain: tells the workload we hold the listener (it may exec now)
   int event_fd = -1;    // complain: JSON lines to the confine process
+  const FileObserveConfig* observe = nullptr;              // file syscalls to evaluate
+  const std::vector<sock_filter>* enforce_prog = nullptr;  // seccomp verdict of observed syscalls
 };
 
 // Blocks every signal (call before forking the workload; the workload

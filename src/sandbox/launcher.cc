@@ -86,14 +86,17 @@ struct ChildFds {
     // 7. Landlock
     check(apply_landlock(c.landlock, &notes), "landlock");
     // 8. seccomp, last: everything before may use syscalls the profile forbids
-    if (c.seccomp.mode == SeccompMode::Complain) {
+    bool complain = c.seccomp.mode == SeccompMode::Complain;
+    if (complain || c.observe.enabled()) {
       // The listener will get the lowest free fd: tell the supervisor which.
       int probe = dup(f.err_w);
       if (probe < 0) check(Error::sys("dup(err_pipe)", errno), "seccomp");
       close(probe);
       if (write(f.handoff_w, &probe, sizeof probe) != sizeof probe)
         check(Error::sys("write(handoff_pipe)", errno), "seccomp");
-      auto r = install_seccomp(c.seccomp);
+      // Only one listener per task: in Complain mode the complain filter also
+      // notifies the observed file syscalls; else a separate observation filter.
+      auto r = complain ? install_seccomp(c.seccomp) : install_listener_filter(c.observe.prog);
       if (!r.ok()) check(std::move(r).error(), "seccomp");
       char ack = 0;
       if (read(f.ack_r, &ack, 1) != 1 || ack != 'k')
@@ -102,6 +105,10 @@ struct ChildFds {
         child_fail(
             f.err_w, kExitConfineError,
             "seccomp: listener fd " + std::to_string(*r) + " is not the announced " + std::to_string(probe));
+      if (!complain) {
+        auto e = install_seccomp(c.seccomp);
+        if (!e.ok()) check(std::move(e).error(), "seccomp");
+      }
     } else {
       auto r = install_seccomp(c.seccomp);
       if (!r.ok()) check(std::move(r).error(), "seccomp");
@@ -166,6 +173,10 @@ struct ChildFds {
   ic.workload = w;
   ic.handoff_fd = f.handoff_r;
   ic.event_fd = f.event_w;
+  if (c.observe.enabled()) {
+    ic.observe = &c.observe;
+    if (c.seccomp.mode == SeccompMode::Complain) ic.enforce_prog = &c.seccomp.enforce_prog;
+  }
   _exit(run_init(ic));
 }
 
@@ -193,6 +204,11 @@ Status validate(const RunConfig& c) {
   CONFINE_CHECK(check_non_root(c.user, c.ns.user ? c.userns.inner_uid : getuid()));
   if (c.seccomp.mode == SeccompMode::Complain && !c.ns.pid)
     return Error("--mode complain needs a pid namespace (its supervisor is pid 1): do not --share pid");
+  if (c.observe.enabled() && !c.ns.pid)
+    return Error(
+        "AppArmor complain mode needs a pid namespace (its supervisor is pid 1): do not --share pid");
+  if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain && c.observe.prog.empty())
+    return Error("internal: file observation without its filter");
   if (c.ns.user && getuid() != 0 && c.user.uid && *c.user.uid != c.userns.inner_uid)
     return Error("internal: --user must be the mapped uid in an unprivileged user namespace");
   return ok();
@@ -221,6 +237,12 @@ std::string plan(const RunConfig& c) {
   line("no_new_privs", describe(c.nnp));
   line("landlock", describe(c.landlock));
   line("seccomp", describe(c.seccomp));
+  if (c.observe.enabled())
+    line("observe",
+         std::to_string(c.observe.syscalls.size()) +
+             " file syscalls sent to the supervisor (pid 1), evaluated, logged and continued" +
+             (c.seccomp.mode == SeccompMode::Complain ? " (by the complain filter)"
+                                                      : " (own USER_NOTIF filter, installed first)"));
   std::string cmd;
   for (const auto& a : c.argv) cmd += (cmd.empty() ? "" : " ") + a;
   line("exec", cmd.empty() ? "(no command)" : cmd);
@@ -240,7 +262,7 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   int err_p[2], sync_p[2], hand_p[2] = {-1, -1}, ev_p[2] = {-1, -1}, ack_p[2] = {-1, -1};
   if (pipe2(err_p, O_CLOEXEC) != 0 || pipe2(sync_p, O_CLOEXEC) != 0)
     return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
-  bool complain = c.seccomp.mode == SeccompMode::Complain;
+  bool complain = c.seccomp.mode == SeccompMode::Complain || c.observe.enabled();
   if (complain &&
       (pipe2(hand_p, O_CLOEXEC) != 0 || pipe2(ev_p, O_CLOEXEC) != 0 || pipe2(ack_p, O_CLOEXEC) != 0))
     return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
@@ -311,7 +333,8 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     while ((nl = evbuf.find('\n')) != std::string::npos) {
       std::string line = evbuf.substr(0, nl);
       evbuf.erase(0, nl + 1);
-      if (report) {
+      // AppArmor observation lines go to the hook only (not the seccomp report).
+      if (report && !line.starts_with("{\"kind\":\"apparmor\"")) {
         ++report->events;
         auto k = line.find("\"syscall\":\"");
         if (k != std::string::npos) {

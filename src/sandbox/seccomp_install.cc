@@ -4,17 +4,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "sandbox/caps.h"
 #include "seccomp/compiler.h"
 #include "seccomp/profile.h"
 #include "seccomp/resolve.h"
+#include "syscalls/syscalls.h"
 
 namespace confine::sandbox {
 
 Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
-                                      std::vector<std::string>* warnings) {
+                                      std::vector<std::string>* warnings,
+                                      const std::vector<std::string>& also_notify) {
   SeccompConfig c;
   c.mode = mode;
   c.source = path;
@@ -30,6 +33,10 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
     // Resolution notes (names absent on some arch of a multi-arch profile) are
     // expected for Docker-style profiles: `confine seccomp check` shows them.
   }
+  if (mode == SeccompMode::Complain && !also_notify.empty()) {
+    CONFINE_TRY(auto enforce, seccomp::compile(rp, seccomp::CompileOptions{}));
+    c.enforce_prog = std::move(enforce.insns);
+  }
   if (mode == SeccompMode::Complain) {
     // Everything the profile would not allow is reported instead (and then continued).
     seccomp::Action notify{seccomp::ActionKind::Notify, 0};
@@ -37,6 +44,22 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
     for (auto& t : rp.arches)
       for (auto& r : t.rules)
         if (r.action.kind != seccomp::ActionKind::Allow) r.action = notify;
+    // Observed file syscalls: notified whatever the profile says (one listener per task).
+    for (auto& t : rp.arches) {
+      std::erase_if(t.rules, [&](const seccomp::ResolvedRule& r) {
+        return std::find(also_notify.begin(), also_notify.end(), r.name) != also_notify.end();
+      });
+      for (const auto& n : also_notify) {
+        auto nr = syscall_number(t.arch, n);
+        if (!nr) continue;
+        std::erase_if(t.rules, [&](const seccomp::ResolvedRule& r) { return r.nr == *nr; });
+        seccomp::ResolvedRule r;
+        r.name = n;
+        r.nr = *nr;
+        r.action = notify;
+        t.rules.push_back(std::move(r));
+      }
+    }
   }
   CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
   c.prog = std::move(prog.insns);
@@ -55,6 +78,41 @@ Result<std::vector<sock_filter>> memfd_noexec_filter() {
   CONFINE_TRY(auto rp, seccomp::resolve(prof, seccomp::ResolveContext{}));
   CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
   return std::move(prog.insns);
+}
+
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::string>& syscalls) {
+  seccomp::ResolvedProfile rp;
+  rp.default_action = seccomp::Action::allow();
+  for (Arch a : {Arch::X86_64, Arch::X86, Arch::X32}) {
+    seccomp::ArchTable t;
+    t.arch = a;
+    for (const auto& n : syscalls) {
+      auto nr = syscall_number(a, n);
+      if (!nr) continue;
+      seccomp::ResolvedRule r;
+      r.name = n;
+      r.nr = *nr;
+      r.action = seccomp::Action{seccomp::ActionKind::Notify, 0};
+      t.rules.push_back(std::move(r));
+    }
+    rp.arches.push_back(std::move(t));
+  }
+  seccomp::CompileOptions o;
+  o.bad_arch_action = seccomp::Action::allow();  // observation adds no confinement
+  CONFINE_TRY(auto prog, seccomp::compile(rp, o));
+  return std::move(prog.insns);
+}
+
+Result<int> install_listener_filter(const std::vector<sock_filter>& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+  if (fd < 0)
+    return Error::sys(
+        "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {file syscalls -> "
+        "USER_NOTIF, len=" +
+            std::to_string(prog.size()) + "})",
+        errno);
+  return static_cast<int>(fd);
 }
 
 Result<int> install_seccomp(const SeccompConfig& c) {

@@ -14,8 +14,18 @@ namespace confine::sandbox {
 
 // Loads, resolves (for the capabilities the command keeps) and compiles the
 // profile at `path`. Complain mode replaces every non-ALLOW action by NOTIFY.
+// With `also_notify` (file syscalls observed for AppArmor complain mode) in
+// Complain mode, those syscalls are notified unconditionally too and the
+// unmodified profile is kept compiled in enforce_prog.
 Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
-                                      std::vector<std::string>* warnings);
+                                      std::vector<std::string>* warnings,
+                                      const std::vector<std::string>& also_notify = {});
+
+// The observation filter of FileObserveConfig: `syscalls` -> USER_NOTIF, the
+// rest (and unknown arches) ALLOW; names absent on an arch are skipped.
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::string>& syscalls);
+// seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER, prog): the listener fd.
+Result<int> install_listener_filter(const std::vector<sock_filter>& prog);
 
 // A filter that makes memfd_create fail with EPERM unless MFD_NOEXEC_SEAL is
 // given (compiled by our compiler from a three-line profile).

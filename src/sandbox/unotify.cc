@@ -81,6 +81,7 @@ Result<bool> Unotify::handle_one(const std::function<void(const UnotifyEvent&)>&
   e.nr = req.data.nr;
   e.audit_arch = req.data.arch;
   e.ip = req.data.instruction_pointer;
+  e.listener_fd = fd_;
   for (int i = 0; i < 6; ++i) e.args[i] = req.data.args[i];
   name_event(e);
   char path[64];
@@ -108,6 +109,11 @@ Result<bool> Unotify::handle_one(const std::function<void(const UnotifyEvent&)>&
   return true;
 }
 
+bool notif_id_valid(const UnotifyEvent& e) {
+  uint64_t id = e.id;
+  return e.listener_fd >= 0 && ioctl(e.listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
 Result<int> fetch_listener(int pidfd, int target_fd, int timeout_ms) {
   long deadline = now_ms() + timeout_ms;
   while (true) {
@@ -132,7 +138,7 @@ Result<int> fetch_listener(int pidfd, int target_fd, int timeout_ms) {
 }
 
 std::string event_json(const UnotifyEvent& e) {
-  std::string s = "{\"pid\":" + std::to_string(e.pid) + ",\"comm\":" + json_str(e.comm) +
+  std::string s = "{\"kind\":\"seccomp\",\"pid\":" + std::to_string(e.pid) + ",\"comm\":" + json_str(e.comm) +
                   ",\"syscall\":" + json_str(e.name) + ",\"nr\":" + std::to_string(e.nr) +
                   ",\"arch\":" + json_str(e.arch) + ",\"args\":[";
   for (int i = 0; i < 6; ++i) s += (i ? ",\"" : "\"") + hex(e.args[i]) + "\"";

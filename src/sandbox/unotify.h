@@ -26,10 +26,15 @@ struct UnotifyEvent {
   uint32_t audit_arch = 0;
   uint64_t ip = 0;
   uint64_t args[6] = {};
-  std::string comm;  // /proc/PID/comm (best effort)
-  std::string name;  // syscall name ("nr 999" when unknown)
-  std::string arch;  // "x86_64", "x86", "x32"
+  std::string comm;      // /proc/PID/comm (best effort)
+  std::string name;      // syscall name ("nr 999" when unknown)
+  std::string arch;      // "x86_64", "x86", "x32"
+  int listener_fd = -1;  // for notif_id_valid() after reading the task's memory
 };
+
+// SECCOMP_IOCTL_NOTIF_ID_VALID: the task is still blocked in this syscall (so
+// what was read from /proc/PID or its memory belonged to it).
+bool notif_id_valid(const UnotifyEvent& e);
 
 class Unotify {
  public:
@@ -50,7 +55,7 @@ class Unotify {
 // retrying until it is a seccomp listener or `timeout_ms` elapses.
 Result<int> fetch_listener(int pidfd, int target_fd, int timeout_ms);
 
-// {"pid":..,"comm":..,"syscall":..,"nr":..,"arch":..,"args":["0x..",...]}
+// {"kind":"seccomp","pid":..,"comm":..,"syscall":..,"nr":..,"arch":..,"args":["0x..",...]}
 std::string event_json(const UnotifyEvent& e);
 // "complain: pid 12 (ls) mkdir(0x7ffd..., 0x1ff, ...)"
 std::string event_text(const UnotifyEvent& e);

@@ -1,0 +1,391 @@
+// AppArmor complain mode for `confine run` (see apparmor_complain.h).
+#include "cli/apparmor_complain.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <memory>
+
+#include "apparmor/eval.h"
+#include "json/json.h"
+#include "record/decode.h"
+#include "record/procmem.h"
+#include "sandbox/unotify.h"
+#include "syscalls/arch.h"
+
+namespace confine::cli {
+
+namespace {
+
+using apparmor::Decision;
+using apparmor::Evaluator;
+using apparmor::Query;
+
+constexpr uint64_t kAtRemovedir = 0x200;
+constexpr int kMaxLinks = 40;  // MAXSYMLINKS
+
+// A path as the kernel would see it for the task: symlinks followed (except the
+// last component when !follow_last), "..", "/proc/self" -> "/proc/PID".
+struct Target {
+  std::string path;
+  bool exists = false;
+  bool dir = false;
+  uid_t uid = 0;
+};
+
+Target resolve_for(pid_t pid, const std::string& abs, bool follow_last) {
+  const std::string root = "/proc/" + std::to_string(pid) + "/root";
+  std::deque<std::string> todo;
+  auto push_components = [&](const std::string& p, bool front) {
+    std::vector<std::string> comps;
+    size_t i = 0;
+    while (i <= p.size()) {
+      size_t e = p.find('/', i);
+      if (e == std::string::npos) e = p.size();
+      if (e > i) comps.push_back(p.substr(i, e - i));
+      i = e + 1;
+    }
+    if (front)
+      todo.insert(todo.begin(), comps.begin(), comps.end());
+    else
+      todo.insert(todo.end(), comps.begin(), comps.end());
+  };
+  push_components(abs, false);
+  std::string cur;  // "" = "/"
+  int links = 0;
+  Target t;
+  while (!todo.empty()) {
+    std::string comp = todo.front();
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      size_t s = cur.rfind('/');
+      cur = s == std::string::npos ? "" : cur.substr(0, s);
+      continue;
+    }
+    std::string next = cur + "/" + comp;
+    if (next == "/proc/self") next = "/proc/" + std::to_string(pid);
+    if (next == "/proc/thread-self") next = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid);
+    bool last = todo.empty();
+    if (last && !follow_last) {
+      cur = next;
+      break;
+    }
+    struct stat st;
+    if (lstat((root + next).c_str(), &st) != 0) {  // missing: the rest stays literal
+      cur = next;
+      for (const auto& c : todo) cur += "/" + c;
+      t.path = cur;
+      return t;
+    }
+    if (S_ISLNK(st.st_mode) && ++links <= kMaxLinks) {
+      char buf[4096];
+      ssize_t n = readlink((root + next).c_str(), buf, sizeof buf - 1);
+      if (n > 0) {
+        std::string target(buf, static_cast<size_t>(n));
+        if (target[0] == '/') cur.clear();
+        push_components(target, true);
+        continue;
+      }
+    }
+    cur = next;
+  }
+  t.path = cur.empty() ? "/" : cur;
+  struct stat st;
+  int r = follow_last ? stat((root + t.path).c_str(), &st) : lstat((root + t.path).c_str(), &st);
+  if (r == 0) {
+    t.exists = true;
+    t.dir = S_ISDIR(st.st_mode);
+    t.uid = st.st_uid;
+  }
+  return t;
+}
+
+// One access the LSM would check.
+struct Access {
+  std::string op;  // AppArmor operation name: open, exec, mkdir, unlink, rename_src, ...
+  Target target;
+  uint16_t requested = 0;
+  std::string mask;  // kernel log letters
+  std::string link_target;
+  bool created = false;  // the syscall creates it (owner = the task)
+};
+
+std::string open_mask(uint64_t flags, uint16_t* req) {
+  std::string m;
+  uint16_t r = 0;
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY: r = apparmor::kPermRead; break;
+    case O_WRONLY: r = apparmor::kPermWrite; break;
+    default: r = apparmor::kPermRead | apparmor::kPermWrite; break;
+  }
+  if ((flags & O_APPEND) && (r & apparmor::kPermWrite))
+    r = (r & ~apparmor::kPermWrite) | apparmor::kPermAppend;
+  if (flags & O_TRUNC) r |= apparmor::kPermWrite;
+  if (r & apparmor::kPermRead) m += 'r';
+  if (r & apparmor::kPermWrite) m += 'w';
+  if (r & apparmor::kPermAppend) m += 'a';
+  if (flags & O_CREAT) {
+    r |= apparmor::kPermWrite;  // AA_MAY_CREATE is granted by w
+    m += 'c';
+  }
+  *req = r;
+  return m;
+}
+
+// The accesses of one syscall (empty when the LSM would not be asked: missing
+// file, O_PATH, EEXIST, ...).
+std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::MemReader& mem, pid_t pid) {
+  record::Decoded d;
+  record::decode(arch, e.name, e.args, mem, &d);
+  std::vector<Access> out;
+  const std::string& n = e.name;
+  auto path = [&](size_t i) -> const std::string* {
+    return i < d.files.size() && !d.files[i].first.starts_with("?/") ? &d.files[i].first : nullptr;
+  };
+  auto u32 = [&](int i) { return static_cast<uint32_t>(e.args[i]); };
+  using namespace apparmor;
+  if (n == "open" || n == "openat" || n == "openat2" || n == "creat") {
+    const std::string* p = path(0);
+    if (!p) return out;
+    uint64_t flags = 0;
+    if (n == "open") flags = u32(1);
+    if (n == "openat") flags = u32(2);
+    if (n == "creat") flags = O_CREAT | O_WRONLY | O_TRUNC;
+    if (n == "openat2") {
+      uint64_t addr = arch == Arch::X86_64 ? e.args[2] : (e.args[2] & 0xffffffffull);
+      auto b = mem.read_bytes(addr, 8);
+      if (!b) return out;
+      std::memcpy(&flags, b->data(), 8);
+    }
+    if (flags & O_PATH) return out;  // not mediated by file_open
+    Access a;
+    a.op = "open";
+    a.target = resolve_for(pid, *p, !(flags & O_NOFOLLOW));
+    if (!a.target.exists && !(flags & O_CREAT)) return out;                    // ENOENT first
+    if (a.target.exists && (flags & O_CREAT) && (flags & O_EXCL)) return out;  // EEXIST first
+    a.created = !a.target.exists;
+    a.mask = open_mask(flags, &a.requested);
+    out.push_back(std::move(a));
+  } else if (n == "execve" || n == "execveat") {
+    const std::string* p = path(0);
+    if (!p) return out;
+    Access a;
+    a.op = "exec";
+    a.target = resolve_for(pid, *p, true);
+    if (!a.target.exists) return out;
+    a.requested = kPermExec;
+    a.mask = "x";
+    out.push_back(std::move(a));
+  } else if (n == "mkdir" || n == "mkdirat" || n == "mknod" || n == "mknodat" || n == "symlink" ||
+             n == "symlinkat") {
+    const std::string* p = path(0);
+    if (!p) return out;
+    Access a;
+    a.op = n.starts_with("mkdir") ? "mkdir" : n.starts_with("mknod") ? "mknod" : "symlink";
+    a.target = resolve_for(pid, *p, false);
+    if (a.target.exists) return out;  // EEXIST first
+    a.target.dir = a.op == "mkdir";
+    a.created = true;
+    a.requested = kPermWrite;
+    a.mask = "c";
+    out.push_back(std::move(a));
+  } else if (n == "unlink" || n == "unlinkat" || n == "rmdir") {
+    const std::string* p = path(0);
+    if (!p) return out;
+    Access a;
+    a.op = (n == "rmdir" || (n == "unlinkat" && (u32(2) & kAtRemovedir))) ? "rmdir" : "unlink";
+    a.target = resolve_for(pid, *p, false);
+    if (!a.target.exists) return out;
+    a.requested = kPermWrite;
+    a.mask = "d";
+    out.push_back(std::move(a));
+  } else if (n == "rename" || n == "renameat" || n == "renameat2") {
+    const std::string *src = path(0), *dst = path(1);
+    if (!src || !dst) return out;
+    Access s;
+    s.op = "rename_src";
+    s.target = resolve_for(pid, *src, false);
+    if (!s.target.exists) return out;
+    s.requested = kPermRead | kPermWrite;
+    s.mask = "rwd";
+    Access t;
+    t.op = "rename_dest";
+    t.target = resolve_for(pid, *dst, false);
+    t.target.dir = s.target.dir;
+    t.created = !t.target.exists;
+    t.requested = kPermWrite;
+    t.mask = "wc";
+    out.push_back(std::move(s));
+    out.push_back(std::move(t));
+  } else if (n == "link" || n == "linkat") {
+    const std::string *oldp = path(0), *newp = path(1);
+    if (!oldp || !newp) return out;
+    Target old = resolve_for(pid, *oldp, n == "linkat" && (u32(4) & 0x400));  // AT_SYMLINK_FOLLOW
+    if (!old.exists) return out;
+    Access a;
+    a.op = "link";
+    a.target = resolve_for(pid, *newp, false);
+    if (a.target.exists) return out;
+    a.created = true;
+    a.requested = kPermLink;
+    a.mask = "l";
+    a.link_target = old.path;
+    out.push_back(std::move(a));
+  } else if (n == "truncate" || n == "truncate64") {
+    const std::string* p = path(0);
+    if (!p) return out;
+    Access a;
+    a.op = "truncate";
+    a.target = resolve_for(pid, *p, true);
+    if (!a.target.exists) return out;
+    a.requested = kPermWrite;
+    a.mask = "w";
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// The task's fsuid (for owner rules), from /proc/PID/status.
+std::optional<uid_t> fsuid_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (!line.starts_with("Uid:")) continue;
+    unsigned long r, e, s, fs;
+    if (std::sscanf(line.c_str() + 4, "%lu %lu %lu %lu", &r, &e, &s, &fs) == 4) return static_cast<uid_t>(fs);
+  }
+  return std::nullopt;
+}
+
+std::string quote(const std::string& s) { return json::quote(s); }
+
+std::string event_line(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+                       const Decision& d) {
+  std::string rule = d.deny_rules.empty() ? "" : d.deny_rules[0];
+  std::string info = !d.note.empty()           ? d.note
+                     : !d.deny_rules.empty()   ? "denied by a deny rule"
+                     : d.granted & d.requested ? "only partly allowed"
+                                               : "no rule allows it";
+  std::string s = "{\"kind\":\"apparmor\",\"profile\":" + quote(profile) + ",\"syscall\":" + quote(e.name) +
+                  ",\"arch\":" + quote(e.arch) + ",\"pid\":" + std::to_string(e.pid) +
+                  ",\"comm\":" + quote(e.comm) + ",\"operation\":" + quote(a.op) +
+                  ",\"path\":" + quote(a.target.path) + (a.target.dir ? ",\"directory\":true" : "") +
+                  ",\"requested\":" + quote(apparmor::perm_letters(d.requested)) +
+                  ",\"denied\":" + quote(apparmor::perm_letters(d.denied)) + ",\"mask\":" + quote(a.mask) +
+                  ",\"rule\":" + quote(rule) + ",\"info\":" + quote(info);
+  if (!a.link_target.empty()) s += ",\"target\":" + quote(a.link_target);
+  if (d.owner_assumed) s += ",\"owner_assumed\":true";
+  return s + "}";
+}
+
+}  // namespace
+
+const std::vector<std::string>& apparmor_observed_syscalls() {
+  static const std::vector<std::string> k = {
+      "open",  "openat",  "openat2", "creat",     "execve",   "execveat",  "mkdir",    "mkdirat",
+      "mknod", "mknodat", "unlink",  "unlinkat",  "rmdir",    "rename",    "renameat", "renameat2",
+      "link",  "linkat",  "symlink", "symlinkat", "truncate", "truncate64"};
+  return k;
+}
+
+Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
+                                                     std::vector<std::string>* notes) {
+  CONFINE_TRY(Evaluator ev, Evaluator::build(r, p));
+  if (notes)
+    for (const auto& n : ev.notes()) notes->push_back(n);
+  auto shared = std::make_shared<const Evaluator>(std::move(ev));
+  sandbox::FileObserveConfig c;
+  c.syscalls = apparmor_observed_syscalls();
+  std::string name = p.display_name();
+  c.observe = [shared, name](const sandbox::UnotifyEvent& e) {
+    std::vector<std::string> lines;
+    auto arch = arch_from_name(e.arch);
+    if (!arch) return lines;
+    record::ProcMemReader mem(e.pid);
+    auto acc = accesses(e, *arch, mem, e.pid);
+    // Everything above read the task's memory and /proc/PID: only valid if it
+    // is still blocked in this syscall.
+    if (!sandbox::notif_id_valid(e)) return lines;
+    std::optional<uid_t> fsuid;
+    bool fsuid_read = false;
+    for (const auto& a : acc) {
+      Query q;
+      q.path = a.target.path;
+      q.directory = a.target.dir;
+      q.requested = a.requested;
+      q.link_target = a.link_target;
+      Decision d = shared->check(q);
+      if (d.owner_assumed) {  // decide owner rules with the real owner when we can
+        if (!fsuid_read) fsuid = fsuid_of(e.pid), fsuid_read = true;
+        if (fsuid) {
+          q.owner = (a.created || a.target.uid == *fsuid) ? Query::Owner::Yes : Query::Owner::No;
+          d = shared->check(q);
+        }
+      }
+      if (!d.allowed) lines.push_back(event_line(name, e, a, d));
+    }
+    return lines;
+  };
+  return c;
+}
+
+std::string apparmor_event_text(const std::string& line) {
+  if (!line.starts_with("{\"kind\":\"apparmor\"")) return "";
+  auto v = json::parse(line);
+  if (!v.ok()) return line;
+  auto str = [&](const char* k) {
+    const json::Value* x = v->find(k);
+    return x ? x->text : std::string();
+  };
+  std::string why = str("rule").empty() ? str("info") : "deny rule " + str("rule");
+  const json::Value* dir = v->find("directory");
+  std::string path = str("path") + (dir && dir->boolean && str("path") != "/" ? "/" : "");
+  std::string s = "apparmor would deny " + str("syscall") + " " + path + " (" + str("denied") + ")";
+  if (!str("target").empty()) s += " -> " + str("target");
+  s += " [pid " + str("pid") + " " + str("comm") + "; " + why + "]";
+  if (const json::Value* o = v->find("owner_assumed"); o && o->boolean) s += " (owner rule assumed to match)";
+  return s;
+}
+
+void AppArmorSummary::add(const std::string& line) {
+  if (!line.starts_with("{\"kind\":\"apparmor\"")) return;
+  auto v = json::parse(line);
+  if (!v.ok()) return;
+  const json::Value* p = v->find("path");
+  const json::Value* d = v->find("denied");
+  const json::Value* dir = v->find("directory");
+  if (!p || !d) return;
+  ++events_;
+  std::string path = p->text + (dir && dir->boolean && p->text != "/" ? "/" : "");
+  auto it = denied_.find(path);
+  if (it == denied_.end()) {
+    order_.push_back(path);
+    denied_[path] = d->text;
+    return;
+  }
+  std::string merged;
+  for (char c : std::string("rwalkmx"))
+    if (it->second.find(c) != std::string::npos || d->text.find(c) != std::string::npos) merged += c;
+  it->second = merged;
+}
+
+std::string AppArmorSummary::str() const {
+  std::string s = std::to_string(order_.size()) + " access(es) the profile would deny";
+  if (order_.empty()) return s;
+  s += ": ";
+  for (size_t i = 0; i < order_.size(); ++i) {
+    if (i == 20) {
+      s += ", ... (" + std::to_string(order_.size() - 20) + " more)";
+      break;
+    }
+    s += (i ? ", " : "") + order_[i] + " (" + denied_.at(order_[i]) + ")";
+  }
+  return s;
+}
+
+}  // namespace confine::cli

@@ -1,0 +1,52 @@
+// AppArmor complain mode for `confine run` without the AppArmor LSM: the
+// sandbox's supervisor (pid 1) gets the file syscalls (sandbox::FileObserveConfig),
+// this decodes them (record::decode, paths resolved in the task's view,
+// symlinks followed as the kernel would), maps them to AppArmor permissions as
+// the LSM does (open flags -> r/w/a + create, unlink/rmdir -> delete (w),
+// rename -> rw on the source and w on the target, link -> l, exec -> x, ...),
+// evaluates them with apparmor::Evaluator and returns one JSON line per access
+// the profile would deny:
+//   {"kind":"apparmor","profile":"p","syscall":"openat","arch":"x86_64","pid":3,"comm":"sh",
+//    "path":"/tmp/f","requested":"w","denied":"w","mask":"wc","rule":"","operation":"open", ...}
+// ("requested"/"denied": profile letters rwalkmx; "mask": the kernel's log letters, c = create,
+// d = delete; "rule": the deny rule that decided it, "" when no rule allows it).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apparmor/apparmor.h"
+#include "core/error.h"
+#include "sandbox/config.h"
+
+namespace confine::cli {
+
+// The file syscalls observed (open, openat, openat2, creat, execve, execveat,
+// mkdir(at), mknod(at), unlink(at), rmdir, rename(at,at2), link(at),
+// symlink(at), truncate(64)).
+const std::vector<std::string>& apparmor_observed_syscalls();
+
+// The observer for profile p (evaluator built here, in the parent).
+Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
+                                                     std::vector<std::string>* notes);
+
+// "apparmor would deny openat /tmp/f (w) [pid 3 sh; no rule allows it]" for an
+// apparmor JSON line; "" for other lines.
+std::string apparmor_event_text(const std::string& json_line);
+
+// Collects apparmor lines for the end-of-run summary.
+class AppArmorSummary {
+ public:
+  void add(const std::string& json_line);  // ignores non-apparmor lines
+  // "N access(es) the profile would deny: /tmp/f (w), ..."
+  std::string str() const;
+  size_t events() const { return events_; }
+
+ private:
+  size_t events_ = 0;
+  std::map<std::string, std::string> denied_;  // path -> letters
+  std::vector<std::string> order_;
+};
+
+}  // namespace confine::cli
