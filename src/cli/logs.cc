@@ -1,4 +1,5 @@
 // confine logs [FILE|-] [--follow] [-o json] [--to-seccomp PROFILE [-w]]
+//              [--to-apparmor PROFILE [-w]] [INPUT...]
 #include "logs/logs.h"
 
 #include <fcntl.h>
@@ -8,8 +9,11 @@
 #include <cerrno>
 #include <functional>
 #include <iostream>
+#include <optional>
+#include <set>
 #include <string>
 
+#include "apparmor/logprof.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "logs/report.h"
@@ -24,13 +28,16 @@ constexpr OptSpec kOpts[] = {
     {"follow", 'f', false, "", "keep reading (FILE or /dev/kmsg) and print events as they come"},
     {"to-seccomp", 0, true, "PROFILE",
      "print PROFILE with the logged syscalls allowed (audit2allow for seccomp)"},
-    {"write", 'w', false, "", "with --to-seccomp: write the result back to PROFILE"},
+    {"to-apparmor", 0, true, "PROFILE",
+     "add rules to the AppArmor PROFILE for logged DENIED/ALLOWED accesses (aa-logprof without the LSM)"},
+    {"write", 'w', false, "", "with --to-seccomp/--to-apparmor: write the result back to PROFILE"},
     {"summary", 's', false, "", "text output: print only the summary, not every event"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void usage(std::ostream& os) {
-  os << "usage: confine logs [FILE|-] [--follow] [-o json] [--to-seccomp PROFILE [-w]]\n\n"
+  os << "usage: confine logs [FILE|-] [--follow] [-o json] [--to-seccomp PROFILE [-w]]\n"
+        "       confine logs --to-apparmor PROFILE [-w] [INPUT...]\n\n"
         "Reads kernel security audit records — seccomp (type=1326), AppArmor (type=1400/AVC),\n"
         "SELinux AVC and Landlock (1423/1424) — from dmesg or /dev/kmsg output, syslog, the\n"
         "journal (short, export or json output) or auditd's audit.log, and prints the events\n"
@@ -42,6 +49,12 @@ void usage(std::ostream& os) {
         "  journalctl -k -o export | confine logs -\n"
         "  confine logs /var/log/audit/audit.log -o json\n"
         "  confine logs /var/log/syslog --to-seccomp profiles/audit.json -w\n"
+        "  confine logs --to-apparmor /etc/apparmor.d/usr.bin.foo /var/log/audit/audit.log   # show the "
+        "diff\n"
+        "\n--to-apparmor reads AppArmor DENIED/ALLOWED records (file, capability, network) for the\n"
+        "profiles defined in PROFILE, confine's complain-mode JSON lines ({\"kind\":\"apparmor\",...})\n"
+        "and Landlock denials (type=1423, when PROFILE has one profile); prints the added rules as\n"
+        "a diff; -w rewrites PROFILE (canonical format). Paths already allowed add nothing.\n"
         "\nexit codes: 0 ok, 1 unreadable input or profile, 2 usage\n";
 }
 
@@ -121,6 +134,125 @@ int follow_file(const std::string& path, const std::function<void(std::string_vi
   return kExitOk;
 }
 
+// logs::Event -> apparmor::LogEntry (AppArmor DENIED/ALLOWED file, capability and network
+// records; Landlock 1423 file denials).
+std::optional<apparmor::LogEntry> log_entry(const logs::Event& ev, const std::string& input) {
+  apparmor::LogEntry e;
+  e.origin = input + ":" + std::to_string(ev.line);
+  if (ev.kind == logs::Kind::Landlock) {
+    if (ev.type != 1423) return std::nullopt;
+    return apparmor::entry_from_landlock(ev.blockers, ev.get("path"), e.origin);
+  }
+  if (ev.kind != logs::Kind::AppArmor) return std::nullopt;
+  if (ev.apparmor != "DENIED" && ev.apparmor != "ALLOWED") return std::nullopt;
+  e.profile = ev.profile;
+  if (!ev.capname.empty()) {
+    e.kind = apparmor::LogEntry::Kind::Capability;
+    e.capname = ev.capname;
+    return e;
+  }
+  if (!ev.family.empty()) {
+    e.kind = apparmor::LogEntry::Kind::Network;
+    e.family = ev.family;
+    e.sock_type = ev.sock_type;
+    return e;
+  }
+  static const std::set<std::string, std::less<>> kNotFile = {
+      "signal",         "ptrace",         "mount",          "umount",        "remount",
+      "pivotroot",      "change_profile", "change_hat",     "change_onexec", "dbus_method_call",
+      "dbus_signal",    "dbus_bind",      "dbus_eavesdrop", "profile_load",  "profile_replace",
+      "profile_remove", "userns_create",  "uring_override", "uring_sqpoll"};
+  if (kNotFile.count(ev.operation) || ev.name.empty()) return std::nullopt;
+  e.kind = apparmor::LogEntry::Kind::File;
+  e.path = ev.name;
+  e.mask = ev.requested_mask.empty() ? ev.denied_mask : ev.requested_mask;
+  if (e.mask.find("::") != std::string::npos) e.mask = ev.requested.empty() ? ev.denied : ev.requested;
+  if (e.mask.empty()) return std::nullopt;
+  if (ev.fsuid && ev.ouid) e.owned = *ev.fsuid == *ev.ouid;
+  return e;
+}
+
+int to_apparmor_mode(const std::string& profile, const std::vector<std::string>& inputs, bool write) {
+  auto text = read_file(profile);
+  if (!text) {
+    print_error(std::move(text).error().context("--to-apparmor"));
+    return kExitInvalid;
+  }
+  std::vector<apparmor::LogEntry> entries;
+  size_t events = 0, json_lines = 0;
+  auto take = [&](std::string_view data, const std::string& name) {
+    auto parsed = logs::parse_text(data);
+    for (const auto& ev : parsed.events)
+      if (auto e = log_entry(ev, name)) {
+        entries.push_back(std::move(*e));
+        ++events;
+      }
+    // confine's own complain-mode JSON lines
+    size_t ln = 0, start = 0;
+    while (start < data.size()) {
+      size_t nl = data.find('\n', start);
+      std::string_view line =
+          data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      start = nl == std::string_view::npos ? data.size() : nl + 1;
+      ++ln;
+      size_t b = line.find_first_not_of(" \t");
+      if (b == std::string_view::npos || line[b] != '{' ||
+          line.find("\"apparmor\"") == std::string_view::npos)
+        continue;
+      auto e = apparmor::entry_from_json_line(line.substr(b), name + ":" + std::to_string(ln));
+      if (!e.ok()) {
+        print_warning(e.error().message() + "; line skipped");
+        continue;
+      }
+      if (*e) {
+        entries.push_back(std::move(**e));
+        ++json_lines;
+      }
+    }
+  };
+  if (inputs.empty()) {
+    logs::Parser parser;
+    std::vector<logs::Event> evs;
+    int rc = read_kmsg(false, [&](std::string_view rec) {
+      if (auto ev = parser.feed(rec)) evs.push_back(std::move(*ev));
+    });
+    if (rc != kExitOk) return rc;
+    for (const auto& ev : evs)
+      if (auto e = log_entry(ev, "/dev/kmsg")) {
+        entries.push_back(std::move(*e));
+        ++events;
+      }
+  } else {
+    for (const auto& in : inputs) {
+      auto data = read_file(in, 1u << 30);
+      if (!data) {
+        print_error(data.error());
+        return kExitInvalid;
+      }
+      take(*data, in);
+    }
+  }
+  auto res = apparmor::add_logged_rules(*text, profile, entries);
+  if (!res) {
+    print_error(std::move(res).error().context("--to-apparmor"));
+    return kExitInvalid;
+  }
+  for (const auto& n : res->notes) std::cerr << "confine: note: " << n << "\n";
+  std::cout << res->diff;
+  std::cerr << "confine: " << events << " AppArmor/Landlock record(s)"
+            << (json_lines ? " and " + std::to_string(json_lines) + " complain JSON line(s)" : std::string())
+            << ": " << res->added.size() << " rule(s) added or extended in " << profile << "\n";
+  if (write && res->changed()) {
+    auto st = write_file(profile, res->text);
+    if (!st) {
+      print_error(st.error());
+      return kExitInvalid;
+    }
+    std::cerr << "confine: wrote " << profile << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int verb_logs(std::span<char* const> argv) {
@@ -138,20 +270,27 @@ int verb_logs(std::span<char* const> argv) {
     print_error("-o must be text or json, not \"" + format + "\"");
     return kExitUsage;
   }
-  if (args->positional().size() > 1) {
+  bool follow = args->has("follow");
+  auto to_seccomp = args->get("to-seccomp");
+  auto to_apparmor = args->get("to-apparmor");
+  if (args->positional().size() > 1 && !to_apparmor) {
     print_error("logs takes at most one FILE (or - for stdin)");
     return kExitUsage;
   }
-  bool follow = args->has("follow");
-  auto to_seccomp = args->get("to-seccomp");
-  if (args->has("write") && !to_seccomp) {
-    print_error("-w needs --to-seccomp PROFILE");
+  if (args->has("write") && !to_seccomp && !to_apparmor) {
+    print_error("-w needs --to-seccomp PROFILE or --to-apparmor PROFILE");
     return kExitUsage;
   }
-  if (follow && to_seccomp) {
-    print_error("--follow and --to-seccomp cannot be combined");
+  if (to_seccomp && to_apparmor) {
+    print_error("--to-seccomp and --to-apparmor cannot be combined");
     return kExitUsage;
   }
+  if (follow && (to_seccomp || to_apparmor)) {
+    print_error(std::string("--follow and ") + (to_seccomp ? "--to-seccomp" : "--to-apparmor") +
+                " cannot be combined");
+    return kExitUsage;
+  }
+  if (to_apparmor) return to_apparmor_mode(*to_apparmor, args->positional(), args->has("write"));
   bool json = format == "json";
   std::optional<std::string> file;
   if (!args->positional().empty()) file = args->positional()[0];

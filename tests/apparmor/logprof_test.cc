@@ -1,0 +1,132 @@
+// aa-logprof without the LSM: merge rules per path, respect what the profile
+// (with the real abstractions) already allows, respect deny, stay idempotent.
+#include "apparmor/logprof.h"
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace confine::apparmor {
+namespace {
+
+LogEntry file_entry(std::string profile, std::string path, std::string mask) {
+  LogEntry e;
+  e.profile = std::move(profile);
+  e.path = std::move(path);
+  e.mask = std::move(mask);
+  e.origin = "test";
+  return e;
+}
+
+constexpr const char* kProfile =
+    "include <tunables/global>\n"
+    "profile app /usr/bin/app {\n"
+    "  include <abstractions/base>\n"
+    "  /etc/app.conf r, # keep me\n"
+    "  deny /etc/secret rw,\n"
+    "  owner /home/*/.app/** rw,\n"
+    "  network inet stream,\n"
+    "  /usr/bin/helper px,\n"
+    "  profile child {\n"
+    "    /tmp/x r,\n"
+    "  }\n"
+    "}\n";
+
+TEST(AppArmorLogprof, MergesPerPathAndSkipsAllowed) {
+  if (!std::filesystem::exists("/etc/apparmor.d/abstractions/base")) GTEST_SKIP();
+  std::vector<LogEntry> es = {
+      file_entry("app", "/etc/app.conf", "w"),      // existing rule: r -> rw
+      file_entry("app", "/etc/app.conf", "r"),      // already allowed
+      file_entry("app", "/var/lib/app/db", "r"),    // new
+      file_entry("app", "/var/lib/app/db", "wc"),   // merged: rw, once
+      file_entry("app", "/var/lib/app/db", "rw"),   // nothing more
+      file_entry("app", "/etc/ld.so.cache", "mr"),  // base allows it
+      file_entry("app", "/etc/secret", "r"),        // deny rule: not added
+      file_entry("app", "/home/u/.app/f", "w"),     // owner rule, ownership unknown: allowed
+      file_entry("app", "/usr/bin/helper", "x"),    // has px already: nothing
+      file_entry("app", "/usr/bin/tool", "x"),      // ix
+      file_entry("app", "/tmp/a b[1]", "r"),        // escaped, quoted
+      file_entry("app//child", "/tmp/y", "r"),      // child profile
+      file_entry("other", "/etc/passwd", "r"),      // not in the file
+      file_entry("app", "relative", "r"),           // not absolute
+  };
+  LogEntry owned_not = file_entry("app", "/home/u/.app/g", "w");
+  owned_not.owned = false;  // fsuid != ouid: the owner rule does not apply
+  es.push_back(owned_not);
+  LogEntry cap;
+  cap.kind = LogEntry::Kind::Capability;
+  cap.profile = "app";
+  cap.capname = "net_raw";
+  es.push_back(cap);
+  es.push_back(cap);  // once
+  LogEntry badcap = cap;
+  badcap.capname = "net_rawx";
+  es.push_back(badcap);
+  LogEntry net;
+  net.kind = LogEntry::Kind::Network;
+  net.profile = "app";
+  net.family = "inet";
+  net.sock_type = "stream";  // allowed already
+  es.push_back(net);
+  net.sock_type = "dgram";
+  es.push_back(net);
+  auto r = add_logged_rules(kProfile, "/tmp/app.profile", es);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const std::string& t = r->text;
+  EXPECT_NE(t.find("  /etc/app.conf rw, # keep me\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /var/lib/app/db rw,\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/var/lib/app/db", t.find("/var/lib/app/db") + 1), std::string::npos) << t;
+  EXPECT_EQ(t.find("ld.so.cache"), std::string::npos) << t;
+  EXPECT_EQ(t.find("  /etc/secret r,"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/home/u/.app/f"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /home/u/.app/g w,\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/usr/bin/helper ix"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /usr/bin/tool ix,\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  \"/tmp/a b\\[1\\]\" r,\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("    /tmp/y r,\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/etc/passwd"), std::string::npos) << t;
+  EXPECT_EQ(t.find("capability net_raw,"), t.rfind("capability net_raw,")) << t;
+  EXPECT_NE(t.find("  capability net_raw,\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  network inet dgram,\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("network inet stream,", t.find("network inet stream,") + 1), std::string::npos) << t;
+  std::string notes;
+  for (const auto& n : r->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("denied by the deny rule at /tmp/app.profile:5:3"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("profile other"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("net_rawx"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("relative"), std::string::npos) << notes;
+  EXPECT_NE(r->diff.find("-  /etc/app.conf r, # keep me\n+  /etc/app.conf rw, # keep me\n"),
+            std::string::npos)
+      << r->diff;
+  // idempotent
+  auto again = add_logged_rules(t, "/tmp/app.profile", es);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_FALSE(again->changed()) << again->diff;
+  EXPECT_EQ(again->text, t);
+  EXPECT_EQ(again->diff, "");
+}
+
+TEST(AppArmorLogprof, BadInput) {
+  auto r = add_logged_rules("profile p {\n  /x rq,\n}\n", "bad.profile", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("bad.profile:2:"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(add_logged_rules("# nothing\n", "empty.profile", {}).ok());
+  EXPECT_FALSE(
+      add_logged_rules("profile p {\n  include <abstractions/nope-not-there>\n}\n", "inc.profile", {}).ok());
+  EXPECT_FALSE(entry_from_json_line("{\"kind\":\"apparmor\"", "l:1").ok());
+  auto none = entry_from_json_line("{\"kind\":\"seccomp\",\"syscall\":\"ptrace\"}", "l:2");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto one = entry_from_json_line(R"({"kind":"apparmor","profile":"p","path":"/x","requested":"w"})", "l:3");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->path, "/x");
+  EXPECT_EQ((*one)->mask, "w");
+  EXPECT_FALSE(entry_from_landlock("net.connect_tcp", "", "l").has_value());
+  auto ll = entry_from_landlock("fs.make_reg,fs.remove_file", "/var/spool", "l");
+  ASSERT_TRUE(ll.has_value());
+  EXPECT_EQ(ll->path, "/var/spool/*");
+  EXPECT_TRUE(ll->pattern);
+}
+
+}  // namespace
+}  // namespace confine::apparmor
