@@ -207,6 +207,10 @@ Status validate(const RunConfig& c) {
   if (c.observe.enabled() && !c.ns.pid)
     return Error(
         "AppArmor complain mode needs a pid namespace (its supervisor is pid 1): do not --share pid");
+  if (c.observe.enabled() && !c.ns.mount)
+    return Error(
+        "AppArmor complain mode needs a mount namespace (the supervisor resolves paths in the sandbox's "
+        "own /proc): do not --share mount");
   if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain && c.observe.prog.empty())
     return Error("internal: file observation without its filter");
   if (c.ns.user && getuid() != 0 && c.user.uid && *c.user.uid != c.userns.inner_uid)

@@ -115,5 +115,9 @@ out=$("$BIN" run --apparmor "$T/complain.profile" --share pid -- touch "$T/ran" 
 [ $rc = 125 ] && [ ! -e "$T/ran" ] && echo "$out" | grep -q "needs a pid namespace"
 check "complain without a pid namespace: exit 125, not run" $? "rc=$rc out=$out"
 
+out=$("$BIN" run --apparmor "$T/complain.profile" --share mount -- touch "$T/ran" 2>&1); rc=$?
+[ $rc = 125 ] && [ ! -e "$T/ran" ] && echo "$out" | grep -q "needs a mount namespace"
+check "complain without a mount namespace: exit 125, not run" $? "rc=$rc out=$out"
+
 echo "run --apparmor complain: $pass passed, $fails failed"
 [ $fails = 0 ]
