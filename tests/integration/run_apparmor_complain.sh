@@ -79,6 +79,20 @@ out=$("$BIN" run --apparmor "$T/allow-no-tmp.profile" -- sh -c "$CMD" 2>&1)
 echo "$out" | grep -q "apparmor would deny openat $T/f (w) \[pid [0-9]* sh; no rule allows it\]"
 check "control: same profile minus /tmp/** rw reports the write (no rule allows it)" $? "$out"
 
+# owner rules are decided with the file's owner and the task's fsuid
+cat > "$T/owner.profile" <<EOF
+#include <tunables/global>
+profile owner-test flags=(complain) {
+  #include <abstractions/base>
+  /{usr/,}bin/* ix,
+  owner $T/** rw,
+}
+EOF
+touch "$T/theirs"; chown 65534 "$T/theirs"
+out=$("$BIN" run --apparmor "$T/owner.profile" -- sh -c "echo a > $T/mine; echo b >> $T/theirs" 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "apparmor would deny openat $T/theirs (wa)" && ! echo "$out" | grep -q "$T/mine"
+check "owner rule: own new file allowed, another uid's file reported" $? "rc=$rc out=$out"
+
 # 4. seccomp enforce + AppArmor complain: seccomp's denial still happens, not observed
 python3 - /usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json "$T/small.json" <<'PY'
 import json, sys
