@@ -47,6 +47,14 @@ PY
 [ "$got" = ok ]
 check "complain: --log has one JSON line {kind:apparmor, path, requested w, denied w, ...}, no /etc/hostname" $? "$got"
 
+# 1b. the same as uid 65534 (unprivileged: user namespace; the supervisor reads the task as its owner)
+chmod 755 "$T"; mkdir -m 777 "$T/nobody"; chmod 644 "$T/complain.profile"
+out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$BIN" run --apparmor "$T/complain.profile" \
+      -- sh -c "echo x > $T/nobody/f; cat /etc/hostname" 2>&1); rc=$?
+[ $rc = 0 ] && [ -e "$T/nobody/f" ] && echo "$out" | grep -q "apparmor would deny openat $T/nobody/f (w)" &&
+  ! echo "$out" | grep -q "/etc/hostname"
+check "uid 65534: complain works unprivileged" $? "rc=$rc out=$out"
+
 # 2. the same profile in enforce mode still blocks the write (Landlock)
 rm -f "$T/f"
 out=$("$BIN" run --apparmor "$SEED" -- sh -c "$CMD" 2>&1); rc=$?
