@@ -92,6 +92,21 @@ bool system_dir(const std::string& d) {
   return false;
 }
 
+// Directories that exist on every system (or are a user's home): never "created by the program".
+bool well_known_dir(std::string d) {
+  if (d.size() > 1 && d.back() == '/') d.pop_back();
+  static const std::set<std::string> k = {"/",         "/root",      "/home",      "/tmp",      "/var/tmp",
+                                          "/var",      "/etc",       "/usr",       "/opt",      "/srv",
+                                          "/run",      "/dev",       "/dev/shm",   "/proc",     "/sys",
+                                          "/mnt",      "/media",     "/var/lib",   "/var/log",  "/var/cache",
+                                          "/run/user", "/var/spool", "/usr/local", "/run/lock", "/var/run"};
+  if (k.count(d)) return true;
+  // /home/USER, /run/user/UID
+  for (const char* p : {"/home/", "/run/user/"})
+    if (d.starts_with(p) && d.find('/', std::strlen(p)) == std::string::npos) return true;
+  return false;
+}
+
 // Code a program loads by name from its own tree (modules, libraries).
 bool is_code_name(std::string_view n) {
   for (const char* ext : {".py", ".pyc", ".pm", ".rb", ".js", ".mjs", ".jar", ".class", ".lua", ".pth"})
@@ -257,6 +272,7 @@ struct Need {
   bool written = false;
   bool dir = false;
   bool literal = true;  // emit is sample escaped (eligible for collapsing)
+  uint8_t acc = 0;      // recorded access bits
   std::string why;      // trailing comment
   bool covered = false;
 };
@@ -542,6 +558,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (acc & behavior::kExec) perms += "mr";
     if ((acc & behavior::kRead) && !n.dir && is_lib_name(base_of(n.sample))) perms += "m";
     n.exec = acc & behavior::kExec;
+    n.acc = acc;
     n.created = acc & behavior::kCreate;
     n.written = acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink);
     n.perms = perm_order(perms);
@@ -556,6 +573,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       m.exec |= n.exec;
       m.created |= n.created;
       m.written |= n.written;
+      m.acc |= n.acc;
       m.owner_ok |= n.owner_ok;
       if (m.why.empty()) m.why = n.why;
     }
@@ -587,7 +605,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     approx.push_back(std::to_string(missing.size()) +
                      " recorded path(s) that do not exist now were left out (failed lookups: library "
                      "search paths, PATH; AppArmor does not mediate a lookup that fails)");
-    for (const auto& m : missing) note("no rule for " + m + ": it does not exist now");
+    size_t shown = 0;
+    for (const auto& m : missing)
+      if (++shown <= 5) note("no rule for " + m + ": it does not exist now");
+    if (missing.size() > 5)
+      note("... and " + std::to_string(missing.size() - 5) + " more that do not exist now");
   }
   if (uses(b, "flock"))
     for (auto& [k, n] : needs)
@@ -639,15 +661,35 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   // 3. Created directories with created/written content -> D/ rw + D/** rwk.
   std::vector<Need> out;
   std::set<std::string> created_dirs;
-  for (const auto& [k, n] : needs)
+  std::vector<std::string> eexist;
+  for (auto& [k, n] : needs)
     if (n.literal && n.created && !n.covered) {
-      bool has_child = false;
+      // "created" may be a mkdir that failed with EEXIST (mkdir -p): the recorder sees no
+      // return values. A directory holding a recorded path the program did not create
+      // existed before it; well-known directories are never collapsed.
+      bool has_child = false, preexisting_child = false;
       std::string d = with_slash(n.sample);
-      for (const auto& [k2, m] : needs)
-        if (m.literal && m.written && m.sample.size() > d.size() && m.sample.starts_with(d)) has_child = true;
-      if (has_child)
+      for (const auto& [k2, m] : needs) {
+        if (m.sample.size() <= d.size() || !m.sample.starts_with(d)) continue;
+        if (!m.created && m.sample != d) preexisting_child = true;
+        if (m.literal && m.written && m.created) has_child = true;
+      }
+      if (n.dir && n.acc == behavior::kCreate && (preexisting_child || well_known_dir(d))) {
+        // mkdir of a directory that was there (mkdir -p): EEXIST comes before AppArmor's check
+        eexist.push_back(n.sample);
+        continue;
+      }
+      if (has_child && !preexisting_child && !well_known_dir(d))
         created_dirs.insert(n.sample.ends_with("/") ? n.sample.substr(0, n.sample.size() - 1) : n.sample);
     }
+  for (const auto& d : eexist)
+    for (auto& [k, n] : needs)
+      if (n.sample == d) n.covered = true;
+  if (!eexist.empty()) {
+    std::string l;
+    for (const auto& d : eexist) l += (l.empty() ? "" : " ") + d;
+    approx.push_back("mkdir of existing directories (EEXIST, not mediated) left out: " + l);
+  }
   // keep outermost created dirs only
   std::set<std::string> top_dirs;
   for (const auto& d : created_dirs) {

@@ -147,6 +147,8 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   for (const auto& d : data) b.files[d] = behavior::kRead;
   b.files["/usr/lib/x86_64-linux-gnu/libc.so.6"] = behavior::kRead;  // base: no rule
   b.files[root + "/gone-never-existed.so"] = behavior::kRead;        // failed lookup: no rule
+  b.files[root] = behavior::kCreate;    // mkdir -p's EEXIST on a directory with pre-existing files: no rule
+  b.files["/usr"] = behavior::kCreate;  // same, well-known directory
   GenerateOptions o;
   o.name = "dirs";
   std::vector<std::string> notes;
@@ -161,6 +163,9 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   EXPECT_EQ(t.find("f0.py"), std::string::npos) << t;
   EXPECT_EQ(t.find("libc.so"), std::string::npos) << t;
   EXPECT_EQ(t.find("gone-never-existed"), std::string::npos) << t;
+  EXPECT_EQ(t.find("  " + canon + "/ "), std::string::npos) << t;
+  EXPECT_EQ(t.find("  /usr/ "), std::string::npos) << t;
+  EXPECT_NE(t.find("mkdir of existing directories"), std::string::npos) << t;
   expect_valid(t, "dirs");
   // 4 of them: still collapsed; dir_collapse=10: one rule each
   o.dir_collapse = 10;
