@@ -641,10 +641,17 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   };
   {
     auto base = load_abstraction("base", opt.root);
-    if (!base.ok()) return Error("abstractions/base under " + opt.root + ": " + base.error().message());
-    mark(*base);
     included.push_back("base");
+    if (!base.ok()) {
+      // No AppArmor installed here (or a broken tree): the profile is still written, with one
+      // rule per path; apparmor_parser on the target machine resolves the include.
+      approx.push_back("abstractions under " + opt.root + " not readable (" + base.error().message() +
+                       "): coverage not evaluated, every path has its own rule");
+    } else {
+      mark(*base);
+    }
     for (const auto& c : kCandidateAbstractions) {
+      if (!base.ok()) break;
       std::error_code ec;
       if (!fs::exists(fs::path(opt.root) / "abstractions" / c.name, ec)) continue;
       auto a = load_abstraction(c.name, opt.root);
