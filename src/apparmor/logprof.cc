@@ -194,6 +194,30 @@ void collect_profiles(const std::vector<Item>& items, const std::string& prefix,
     }
 }
 
+// "/proc/1234/task/1235/comm" -> "@{PROC}/@{pid}/task/@{tid}/comm"; nullopt if not a pid path.
+std::optional<std::string> proc_pid_glob(const std::string& p) {
+  auto digits = [](std::string_view v) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!p.starts_with("/proc/")) return std::nullopt;
+  std::string rest = p.substr(6);
+  size_t sl = rest.find('/');
+  if (!digits(rest.substr(0, sl))) return std::nullopt;
+  std::string tail = sl == std::string::npos ? "" : rest.substr(sl);
+  std::string out = "@{PROC}/@{pid}";
+  if (tail.starts_with("/task/")) {
+    std::string t = tail.substr(6);
+    size_t s2 = t.find('/');
+    if (digits(t.substr(0, s2))) {
+      out += "/task/@{tid}";
+      tail = s2 == std::string::npos ? "" : t.substr(s2);
+    }
+  }
+  std::string esc = escape_path(tail);
+  if (!esc.empty() && esc.front() == '"') return "\"" + out + esc.substr(1);
+  return out + esc;
+}
+
 Rule file_rule(const std::string& path, const std::string& perms) {
   Rule r;
   r.kind = "file";
@@ -296,6 +320,14 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
       notes.insert(e.origin + ": mask letters \"" + unknown + "\" have no file rule; ignored");
     if (need.letters.empty() && need.exec.empty()) continue;
     std::string rule_path = e.pattern ? e.path : escape_path(e.path);
+    // /proc/<pid>/... -> owner @{PROC}/@{pid}/... (as aa-logprof proposes; pids differ every run)
+    std::string owner;
+    if (!e.pattern) {
+      if (auto g = proc_pid_glob(e.path)) {
+        rule_path = *g;
+        owner = "owner";
+      }
+    }
     Perms allow, deny;
     std::string deny_origin;
     if (!e.pattern) s->eval.file_perms(e.path, e.owned.value_or(true), &allow, &deny, &deny_origin);
@@ -329,7 +361,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
     Rule* existing = nullptr;
     for (auto& it : s->prof->items)
       if (auto* rr = std::get_if<Rule>(&it))
-        if (rr->kind == "file" && rr->mode != RuleMode::Deny && rr->owner.empty() && !rr->audit &&
+        if (rr->kind == "file" && rr->mode != RuleMode::Deny && rr->owner == owner && !rr->audit &&
             rr->target.empty() && unquote(rr->path) == unquote(rule_path))
           existing = rr;
     if (existing) {
@@ -348,6 +380,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
       continue;
     }
     Rule nr = file_rule(rule_path, join_perms(add));
+    nr.owner = owner;
     s->new_files.emplace(rule_path, nr);
     s->eval.add_rule(nr, "added", r);
   }

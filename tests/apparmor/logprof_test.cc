@@ -35,20 +35,22 @@ constexpr const char* kProfile =
 TEST(AppArmorLogprof, MergesPerPathAndSkipsAllowed) {
   if (!std::filesystem::exists("/etc/apparmor.d/abstractions/base")) GTEST_SKIP();
   std::vector<LogEntry> es = {
-      file_entry("app", "/etc/app.conf", "w"),      // existing rule: r -> rw
-      file_entry("app", "/etc/app.conf", "r"),      // already allowed
-      file_entry("app", "/var/lib/app/db", "r"),    // new
-      file_entry("app", "/var/lib/app/db", "wc"),   // merged: rw, once
-      file_entry("app", "/var/lib/app/db", "rw"),   // nothing more
-      file_entry("app", "/etc/ld.so.cache", "mr"),  // base allows it
-      file_entry("app", "/etc/secret", "r"),        // deny rule: not added
-      file_entry("app", "/home/u/.app/f", "w"),     // owner rule, ownership unknown: allowed
-      file_entry("app", "/usr/bin/helper", "x"),    // has px already: nothing
-      file_entry("app", "/usr/bin/tool", "x"),      // ix
-      file_entry("app", "/tmp/a b[1]", "r"),        // escaped, quoted
-      file_entry("app//child", "/tmp/y", "r"),      // child profile
-      file_entry("other", "/etc/passwd", "r"),      // not in the file
-      file_entry("app", "relative", "r"),           // not absolute
+      file_entry("app", "/etc/app.conf", "w"),                   // existing rule: r -> rw
+      file_entry("app", "/etc/app.conf", "r"),                   // already allowed
+      file_entry("app", "/var/lib/app/db", "r"),                 // new
+      file_entry("app", "/var/lib/app/db", "wc"),                // merged: rw, once
+      file_entry("app", "/var/lib/app/db", "rw"),                // nothing more
+      file_entry("app", "/etc/ld.so.cache", "mr"),               // base allows it
+      file_entry("app", "/etc/secret", "r"),                     // deny rule: not added
+      file_entry("app", "/home/u/.app/f", "w"),                  // owner rule, ownership unknown: allowed
+      file_entry("app", "/usr/bin/helper", "x"),                 // has px already: nothing
+      file_entry("app", "/usr/bin/tool", "x"),                   // ix
+      file_entry("app", "/tmp/a b[1]", "r"),                     // escaped, quoted
+      file_entry("app//child", "/tmp/y", "r"),                   // child profile
+      file_entry("other", "/etc/passwd", "r"),                   // not in the file
+      file_entry("app", "relative", "r"),                        // not absolute
+      file_entry("app", "/proc/77/task/78/attr/current", "r"),   // @{pid}/@{tid}
+      file_entry("app", "/proc/99/task/100/attr/current", "r"),  // the same rule
   };
   LogEntry owned_not = file_entry("app", "/home/u/.app/g", "w");
   owned_not.owned = false;  // fsuid != ouid: the owner rule does not apply
@@ -85,6 +87,8 @@ TEST(AppArmorLogprof, MergesPerPathAndSkipsAllowed) {
   EXPECT_NE(t.find("  \"/tmp/a b\\[1\\]\" r,\n"), std::string::npos) << t;
   EXPECT_NE(t.find("    /tmp/y r,\n"), std::string::npos) << t;
   EXPECT_EQ(t.find("/etc/passwd"), std::string::npos) << t;
+  EXPECT_NE(t.find("  owner @{PROC}/@{pid}/task/@{tid}/attr/current r,\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("attr/current", t.find("attr/current") + 1), std::string::npos) << t;
   EXPECT_EQ(t.find("capability net_raw,"), t.rfind("capability net_raw,")) << t;
   EXPECT_NE(t.find("  capability net_raw,\n"), std::string::npos) << t;
   EXPECT_NE(t.find("  network inet dgram,\n"), std::string::npos) << t;

@@ -32,12 +32,13 @@ cat >"$W/expected" <<'X'
 +  /home/user/.app/state rw,
 +  /run/myapp/myapp.sock rw,
 +  /usr/bin/curl ix,
++  owner @{PROC}/@{pid}/mounts r,
 @@ profile /usr/sbin/mysqld @@
 +  /data/mysql/ibdata1 r,
 X
 tail -n +3 "$W/diff" >"$W/diff.body"
 if cmp -s "$W/expected" "$W/diff.body"; then
-  pass "diff: the 10 expected rule changes, nothing for allowed/other-profile/signal records"
+  pass "diff: the 11 expected rule changes, nothing for allowed/other-profile/signal records"
 else
   fail "diff differs from expected"; diff "$W/expected" "$W/diff.body" | head -20
 fi
