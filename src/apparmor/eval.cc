@@ -110,6 +110,15 @@ Result<Glob> Glob::compile(std::string_view pat) {
   size_t k = 0;
   while (k < atoms.size() && atoms[k].kind == Kind::Lit) g.prefix_ += atoms[k++].c;
   g.atoms_.assign(atoms.begin() + static_cast<long>(k), atoms.end());
+  if (g.atoms_.size() < 64) {
+    g.eat_.assign(256, 0);
+    for (size_t i = 0; i < g.atoms_.size(); ++i) {
+      const Atom& a = g.atoms_[i];
+      if (a.kind == Kind::Star || a.kind == Kind::StarStar) g.star_ |= 1ull << i;
+      for (unsigned ch = 1; ch < 256; ++ch)
+        if (g.atom_eats(a, static_cast<unsigned char>(ch))) g.eat_[ch] |= 1ull << i;
+    }
+  }
   return g;
 }
 
@@ -134,6 +143,23 @@ bool Glob::match(std::string_view path) const {
   if (n == 2 && atoms_[0].kind == Kind::AnyButSlash && atoms_[1].kind == Kind::StarStar)
     return !rest.empty() && rest[0] != '/';
   // NFA simulation over atom positions: O(|path| * atoms), no backtracking.
+  if (!eat_.empty()) {  // Shift-And with self-loops for the stars
+    auto closure = [&](uint64_t d) {
+      while (true) {
+        uint64_t e = d | ((d & star_) << 1);
+        if (e == d) return d;
+        d = e;
+      }
+    };
+    uint64_t d = closure(1);
+    for (char chs : rest) {
+      uint64_t eat = d & eat_[static_cast<unsigned char>(chs)];
+      d = ((eat & ~star_) << 1) | (eat & star_);
+      if (!d) return false;
+      d = closure(d);
+    }
+    return (d >> n) & 1;
+  }
   // State sets live on the stack for the usual short globs.
   uint8_t sa[128], sb[128];
   std::vector<uint8_t> va, vb;
@@ -236,19 +262,39 @@ Result<Evaluator> Evaluator::build(const Resolved& r, const Profile& p) {
       }
     }
   }
+  ev.index();
   if (skipped)
     ev.notes_.push_back(std::to_string(skipped) +
                         " rule path(s) not absolute after expansion, skipped (e.g. " + skipped_example + ")");
   return ev;
 }
 
+void Evaluator::index() {
+  by_component_.clear();
+  generic_.clear();
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    const std::string& pre = rules_[i].glob.literal_prefix();
+    size_t second = pre.size() > 1 ? pre.find('/', 1) : std::string::npos;
+    if (rules_[i].all_paths || pre.empty() || pre[0] != '/' || second == std::string::npos)
+      generic_.push_back(i);
+    else
+      by_component_[pre.substr(1, second - 1)].push_back(i);
+  }
+}
+
 Evaluator::Perms Evaluator::collect(std::string_view matched, const Query& q, bool for_link) const {
   Perms out;
-  for (const auto& c : rules_) {
+  const std::vector<uint32_t>* bucket = nullptr;
+  size_t second = matched.size() > 1 ? matched.find('/', 1) : std::string_view::npos;
+  if (second != std::string_view::npos) {
+    auto it = by_component_.find(matched.substr(1, second - 1));
+    if (it != by_component_.end()) bucket = &it->second;
+  }
+  auto visit = [&](const CRule& c) {
     uint16_t bits = c.perms;
     if (c.link_target && (q.link_target.empty() || !c.link_target->match(q.link_target))) bits &= ~kPermLink;
-    if (!bits) continue;
-    if (!c.all_paths && !c.glob.match(matched)) continue;
+    if (!bits) return;
+    if (!c.all_paths && !c.glob.match(matched)) return;
     bool conditional = c.cond != CRule::Cond::Any;
     bool applies = true;
     if (conditional) {
@@ -259,8 +305,7 @@ Evaluator::Perms Evaluator::collect(std::string_view matched, const Query& q, bo
         applies = (q.owner == Query::Owner::Yes) == (c.cond == CRule::Cond::Owner);
       }
     }
-    if (!applies) continue;
-    (void)for_link;
+    if (!applies) return;
     if (c.deny) {
       out.deny |= bits;
       out.deny_rules.push_back(&c);
@@ -268,7 +313,12 @@ Evaluator::Perms Evaluator::collect(std::string_view matched, const Query& q, bo
       out.allow |= bits;
       out.allow_rules.push_back(&c);
     }
-  }
+  };
+  (void)for_link;
+  // Rule order does not matter (unions), so the buckets can be visited in any order.
+  for (uint32_t i : generic_) visit(rules_[i]);
+  if (bucket)
+    for (uint32_t i : *bucket) visit(rules_[i]);
   return out;
 }
 

@@ -30,6 +30,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,10 @@ class Glob {
   std::string prefix_;       // literal characters before the first atom
   std::vector<Atom> atoms_;  // the rest
   std::vector<std::bitset<256>> classes_;
+  // Bit-parallel form (atoms < 64): bit i = "before atom i"; eat_[ch] = atoms
+  // that consume ch, star_ = atoms that loop (*, **).
+  std::vector<uint64_t> eat_;
+  uint64_t star_ = 0;
 };
 
 struct Query {
@@ -125,8 +130,13 @@ class Evaluator {
     std::vector<const CRule*> allow_rules, deny_rules;
   };
   Perms collect(std::string_view matched, const Query& q, bool for_link) const;
+  void index();
   std::string name_;
   std::vector<CRule> rules_;
+  // Rules by the first path component of their literal prefix ("usr" for
+  // /usr/lib/**); `generic_` holds the rest (/**, /{usr,}..., bare file).
+  std::map<std::string, std::vector<uint32_t>, std::less<>> by_component_;
+  std::vector<uint32_t> generic_;
   std::vector<std::string> notes_;
 };
 

@@ -89,6 +89,21 @@ TEST(AppArmorEvalGlob, QuestionClassEscape) {
   EXPECT_TRUE(gm("/a\\{b\\}", "/a{b}"));
 }
 
+TEST(AppArmorEvalGlob, LongPatternsUseTheGeneralMatcher) {
+  // >= 64 atoms after the literal prefix: the stack/heap NFA instead of the bit-parallel one.
+  std::string pat = "/x/*", path = "/x/q";
+  for (int i = 0; i < 40; ++i) pat += "?*", path += "ab";
+  pat += "/**/e";
+  path += "/c/d/e";
+  EXPECT_TRUE(gm(pat.c_str(), path.c_str()));
+  EXPECT_FALSE(gm(pat.c_str(), (path + "x").c_str()));
+  std::string many = "/y/";
+  for (int i = 0; i < 200; ++i) many += "[ab]";
+  std::string p2 = "/y/" + std::string(200, 'a');
+  EXPECT_TRUE(gm(many.c_str(), p2.c_str()));
+  EXPECT_FALSE(gm(many.c_str(), (p2 + "a").c_str()));
+}
+
 TEST(AppArmorEvalGlob, BadPatterns) {
   EXPECT_FALSE(Glob::compile("/a[bc").ok());
   EXPECT_FALSE(Glob::compile("/a\\").ok());
