@@ -86,8 +86,7 @@ constexpr OptSpec kOpts[] = {
     {"apparmor", 0, true, "PROFILE",
      "enforce an AppArmor profile's file rules with Landlock (approximations are printed)"},
     {"apparmor-mode", 0, true, "MODE",
-     "enforce or complain: overrides the AppArmor profile's flags=(complain) (complain: no Landlock; file "
-     "syscalls are observed and what the profile would deny is reported)"},
+     "AppArmor: enforce or complain (overrides flags=(complain); complain: no Landlock, report denials)"},
     {"mode", 0, true, "MODE", "seccomp: enforce (default) or complain (report what the profile would deny)"},
     {"log", 0, true, "FILE", "complain mode (seccomp or AppArmor): write events as JSON lines to FILE"},
     {"suggest", 0, true, "OUT.json", "complain mode: write the profile that would have allowed the run"},
