@@ -195,7 +195,8 @@ void collect_profiles(const std::vector<Item>& items, const std::string& prefix,
 }
 
 // "/proc/1234/task/1235/comm" -> "@{PROC}/@{pid}/task/@{tid}/comm"; nullopt if not a pid path.
-std::optional<std::string> proc_pid_glob(const std::string& p) {
+// Without @{PROC}/@{pid}/@{tid} defined (no tunables/global included) the glob is spelled out.
+std::optional<std::string> proc_pid_glob(const std::string& p, bool have_vars) {
   auto digits = [](std::string_view v) {
     return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
@@ -204,12 +205,12 @@ std::optional<std::string> proc_pid_glob(const std::string& p) {
   size_t sl = rest.find('/');
   if (!digits(rest.substr(0, sl))) return std::nullopt;
   std::string tail = sl == std::string::npos ? "" : rest.substr(sl);
-  std::string out = "@{PROC}/@{pid}";
+  std::string out = have_vars ? "@{PROC}/@{pid}" : "/proc/[0-9]*";
   if (tail.starts_with("/task/")) {
     std::string t = tail.substr(6);
     size_t s2 = t.find('/');
     if (digits(t.substr(0, s2))) {
-      out += "/task/@{tid}";
+      out += have_vars ? "/task/@{tid}" : "/task/[0-9]*";
       tail = s2 == std::string::npos ? "" : t.substr(s2);
     }
   }
@@ -238,6 +239,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
   collect_profiles(r.main.items, "", profs);
   if (profs.empty()) return Error(file + ": no profile in file");
 
+  const bool have_proc_vars = r.vars.count("PROC") && r.vars.count("pid") && r.vars.count("tid");
   LogprofResult res;
   struct State {
     std::shared_ptr<Profile> prof;
@@ -323,7 +325,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
     // /proc/<pid>/... -> owner @{PROC}/@{pid}/... (as aa-logprof proposes; pids differ every run)
     std::string owner;
     if (!e.pattern) {
-      if (auto g = proc_pid_glob(e.path)) {
+      if (auto g = proc_pid_glob(e.path, have_proc_vars)) {
         rule_path = *g;
         owner = "owner";
       }
