@@ -520,6 +520,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       note("path \"" + raw + "\" is not absolute; not added");
       return;
     }
+    if (raw.find("@{") != std::string::npos || std::any_of(raw.begin(), raw.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      note("path \"" + raw + "\" has characters AppArmor rules cannot express literally; left out");
+      return;
+    }
     if (raw.starts_with("/dev/std") || raw.starts_with("/dev/fd/") || raw == "/dev/fd") {
       dropped_fds.insert(raw);
       return;
@@ -912,6 +918,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     r.perms = n.perms + (n.exec ? "ix" : "");
     if (n.owner) r.owner = "owner";
     if (!n.why.empty()) r.trailing_comment = " " + n.why;
+    // A file name the language cannot carry (control characters, ...) must not cost the profile.
+    if (!parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()) {
+      note("path " + n.emit + " cannot be written as an AppArmor rule; left out");
+      continue;
+    }
     (n.exec ? exec_rules : file_rules).push_back(r);
   }
   if (!exec_rules.empty()) {

@@ -182,6 +182,9 @@ TEST(AppArmorFromBehavior, ExecNetworkCapsModeDeterminism) {
   b.execs = {"/bin/sh", "/usr/bin/cat"};
   b.files["/usr/bin/cat"] = behavior::kExec;
   b.files["relative"] = behavior::kRead;
+  b.files["/srv/new\nline"] = behavior::kRead;    // cannot be a rule: left out, noted
+  b.files["/srv/@{HOME}x"] = behavior::kRead;     // would be a variable: left out, noted
+  b.files["/srv/quote\"d,#x"] = behavior::kRead;  // escaped and quoted
   b.files["/srv/out [1]*.log"] = behavior::kWrite | behavior::kCreate;
   auto& sock = b.arches[Arch::X86_64]["socket"];
   sock.count = 2;
