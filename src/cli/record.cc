@@ -74,6 +74,13 @@ Result<RecordSetup> record_setup(const Args& a) {
   if (a.has("pin") && a.has("no-pin")) return Error("--pin and --no-pin both given");
   s.rec.pin = a.has("pin");  // default off: see docs/record.md "Overhead"
   s.rec.main_only = a.has("main-only");
+  {
+    const char* env = getenv("CONFINE_RECORD_BACKEND");
+    std::string b = a.get("backend").value_or(env && *env ? env : "auto");
+    auto be = record::backend_from_name(b);
+    if (!be) return Error("--backend " + b + ": expected auto, unotify or perf");
+    s.rec.backend = *be;
+  }
   s.rec.argv = a.rest();
   // The output directory must be writable before anything runs.
   std::error_code ec;

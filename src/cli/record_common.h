@@ -32,6 +32,9 @@ inline constexpr OptSpec kRecordCommonOpts[] = {
     {"main-only", 0, false, "", "stop recording when the main process exits (default: the last descendant)"},
     {"pin", 0, false, "", "pin the supervisor and the command to one CPU (the command then sees one CPU)"},
     {"no-pin", 0, false, "", "let the scheduler place them (default)"},
+    {"backend", 0, true, "NAME",
+     "auto (default: perf when permitted, else unotify), unotify (a notification per syscall) or perf (root: "
+     "perf counts every syscall, only decoded ones are notified); env CONFINE_RECORD_BACKEND"},
 };
 
 // A verb's own options followed by kRecordCommonOpts.

@@ -2,10 +2,8 @@
 
 #include <asm/perf_regs.h>
 #include <fcntl.h>
-#include <linux/mount.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,49 +33,10 @@ constexpr uint64_t kRegsMask = (1ull << PERF_REG_X86_CX) | (1ull << PERF_REG_X86
 // unprivileged perf mlock budget per CPU (kernel.perf_event_mlock_kb = 516).
 constexpr size_t kDataPages = 128;
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-Result<std::string> read_all(int fd, const std::string& what) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::sys("read(" + what + ")", errno);
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (1u << 20)) return Error(what + ": larger than 1 MiB");
-  }
-}
-
-std::string read_small_file(const char* path) {
-  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return {};
-  auto r = read_all(fd.get(), path);
-  return r ? *r : std::string();
-}
-
-std::string paranoid_now() {
-  std::string s = read_small_file("/proc/sys/kernel/perf_event_paranoid");
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s.empty() ? "unknown" : s;
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
 }
 
 std::optional<long long> parse_int(std::string_view s) {
@@ -85,20 +44,6 @@ std::optional<long long> parse_int(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-// Copies `len` bytes at ring offset `off` (mod size) out of the data area.
-void ring_copy(const uint8_t* data, uint64_t size, uint64_t off, void* dst, size_t len) {
-  uint64_t start = off % size;
-  size_t first = static_cast<size_t>(std::min<uint64_t>(len, size - start));
-  std::memcpy(dst, data + start, first);
-  if (first < len) std::memcpy(static_cast<uint8_t*>(dst) + first, data, len - first);
 }
 
 template <class T>
@@ -123,7 +68,9 @@ std::string error_name(int err) {
 
 namespace detail {
 
-Result<SysExitFormat> parse_sys_exit_format(std::string_view text) {
+namespace {
+Result<SysExitFormat> parse_raw_syscalls_format(std::string_view text, bool want_ret) {
+  const std::string ev = want_ret ? "sys_exit" : "sys_enter";
   SysExitFormat f;
   bool have_id = false, have_nr = false, have_ret = false;
   while (!text.empty()) {
@@ -132,7 +79,7 @@ Result<SysExitFormat> parse_sys_exit_format(std::string_view text) {
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     if (line.starts_with("ID:")) {
       auto v = parse_int(trim(line.substr(3)));
-      if (!v || *v <= 0) return Error("sys_exit format: bad ID line \"" + std::string(line) + "\"");
+      if (!v || *v <= 0) return Error(ev + " format: bad ID line \"" + std::string(line) + "\"");
       f.id = static_cast<uint64_t>(*v);
       have_id = true;
       continue;
@@ -156,39 +103,32 @@ Result<SysExitFormat> parse_sys_exit_format(std::string_view text) {
     }
     size_t sp = decl.find_last_of(" \t");
     std::string_view name = sp == std::string_view::npos ? decl : decl.substr(sp + 1);
-    if (name != "id" && name != "ret") continue;
+    if (name != "id" && (name != "ret" || !want_ret)) continue;
     auto o = parse_int(offset), s = parse_int(size), g = parse_int(sign);
     if (!o || !s || !g || *o < 0 || *o > 4096)
-      return Error("sys_exit format: cannot parse \"" + std::string(line) + "\"");
+      return Error(ev + " format: cannot parse \"" + std::string(line) + "\"");
     if (*s != 8 || *g != 1)
-      return Error("sys_exit format: field " + std::string(name) + " is not a signed 8-byte long (\"" +
+      return Error(ev + " format: field " + std::string(name) + " is not a signed 8-byte long (\"" +
                    std::string(line) + "\")");
     (name == "id" ? f.id_off : f.ret_off) = static_cast<uint32_t>(*o);
     (name == "id" ? have_nr : have_ret) = true;
   }
-  if (!have_id) return Error("sys_exit format: no ID line");
-  if (!have_nr || !have_ret) return Error("sys_exit format: no `id`/`ret` field");
+  if (!have_id) return Error(ev + " format: no ID line");
+  if (!have_nr || (want_ret && !have_ret))
+    return Error(ev + " format: no `id`" + (want_ret ? "/`ret`" : "") + " field");
   return f;
+}
+}  // namespace
+
+Result<SysExitFormat> parse_sys_exit_format(std::string_view text) {
+  return parse_raw_syscalls_format(text, true);
+}
+Result<SysExitFormat> parse_sys_enter_format(std::string_view text) {
+  return parse_raw_syscalls_format(text, false);
 }
 
 Result<SysExitFormat> sys_exit_format_detached() {
-  // A tracefs mount that is attached nowhere: no mount point, no namespace
-  // change, gone when the last fd closes. Needs CAP_SYS_ADMIN.
-  Fd fs(static_cast<int>(::syscall(SYS_fsopen, "tracefs", FSOPEN_CLOEXEC)));
-  if (fs.get() < 0) {
-    int e = errno;
-    std::string msg = "fsopen(\"tracefs\")";
-    if (e == EPERM) msg = "tracefs is not mounted and mounting it needs CAP_SYS_ADMIN: " + msg;
-    return Error::sys(msg, e);
-  }
-  if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-    return Error::sys("fsconfig(tracefs, FSCONFIG_CMD_CREATE)", errno);
-  Fd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, 0)));
-  if (mnt.get() < 0) return Error::sys("fsmount(tracefs)", errno);
-  const char* rel = "events/raw_syscalls/sys_exit/format";
-  Fd f(::openat(mnt.get(), rel, O_RDONLY | O_CLOEXEC));
-  if (f.get() < 0) return Error::sys(std::string("openat(tracefs, \"") + rel + "\")", errno);
-  CONFINE_TRY(std::string text, read_all(f.get(), rel));
+  CONFINE_TRY(std::string text, perf::tracepoint_text_detached("raw_syscalls/sys_exit/format"));
   return parse_sys_exit_format(text);
 }
 
@@ -197,24 +137,10 @@ Result<SysExitFormat> sys_exit_format() {
   static std::optional<SysExitFormat> cached;
   std::lock_guard lock(mu);
   if (cached) return *cached;
-  std::string unreadable;  // mounted but not for us
-  for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
-    std::string path = std::string(dir) + "/events/raw_syscalls/sys_exit/format";
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {  // not mounted there (or not readable): next
-      if (errno != ENOENT && unreadable.empty())
-        unreadable = Error::sys("open(\"" + path + "\")", errno).message();
-      continue;
-    }
-    CONFINE_TRY(std::string text, read_all(fd.get(), path));
-    auto r = parse_sys_exit_format(text);
-    if (!r) return std::move(r).error().context(path);
-    cached = *r;
-    return *r;
-  }
-  auto r = sys_exit_format_detached();
-  if (!r && !unreadable.empty()) return Error(unreadable);
-  if (!r) return std::move(r).error().context("reading the " + std::string(kEvent) + " tracepoint id");
+  auto text = perf::tracepoint_text("raw_syscalls/sys_exit/format");
+  if (!text) return std::move(text).error().context("reading the " + std::string(kEvent) + " tracepoint id");
+  auto r = parse_sys_exit_format(*text);
+  if (!r) return std::move(r).error().context("raw_syscalls/sys_exit/format");
   cached = *r;
   return *r;
 }
@@ -226,155 +152,35 @@ Result<std::unique_ptr<ErrorSampler>> ErrorSampler::open(pid_t pid) {
   std::unique_ptr<ErrorSampler> s(new ErrorSampler());
   s->id_off_ = fmt.id_off;
   s->ret_off_ = fmt.ret_off;
-
-  std::vector<int> cpus;
-  {
-    // "0-3,5,7-8"
-    std::string online = read_small_file("/sys/devices/system/cpu/online");
-    std::string_view v = trim(online);
-    while (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view part = v.substr(0, comma);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-      size_t dash = part.find('-');
-      auto lo = parse_int(part.substr(0, dash));
-      auto hi = dash == std::string_view::npos ? lo : parse_int(part.substr(dash + 1));
-      if (!lo || !hi || *lo < 0 || *hi < *lo || *hi > 65535) {
-        cpus.clear();
-        break;
-      }
-      for (long long c = *lo; c <= *hi; ++c) cpus.push_back(static_cast<int>(c));
-    }
-    if (cpus.empty()) {
-      long n = ::sysconf(_SC_NPROCESSORS_ONLN);
-      for (long c = 0; c < (n > 0 ? n : 1); ++c) cpus.push_back(static_cast<int>(c));
-    }
-  }
-
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  for (int cpu : cpus) {
-    perf_event_attr attr{};
-    attr.size = sizeof attr;
-    attr.type = PERF_TYPE_TRACEPOINT;
-    attr.config = fmt.id;
-    attr.sample_period = 1;
-    attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER;
-    attr.sample_regs_user = kRegsMask;
-    attr.disabled = 1;  // enabled once the filter is set
-    attr.inherit = 1;
-    attr.watermark = 1;
-    attr.wakeup_watermark = static_cast<uint32_t>(kDataPages * page / 2);
-    // PERF_FORMAT_LOST: read() reports every sample the ring had no room
-    // for. PERF_RECORD_LOST alone is not enough: the kernel writes it before
-    // the next sample that fits, so losses at the end are never reported.
-    attr.read_format = s->read_lost_ ? PERF_FORMAT_LOST : 0;
-    Fd fd(static_cast<int>(::syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)));
-    if (fd.get() < 0 && errno == EINVAL && s->read_lost_) {  // before Linux 6.0
-      s->read_lost_ = false;
-      attr.read_format = 0;
-      fd.reset(static_cast<int>(::syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)));
-    }
-    if (fd.get() < 0) {
-      int e = errno;
-      std::string what = "perf_event_open(" + std::string(kEvent) + ")";
-      if (e == EACCES || e == EPERM)
-        return Error(what + ": " + errno_name(e) +
-                     " (needs CAP_PERFMON or kernel.perf_event_paranoid <= -1; now " + paranoid_now() + ")");
-      if (e == ESRCH) return Error::sys(what + " on pid " + std::to_string(pid), e);
-      return Error::sys(what + " on cpu " + std::to_string(cpu), e);
-    }
-    if (::ioctl(fd.get(), PERF_EVENT_IOC_SET_FILTER, kFilter) != 0)
-      return Error::sys("ioctl(PERF_EVENT_IOC_SET_FILTER, \"" + std::string(kFilter) + "\")", errno);
-    // Writable mapping: we own data_tail, so the kernel never overwrites
-    // unread samples (it drops them and reports PERF_RECORD_LOST instead).
-    // Fewer pages when the mlock budget is smaller (not root).
-    void* base = MAP_FAILED;
-    size_t len = 0;
-    int merr = 0;
-    for (size_t pages = kDataPages; pages >= 8; pages /= 2) {
-      len = (pages + 1) * page;
-      base = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-      if (base != MAP_FAILED) break;
-      merr = errno;
-      if (merr != EPERM && merr != ENOMEM) break;
-    }
-    if (base == MAP_FAILED)
-      return Error::sys("mmap(perf ring buffer of cpu " + std::to_string(cpu) + ")", merr);
-    s->rings_.push_back({fd.release(), base, len});
-  }
-  for (const Ring& r : s->rings_)
-    if (::ioctl(r.fd, PERF_EVENT_IOC_ENABLE, 0) != 0)
-      return Error::sys("ioctl(PERF_EVENT_IOC_ENABLE)", errno);
+  perf::RingSpec spec;
+  spec.event = std::string(kEvent);
+  spec.tracepoint_id = fmt.id;
+  spec.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER;
+  spec.regs_mask = kRegsMask;
+  spec.filter = kFilter;
+  spec.data_pages = kDataPages;
+  spec.wakeup_div = 2;
+  CONFINE_TRY(s->rings_, perf::TracepointRings::open(pid, spec));
   return s;
 }
 
-ErrorSampler::~ErrorSampler() {
-  for (Ring& r : rings_) {
-    if (r.base) ::munmap(r.base, r.map_len);
-    if (r.fd >= 0) ::close(r.fd);
-  }
-}
+ErrorSampler::~ErrorSampler() = default;
 
-std::vector<int> ErrorSampler::fds() const {
-  std::vector<int> out;
-  for (const Ring& r : rings_) out.push_back(r.fd);
-  return out;
-}
+std::vector<int> ErrorSampler::fds() const { return rings_->fds(); }
 
 void ErrorSampler::drain() {
-  bool any = false;
-  for (Ring& r : rings_) any |= drain_ring(r);
+  bool any = rings_->drain([this](const uint8_t* rec, size_t size) { handle_record(rec, size); });
   // A ring can only lose samples while full, i.e. when it had data: read the
   // counters then (after data_tail moved), not on every empty drain.
-  if (!any || !read_lost_) return;
-  uint64_t total = 0;
-  for (Ring& r : rings_) {
-    uint64_t v[2] = {0, 0};  // {value, lost}
-    if (::read(r.fd, v, sizeof v) == static_cast<ssize_t>(sizeof v)) r.lost = v[1];
-    total += r.lost;
-  }
-  lost_ = total;
-}
-
-bool ErrorSampler::drain_ring(Ring& r) {
-  auto* meta = static_cast<perf_event_mmap_page*>(r.base);
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  uint64_t off = meta->data_offset ? meta->data_offset : page;
-  uint64_t size = meta->data_size ? meta->data_size : r.map_len - page;
-  const uint8_t* data = static_cast<const uint8_t*>(r.base) + off;
-  // The kernel publishes data_head after writing the records (release); our
-  // acquire load makes them visible. We alone move data_tail, and store it
-  // with release once the records are consumed so the kernel may reuse them.
-  uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-  uint64_t tail = meta->data_tail;
-  if (head == tail) return false;
-  while (head - tail >= sizeof(perf_event_header)) {
-    perf_event_header h;
-    ring_copy(data, size, tail, &h, sizeof h);
-    if (h.size < sizeof h || h.size > head - tail) {  // cannot happen; never loop on garbage
-      tail = head;
-      break;
-    }
-    const uint8_t* rec;
-    uint64_t start = tail % size;
-    if (start + h.size <= size) {
-      rec = data + start;
-    } else {  // wraps around the buffer end
-      scratch_.resize(h.size);
-      ring_copy(data, size, tail, scratch_.data(), h.size);
-      rec = scratch_.data();
-    }
-    handle_record(rec, h.size);
-    tail += h.size;
-  }
-  __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
-  return true;
+  if (!any || !rings_->lost_supported()) return;
+  auto t = rings_->read_totals();
+  if (t.ok) lost_ = t.lost;
 }
 
 void ErrorSampler::handle_record(const uint8_t* rec, size_t size) {
   detail::Decoded d = detail::decode_record(rec, size, id_off_, ret_off_);
-  if (d.kind == detail::Decoded::kLost && !read_lost_) lost_ += d.lost;  // else read() counts them
+  if (d.kind == detail::Decoded::kLost && !rings_->lost_supported())
+    lost_ += d.lost;  // else read() counts them
   if (d.kind != detail::Decoded::kSample) return;
   ++samples_;
   if (auto k = detail::classify(d)) ++counts_[*k];
@@ -414,15 +220,15 @@ std::optional<ErrorSampler::Key> classify(const Decoded& d) {
   if (d.kind != Decoded::kSample) return std::nullopt;
   if (d.ret >= 0 || d.ret < -4095) return std::nullopt;  // the kernel filter already dropped these
   if (d.id == -1) return std::nullopt;                   // rt_sigreturn/sigreturn (see errors.h)
-  int32_t nr = static_cast<int32_t>(d.id);
-  Arch arch;
-  if (d.abi == PERF_SAMPLE_REGS_ABI_32)
-    arch = Arch::X86;
-  else if (d.have_regs && d.cx != d.ip)  // 64-bit task, entered through int $0x80
-    arch = Arch::X86;
-  else
-    arch = (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
+  auto [arch, nr] = attribute(d);
   return ErrorSampler::Key{arch, nr, static_cast<int>(-d.ret)};
+}
+
+std::pair<Arch, int32_t> attribute(const Decoded& d) {
+  int32_t nr = static_cast<int32_t>(d.id);
+  if (d.abi == PERF_SAMPLE_REGS_ABI_32) return {Arch::X86, nr};
+  if (d.have_regs && d.cx != d.ip) return {Arch::X86, nr};  // 64-bit task, entered through int $0x80
+  return {(static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64, nr};
 }
 
 }  // namespace detail

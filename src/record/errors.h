@@ -46,9 +46,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
+#include "record/perf_ring.h"
 #include "syscalls/arch.h"
 
 namespace confine::record {
@@ -87,20 +89,11 @@ class ErrorSampler {
   uint64_t samples() const { return samples_; }
 
  private:
-  struct Ring {
-    int fd = -1;
-    void* base = nullptr;
-    size_t map_len = 0;
-    uint64_t lost = 0;  // PERF_FORMAT_LOST counter at the last read
-  };
   ErrorSampler() = default;
-  bool drain_ring(Ring& r);  // false when it had nothing
   void handle_record(const uint8_t* rec, size_t size);
 
-  std::vector<Ring> rings_;
-  std::vector<uint8_t> scratch_;  // a record that wraps around the buffer end
+  std::unique_ptr<perf::TracepointRings> rings_;
   uint32_t id_off_ = 0, ret_off_ = 0;
-  bool read_lost_ = true;  // PERF_FORMAT_LOST supported (Linux 6.0+)
   std::map<Key, uint64_t> counts_;
   uint64_t lost_ = 0;
   uint64_t samples_ = 0;
@@ -131,6 +124,12 @@ Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t
 std::optional<ErrorSampler::Key> classify(const Decoded& d);
 // Parses the tracefs format text; both fields must be 8-byte signed.
 Result<SysExitFormat> parse_sys_exit_format(std::string_view text);
+// The same for events/raw_syscalls/sys_enter/format: `long id` (ret_off = 0).
+Result<SysExitFormat> parse_sys_enter_format(std::string_view text);
+// (arch, nr) of a sys_enter or sys_exit sample (see the file comment):
+// ABI_32 or a 64-bit task whose cx != ip (int $0x80) -> X86; else X32 when
+// the number has the x32 bit, else X86_64. The number is kept as is.
+std::pair<Arch, int32_t> attribute(const Decoded& d);
 // Reads and parses it (mounted tracefs, else a detached mount); cached per process.
 Result<SysExitFormat> sys_exit_format();
 // Same, without the cache and without looking at mounted tracefs: the

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -30,6 +31,7 @@
 
 #include "record/decode.h"
 #include "record/errors.h"
+#include "record/perf_counter.h"
 #include "syscalls/syscalls.h"
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -168,8 +170,61 @@ Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_e
   _exit(code);
 }
 
+// The recorder's seccomp program. Unotify backend: USER_NOTIF for everything.
+// Perf backend: USER_NOTIF for the numbers of `notify` names on x86_64, x32
+// (x86_64 audit arch with the x32 bit) and i386, ALLOW for the rest of those
+// arches, USER_NOTIF for any other arch (cannot happen on x86-64).
+std::vector<sock_filter> build_filter(bool perf, const std::vector<std::string_view>& notify) {
+  std::vector<sock_filter> f;
+  if (!perf) {
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+    return f;
+  }
+  auto nrs = [&](Arch a) {
+    std::vector<uint32_t> v;
+    for (auto n : notify)
+      if (auto nr = syscall_number(a, n)) v.push_back(static_cast<uint32_t>(*nr));
+    return v;
+  };
+  // jeq chain; each match jumps to the block's final RET USER_NOTIF.
+  auto block = [](const std::vector<uint32_t>& v) {
+    std::vector<sock_filter> b;
+    size_t n = v.size();
+    for (size_t i = 0; i < n; ++i)
+      b.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v[i], static_cast<uint8_t>(n - i), 0));
+    b.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    b.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+    return b;
+  };
+  auto b64 = block(nrs(Arch::X86_64)), bx32 = block(nrs(Arch::X32)), b32 = block(nrs(Arch::X86));
+  const uint32_t arch_off = offsetof(seccomp_data, arch), nr_off = offsetof(seccomp_data, nr);
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arch_off));
+  // x86_64 audit arch: ld nr; jset x32 bit -> x32 block; else x86_64 block.
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
+                       static_cast<uint8_t>(2 + b64.size() + bx32.size())));
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off));
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, static_cast<uint8_t>(b64.size()), 0));
+  f.insert(f.end(), b64.begin(), b64.end());
+  f.insert(f.end(), bx32.begin(), bx32.end());
+  // i386 audit arch (32-bit tasks and int $0x80 from 64-bit ones).
+  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, static_cast<uint8_t>(1 + b32.size())));
+  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off));
+  f.insert(f.end(), b32.begin(), b32.end());
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+  return f;
+}
+
+// Names the perf backend's filter notifies: what decode() can decode, and exec.
+std::vector<std::string_view> notified_names() {
+  std::vector<std::string_view> v;
+  for (auto n : all_syscall_names())
+    if (decode_relevant(n) || n == "execve" || n == "execveat") v.push_back(n);
+  return v;
+}
+
 [[noreturn]] void run_child(const std::string& path, const std::vector<std::string>& argv, int err_fd,
-                            const sigset_t& old_mask, const RecordOptions& o) {
+                            const sigset_t& old_mask, const RecordOptions& o,
+                            std::vector<sock_filter>& insn) {
   std::vector<char*> av;
   for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
   av.push_back(nullptr);
@@ -179,8 +234,7 @@ Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_e
     child_fail(err_fd, "dup2(stderr): " + errno_str(errno), 125);
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  sock_filter insn[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)};
-  sock_fprog prog{1, insn};
+  sock_fprog prog{static_cast<unsigned short>(insn.size()), insn.data()};
   // Root keeps setuid semantics (no no_new_privs) so the recording matches a
   // normal run; without CAP_SYS_ADMIN the kernel requires no_new_privs.
   long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
@@ -303,8 +357,13 @@ Result<std::string> find_executable(const std::string& name, int* exit_code) {
   return Error(name + ": command not found in PATH");
 }
 
-Result<RecordResult> record(const RecordOptions& o) {
-  if (o.argv.empty()) return Error("no command given");
+namespace {
+
+// One recording with the given backend. *perf_failed: the perf counter could
+// not be opened on the child (killed before it ran anything: the caller may
+// start again with unotify).
+Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* perf_failed) {
+  *perf_failed = false;
   int code = 0;
   auto path = find_executable(o.argv[0], &code);
   if (!path.ok()) {
@@ -318,6 +377,27 @@ Result<RecordResult> record(const RecordOptions& o) {
   RecordResult res;
   auto& beh = res.behavior;
   beh.command = o.argv;
+  res.backend = use_perf ? Backend::Perf : Backend::Unotify;
+  std::vector<sock_filter> filter =
+      build_filter(use_perf, use_perf ? notified_names() : std::vector<std::string_view>{});
+  if (filter.size() > BPF_MAXINSNS) return Error("seccomp filter too long");
+  // Perf backend: hold the syscall tracepoints registered across fork (see
+  // perf_counter_hold) until the counter is open on the child.
+  int hold_fd = -1;
+  if (use_perf) {
+    auto h = perf_counter_hold();
+    if (!h.ok()) {
+      *perf_failed = true;
+      return std::move(h).error().context("perf backend");
+    }
+    hold_fd = *h;
+  }
+  struct HoldClose {
+    int* fd;
+    ~HoldClose() {
+      if (*fd >= 0) close(*fd);
+    }
+  } hold_close{&hold_fd};
 
   // Pin to the current CPU (inherited by the child): a notification round trip
   // then needs no cross-CPU wake-up.
@@ -374,7 +454,7 @@ Result<RecordResult> record(const RecordOptions& o) {
   }
   if (pid == 0) {
     close(errp[0]);
-    run_child(*path, o.argv, errp[1], old_mask, o);
+    run_child(*path, o.argv, errp[1], old_mask, o, filter);
   }
   close(errp[1]);
   fcntl(errp[0], F_SETFL, O_NONBLOCK);
@@ -402,6 +482,28 @@ Result<RecordResult> record(const RecordOptions& o) {
     else
       beh.notes.push_back("error counts not observed: " + es.error().message());
   }
+  // Perf backend: every syscall is counted from here on (the execve the child
+  // is blocked in included: its sys_enter comes after the seccomp answer).
+  std::unique_ptr<SyscallCounter> counter;
+  if (use_perf) {
+    SyscallCounter::Options co;
+    if (o.perf_ring_bytes)
+      co.ring_bytes = o.perf_ring_bytes, co.min_ring_bytes = std::min(co.min_ring_bytes, o.perf_ring_bytes);
+    auto c = SyscallCounter::open(pid, co);
+    Status st = c.ok() ? (*c)->start() : Status(c.error());
+    if (!st.ok()) {
+      sampler.reset();
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      close(lfd), close(sfd), close(errp[0]);
+      *perf_failed = true;
+      return std::move(st).error().context("perf backend");
+    }
+    counter = std::move(*c);
+    close(hold_fd);
+    hold_fd = -1;
+  }
+  std::map<std::pair<Arch, int32_t>, uint64_t> notified;  // perf backend: notifications by (arch, nr)
   // Kernel 6.6+: wake the supervisor synchronously on the same CPU.
   uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
   ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
@@ -546,7 +648,10 @@ Result<RecordResult> record(const RecordOptions& o) {
       resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
       if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
         return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
-      ++info->count;
+      if (counter)
+        ++notified[{arch, req.data.nr}];
+      else
+        ++info->count;
       return ok();
     }
     std::optional<std::string_view> name;
@@ -579,7 +684,13 @@ Result<RecordResult> record(const RecordOptions& o) {
     if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
       return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
 
-    if (d.args.empty()) {
+    if (counter) {  // counted by perf; args only
+      ++notified[{arch, req.data.nr}];
+      if (!d.args.empty()) {
+        auto& info = acc.calls[{arch, req.data.nr}];
+        for (const auto& [k, v] : d.args) info.args[k].insert(v);
+      }
+    } else if (d.args.empty()) {
       if (fi >= 0)
         ++info->count;
       else
@@ -629,6 +740,9 @@ Result<RecordResult> record(const RecordOptions& o) {
   close(stop_efd);
   if (sh.error && !loop_error) loop_error = std::move(sh.error);
   if (sampler) sampler->drain();
+  // Recording ends here for perf too (tasks left running under main_only
+  // continue unrecorded, as with unotify's detached drainer).
+  if (counter) counter->finish();
   reap();
   bool main_done = sh.main_done, interrupted = sh.interrupted;
   int main_status = sh.main_status;
@@ -695,6 +809,32 @@ Result<RecordResult> record(const RecordOptions& o) {
     auto& info = acc.calls[{arch, static_cast<int32_t>(key & 0xffffffffu)}];
     info.count += cnt;
   }
+  res.notifications = res.events;
+  std::string perf_partial;
+  if (counter) {
+    uint64_t total = 0;
+    for (const auto& [k, c] : counter->counts()) {
+      acc.calls[k].count += c;
+      total += c;
+    }
+    // Cross-check: perf must have seen at least every notified call.
+    uint64_t short_by = 0;
+    for (const auto& [k, c] : notified) {
+      auto it = acc.calls.find(k);
+      uint64_t have = it == acc.calls.end() ? 0 : it->second.count;
+      if (have < c) {
+        short_by += c - have;
+        acc.calls[k].count = c;
+      }
+    }
+    res.events = total;
+    res.perf_lost = std::max(counter->lost(), short_by);
+    if (res.perf_lost)
+      perf_partial = "perf dropped " + std::to_string(res.perf_lost) + " of " +
+                     std::to_string(std::max(counter->counted(), total + res.perf_lost)) +
+                     " syscall samples (ring buffer full, " + std::to_string(counter->ring_bytes() >> 10) +
+                     " KiB per CPU): a syscall made only then is missing; re-run with --backend unotify";
+  }
   if (sampler) {
     sampler->drain();
     beh.errors_observed = true;
@@ -735,6 +875,9 @@ Result<RecordResult> record(const RecordOptions& o) {
   } else if (interrupted) {
     beh.partial = true;
     beh.partial_reason = "recording interrupted";
+  } else if (!perf_partial.empty()) {
+    beh.partial = true;
+    beh.partial_reason = perf_partial;
   } else if (WIFSIGNALED(main_status)) {
     beh.partial = true;
     beh.partial_reason = std::string("the command was killed by signal ") +
@@ -750,7 +893,50 @@ Result<RecordResult> record(const RecordOptions& o) {
   if (o.main_only)
     beh.notes.push_back(
         "recorded with --main-only: descendants were followed only while the main process lived");
+  if (!perf_partial.empty() && beh.partial_reason != perf_partial) beh.notes.push_back(perf_partial);
   return res;
+}
+
+}  // namespace
+
+std::string_view backend_name(Backend b) {
+  switch (b) {
+    case Backend::Auto: return "auto";
+    case Backend::Unotify: return "unotify";
+    case Backend::Perf: return "perf";
+  }
+  return "?";
+}
+
+std::optional<Backend> backend_from_name(std::string_view n) {
+  if (n == "auto") return Backend::Auto;
+  if (n == "unotify") return Backend::Unotify;
+  if (n == "perf") return Backend::Perf;
+  return std::nullopt;
+}
+
+Result<RecordResult> record(const RecordOptions& o) {
+  if (o.argv.empty()) return Error("no command given");
+  bool use_perf = false;
+  std::string why_not;
+  if (o.backend != Backend::Unotify) {
+    Status av = perf_counter_available();
+    if (av.ok())
+      use_perf = true;
+    else if (o.backend == Backend::Perf)
+      return std::move(av).error().context("--backend perf");
+    else
+      why_not = av.error().message();
+  }
+  bool perf_failed = false;
+  auto r = record_once(o, use_perf, &perf_failed);
+  if (!r.ok() && perf_failed && o.backend == Backend::Auto) {
+    why_not = r.error().message();
+    r = record_once(o, false, &perf_failed);
+  }
+  if (r.ok() && !why_not.empty())
+    r->behavior.notes.push_back("recorded with the unotify backend (perf not available: " + why_not + ")");
+  return r;
 }
 
 }  // namespace confine::record

@@ -18,18 +18,39 @@
 // when the filter has no task left (the listener reports POLLHUP), or when the
 // main process exits with main_only (the rest is handed to a detached drainer
 // that keeps answering CONTINUE).
+//
+// The perf backend (root / CAP_PERFMON): the same supervisor, but the filter
+// returns USER_NOTIF only for the syscalls whose arguments the recorder
+// decodes (decode_relevant() names plus execve/execveat, per arch: x86_64,
+// i386 and x32 told apart by seccomp_data.arch and the x32 bit) and ALLOW for
+// the rest; every syscall is counted by a SyscallCounter (perf_counter.h, perf
+// on raw_syscalls:sys_enter) opened on the child while it is blocked in its
+// execve notification. Counts come from perf only. A recording in which perf
+// dropped samples is marked partial (a dropped sample may be the only call of
+// a syscall).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "behavior/behavior.h"
 #include "core/error.h"
 
 namespace confine::record {
+
+enum class Backend {
+  Auto,     // Perf when perf_counter_available(), else Unotify (with a note)
+  Unotify,  // a notification per syscall
+  Perf,     // counts from perf, notifications for the decoded syscalls only
+};
+// "auto", "unotify", "perf"
+std::string_view backend_name(Backend b);
+std::optional<Backend> backend_from_name(std::string_view name);
 
 struct RecordOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
@@ -38,12 +59,17 @@ struct RecordOptions {
   bool errors = true;             // count failed syscalls by errno when perf allows it
   int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
   int stderr_fd = -1;
+  Backend backend = Backend::Auto;
+  size_t perf_ring_bytes = 0;  // perf backend: ring per CPU (0: SyscallCounter's default, 8 MiB)
 };
 
 struct RecordResult {
   behavior::Behavior behavior;
   int exit_code = 0;    // 0..255; 128+N when killed by signal N; 126/127 exec failures
-  uint64_t events = 0;  // notifications handled
+  uint64_t events = 0;  // syscalls recorded (unotify: notifications handled; perf: samples)
+  uint64_t notifications = 0;
+  Backend backend = Backend::Unotify;  // the one used
+  uint64_t perf_lost = 0;              // perf backend: samples the kernel dropped
   std::vector<std::string> warnings;
 };
 
