@@ -316,6 +316,12 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
       notes.insert(e.origin + ": path \"" + e.path + "\" is not absolute; skipped");
       continue;
     }
+    if (std::any_of(e.path.begin(), e.path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }) ||
+        (!e.pattern && e.path.find("@{") != std::string::npos)) {
+      notes.insert(e.origin + ": path has characters AppArmor rules cannot express literally; skipped");
+      continue;
+    }
     std::string unknown;
     Perms need = needed_from_mask(e.mask, &unknown);
     if (!unknown.empty())
@@ -383,6 +389,10 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
     }
     Rule nr = file_rule(rule_path, join_perms(add));
     nr.owner = owner;
+    if (!parse("profile p {\n" + format_rule(nr) + "\n}\n", "probe").ok()) {
+      notes.insert(e.origin + ": " + rule_path + " cannot be written as an AppArmor rule; skipped");
+      continue;
+    }
     s->new_files.emplace(rule_path, nr);
     s->eval.add_rule(nr, "added", r);
   }

@@ -141,12 +141,16 @@ namespace {
 // Without tunables/global there is no @{pid}: the glob is spelled out (found by the fuzzer:
 // the variable form made the result unparseable for resolve and apparmor_parser).
 TEST(AppArmorLogprof, ProcGlobWithoutTunables) {
-  std::vector<LogEntry> es = {file_entry("p", "/proc/12/task/13/comm", "rw")};
+  std::vector<LogEntry> es = {file_entry("p", "/proc/12/task/13/comm", "rw"),
+                              file_entry("p", "/tmp/new\nline", "r")};  // decoded hex name: skipped
   LogprofOptions o;
   o.resolve.root = "/nonexistent-root";
   auto r = add_logged_rules("profile p {\n}\n", "p.profile", es, o);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_NE(r->text.find("  owner /proc/[0-9]*/task/[0-9]*/comm rw,\n"), std::string::npos) << r->text;
+  EXPECT_EQ(r->text.find("new"), std::string::npos) << r->text;
+  ASSERT_FALSE(r->notes.empty());
+  EXPECT_NE(r->notes.back().find("cannot express"), std::string::npos) << r->notes.back();
   auto again = add_logged_rules(r->text, "p.profile", es, o);
   ASSERT_TRUE(again.ok()) << again.error().message();
   EXPECT_FALSE(again->changed()) << again->diff;
