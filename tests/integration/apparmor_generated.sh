@@ -128,6 +128,15 @@ else
   fail "sort without its data-file rule still replays (or the rule was missing)"
 fi
 
+# Deterministic: record's DIR/apparmor.profile and `apparmor generate` of the same behavior.json
+# (another process, later) are the same text.
+if [ -s "$W/sort/apparmor.profile" ]; then
+  n=$(sed -n 's/^profile \([^ ]*\) .*/\1/p' "$W/sort/apparmor.profile")
+  "$CONFINE" apparmor generate "$W/sort/behavior.json" -n "$n" 2>/dev/null | cmp -s - "$W/sort/apparmor.profile" &&
+    pass "deterministic: record's apparmor.profile == apparmor generate of its behavior.json" ||
+    fail "record's apparmor.profile differs from apparmor generate: $(diff <("$CONFINE" apparmor generate "$W/sort/behavior.json" -n "$n" 2>/dev/null) "$W/sort/apparmor.profile" | head -5)"
+fi
+
 # Complain mode: flags=(complain), still valid.
 "$CONFINE" apparmor generate "$W/ls/behavior.json" -n gen-ls-complain --mode complain --out "$W/lsc.profile" 2>/dev/null
 grep -q 'profile gen-ls-complain /usr/bin/ls flags=(complain) {' "$W/lsc.profile" &&
