@@ -615,7 +615,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     for (const auto& m : missing)
       if (++shown <= 5) note("no rule for " + m + ": it does not exist now");
     if (missing.size() > 5)
-      note("... and " + std::to_string(missing.size() - 5) + " more that do not exist now");
+      note("no rule for " + std::to_string(missing.size() - 5) + " more path(s): they do not exist now");
   }
   if (uses(b, "flock"))
     for (auto& [k, n] : needs)
