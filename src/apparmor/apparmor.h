@@ -6,7 +6,7 @@
 //   item     := '#include' '<'P'>' | 'include' ['if' 'exists'] ('<'P'>' | '"'P'"')
 //             | 'abi' ('<'P'>'|'"'P'"') ','  | 'alias' PATH '->' PATH ','
 //             | '@{'NAME'}' ('='|'+=') VALUE* NEWLINE  | '$'NAME '=' ('true'|'false')
-//             | profile | rule
+//             | profile | rule | cond | qblock
 //   profile  := ['profile'] NAME [ATTACH] [['flags' '='] '(' FLAG* ')'] '{' item* '}'
 //             | ('^'NAME | 'hat' NAME) [flags] '{' item* '}'
 //   rule     := ['audit'] ['allow'|'deny'] ['owner'|'other'] body ','
@@ -16,6 +16,13 @@
 //               |'pivot_root'|'unix'|'dbus'|'change_profile'|'userns'|'io_uring'|'mqueue'|'all')
 //               TERM*     (TERM := WORD | KEY '=' VALUE | KEY '=' '(' LIST ')' | '(' LIST ')' | '->' WORD)
 //             | 'set' 'rlimit' NAME '<=' VALUE
+//   cond     := 'if' expr '{' item* '}' ['else' ('{' item* '}' | cond)]
+//   expr     := 'not' expr | '$'NAME | '${'NAME'}' | 'defined' ('$'NAME | '@{'NAME'}')
+//               (apparmor_parser 3.x has no and/or/parentheses; an unset $NAME is an
+//               error at resolve time, `defined` never is)
+//   qblock   := ['audit'] ['allow'] ['owner'|'other'] '{' item* '}'   (at least one qualifier;
+//               apparmor_parser rejects 'deny' on a block: "deny prefix not allowed")
+// Variable definitions are not allowed inside cond/qblock bodies.
 // Every node keeps the position where it starts. Unknown keywords, permission
 // letters, capability names, network families, rule conditionals are errors.
 #pragma once
@@ -114,8 +121,23 @@ struct Comment {
   bool operator==(const Comment& o) const { return text == o.text && blank == o.blank; }
 };
 
+// The condition of an `if`: `not`* followed by one atom.
+struct Condition {
+  enum class Kind { Bool, DefinedBool, DefinedVar };  // $X | defined $X | defined @{X}
+  SourcePos pos;
+  unsigned negations = 0;  // number of leading `not`
+  Kind kind = Kind::Bool;
+  std::string name;  // without $, ${ } or @{ }
+  bool operator==(const Condition& o) const {
+    return negations == o.negations && kind == o.kind && name == o.name;
+  }
+};
+
 struct Profile;
-using Item = std::variant<Comment, Include, Abi, Alias, Variable, Rule, std::shared_ptr<Profile>>;
+struct Conditional;
+struct QualifierBlock;
+using Item = std::variant<Comment, Include, Abi, Alias, Variable, Rule, std::shared_ptr<Profile>,
+                          std::shared_ptr<Conditional>, std::shared_ptr<QualifierBlock>>;
 bool items_equal(const std::vector<Item>& a, const std::vector<Item>& b);
 
 struct Profile {
@@ -127,12 +149,45 @@ struct Profile {
   bool flags_keyword = true;  // `flags=(...)` vs bare `(...)`
   std::vector<std::string> flags;
   std::vector<Item> items;
-  std::string trailing_comment;
+  std::string trailing_comment;  // after the closing '}' (a comment after '{' is the first item)
   // Name apparmor_parser reports (-N): name, else attachment.
   std::string display_name() const { return name.empty() ? attachment : name; }
   bool operator==(const Profile& o) const {
     return keyword == o.keyword && name == o.name && attachment == o.attachment &&
            flags_keyword == o.flags_keyword && flags == o.flags && items_equal(items, o.items) &&
+           trailing_comment == o.trailing_comment;
+  }
+};
+
+// if COND { then } [else { else } | else if ...]. `else if` is kept as an else branch
+// holding exactly one Conditional with else_if = true on the parent.
+struct Conditional {
+  SourcePos pos;  // of `if`
+  Condition cond;
+  std::vector<Item> then_items;
+  bool has_else = false;
+  bool else_if = false;  // else branch written as `else if ...` (else_items is one Conditional)
+  std::vector<Item> else_items;
+  std::string trailing_comment;  // after the closing '}' of the whole chain
+  bool operator==(const Conditional& o) const {
+    return cond == o.cond && items_equal(then_items, o.then_items) && has_else == o.has_else &&
+           else_if == o.else_if && items_equal(else_items, o.else_items) &&
+           trailing_comment == o.trailing_comment;
+  }
+};
+
+// `audit owner { rules }`: the qualifiers apply to each rule inside. apparmor_parser 3.0
+// applies them to file-type rules (file, link, exec) only and drops every other rule
+// (capability, network, child profiles, ...) of the block silently; flatten() does the same.
+struct QualifierBlock {
+  SourcePos pos;  // of the first qualifier
+  bool audit = false;
+  RuleMode mode = RuleMode::Unspecified;  // Allow or Unspecified (Deny is rejected)
+  std::string owner;                      // "", "owner" or "other"
+  std::vector<Item> items;
+  std::string trailing_comment;
+  bool operator==(const QualifierBlock& o) const {
+    return audit == o.audit && mode == o.mode && owner == o.owner && items_equal(items, o.items) &&
            trailing_comment == o.trailing_comment;
   }
 };
@@ -174,11 +229,14 @@ struct Resolved {
   File main;
   std::map<std::string, std::shared_ptr<File>> files;    // by resolved path
   std::map<std::string, std::vector<std::string>> vars;  // @{NAME} -> values (raw)
+  std::map<std::string, bool> bools;                     // $NAME -> value
   std::vector<std::string> warnings;
 };
 Result<Resolved> resolve(File main, const std::string& dir, const ResolveOptions& opt = {});
 
 // Rules of one profile with its includes inlined (in order); child profiles excluded.
+// Conditionals contribute their taken branch; qualifier blocks their file-type rules with
+// the block's qualifiers applied (see QualifierBlock).
 struct FlatRule {
   Rule rule;
   std::string origin;  // "file:line:col" of the rule
@@ -186,6 +244,9 @@ struct FlatRule {
 std::vector<FlatRule> flatten(const Resolved& r, const Profile& p);
 // Top-level profiles of the main file (for translation).
 std::vector<std::shared_ptr<Profile>> profiles(const File& f);
+
+// Value of an if-condition ($X unset counts as false; resolve() reports it as an error).
+bool evaluate(const Condition& c, const Resolved& r);
 
 // Expands @{VAR} and {a,b} alternations into concrete glob strings.
 Result<std::vector<std::string>> expand(const std::string& path, const Resolved& r, size_t max = 4096);

@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "apparmor/apparmor.h"
-
 #include "core/capabilities.h"
 
 namespace confine::apparmor {
@@ -104,7 +103,7 @@ class Lexer {
           size_t b = i_;
           while (i_ < s_.size() && s_[i_] != '\n') adv();
           t.text = std::string(s_.substr(b, i_ - b));
-          if (!t.text.empty() && t.text.back() == '\r') t.text.pop_back();
+          while (!t.text.empty() && t.text.back() == '\r') t.text.pop_back();  // CRLF (and stray CRs)
         }
       } else if (c == '"') {
         t.type = Tok::String;
@@ -268,9 +267,8 @@ class Parser {
   Result<std::vector<Item>> parse_items(size_t depth, bool in_block) {
     if (depth > opt_.max_depth) return Error::at(cur().pos, "profiles nested too deeply");
     std::vector<Item> items;
-    int last_line = -1;  // line of the last rule's ','
-    Rule* last_rule = nullptr;
-    Profile* last_prof = nullptr;
+    int last_line = -1;                    // line of the last rule's ',' (or a block's closing '}')
+    std::string* last_trailing = nullptr;  // where a comment on that line goes
     while (true) {
       const Token& t = cur();
       if (t.type == Tok::End) {
@@ -282,12 +280,9 @@ class Parser {
         return items;
       }
       if (t.type == Tok::Comment) {
-        if (!t.newline_before && static_cast<int>(t.pos.line) == last_line && last_rule &&
-            last_rule->trailing_comment.empty()) {
-          last_rule->trailing_comment = t.text;
-        } else if (!t.newline_before && static_cast<int>(t.pos.line) == last_line && last_prof &&
-                   last_prof->trailing_comment.empty()) {
-          last_prof->trailing_comment = t.text;
+        if (!t.newline_before && static_cast<int>(t.pos.line) == last_line && last_trailing &&
+            last_trailing->empty()) {
+          *last_trailing = t.text;
         } else {
           if (t.blank_before && !items.empty()) items.push_back(Comment{t.pos, "", true});
           items.push_back(Comment{t.pos, t.text, false});
@@ -295,17 +290,20 @@ class Parser {
         ++k_;
         continue;
       }
-      last_rule = nullptr;
-      last_prof = nullptr;
+      last_trailing = nullptr;
       if (t.blank_before && !items.empty()) items.push_back(Comment{t.pos, "", true});
       CONFINE_TRY(Item it, parse_item(depth));
       last_line = static_cast<int>(t_[k_ - 1].pos.line);
       items.push_back(std::move(it));
-      if (auto* r = std::get_if<Rule>(&items.back())) last_rule = r;
+      if (auto* r = std::get_if<Rule>(&items.back())) last_trailing = &r->trailing_comment;
       if (auto* p = std::get_if<std::shared_ptr<Profile>>(&items.back())) {
-        last_prof = p->get();
+        last_trailing = &(*p)->trailing_comment;
         last_line = static_cast<int>(prof_open_line_);
       }
+      if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&items.back()))
+        last_trailing = &(*c)->trailing_comment;
+      if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&items.back()))
+        last_trailing = &(*b)->trailing_comment;
     }
   }
 
@@ -369,7 +367,15 @@ class Parser {
       if ((path_like(w) || w.starts_with(":")) &&
           (peek().type == Tok::LBrace || is_word(peek(), "flags") || peek().type == Tok::LParen))
         return parse_profile(depth);
-      if (w == "if" || w == "else") return Error::at(t.pos, "conditional blocks (if/else) are not supported");
+      if (w == "if") return parse_conditional(depth);
+      if (w == "else") return Error::at(t.pos, "'else' without a preceding 'if ... { ... }'");
+      if (w == "audit" || w == "allow" || w == "deny" || w == "owner" || w == "other") {
+        size_t n = 1;
+        while (n < 4 && (is_word(peek(n), "allow") || is_word(peek(n), "deny") || is_word(peek(n), "owner") ||
+                         is_word(peek(n), "other")))
+          ++n;
+        if (peek(n).type == Tok::LBrace) return parse_qualifier_block(depth);
+      }
     } else if (t.type == Tok::String && peek().type == Tok::LBrace) {
       return parse_profile(depth);
     } else if (t.type == Tok::LBrace) {
@@ -377,6 +383,123 @@ class Parser {
     }
     CONFINE_TRY(Rule r, parse_rule());
     return Item{std::move(r)};
+  }
+
+  // The body of an if/else or qualifier block: '{' item* '}'. `what` names it in messages.
+  Result<std::vector<Item>> parse_block_body(size_t depth, const std::string& what) {
+    if (cur().type != Tok::LBrace)
+      return Error::at(cur().pos, "expected '{' to open the " + what + ", found " + describe(cur()));
+    SourcePos open = cur().pos;
+    ++k_;
+    auto body = parse_items(depth + 1, true);
+    if (!body.ok()) {
+      if (cur().type == Tok::End && body.error().detail().find("unexpected end of file") == 0)
+        return Error::at(open, "unterminated " + what + ": '{' is never closed");
+      return std::move(body).error();
+    }
+    ++k_;  // '}'
+    for (const auto& it : *body)
+      if (auto* v = std::get_if<Variable>(&it))
+        return Error::at(v->pos, "variable definitions are not allowed inside a " + what);
+    return std::move(*body);
+  }
+
+  // expr := 'not' expr | '$'NAME | '${'NAME'}' | 'defined' ('$'NAME | '@{'NAME'}')
+  Result<Condition> parse_condition() {
+    Condition c;
+    c.pos = cur().pos;
+    while (is_word(cur(), "not")) {
+      if (++c.negations > 64) return Error::at(cur().pos, "too many 'not' in the if condition");
+      ++k_;
+    }
+    bool defined = false;
+    if (is_word(cur(), "defined")) defined = true, ++k_;
+    const Token& t = cur();
+    auto bad = [&](const std::string& why) -> Result<Condition> {
+      return Error::at(t.pos, why + ", found " + describe(t));
+    };
+    if (t.type != Tok::Word) {
+      if (t.type == Tok::LParen) return bad("if conditions take no parentheses: expected $VAR");
+      return bad(defined ? "expected $VAR or @{VAR} after 'defined'"
+                         : "expected an if condition ($VAR, defined $VAR, defined @{VAR} or not ...)");
+    }
+    const std::string& w = t.text;
+    std::string name;
+    if (w.size() >= 2 && w[0] == '$') {
+      c.kind = defined ? Condition::Kind::DefinedBool : Condition::Kind::Bool;
+      name = w.substr(1);
+      if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
+        name = name.substr(1, name.size() - 2);
+    } else if (w.size() >= 4 && w.starts_with("@{") && w.back() == '}') {
+      if (!defined) return bad("a set variable can only be tested with 'defined @{VAR}'");
+      c.kind = Condition::Kind::DefinedVar;
+      name = w.substr(2, w.size() - 3);
+    } else {
+      return bad(defined ? "expected $VAR or @{VAR} after 'defined'"
+                         : "unknown if condition (expected $VAR, defined $VAR, defined @{VAR} or not ...)");
+    }
+    for (char ch : name)
+      if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
+        return bad("bad variable name in the if condition");
+    if (name.empty()) return bad("empty variable name in the if condition");
+    c.name = std::move(name);
+    ++k_;
+    if (is_word(cur(), "and") || is_word(cur(), "or"))
+      return Error::at(cur().pos,
+                       "'" + cur().text + "' is not supported in if conditions (only not and defined)");
+    return c;
+  }
+
+  Result<Item> parse_conditional(size_t depth) {
+    if (depth > opt_.max_depth) return Error::at(cur().pos, "blocks nested too deeply");
+    auto c = std::make_shared<Conditional>();
+    c->pos = cur().pos;
+    ++k_;  // if
+    CONFINE_TRY(c->cond, parse_condition());
+    if (cur().type != Tok::LBrace)
+      return Error::at(cur().pos, "expected '{' after the if condition, found " + describe(cur()));
+    CONFINE_TRY(c->then_items, parse_block_body(depth, "if block"));
+    // comments between '}' and 'else' move to the start of the else block
+    size_t n = 0;
+    while (peek(n).type == Tok::Comment) ++n;
+    if (!is_word(peek(n), "else")) return Item{c};
+    std::vector<Item> moved;
+    for (; cur().type == Tok::Comment; ++k_) moved.push_back(Comment{cur().pos, cur().text, false});
+    ++k_;  // else
+    c->has_else = true;
+    if (is_word(cur(), "if")) {
+      c->else_if = moved.empty();  // with comments in between: written as else { # ... if ... }
+      c->else_items = std::move(moved);
+      CONFINE_TRY(Item inner, parse_conditional(depth + 1));
+      c->else_items.push_back(std::move(inner));
+      return Item{c};
+    }
+    if (cur().type != Tok::LBrace)
+      return Error::at(cur().pos, "expected '{' or 'if' after 'else', found " + describe(cur()));
+    CONFINE_TRY(c->else_items, parse_block_body(depth, "else block"));
+    c->else_items.insert(c->else_items.begin(), std::make_move_iterator(moved.begin()),
+                         std::make_move_iterator(moved.end()));
+    return Item{c};
+  }
+
+  // qblock := ['audit'] ['allow'] ['owner'|'other'] '{' item* '}'
+  Result<Item> parse_qualifier_block(size_t depth) {
+    if (depth > opt_.max_depth) return Error::at(cur().pos, "blocks nested too deeply");
+    auto b = std::make_shared<QualifierBlock>();
+    b->pos = cur().pos;
+    if (is_word(cur(), "audit")) b->audit = true, ++k_;
+    if (is_word(cur(), "deny"))
+      return Error::at(cur().pos,
+                       "'deny' is not allowed on a qualifier block (apparmor_parser: \"deny prefix not "
+                       "allowed\"); write deny on each rule");
+    if (is_word(cur(), "allow")) b->mode = RuleMode::Allow, ++k_;
+    if (is_word(cur(), "owner") || is_word(cur(), "other")) b->owner = cur().text, ++k_;
+    if (cur().type != Tok::LBrace)
+      return Error::at(cur().pos,
+                       "unexpected " + describe(cur()) +
+                           " in block qualifiers (expected ['audit'] ['allow'] ['owner'|'other'] '{')");
+    CONFINE_TRY(b->items, parse_block_body(depth, "qualifier block"));
+    return Item{b};
   }
 
   Result<Item> parse_include() {
@@ -546,7 +669,9 @@ class Parser {
     }
     if (is_word(cur(), "owner") || is_word(cur(), "other")) r.owner = cur().text, ++k_;
     if (cur().type == Tok::LBrace)
-      return Error::at(cur().pos, "qualifier blocks (audit/deny/owner { ... }) are not supported");
+      return Error::at(cur().pos,
+                       "unexpected '{' after rule qualifiers (a qualifier block is "
+                       "['audit'] ['allow'] ['owner'|'other'] '{')");
     const Token& t = cur();
     if (t.type != Tok::Word && t.type != Tok::String)
       return Error::at(t.pos, "expected a rule, found " + describe(t));
@@ -911,6 +1036,10 @@ bool items_equal(const std::vector<Item>& a, const std::vector<Item>& b) {
     if (a[i].index() != b[i].index()) return false;
     if (auto* p = std::get_if<std::shared_ptr<Profile>>(&a[i])) {
       if (!(**p == *std::get<std::shared_ptr<Profile>>(b[i]))) return false;
+    } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&a[i])) {
+      if (!(**c == *std::get<std::shared_ptr<Conditional>>(b[i]))) return false;
+    } else if (auto* q = std::get_if<std::shared_ptr<QualifierBlock>>(&a[i])) {
+      if (!(**q == *std::get<std::shared_ptr<QualifierBlock>>(b[i]))) return false;
     } else if (!(a[i] == b[i])) {
       return false;
     }

@@ -69,6 +69,12 @@ struct Loader {
         for (const auto& p : paths) CONFINE_CHECK(load_file(p, *inc, depth + 1));
       } else if (auto* pr = std::get_if<std::shared_ptr<Profile>>(&it)) {
         CONFINE_CHECK(load_items((*pr)->items, dir, depth));
+      } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) {
+        // apparmor_parser reads includes before it evaluates conditions: both branches load
+        CONFINE_CHECK(load_items((*c)->then_items, dir, depth));
+        CONFINE_CHECK(load_items((*c)->else_items, dir, depth));
+      } else if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) {
+        CONFINE_CHECK(load_items((*b)->items, dir, depth));
       }
     }
     return ok();
@@ -98,7 +104,13 @@ struct Loader {
     if (!vars_done.insert(key).second) return ok();
     for (const auto& it : items) {
       auto* v = std::get_if<Variable>(&it);
-      if (!v || v->boolean) continue;
+      if (!v) continue;
+      if (v->boolean) {
+        if (out.bools.count(v->name))
+          return Error::at(v->pos, "variable $" + v->name + " was previously declared");
+        out.bools[v->name] = !v->values.empty() && v->values[0] == "true";
+        continue;
+      }
       auto found = out.vars.find(v->name);
       if (v->append) {
         if (found == out.vars.end())
@@ -132,9 +144,12 @@ Status check_refs(const std::string& s, const SourcePos& pos, const Resolved& r)
   return ok();
 }
 
-Status check_items(const std::vector<Item>& items, const Resolved& r) {
+// refs = false inside branches apparmor_parser discards (it reports unset booleans there
+// too, but never looks at the discarded rules' variables).
+Status check_items(const std::vector<Item>& items, const Resolved& r, bool refs = true) {
   for (const auto& it : items) {
     if (auto* rule = std::get_if<Rule>(&it)) {
+      if (!refs) continue;
       CONFINE_CHECK(check_refs(rule->path, rule->pos, r));
       CONFINE_CHECK(check_refs(rule->target, rule->pos, r));
       for (const auto& t : rule->terms) {
@@ -143,13 +158,45 @@ Status check_items(const std::vector<Item>& items, const Resolved& r) {
         for (const auto& l : t.list) CONFINE_CHECK(check_refs(l, t.pos, r));
       }
     } else if (auto* v = std::get_if<Variable>(&it)) {
+      if (!refs) continue;
       for (const auto& s : v->values) CONFINE_CHECK(check_refs(s, v->pos, r));
     } else if (auto* p = std::get_if<std::shared_ptr<Profile>>(&it)) {
-      CONFINE_CHECK(check_refs((*p)->attachment, (*p)->pos, r));
-      CONFINE_CHECK(check_items((*p)->items, r));
+      if (refs) CONFINE_CHECK(check_refs((*p)->attachment, (*p)->pos, r));
+      CONFINE_CHECK(check_items((*p)->items, r, refs));
+    } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) {
+      const Condition& cond = (*c)->cond;
+      if (cond.kind == Condition::Kind::Bool && !r.bools.count(cond.name))
+        return Error::at(cond.pos, "unset boolean variable $" + cond.name + " used in if-expression");
+      bool taken = evaluate(cond, r);
+      CONFINE_CHECK(check_items((*c)->then_items, r, refs && taken));
+      CONFINE_CHECK(check_items((*c)->else_items, r, refs && !taken));
+    } else if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) {
+      CONFINE_CHECK(check_items((*b)->items, r, refs));
     }
   }
   return ok();
+}
+
+// apparmor_parser 3.0 keeps only the file-type rules of a qualifier block.
+void warn_dropped(const std::vector<Item>& items, std::vector<std::string>& warnings, bool in_block) {
+  for (const auto& it : items) {
+    if (auto* rule = std::get_if<Rule>(&it)) {
+      if (in_block && rule->kind != "file" && rule->kind != "link")
+        warnings.push_back(rule->pos.str() + ": " + rule->kind +
+                           " rule inside a qualifier block is ignored by apparmor_parser 3.0 (only file "
+                           "rules take the block's qualifiers); write the qualifiers on the rule");
+    } else if (auto* p = std::get_if<std::shared_ptr<Profile>>(&it)) {
+      if (in_block)
+        warnings.push_back((*p)->pos.str() + ": profile \"" + (*p)->display_name() +
+                           "\" inside a qualifier block is ignored by apparmor_parser 3.0");
+      warn_dropped((*p)->items, warnings, false);
+    } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) {
+      warn_dropped((*c)->then_items, warnings, in_block);
+      warn_dropped((*c)->else_items, warnings, in_block);
+    } else if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) {
+      warn_dropped((*b)->items, warnings, true);
+    }
+  }
 }
 
 }  // namespace
@@ -165,16 +212,50 @@ Result<Resolved> resolve(File main, const std::string& dir, const ResolveOptions
   CONFINE_CHECK(l.load_items(r.main.items, dir, 0));
   CONFINE_CHECK(check_items(r.main.items, r));
   for (const auto& [k, f] : r.files) CONFINE_CHECK(check_items(f->items, r));
+  warn_dropped(r.main.items, r.warnings, false);
   return r;
 }
 
+bool evaluate(const Condition& c, const Resolved& r) {
+  bool v = false;
+  switch (c.kind) {
+    case Condition::Kind::Bool: {
+      auto f = r.bools.find(c.name);
+      v = f != r.bools.end() && f->second;
+      break;
+    }
+    case Condition::Kind::DefinedBool: v = r.bools.count(c.name) > 0; break;
+    case Condition::Kind::DefinedVar: v = r.vars.count(c.name) > 0; break;
+  }
+  return (c.negations % 2) ? !v : v;
+}
+
 namespace {
+// Applies a qualifier block's qualifiers to one rule of its body the way apparmor_parser 3.0
+// does; false when the rule does not survive (not a file-type rule, or owner vs other).
+bool apply_block(const QualifierBlock& b, Rule& rule) {
+  if (rule.kind != "file" && rule.kind != "link") return false;
+  if (!b.owner.empty()) {
+    if (!rule.owner.empty() && rule.owner != b.owner) return false;  // grants nothing
+    rule.owner = b.owner;
+  }
+  if (b.audit && rule.mode != RuleMode::Deny) rule.audit = true;
+  return true;
+}
+
 void flatten_items(const Resolved& r, const std::vector<Item>& items, const std::string& dir,
                    std::vector<FlatRule>& out, size_t depth, const ResolveOptions& opt) {
   if (depth > opt.max_include_depth) return;
   for (const auto& it : items) {
     if (auto* rule = std::get_if<Rule>(&it)) {
       out.push_back(FlatRule{*rule, rule->pos.str()});
+    } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) {
+      flatten_items(r, evaluate((*c)->cond, r) ? (*c)->then_items : (*c)->else_items, dir, out, depth, opt);
+    } else if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) {
+      std::vector<FlatRule> inner;
+      flatten_items(r, (*b)->items, dir, inner, depth, opt);
+      for (auto& fr : inner)
+        if (apply_block(**b, fr.rule)) out.push_back(std::move(fr));
     } else if (auto* inc = std::get_if<Include>(&it)) {
       Loader l{opt, const_cast<Resolved&>(r), {}, {}};
       auto paths = l.locate(*inc, dir);

@@ -28,6 +28,57 @@ std::string term_str(const Term& t) {
 
 void write_items(std::ostringstream& o, const std::vector<Item>& items, int depth);
 
+std::string condition_str(const Condition& c) {
+  std::string s;
+  for (unsigned i = 0; i < c.negations; ++i) s += "not ";
+  switch (c.kind) {
+    case Condition::Kind::Bool: return s + "$" + c.name;
+    case Condition::Kind::DefinedBool: return s + "defined $" + c.name;
+    case Condition::Kind::DefinedVar: return s + "defined @{" + c.name + "}";
+  }
+  return s;
+}
+
+// Writes `if COND {` ... up to (not including) the final '}' of the chain.
+void write_conditional_chain(std::ostringstream& o, const Conditional& c, int depth) {
+  std::string ind(2 * depth, ' ');
+  o << "if " << condition_str(c.cond) << " {\n";
+  write_items(o, c.then_items, depth + 1);
+  if (!c.has_else) return;
+  o << ind << "} else ";
+  if (c.else_if && c.else_items.size() == 1) {
+    if (auto* inner = std::get_if<std::shared_ptr<Conditional>>(&c.else_items[0])) {
+      write_conditional_chain(o, **inner, depth);
+      return;
+    }
+  }
+  o << "{\n";
+  write_items(o, c.else_items, depth + 1);
+}
+
+void write_conditional(std::ostringstream& o, const Conditional& c, int depth) {
+  std::string ind(2 * depth, ' ');
+  o << ind;
+  write_conditional_chain(o, c, depth);
+  o << ind << "}";
+  if (!c.trailing_comment.empty()) o << " #" << c.trailing_comment;
+  o << "\n";
+}
+
+void write_qualifier_block(std::ostringstream& o, const QualifierBlock& b, int depth) {
+  std::string ind(2 * depth, ' ');
+  o << ind;
+  if (b.audit) o << "audit ";
+  if (b.mode == RuleMode::Allow) o << "allow ";
+  if (b.mode == RuleMode::Deny) o << "deny ";
+  if (!b.owner.empty()) o << b.owner << " ";
+  o << "{\n";
+  write_items(o, b.items, depth + 1);
+  o << ind << "}";
+  if (!b.trailing_comment.empty()) o << " #" << b.trailing_comment;
+  o << "\n";
+}
+
 void write_profile(std::ostringstream& o, const Profile& p, int depth) {
   std::string ind(2 * depth, ' ');
   o << ind;
@@ -42,11 +93,11 @@ void write_profile(std::ostringstream& o, const Profile& p, int depth) {
   }
   if (!p.flags.empty() || !p.flags_keyword)
     o << " " << (p.flags_keyword ? "flags=" : "") << join_list(p.flags);
-  o << " {";
-  if (!p.trailing_comment.empty()) o << " #" << p.trailing_comment;
-  o << "\n";
+  o << " {\n";
   write_items(o, p.items, depth + 1);
-  o << ind << "}\n";
+  o << ind << "}";
+  if (!p.trailing_comment.empty()) o << " #" << p.trailing_comment;  // after the closing '}'
+  o << "\n";
 }
 
 void write_items(std::ostringstream& o, const std::vector<Item>& items, int depth) {
@@ -72,6 +123,10 @@ void write_items(std::ostringstream& o, const std::vector<Item>& items, int dept
       o << ind << format_rule(*r) << "\n";
     } else if (auto* p = std::get_if<std::shared_ptr<Profile>>(&it)) {
       write_profile(o, **p, depth);
+    } else if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) {
+      write_conditional(o, **c, depth);
+    } else if (auto* b = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) {
+      write_qualifier_block(o, **b, depth);
     }
   }
 }

@@ -390,5 +390,293 @@ TEST(AppArmorLandlock, ComplementOnRealKernel) {
   fs::remove_all(d);
 }
 
+// --- if/else conditionals and qualifier blocks ------------------------------------------------
+namespace blocks {
+
+const char* kBlocks = R"($FOO = true
+${BAR} = false
+@{X} = /tmp
+profile t {
+  if $FOO { # then
+    /etc/a r,
+  }  else {
+    /etc/b r,
+  } # end
+  if not $BAR {
+    /etc/c r,
+  }
+  # between
+  else if defined @{X} {
+    /etc/d r,
+  } else if not not defined $BAZ {
+    /etc/e w,
+  } else {
+    capability chown,
+  }
+  if defined $BAZ {
+    /etc/f r,
+  }
+  audit {
+    /etc/g r,
+    deny /etc/g2 w,
+  }
+  audit allow owner {
+    /etc/h w,
+    other /etc/hh w,
+    if $FOO {
+      /etc/k r,
+      link /etc/l -> /etc/m,
+    }
+  }
+  owner {
+   /etc/j r,
+  }
+}
+)";
+
+std::shared_ptr<Profile> only_profile(const File& f) {
+  auto ps = profiles(f);
+  return ps.size() == 1 ? ps[0] : nullptr;
+}
+
+TEST(AppArmorBlocks, ModelAndPositions) {
+  auto f = parse(kBlocks, "b");
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  auto p = only_profile(*f);
+  ASSERT_TRUE(p);
+  std::vector<std::shared_ptr<Conditional>> conds;
+  std::vector<std::shared_ptr<QualifierBlock>> qbs;
+  for (const auto& it : p->items) {
+    if (auto* c = std::get_if<std::shared_ptr<Conditional>>(&it)) conds.push_back(*c);
+    if (auto* q = std::get_if<std::shared_ptr<QualifierBlock>>(&it)) qbs.push_back(*q);
+  }
+  ASSERT_EQ(conds.size(), 3u);
+  ASSERT_EQ(qbs.size(), 3u);
+  const Conditional& c0 = *conds[0];
+  EXPECT_EQ(c0.pos.line, 5u);
+  EXPECT_EQ(c0.pos.col, 3u);
+  EXPECT_EQ(c0.cond.kind, Condition::Kind::Bool);
+  EXPECT_EQ(c0.cond.name, "FOO");
+  EXPECT_EQ(c0.cond.pos.col, 6u);
+  EXPECT_TRUE(c0.has_else);
+  EXPECT_FALSE(c0.else_if);
+  EXPECT_EQ(c0.trailing_comment, " end");
+  ASSERT_EQ(c0.then_items.size(), 2u);  // "# then" comment and the rule
+  EXPECT_EQ(std::get<Comment>(c0.then_items[0]).text, " then");
+  // if not $BAR {} # between else if defined @{X} ...: the comment moves into an else block
+  const Conditional& c1 = *conds[1];
+  EXPECT_EQ(c1.cond.negations, 1u);
+  EXPECT_FALSE(c1.else_if);
+  ASSERT_EQ(c1.else_items.size(), 2u);
+  auto c1e = std::get<std::shared_ptr<Conditional>>(c1.else_items[1]);
+  EXPECT_EQ(c1e->pos.line, 14u);
+  EXPECT_EQ(c1e->pos.col, 8u);
+  EXPECT_EQ(c1e->cond.kind, Condition::Kind::DefinedVar);
+  EXPECT_EQ(c1e->cond.name, "X");
+  EXPECT_TRUE(c1e->else_if);
+  auto c1ee = std::get<std::shared_ptr<Conditional>>(c1e->else_items[0]);
+  EXPECT_EQ(c1ee->cond.kind, Condition::Kind::DefinedBool);
+  EXPECT_EQ(c1ee->cond.negations, 2u);
+  EXPECT_TRUE(c1ee->has_else);
+  EXPECT_FALSE(c1ee->else_if);
+  EXPECT_EQ(std::get<Rule>(c1ee->else_items[0]).kind, "capability");
+  EXPECT_FALSE(conds[2]->has_else);
+  EXPECT_TRUE(qbs[0]->audit);
+  EXPECT_EQ(qbs[0]->mode, RuleMode::Unspecified);
+  EXPECT_EQ(qbs[0]->pos.line, 24u);
+  EXPECT_TRUE(qbs[1]->audit);
+  EXPECT_EQ(qbs[1]->mode, RuleMode::Allow);
+  EXPECT_EQ(qbs[1]->owner, "owner");
+  EXPECT_EQ(std::get<Rule>(qbs[1]->items[1]).pos.line, 30u);
+  EXPECT_FALSE(qbs[2]->audit);
+  EXPECT_EQ(qbs[2]->owner, "owner");
+}
+
+TEST(AppArmorBlocks, RoundTripAndCanonicalText) {
+  expect_round_trip(kBlocks, "blocks");
+  // a comment after a closing '}' stays there (found by the fuzzer: it moved to the '{' line)
+  expect_round_trip("profile a {\n  /else {\n  } # c\n} # d\n", "trailing");
+  expect_round_trip("profile a { # open\n  if defined $X { # x\n  } # y\n}\n", "trailing2");
+  auto f = parse(
+      "profile t {\nif   not   ${A}{\n/a r,\n}else    if defined $B {\n}   else{\n}\n"
+      "audit   owner{\n/b r,\n}\n}\n",
+      "c");
+  ASSERT_FALSE(f.ok());  // `{\n` after ${A} is lexed as part of a glob word -> error, not silence
+  auto g = parse(
+      "$A = true\nprofile t {\nif   not   ${A} {\n/a r,\n}else    if defined $B {\n}   else {\n}\n"
+      "audit   owner {\n/b r,\n}\n}\n",
+      "c");
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  EXPECT_EQ(format(*g),
+            "$A = true\nprofile t {\n  if not $A {\n    /a r,\n  } else if defined $B {\n  } else {\n  }\n"
+            "  audit owner {\n    /b r,\n  }\n}\n");
+}
+
+TEST(AppArmorBlocks, BadInputHasPositions) {
+  const BadCase cases[] = {
+      {"profile x {\n  if $F /a r,\n}\n", 2, 9, "expected '{' after the if condition"},
+      {"profile x {\n  if ($F) {\n  }\n}\n", 2, 6, "no parentheses"},
+      {"profile x {\n  if @{F} {\n  }\n}\n", 2, 6, "only be tested with 'defined @{VAR}'"},
+      {"profile x {\n  if $A and $B {\n  }\n}\n", 2, 9, "'and' is not supported"},
+      {"profile x {\n  if $A or $B {\n  }\n}\n", 2, 9, "'or' is not supported"},
+      {"profile x {\n  if {\n  }\n}\n", 2, 6, "expected an if condition"},
+      {"profile x {\n  if foo {\n  }\n}\n", 2, 6, "unknown if condition"},
+      {"profile x {\n  if defined foo {\n  }\n}\n", 2, 14, "expected $VAR or @{VAR} after 'defined'"},
+      {"profile x {\n  if $F {\n  } else /b r,\n}\n", 3, 10, "expected '{' or 'if' after 'else'"},
+      {"profile x {\n  else {\n  }\n}\n", 2, 3, "'else' without"},
+      {"profile x {\n  if $F {\n  }\n  /a r,\n  else {\n  }\n}\n", 5, 3, "'else' without"},
+      {"profile x {\n  deny {\n    /a r,\n  }\n}\n", 2, 3, "'deny' is not allowed on a qualifier block"},
+      {"profile x {\n  audit deny owner {\n  }\n}\n", 2, 9, "'deny' is not allowed"},
+      {"profile x {\n  audit owner other {\n  }\n}\n", 2, 15, "in block qualifiers"},
+      {"profile x {\n  if $F {\n    $G = true\n  }\n}\n", 3, 5, "variable definitions are not allowed"},
+      {"profile x {\n  owner {\n    @{G} = /a\n  }\n}\n", 3, 5, "variable definitions are not allowed"},
+      {"profile x {\n  if $F {\n    /a r,\n", 2, 9, "unterminated if block"},
+      {"profile x {\n  audit {\n    /a r,\n", 2, 9, "unterminated qualifier block"},
+      {"profile x {\n  if $F {\n  } else {\n", 3, 10, "unterminated else block"},
+      {"profile x {\n  if $F {\n    /a rq,\n  }\n}\n", 3, 8, "unknown permission 'q'"},
+  };
+  for (const auto& c : cases) {
+    auto f = parse(c.text, "bad.profile");
+    ASSERT_FALSE(f.ok()) << c.text;
+    EXPECT_EQ(f.error().pos().line, c.line) << c.text << " -> " << f.error().message();
+    EXPECT_EQ(f.error().pos().col, c.col) << c.text << " -> " << f.error().message();
+    EXPECT_NE(f.error().message().find(c.msg), std::string::npos) << f.error().message();
+    EXPECT_EQ(f.error().message().rfind("bad.profile:", 0), 0u) << f.error().message();
+  }
+  std::string deep = "profile x {\n";
+  for (int i = 0; i < 100; ++i) deep += (i % 2 ? "audit {\n" : "if $F {\n");
+  for (int i = 0; i < 101; ++i) deep += "}\n";
+  auto d = parse(deep, "deep");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message().find("nested too deeply"), std::string::npos) << d.error().message();
+}
+
+Result<Resolved> resolve_text(const std::string& text) {
+  CONFINE_TRY(File f, parse(text, "r"));
+  return resolve(std::move(f), ".");
+}
+
+TEST(AppArmorBlocks, ResolveErrorsLikeApparmorParser) {
+  auto u = resolve_text("profile t {\n  if $F {\n  }\n}\n");
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.error().message(), "r:2:6: unset boolean variable $F used in if-expression");
+  // also inside a branch that is not taken, and in an else-if
+  auto u2 = resolve_text("$T = true\nprofile t {\n  if not $T {\n    if $G {\n    }\n  }\n}\n");
+  ASSERT_FALSE(u2.ok());
+  EXPECT_EQ(u2.error().message(), "r:4:8: unset boolean variable $G used in if-expression");
+  auto u3 = resolve_text("$T = true\nprofile t {\n  if $T {\n  } else if not $H {\n  }\n}\n");
+  ASSERT_FALSE(u3.ok());
+  EXPECT_EQ(u3.error().message(), "r:4:13: unset boolean variable $H used in if-expression");
+  auto d = resolve_text("$T = true\n$T = false\nprofile t {\n}\n");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message(), "r:2:1: variable $T was previously declared");
+  // `defined` never fails; undefined @{} only matters in the branch that is taken
+  EXPECT_TRUE(resolve_text("profile t {\n  if defined $N {\n    @{NOPE}/x r,\n  }\n}\n").ok());
+  auto v = resolve_text("profile t {\n  if not defined $N {\n    @{NOPE}/x r,\n  }\n}\n");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().message(), "r:3:5: undefined variable @{NOPE}");
+}
+
+std::vector<std::string> flat_text(const Resolved& r) {
+  std::vector<std::string> out;
+  for (const auto& fr : flatten(r, *profiles(r.main)[0])) out.push_back(format_rule(fr.rule));
+  return out;
+}
+
+TEST(AppArmorBlocks, FlattenEvaluatesAndApplies) {
+  auto r = resolve_text(kBlocks);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(flat_text(*r),
+            (std::vector<std::string>{"/etc/a r,", "/etc/c r,", "audit /etc/g r,", "deny /etc/g2 w,",
+                                      "audit owner /etc/h w,", "audit owner /etc/k r,",
+                                      "audit owner link /etc/l -> /etc/m,", "owner /etc/j r,"}));
+  bool warned = false;
+  for (const auto& w : r->warnings)
+    warned |= w.find("inside a qualifier block is ignored") != std::string::npos;
+  EXPECT_FALSE(warned);
+  auto c = resolve_text(
+      "$B = false\nprofile t {\n  if $B {\n  } else if not defined @{X} {\n"
+      "    capability chown,\n  }\n  owner {\n    capability kill,\n  }\n}\n");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(flat_text(*c), std::vector<std::string>{"capability chown,"});
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0].rfind("r:8:5: capability rule inside a qualifier block is ignored", 0), 0u)
+      << c->warnings[0];
+}
+
+// --- the real apparmor_parser as the oracle ---
+bool have_apparmor_parser() { return system("command -v apparmor_parser >/dev/null 2>&1") == 0; }
+
+// sha1 of `apparmor_parser -S -K` (full compile, binary policy), "" when it rejects the text.
+std::string aa_compile(const std::string& text, const std::string& tag) {
+  std::string path = testing::TempDir() + "/hd-blocks-" + tag + ".aa";
+  std::ofstream(path) << text;
+  std::string cmd =
+      "set -o pipefail; apparmor_parser -S -K --base /etc/apparmor.d " + path + " 2>/dev/null | sha1sum";
+  std::string full = "bash -c '" + cmd + "'";
+  FILE* p = popen(full.c_str(), "r");
+  if (!p) return "";
+  char buf[128] = {0};
+  std::string out = fgets(buf, sizeof buf, p) ? buf : "";
+  int rc = pclose(p);
+  return rc == 0 ? out.substr(0, 40) : "";
+}
+
+const char* kOracleCases[] = {
+    kBlocks,
+    "$A = false\n@{D} = /srv\nprofile t {\n  if $A {\n    /a r,\n  } else if defined @{D} {\n    @{D}/** "
+    "rw,\n"
+    "  } else {\n    /c r,\n  }\n  if not defined @{E} {\n    /e r,\n  }\n}\n",
+    "$A = true\nprofile t {\n  owner {\n    other /x r,\n    /y rw,\n    /z px -> t,\n  }\n  audit {\n"
+    "    deny /q w,\n    owner /r r,\n    audit /s r,\n  }\n  other {\n    /u r,\n  }\n}\n",
+    "$A = true\n$B = false\nprofile t {\n  if $A {\n    if not $B {\n      audit owner {\n        if $A {\n"
+    "          /n r,\n        } else {\n          /o r,\n        }\n      }\n    }\n  }\n  allow {\n    "
+    "file,\n  }\n}\n",
+};
+
+TEST(AppArmorBlocks, RealApparmorParserAgrees) {
+  if (!have_apparmor_parser()) GTEST_SKIP() << "apparmor_parser not installed";
+  int i = 0;
+  for (const char* text : kOracleCases) {
+    SCOPED_TRACE(text);
+    std::string tag = std::to_string(i++);
+    auto f = parse(text, "o");
+    ASSERT_TRUE(f.ok()) << f.error().message();
+    std::string orig = aa_compile(text, tag + "orig");
+    ASSERT_FALSE(orig.empty()) << "apparmor_parser rejects the test profile";
+    // our canonical text compiles to the very same binary policy
+    EXPECT_EQ(aa_compile(format(*f), tag + "fmt"), orig);
+    // and so do the rules flatten() says the profile has (conditions evaluated, qualifiers applied)
+    auto r = resolve(std::move(*f), ".");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    std::string t(text);
+    std::string flat = t.substr(0, t.find("profile t {")) + "profile t {\n";  // + the variables
+    for (const auto& s : flat_text(*r)) flat += "  " + s + "\n";
+    flat += "}\n";
+    EXPECT_EQ(aa_compile(flat, tag + "flat"), orig) << flat;
+  }
+  // what we reject, apparmor_parser rejects too
+  const char* bad[] = {
+      "profile t {\n  deny {\n    /a r,\n  }\n}\n",
+      "$A = true\nprofile t {\n  if $A and $A {\n  }\n}\n",
+      "$A = true\nprofile t {\n  if ($A) {\n  }\n}\n",
+      "@{A} = /a\nprofile t {\n  if @{A} {\n  }\n}\n",
+      "$A = true\nprofile t {\n  if $A /a r,\n}\n",
+      "$A = true\nprofile t {\n  if $A {\n    $B = true\n  }\n}\n",
+      "profile t {\n  if $UNSET {\n  }\n}\n",
+      "$A = true\n$A = false\nprofile t {\n}\n",
+  };
+  for (const char* text : bad) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(aa_compile(text, "bad" + std::to_string(i++)), "");
+    auto f = parse(text, "bad");
+    if (f.ok()) {
+      EXPECT_FALSE(resolve(std::move(*f), ".").ok());
+    }
+  }
+}
+
+}  // namespace blocks
+
 }  // namespace
 }  // namespace confine::apparmor
