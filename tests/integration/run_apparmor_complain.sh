@@ -55,6 +55,13 @@ out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$BIN" run --apparmor "
   ! echo "$out" | grep -q "/etc/hostname"
 check "uid 65534: complain works unprivileged" $? "rc=$rc out=$out"
 
+# 1c. --profile DIR picks up DIR/apparmor.profile with its complain flag
+mkdir "$T/pdir"; cp /usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json "$T/pdir/seccomp.json"
+cp "$T/complain.profile" "$T/pdir/apparmor.profile"; rm -f "$T/f"
+out=$("$BIN" run --profile "$T/pdir" -- sh -c "$CMD" 2>&1); rc=$?
+[ $rc = 0 ] && [ -e "$T/f" ] && echo "$out" | grep -q "apparmor would deny openat $T/f (w)"
+check "--profile DIR: apparmor.profile in complain mode is observed" $? "rc=$rc out=$out"
+
 # 2. the same profile in enforce mode still blocks the write (Landlock)
 rm -f "$T/f"
 out=$("$BIN" run --apparmor "$SEED" -- sh -c "$CMD" 2>&1); rc=$?
