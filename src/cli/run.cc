@@ -52,10 +52,18 @@ Result<LoadedAppArmor> load_apparmor(const std::string& path) {
 }
 
 Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, const LoadedAppArmor& aa,
-                                                      bool* restricts_exec) {
+                                                      bool brief, bool* restricts_exec) {
   const apparmor::Resolved& r = aa.r;
   CONFINE_TRY(apparmor::Translation t, apparmor::to_landlock(r, *aa.profile));
-  for (const auto& w : t.warnings) print_warning("--apparmor " + path + ": " + w);
+  if (!brief || t.warnings.size() <= 1) {
+    for (const auto& w : t.warnings) print_warning("--apparmor " + path + ": " + w);
+  } else {
+    // A generated profile picked up from --profile DIR is enforced on every
+    // replay: one line, the details are a command away.
+    std::cerr << "confine: " << path << ": file rules enforced through Landlock ABI " << t.abi << " ("
+              << t.rules.size() << " path rules; " << t.warnings.size()
+              << " approximations: confine apparmor to-landlock " << path << ")\n";
+  }
   sandbox::LandlockConfig::Layer l;
   l.source = "--apparmor " + path;
   l.handled = t.handled;
@@ -289,7 +297,7 @@ Status fill_config(const Args& a, RunConfig& c) {
   }
   bool aa_restricts_exec = false;
   if (aa_loaded && !aa_complain) {
-    auto l = apparmor_layer(aa, *aa_loaded, &aa_restricts_exec);
+    auto l = apparmor_layer(aa, *aa_loaded, /*brief=*/!a.has("apparmor"), &aa_restricts_exec);
     if (!l.ok()) return std::move(l).error().context("--apparmor");
     c.landlock.layer = std::move(*l);
   }
