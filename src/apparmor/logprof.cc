@@ -465,9 +465,13 @@ Result<std::optional<LogEntry>> entry_from_json_line(std::string_view line, cons
   e.kind = LogEntry::Kind::File;
   e.path = str("path");
   if (e.path.empty()) e.path = str("name");
-  e.mask = str("requested");
+  // confine run's complain lines: "denied" is what no rule allowed (the rest of "requested" was)
+  e.mask = str("denied");
+  if (e.mask.empty()) e.mask = str("requested");
   if (e.mask.empty()) e.mask = str("requested_mask");
-  if (e.mask.empty()) e.mask = str("denied");
+  if (const json::Value* d = v.find("directory");
+      d && d->is(json::Type::Bool) && d->boolean && !e.path.empty() && !e.path.ends_with("/"))
+    e.path += "/";
   if (e.path.empty() || e.mask.empty())
     return Error(origin + ": apparmor entry without \"path\" and \"requested\"");
   return std::optional<LogEntry>(e);

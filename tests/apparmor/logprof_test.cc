@@ -125,6 +125,13 @@ TEST(AppArmorLogprof, BadInput) {
   ASSERT_TRUE(one.ok() && one->has_value());
   EXPECT_EQ((*one)->path, "/x");
   EXPECT_EQ((*one)->mask, "w");
+  // confine run's complain line: "denied" (what no rule allowed) wins over "requested"; directories get '/'
+  auto run_line = entry_from_json_line(
+      R"({"kind":"apparmor","profile":"p","syscall":"openat","path":"/srv/d","directory":true,"requested":"rw","denied":"w"})",
+      "l:4");
+  ASSERT_TRUE(run_line.ok() && run_line->has_value());
+  EXPECT_EQ((*run_line)->path, "/srv/d/");
+  EXPECT_EQ((*run_line)->mask, "w");
   EXPECT_FALSE(entry_from_landlock("net.connect_tcp", "", "l").has_value());
   auto ll = entry_from_landlock("fs.make_reg,fs.remove_file", "/var/spool", "l");
   ASSERT_TRUE(ll.has_value());

@@ -70,6 +70,30 @@ grep -qx "+  /etc/hostname r," "$W/tdiff" && grep -qx "+  /var/lib/tool/db w," "
 [ $have_parser = 0 ] || apparmor_parser -Q -K "$W/t.profile" >/dev/null 2>&1 && pass "Landlock result passes apparmor_parser" ||
   fail "Landlock result rejected by apparmor_parser"
 
+# End to end on the real kernel: `confine run` in AppArmor complain mode logs what the profile
+# lacks (kind=apparmor JSON lines), --to-apparmor -w adds it, the enforced replay (Landlock) passes.
+cat >"$W/cm.profile" <<'P'
+include <tunables/global>
+profile cm {
+  include <abstractions/base>
+  /usr/bin/cat mrix,
+  /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 mrix,
+}
+P
+echo data >"$W/cm-data.txt"
+"$CONFINE" run --seccomp unconfined --apparmor "$W/cm.profile" -- cat /etc/hostname "$W/cm-data.txt" >/dev/null 2>&1
+rc_before=$?
+"$CONFINE" run --seccomp unconfined --apparmor "$W/cm.profile" --apparmor-mode complain --log "$W/cm.log" \
+  -- cat /etc/hostname "$W/cm-data.txt" >/dev/null 2>"$W/cm.err"
+"$CONFINE" logs --to-apparmor "$W/cm.profile" -w "$W/cm.log" >"$W/cm.diff" 2>>"$W/cm.err"
+"$CONFINE" run --seccomp unconfined --apparmor "$W/cm.profile" -- cat /etc/hostname "$W/cm-data.txt" >"$W/cm.out" 2>>"$W/cm.err"
+rc_after=$?
+if [ $rc_before != 0 ] && [ $rc_after = 0 ] && grep -q '^data$' "$W/cm.out" && grep -qx '+  /etc/hostname r,' "$W/cm.diff"; then
+  pass "complain run -> --to-apparmor -w -> enforced replay passes (before: exit $rc_before)"
+else
+  fail "complain loop: before $rc_before, after $rc_after: $(cat "$W/cm.diff"; tail -3 "$W/cm.err")"
+fi
+
 # Bad input.
 "$CONFINE" logs --to-apparmor "$W/missing.profile" "$FX/audit.log" >/dev/null 2>"$W/e1"
 rc=$?
