@@ -94,11 +94,16 @@ SyscallCounter::~SyscallCounter() {
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
-Status SyscallCounter::start() {
+Status SyscallCounter::start(const cpu_set_t* cpus) {
   if (thread_.joinable() || finished_) return ok();
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd_ < 0) return Error::sys("eventfd", errno);
-  thread_ = std::thread([this] { drain_loop(); });
+  std::optional<cpu_set_t> set;
+  if (cpus) set = *cpus;
+  thread_ = std::thread([this, set] {
+    if (set) sched_setaffinity(0, sizeof *set, &*set);
+    drain_loop();
+  });
   return ok();
 }
 

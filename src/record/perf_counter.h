@@ -17,6 +17,7 @@
 // with lost() > 0 partial.
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -48,8 +49,8 @@ class SyscallCounter {
   SyscallCounter& operator=(const SyscallCounter&) = delete;
 
   // Starts the drain thread (poll on the rings, drain at each wake-up and
-  // every 100 ms).
-  Status start();
+  // every 100 ms). `cpus`: the thread's affinity (nullptr: inherited).
+  Status start(const cpu_set_t* cpus = nullptr);
   // Disables the events, stops the drain thread, drains what is left and
   // computes lost(). Idempotent. The results below are valid after it.
   void finish();

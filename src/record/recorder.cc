@@ -490,7 +490,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     if (o.perf_ring_bytes)
       co.ring_bytes = o.perf_ring_bytes, co.min_ring_bytes = std::min(co.min_ring_bytes, o.perf_ring_bytes);
     auto c = SyscallCounter::open(pid, co);
-    Status st = c.ok() ? (*c)->start() : Status(c.error());
+    // --pin pins the workload and the answering thread only.
+    Status st = c.ok() ? (*c)->start(restore_cpus ? &old_cpus : nullptr) : Status(c.error());
     if (!st.ok()) {
       sampler.reset();
       kill(pid, SIGKILL);
