@@ -94,7 +94,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     t.warnings.push_back("Landlock ABI " + std::to_string(t.abi) +
                          ": device ioctls are not mediated (needs ABI 5)");
   std::set<std::string> notes;
-  std::vector<std::string> widened, missing;
+  std::vector<std::string> widened, missing, created;
   std::map<std::string, uint64_t> allow;
   std::map<std::string, std::string> origin;
   struct Deny {
@@ -168,7 +168,22 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       std::string lp = tg.dir;
       std::error_code ec;
       if (!fs::exists(lp, ec)) {
-        missing.push_back(lp);
+        // A file the program creates (and maybe removes) again: Landlock can
+        // only name existing inodes, so the creating rights go to the nearest
+        // existing directory above it (never "/"), with a warning. Read-only
+        // rules on missing paths stay skipped (nothing to read there).
+        bool dir_rule = !tg.rest.empty() || g.ends_with("/");
+        uint64_t give = a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer | kMakeSym |
+                             (dir_rule ? (kMakeDir | kRemoveDir | kReadDir) : 0));
+        std::string parent = fs::path(lp).parent_path().string();
+        while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec))
+          parent = fs::path(parent).parent_path().string();
+        if ((a & kWriteRights) && !parent.empty() && parent != "/") {
+          add_allow(parent, give, fr.origin);
+          created.push_back(lp + " -> " + parent);
+        } else {
+          missing.push_back(lp);
+        }
         continue;
       }
       uint64_t acc = a;
@@ -256,6 +271,9 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
   summary(widened,
           "glob(s) widened to their longest literal directory (Landlock rules cover whole hierarchies)");
   summary(missing, "path(s) do not exist at translation time; their rules are skipped");
+  summary(created,
+          "writable path(s) do not exist at translation time (files the program creates): their rights go to "
+          "the nearest existing directory, i.e. to every file beneath it");
   for (const auto& n : notes) t.warnings.push_back(n);
   if (t.rules.empty())
     t.warnings.push_back("no file access is allowed: the confined program cannot even be executed");

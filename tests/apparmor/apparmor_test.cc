@@ -234,6 +234,26 @@ bool has_warning(const Translation& t, const std::string& s) {
 
 using namespace sandbox::landlock_access;
 
+TEST(AppArmorLandlock, MissingWritablePathGoesToItsDirectory) {
+  std::string dir = std::filesystem::path(testing::TempDir() + "/ll-missing").lexically_normal().string();
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(dir + "/new.log");
+  Translation t =
+      translate("profile p { " + dir + "/new.log w, " + dir + "/gone.txt r, /nowhere-at-all/x w, }", 7);
+  const PathRule* parent = nullptr;
+  for (const auto& r : t.rules)
+    if (r.path == dir) parent = &r;
+  ASSERT_TRUE(parent) << "the created file's directory carries its rights";
+  EXPECT_TRUE(parent->access & kMakeReg);
+  EXPECT_TRUE(parent->access & kWriteFile);
+  EXPECT_FALSE(parent->access & kMakeDir);  // a file rule creates files only
+  EXPECT_FALSE(parent->access & kExecute);
+  EXPECT_TRUE(has_warning(t, "the nearest existing directory"));
+  // Read-only rules on missing paths, and missing paths under / only, stay skipped.
+  for (const auto& r : t.rules) EXPECT_NE(r.path, "/") << "never widened to /";
+  EXPECT_TRUE(has_warning(t, "their rules are skipped"));
+}
+
 TEST(AppArmorLandlock, SeedDenyWriteTranslation) {
   Translation t =
       translate("profile apparmor-deny-write flags=(attach_disconnected) { file, deny /** w, }", 7);
