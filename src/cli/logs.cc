@@ -16,6 +16,7 @@
 #include "apparmor/logprof.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "json/json.h"
 #include "logs/report.h"
 #include "logs/to_seccomp.h"
 
@@ -27,7 +28,8 @@ constexpr OptSpec kOpts[] = {
     {"output", 'o', true, "FORMAT", "text (default) or json"},
     {"follow", 'f', false, "", "keep reading (FILE or /dev/kmsg) and print events as they come"},
     {"to-seccomp", 0, true, "PROFILE",
-     "print PROFILE with the logged syscalls allowed (audit2allow for seccomp)"},
+     "print PROFILE with the logged syscalls allowed (audit2allow for seccomp; also reads the JSON lines of "
+     "`confine run --mode complain --log`)"},
     {"to-apparmor", 0, true, "PROFILE",
      "add rules to the AppArmor PROFILE for logged DENIED/ALLOWED accesses (aa-logprof without the LSM)"},
     {"write", 'w', false, "", "with --to-seccomp/--to-apparmor: write the result back to PROFILE"},
@@ -255,6 +257,42 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
 
 }  // namespace
 
+namespace {
+// Seccomp events from confine's complain JSON lines (other lines are ignored).
+size_t add_complain_seccomp_events(std::string_view data, std::vector<logs::Event>* out) {
+  size_t n = 0, start = 0, ln = 0;
+  while (start < data.size()) {
+    size_t nl = data.find('\n', start);
+    std::string_view line =
+        data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    start = nl == std::string_view::npos ? data.size() : nl + 1;
+    ++ln;
+    if (line.empty() || line[0] != '{' || line.find("\"kind\":\"seccomp\"") == std::string_view::npos)
+      continue;
+    auto v = json::parse(line, "complain");
+    if (!v.ok()) continue;
+    const json::Value* name = v->find("syscall");
+    const json::Value* arch = v->find("arch");
+    const json::Value* nr = v->find("nr");
+    if (!name || !name->is(json::Type::String) || !arch || !arch->is(json::Type::String)) continue;
+    auto a = arch_from_name(arch->text);
+    if (!a) continue;
+    logs::Event e;
+    e.kind = logs::Kind::Seccomp;
+    e.line = static_cast<uint32_t>(ln);
+    e.arch = *a;
+    e.audit_arch = arch_info(*a).audit_arch;
+    e.syscall = name->text;
+    if (nr && nr->as_i64()) e.syscall_nr = *nr->as_i64();
+    e.code = 0x7ffc0000u;  // SECCOMP_RET_LOG: "would be denied"
+    e.action = "LOG";
+    out->push_back(std::move(e));
+    ++n;
+  }
+  return n;
+}
+}  // namespace
+
 int verb_logs(std::span<char* const> argv) {
   if (wants_help(argv)) {
     usage(std::cout);
@@ -331,6 +369,14 @@ int verb_logs(std::span<char* const> argv) {
   }
 
   if (to_seccomp) {
+    // confine's own complain-mode JSON lines (`run --mode complain --log`) are
+    // denials too: {"kind":"seccomp","syscall":..,"nr":..,"arch":..}.
+    if (file) {
+      auto data = read_file(*file, 1u << 30);
+      size_t n = 0;
+      if (data) n = add_complain_seccomp_events(*data, &parsed.events);
+      if (n) std::cerr << "confine: " << n << " complain JSON line(s) from " << *file << "\n";
+    }
     auto text = read_file(*to_seccomp);
     if (!text) {
       print_error(text.error());
