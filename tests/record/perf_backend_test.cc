@@ -62,21 +62,31 @@ uint64_t count(const RecordResult& r, Arch a, const std::string& name) {
   return c == it->second.end() ? 0 : c->second.count;
 }
 
-// Same syscall names and counts per arch; errors too.
-void expect_same_calls(const RecordResult& p, const RecordResult& u) {
+// Syscalls whose presence depends on the schedule (a shell waiting for a
+// child that is already a zombie or still dying; signal delivery).
+bool timing_dependent(const std::string& n) {
+  return n == "rt_sigsuspend" || n == "rt_sigreturn" || n == "restart_syscall" || n == "wait4" ||
+         n == "futex";  // pthread_join on a thread that has or has not finished
+}
+
+// Same syscall names (the timing-dependent ones left out) and arguments per
+// arch; with `exact` the same counts and errors too.
+void expect_same_calls(const RecordResult& p, const RecordResult& u, bool exact = true) {
   EXPECT_EQ(p.behavior.arches.size(), u.behavior.arches.size());
   for (const auto& [arch, calls] : u.behavior.arches) {
     auto it = p.behavior.arches.find(arch);
     ASSERT_NE(it, p.behavior.arches.end()) << arch_info(arch).name;
     for (const auto& [name, info] : calls) {
+      if (timing_dependent(name)) continue;
       auto c = it->second.find(name);
       ASSERT_NE(c, it->second.end()) << "perf backend misses " << name;
-      EXPECT_EQ(c->second.count, info.count) << name;
       EXPECT_EQ(c->second.args, info.args) << name;
+      if (!exact) continue;
+      EXPECT_EQ(c->second.count, info.count) << name;
       EXPECT_EQ(c->second.errors, info.errors) << name;
     }
     for (const auto& [name, info] : it->second)
-      EXPECT_TRUE(calls.count(name)) << "perf backend adds " << name;
+      EXPECT_TRUE(calls.count(name) || timing_dependent(name)) << "perf backend adds " << name;
   }
 }
 
@@ -169,8 +179,8 @@ TEST(PerfBackend, ShellPipelineSameBehavior) {
   EXPECT_EQ(p.behavior.net_families, u.behavior.net_families);
   EXPECT_TRUE(p.behavior.execs.count("/usr/bin/ls") || p.behavior.execs.count("/bin/ls"));
   EXPECT_TRUE(p.behavior.files.count("/etc/hostname"));
-  expect_same_calls(p, u);
-  EXPECT_EQ(p.events, u.events);
+  // sh's wait for each child depends on the schedule (see docs/record.md).
+  expect_same_calls(p, u, /*exact=*/false);
   EXPECT_LT(p.notifications, u.events);
 }
 
