@@ -52,8 +52,7 @@ Result<int> perf_counter_hold() {
   attr.sample_period = 1;
   attr.sample_type = kSampleType;
   attr.sample_regs_user = kRegsMask;
-  attr.disabled = 1;
-  attr.inherit = 1;
+  attr.disabled = 1;  // never counts; not inherited: forked tasks do not carry it
   long fd = ::syscall(SYS_perf_event_open, &attr, 0, 0, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     int e = errno;

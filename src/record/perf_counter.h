@@ -14,7 +14,8 @@
 // kernel, but the event's count still includes it. finish() disables the
 // events, drains every ring and compares: lost() = max(PERF_FORMAT_LOST,
 // PERF_RECORD_LOST records, count - samples). The recorder marks a recording
-// with lost() > 0 partial.
+// with lost() > 0 partial. CONFINE_PERF_DEBUG=1 in the environment prints
+// this accounting (count, samples, lost, wake-ups) on stderr at finish().
 #pragma once
 
 #include <sched.h>
