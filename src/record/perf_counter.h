@@ -7,8 +7,9 @@
 // Events, inheritance and arch attribution are those of the ErrorSampler
 // (errors.h, perf_ring.h): one inherited event per online CPU opened on a task
 // that has no threads or children yet, PERF_SAMPLE_TID | RAW | REGS_USER (cx,
-// ip), no ftrace filter. Rings are large (8 MiB per CPU wanted, halved down to
-// 256 KiB when the mlock budget refuses) and woken at 1/16 full.
+// ip), no ftrace filter. Rings are large (8 MiB per CPU wanted, at most 64 MiB
+// over all CPUs, halved down to 256 KiB when the mlock budget refuses) and
+// woken at 1/16 full.
 //
 // Losses are never silent: a sample that finds its ring full is dropped by the
 // kernel, but the event's count still includes it. finish() disables the
