@@ -195,6 +195,7 @@ bool match_at(std::string_view p, size_t pi, std::string_view s, size_t si, int 
 
 struct CovRule {
   std::vector<std::string> globs;
+  std::vector<std::string> prefixes;  // literal start of each glob: a cheap pre-filter
   std::string perms;
   bool deny = false;
   bool owner = false;
@@ -227,6 +228,7 @@ Result<Abstraction> load_abstraction(const std::string& name, const std::string&
     if (!ex.ok()) continue;  // too many expansions: treated as not covering
     CovRule cr;
     cr.globs = std::move(*ex);
+    for (const auto& g : cr.globs) cr.prefixes.push_back(g.substr(0, g.find_first_of("*?[{\\")));
     cr.perms = rule.perms;
     cr.deny = rule.mode == RuleMode::Deny;
     cr.owner = rule.owner == "owner";
@@ -242,8 +244,8 @@ std::string allowed_letters(const Abstraction& a, const std::string& path, bool 
   for (const auto& r : a.rules) {
     if (r.owner && !owner_ok && !r.deny) continue;
     bool hit = false;
-    for (const auto& g : r.globs)
-      if (glob_match(g, path)) {
+    for (size_t i = 0; i < r.globs.size(); ++i)
+      if (path.starts_with(r.prefixes[i]) && glob_match(r.globs[i], path)) {
         hit = true;
         break;
       }
