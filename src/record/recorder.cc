@@ -197,6 +197,12 @@ std::vector<sock_filter> build_filter(bool perf, const std::vector<std::string_v
     return b;
   };
   auto b64 = block(nrs(Arch::X86_64)), bx32 = block(nrs(Arch::X32)), b32 = block(nrs(Arch::X86));
+  // Jump offsets are 8 bits: beyond that (cannot happen with ~40 names),
+  // notify everything -- slower, never wrong.
+  if (2 + b64.size() + bx32.size() > 255 || 1 + b32.size() > 255) {
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+    return f;
+  }
   const uint32_t arch_off = offsetof(seccomp_data, arch), nr_off = offsetof(seccomp_data, nr);
   f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arch_off));
   // x86_64 audit arch: ld nr; jset x32 bit -> x32 block; else x86_64 block.
