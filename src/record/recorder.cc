@@ -623,6 +623,17 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
 
   pthread_sigmask(SIG_UNBLOCK, &intr, nullptr);
 
+  // SEND takes the listener's mutex interruptibly: the stop signal can make it
+  // fail with EINTR, and a received notification nobody answers would block
+  // its task forever (the drainer cannot know its id). Retry; ENOENT means
+  // the task died meanwhile.
+  auto answer = [&](const seccomp_notif_resp& resp) {
+    while (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0) {
+      if (errno == ENOENT) return true;
+      if (errno != EINTR) return false;
+    }
+    return true;
+  };
   auto handle = [&]() -> Status {
     seccomp_notif req;
     std::memset(&req, 0, sizeof req);
@@ -653,8 +664,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       std::memset(&resp, 0, sizeof resp);
       resp.id = req.id;
       resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
-        return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+      if (!answer(resp)) return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
       if (counter)
         ++notified[{arch, req.data.nr}];
       else
@@ -688,8 +698,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     std::memset(&resp, 0, sizeof resp);
     resp.id = req.id;
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
-      return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+    if (!answer(resp)) return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
 
     if (counter) {  // counted by perf; args only
       ++notified[{arch, req.data.nr}];
