@@ -545,6 +545,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       tail = tail.find('/') == std::string::npos ? "" : tail.substr(tail.find('/'));
       n.dir = is_dir("/proc/self" + tail, live) && !tail.starts_with("/task/");
       if (raw.ends_with("/")) n.dir = true;
+      // AppArmor checks a directory as "path/": a rule without the slash never matches it.
+      if (n.dir && !n.emit.ends_with("/")) n.emit += "/";
+      if (n.dir && !n.sample.ends_with("/")) n.sample += "/";
     } else {
       std::string c = canonical(raw, live);
       if (!(acc & (behavior::kCreate | behavior::kWrite | behavior::kUnlink)) && !exists(c, live)) {

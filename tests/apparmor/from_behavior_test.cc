@@ -106,6 +106,7 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   b.files["/proc/77/task/78/comm"] = behavior::kRead | behavior::kWrite;
   b.files["/proc/thread-self/attr/current"] = behavior::kRead;
   b.files["/proc/sys/kernel/hostname"] = behavior::kRead;  // not a pid: literal
+  b.files["/proc/4321/fd"] = behavior::kRead;              // a directory (opendir): "fd/"
   b.files["/dev/stdout"] = behavior::kWrite;               // inherited: dropped
   b.files["/var/cache/app/tmp.Ab3dE6fGh1"] = behavior::kCreate | behavior::kWrite | behavior::kUnlink;
   GenerateOptions o;
@@ -121,6 +122,8 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   EXPECT_TRUE(has_line(t, "  owner @{PROC}/@{pid}/task/@{tid}/attr/current r,")) << t;
   EXPECT_EQ(t.find("/status"), std::string::npos) << t;
   EXPECT_TRUE(has_line(t, "  /proc/sys/kernel/hostname r,")) << t;
+  // AppArmor checks a directory as "path/": without the slash the rule would never match.
+  EXPECT_TRUE(has_line(t, "  owner @{PROC}/@{pid}/fd/ r,")) << t;
   EXPECT_EQ(t.find("  /dev/stdout"), std::string::npos) << t;
   EXPECT_TRUE(has_line(t, "  /var/cache/app/tmp.* w,")) << t;
   EXPECT_NE(t.find("include <tunables/global>"), std::string::npos);  // defines @{pid}
