@@ -544,6 +544,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       std::string tail = raw.substr(6);
       tail = tail.find('/') == std::string::npos ? "" : tail.substr(tail.find('/'));
       n.dir = is_dir("/proc/self" + tail, live) && !tail.starts_with("/task/");
+      // Without the live filesystem: procfs's per-process directories by name.
+      for (const char* d : {"", "/fd", "/fdinfo", "/task", "/net", "/ns", "/attr", "/map_files"})
+        if (!live && tail == d) n.dir = true;
       if (raw.ends_with("/")) n.dir = true;
       // AppArmor checks a directory as "path/": a rule without the slash never matches it.
       if (n.dir && !n.emit.ends_with("/")) n.emit += "/";
