@@ -133,9 +133,14 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
 TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   if (!have_abstractions()) GTEST_SKIP();
   namespace fs = std::filesystem;
-  // not under /tmp: abstractions/user-tmp would (rightly) cover it
-  std::string root = (fs::current_path() / ("fbdir-" + std::to_string(getpid()))).string();
-  fs::create_directories(root + "/pymp-k2j3h4g5/sub");
+  // Not under /tmp or /var/tmp: abstractions/user-tmp would (rightly) cover it. The
+  // build tree may be anywhere (a clean clone in /tmp), so fall back to /var/lib.
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/tmp") || base.starts_with("/var/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-fbdir-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/pymp-k2j3h4g5/sub", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
   std::ofstream(root + "/pymp-k2j3h4g5/a.txt") << "x";
   fs::create_directories(root + "/share");
   std::vector<std::string> data;
