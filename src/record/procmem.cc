@@ -10,8 +10,8 @@ namespace confine::record {
 namespace {
 std::string read_link(const std::string& p) {
   char buf[4096];
-  ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
-  if (n <= 0) return "";
+  ssize_t n = readlink(p.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";  // error, or truncated: unknown
   return std::string(buf, static_cast<size_t>(n));
 }
 }  // namespace

@@ -31,6 +31,7 @@
 
 #include "record/decode.h"
 #include "record/errors.h"
+#include "record/procmem.h"
 #include "record/perf_counter.h"
 #include "syscalls/syscalls.h"
 
@@ -70,49 +71,6 @@ std::string read_link(const std::string& path) {
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";
   return std::string(buf, static_cast<size_t>(n));
 }
-
-// Reads the memory of a live task with process_vm_readv, never crossing a
-// page boundary in one read (a string may end just before an unmapped page).
-class ProcMem : public MemReader {
- public:
-  explicit ProcMem(pid_t pid) : pid_(pid) {}
-  std::optional<std::string> read_string(uint64_t addr, size_t max) override {
-    std::string out;
-    const uint64_t page = 4096;
-    while (out.size() < max) {
-      size_t chunk = static_cast<size_t>(page - (addr % page));
-      if (chunk > max - out.size()) chunk = max - out.size();
-      char buf[4096];
-      iovec local{buf, chunk};
-      iovec remote{reinterpret_cast<void*>(addr), chunk};
-      ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
-      if (n <= 0) return std::nullopt;
-      const char* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<size_t>(n)));
-      if (nul) {
-        out.append(buf, static_cast<size_t>(nul - buf));
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-      addr += static_cast<uint64_t>(n);
-    }
-    return std::nullopt;
-  }
-  std::optional<std::string> read_bytes(uint64_t addr, size_t len) override {
-    std::string out(len, '\0');
-    iovec local{out.data(), len};
-    iovec remote{reinterpret_cast<void*>(addr), len};
-    ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
-    if (n != static_cast<ssize_t>(len)) return std::nullopt;
-    return out;
-  }
-  std::string fd_path(int fd) override {
-    return read_link("/proc/" + std::to_string(pid_) + "/fd/" + std::to_string(fd));
-  }
-  std::string cwd() override { return read_link("/proc/" + std::to_string(pid_) + "/cwd"); }
-
- private:
-  pid_t pid_;
-};
 
 Arch arch_of(uint32_t audit_arch, int32_t nr, bool* known) {
   *known = true;
@@ -686,7 +644,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     }
     Decoded d;
     if (name && tid > 0 && (info->flags & NrInfo::kDecode)) {
-      ProcMem mem(tid);
+      ProcMemReader mem(tid);
       uint64_t args[6];
       for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
       decode(arch, *name, args, mem, &d);
