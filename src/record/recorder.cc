@@ -31,8 +31,8 @@
 
 #include "record/decode.h"
 #include "record/errors.h"
-#include "record/procmem.h"
 #include "record/perf_counter.h"
+#include "record/procmem.h"
 #include "syscalls/syscalls.h"
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -48,6 +48,7 @@ namespace {
 
 // Interrupts the answering thread's blocking RECV when recording ends.
 constexpr int kInterruptSignal = SIGUSR1;
+constexpr unsigned long kWaitKillableRecv = 1UL << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 // Ring buffers of the error sampler polled by the watcher (one per CPU).
 constexpr int kMaxSamplerFds = 256;
 
@@ -201,11 +202,27 @@ std::vector<std::string_view> notified_names() {
   sock_fprog prog{static_cast<unsigned short>(insn.size()), insn.data()};
   // Root keeps setuid semantics (no no_new_privs) so the recording matches a
   // normal run; without CAP_SYS_ADMIN the kernel requires no_new_privs.
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  //
+  // WAIT_KILLABLE_RECV (Linux 5.19+): once the supervisor has received a
+  // notification, the task waits for the answer killably, so a signal (dash's
+  // SIGCHLD during fork, say) no longer cuts the wait short and turns the
+  // syscall into EINTR (or ERESTARTSYS): fork never fails with EINTR
+  // normally, and dash gave up with "Cannot fork". The window before the
+  // RECV remains (short with SYNC_WAKE_UP). Older kernels: EINVAL, retried without.
+  unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv;
+  auto install = [&] {
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (r < 0 && errno == EINVAL && (flags & kWaitKillableRecv)) {
+      flags &= ~kWaitKillableRecv;
+      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    }
+    return r;
+  };
+  long fd = install();
   if (fd < 0 && errno == EACCES) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       child_fail(err_fd, "prctl(PR_SET_NO_NEW_PRIVS): " + errno_str(errno), 125);
-    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    fd = install();
   }
   if (fd < 0) {
     int e = errno;
