@@ -23,6 +23,21 @@
 namespace confine::cli {
 
 namespace {
+// Calls fn(line, line_number) for every line of data that is a JSON object
+// (leading blanks skipped): confine's complain-mode log lines.
+template <class Fn>
+void for_each_json_line(std::string_view data, Fn fn) {
+  size_t ln = 0, start = 0;
+  while (start < data.size()) {
+    size_t nl = data.find('\n', start);
+    std::string_view line =
+        data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    start = nl == std::string_view::npos ? data.size() : nl + 1;
+    ++ln;
+    size_t b = line.find_first_not_of(" \t");
+    if (b != std::string_view::npos && line[b] == '{') fn(line.substr(b), ln);
+  }
+}
 
 constexpr OptSpec kOpts[] = {
     {"output", 'o', true, "FORMAT", "text (default) or json"},
@@ -190,27 +205,18 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
         ++events;
       }
     // confine's own complain-mode JSON lines
-    size_t ln = 0, start = 0;
-    while (start < data.size()) {
-      size_t nl = data.find('\n', start);
-      std::string_view line =
-          data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-      start = nl == std::string_view::npos ? data.size() : nl + 1;
-      ++ln;
-      size_t b = line.find_first_not_of(" \t");
-      if (b == std::string_view::npos || line[b] != '{' ||
-          line.find("\"apparmor\"") == std::string_view::npos)
-        continue;
-      auto e = apparmor::entry_from_json_line(line.substr(b), name + ":" + std::to_string(ln));
+    for_each_json_line(data, [&](std::string_view line, size_t ln) {
+      if (line.find("\"apparmor\"") == std::string_view::npos) return;
+      auto e = apparmor::entry_from_json_line(line, name + ":" + std::to_string(ln));
       if (!e.ok()) {
         print_warning(e.error().message() + "; line skipped");
-        continue;
+        return;
       }
       if (*e) {
         entries.push_back(std::move(**e));
         ++json_lines;
       }
-    }
+    });
   };
   if (inputs.empty()) {
     logs::Parser parser;
@@ -260,23 +266,17 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
 namespace {
 // Seccomp events from confine's complain JSON lines (other lines are ignored).
 size_t add_complain_seccomp_events(std::string_view data, std::vector<logs::Event>* out) {
-  size_t n = 0, start = 0, ln = 0;
-  while (start < data.size()) {
-    size_t nl = data.find('\n', start);
-    std::string_view line =
-        data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-    start = nl == std::string_view::npos ? data.size() : nl + 1;
-    ++ln;
-    if (line.empty() || line[0] != '{' || line.find("\"kind\":\"seccomp\"") == std::string_view::npos)
-      continue;
+  size_t n = 0;
+  for_each_json_line(data, [&](std::string_view line, size_t ln) {
+    if (line.find("\"kind\":\"seccomp\"") == std::string_view::npos) return;
     auto v = json::parse(line, "complain");
-    if (!v.ok()) continue;
+    if (!v.ok()) return;
     const json::Value* name = v->find("syscall");
     const json::Value* arch = v->find("arch");
     const json::Value* nr = v->find("nr");
-    if (!name || !name->is(json::Type::String) || !arch || !arch->is(json::Type::String)) continue;
+    if (!name || !name->is(json::Type::String) || !arch || !arch->is(json::Type::String)) return;
     auto a = arch_from_name(arch->text);
-    if (!a) continue;
+    if (!a) return;
     logs::Event e;
     e.kind = logs::Kind::Seccomp;
     e.line = static_cast<uint32_t>(ln);
@@ -288,7 +288,7 @@ size_t add_complain_seccomp_events(std::string_view data, std::vector<logs::Even
     e.action = "LOG";
     out->push_back(std::move(e));
     ++n;
-  }
+  });
   return n;
 }
 }  // namespace
@@ -352,6 +352,7 @@ int verb_logs(std::span<char* const> argv) {
   }
 
   logs::ParseOutput parsed;
+  std::string input_text;  // FILE's text (kept for the complain JSON lines)
   if (file) {
     auto data = read_file(*file, 1u << 30);
     if (!data) {
@@ -359,6 +360,7 @@ int verb_logs(std::span<char* const> argv) {
       return kExitInvalid;
     }
     parsed = logs::parse_text(*data);
+    input_text = std::move(*data);
   } else {
     logs::Parser parser;
     int rc = read_kmsg(false, [&](std::string_view rec) {
@@ -371,12 +373,8 @@ int verb_logs(std::span<char* const> argv) {
   if (to_seccomp) {
     // confine's own complain-mode JSON lines (`run --mode complain --log`) are
     // denials too: {"kind":"seccomp","syscall":..,"nr":..,"arch":..}.
-    if (file) {
-      auto data = read_file(*file, 1u << 30);
-      size_t n = 0;
-      if (data) n = add_complain_seccomp_events(*data, &parsed.events);
-      if (n) std::cerr << "confine: " << n << " complain JSON line(s) from " << *file << "\n";
-    }
+    if (size_t n = add_complain_seccomp_events(input_text, &parsed.events))
+      std::cerr << "confine: " << n << " complain JSON line(s) from " << *file << "\n";
     auto text = read_file(*to_seccomp);
     if (!text) {
       print_error(text.error());
