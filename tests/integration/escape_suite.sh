@@ -25,7 +25,9 @@ fi
 cp "$ATT" "$T/attacks" && chmod 755 "$T/attacks" && ATT=$T/attacks
 # setuid-root and file-capability copies of the attack program (its "whoami" mode)
 cp "$ATT" "$T/suid" && chown root:root "$T/suid" && chmod 4755 "$T/suid"
-cp "$ATT" "$T/fcap" && chmod 755 "$T/fcap" && setcap cap_net_raw+ep "$T/fcap" || echo "NOTE: setcap failed"
+# setcap is libcap2-bin (installed by `make test`): without it the file-caps row could not fail, so stop here.
+cp "$ATT" "$T/fcap" && chmod 755 "$T/fcap" && setcap cap_net_raw+ep "$T/fcap" ||
+  { echo "FAIL: setcap cap_net_raw+ep failed (is libcap2-bin installed?): the file-caps attack cannot be set up"; exit 1; }
 sleep 300 >/dev/null 2>&1 </dev/null & SLEEPER=$!
 
 declare -A names
