@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "logs/filter.h"
 #include "logs/logs.h"
 #include "logs/report.h"
 
@@ -18,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)confine::logs::report_json(out.events, out.stats);
   (void)confine::logs::report_text(out.events, out.stats);
+  // The filter over the events, and the input as a --since value (a parser too).
+  confine::logs::Filter f;
+  if (auto t = confine::logs::parse_since(in.substr(0, 64), 1700000000)) f.since = *t;
+  f.comm.insert("x");
+  for (const auto& e : out.events) (void)f.matches(e);
+  (void)confine::logs::profile_delta_guard(f, confine::logs::sources_of(out.events), true, false);
   // Also as a journal export stream.
   std::string exp = "__CURSOR=x\n" + std::string(in);
   (void)confine::logs::parse_text(exp);

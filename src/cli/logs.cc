@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "json/json.h"
+#include "logs/filter.h"
 #include "logs/report.h"
 #include "logs/to_seccomp.h"
 
@@ -49,6 +52,14 @@ constexpr OptSpec kOpts[] = {
      "add rules to the AppArmor PROFILE for logged DENIED/ALLOWED accesses (aa-logprof without the LSM)"},
     {"write", 'w', false, "", "with --to-seccomp/--to-apparmor: write the result back to PROFILE"},
     {"summary", 's', false, "", "text output: print only the summary, not every event"},
+    {"comm", 0, true, "NAME", "only records of tasks named NAME (repeatable; the task sets its own name)"},
+    {"exe", 0, true, "PATH", "only records of the executable PATH (repeatable)"},
+    {"pid", 0, true, "PID", "only records of process PID (repeatable)"},
+    {"cgroup", 0, true, "PATH|ID",
+     "only records of the processes now in cgroup PATH (or below), or of the container with this id"},
+    {"since", 0, true, "WHEN", "only records at or after WHEN: 10m, 2h, 1d, @EPOCH, 2026-12-06T19:00:00Z"},
+    {"all-processes", 0, false, "",
+     "--to-seccomp/--to-apparmor: accept records of every process of the host (no attributable filter)"},
     {"help", 'h', false, "", "show this help"},
 };
 
@@ -66,12 +77,19 @@ void usage(std::ostream& os) {
         "  journalctl -k -o export | confine logs -\n"
         "  confine logs /var/log/audit/audit.log -o json\n"
         "  confine logs /var/log/syslog --to-seccomp profiles/audit.json -w\n"
+        "  confine logs --exe /usr/sbin/nginx --since 1h --to-seccomp prof/seccomp.json\n"
+        "  confine logs --cgroup 3f2a9c1b7e4d --comm redis-server -o json\n"
         "  confine logs --to-apparmor /etc/apparmor.d/usr.bin.foo /var/log/audit/audit.log   # show the "
         "diff\n"
         "\n--to-apparmor reads AppArmor DENIED/ALLOWED records (file, capability, network) for the\n"
         "profiles defined in PROFILE, confine's complain-mode JSON lines ({\"kind\":\"apparmor\",...})\n"
         "and Landlock denials (type=1423, when PROFILE has one profile); prints the added rules as\n"
         "a diff; -w rewrites PROFILE (canonical format). Paths already allowed add nothing.\n"
+        "\nfilters: kernel records carry no cgroup and a task sets its own comm, so --comm alone can be\n"
+        "forged by any neighbour. --to-seccomp and --to-apparmor therefore take records of the live\n"
+        "kernel log, or of a file whose records come from several programs, only with --exe, --pid or\n"
+        "--cgroup (pids of the processes in it now), or with an explicit --all-processes. Records\n"
+        "without a timestamp never pass --since. confine's own complain JSON lines are not filtered.\n"
         "\nexit codes: 0 ok, 1 unreadable input or profile, 2 usage\n";
 }
 
@@ -189,7 +207,39 @@ std::optional<apparmor::LogEntry> log_entry(const logs::Event& ev, const std::st
   return e;
 }
 
-int to_apparmor_mode(const std::string& profile, const std::vector<std::string>& inputs, bool write) {
+// --comm/--exe/--pid/--cgroup/--since -> a Filter.
+Result<logs::Filter> make_filter(const Args& a) {
+  logs::Filter f;
+  for (const auto& c : a.all("comm")) f.comm.insert(c);
+  for (const auto& e : a.all("exe")) {
+    if (e.empty() || e[0] != '/') return Error("--exe " + e + ": expected an absolute path");
+    f.exe.insert(e);
+  }
+  for (const auto& p : a.all("pid")) {
+    char* end = nullptr;
+    long long v = std::strtoll(p.c_str(), &end, 10);
+    if (p.empty() || *end || v <= 0 || v > (1ll << 22))
+      return Error("--pid " + p + ": expected a process id");
+    f.pids.insert(v);
+  }
+  for (const auto& c : a.all("cgroup")) CONFINE_CHECK(logs::add_cgroup(f, c));
+  if (auto s = a.get("since")) {
+    CONFINE_TRY(double t, logs::parse_since(*s, std::time(nullptr)));
+    f.since = t;
+  }
+  return f;
+}
+
+// Keeps the events the filter selects; says how many it dropped.
+void apply_filter(const logs::Filter& f, std::vector<logs::Event>& evs) {
+  if (!f.any()) return;
+  size_t before = evs.size();
+  std::erase_if(evs, [&](const logs::Event& e) { return !f.matches(e); });
+  std::cerr << "confine: " << evs.size() << " of " << before << " record(s) match " << f.describe() << "\n";
+}
+
+int to_apparmor_mode(const std::string& profile, const std::vector<std::string>& inputs, bool write,
+                     const logs::Filter& filter, bool all_processes) {
   auto text = read_file(profile);
   if (!text) {
     print_error(std::move(text).error().context("--to-apparmor"));
@@ -197,8 +247,11 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
   }
   std::vector<apparmor::LogEntry> entries;
   size_t events = 0, json_lines = 0;
+  std::vector<logs::Event> kernel_events;  // for the attribution guard
   auto take = [&](std::string_view data, const std::string& name) {
     auto parsed = logs::parse_text(data);
+    apply_filter(filter, parsed.events);
+    kernel_events.insert(kernel_events.end(), parsed.events.begin(), parsed.events.end());
     for (const auto& ev : parsed.events)
       if (auto e = log_entry(ev, name)) {
         entries.push_back(std::move(*e));
@@ -225,6 +278,11 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
       if (auto ev = parser.feed(rec)) evs.push_back(std::move(*ev));
     });
     if (rc != kExitOk) return rc;
+    apply_filter(filter, evs);
+    if (auto g = logs::profile_delta_guard(filter, logs::sources_of(evs), /*live=*/true, all_processes); !g) {
+      print_error(std::move(g).error().context("--to-apparmor"));
+      return kExitInvalid;
+    }
     for (const auto& ev : evs)
       if (auto e = log_entry(ev, "/dev/kmsg")) {
         entries.push_back(std::move(*e));
@@ -238,6 +296,11 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
         return kExitInvalid;
       }
       take(*data, in);
+    }
+    if (auto g = logs::profile_delta_guard(filter, logs::sources_of(kernel_events), false, all_processes);
+        !g) {
+      print_error(std::move(g).error().context("--to-apparmor"));
+      return kExitInvalid;
     }
   }
   auto res = apparmor::add_logged_rules(*text, profile, entries);
@@ -328,7 +391,18 @@ int verb_logs(std::span<char* const> argv) {
                 " cannot be combined");
     return kExitUsage;
   }
-  if (to_apparmor) return to_apparmor_mode(*to_apparmor, args->positional(), args->has("write"));
+  auto filter = make_filter(*args);
+  if (!filter) {
+    print_error(filter.error());
+    return kExitUsage;
+  }
+  bool all_processes = args->has("all-processes");
+  if (all_processes && !to_seccomp && !to_apparmor) {
+    print_error("--all-processes needs --to-seccomp PROFILE or --to-apparmor PROFILE");
+    return kExitUsage;
+  }
+  if (to_apparmor)
+    return to_apparmor_mode(*to_apparmor, args->positional(), args->has("write"), *filter, all_processes);
   bool json = format == "json";
   std::optional<std::string> file;
   if (!args->positional().empty()) file = args->positional()[0];
@@ -337,7 +411,7 @@ int verb_logs(std::span<char* const> argv) {
     // Streaming: one event per line (text) or one JSON object per line (JSON Lines).
     logs::Parser parser;
     auto emit = [&](std::string_view rec) {
-      if (auto ev = parser.feed(rec)) {
+      if (auto ev = parser.feed(rec); ev && filter->matches(*ev)) {
         if (json) {
           logs::JsonOut j(0);
           logs::event_json(j, *ev);
@@ -369,8 +443,14 @@ int verb_logs(std::span<char* const> argv) {
     if (rc != kExitOk) return rc;
     parsed.stats = parser.stats();
   }
+  apply_filter(*filter, parsed.events);
 
   if (to_seccomp) {
+    if (auto g = logs::profile_delta_guard(*filter, logs::sources_of(parsed.events), !file, all_processes);
+        !g) {
+      print_error(std::move(g).error().context("--to-seccomp"));
+      return kExitInvalid;
+    }
     // confine's own complain-mode JSON lines (`run --mode complain --log`) are
     // denials too: {"kind":"seccomp","syscall":..,"nr":..,"arch":..}.
     if (size_t n = add_complain_seccomp_events(input_text, &parsed.events))
