@@ -256,8 +256,8 @@ int verb_harden(std::span<char* const> args) {
   if (!comp.empty()) {
     std::vector<std::string> cn;
     for (const auto& [n, why] : comp) cn.push_back(n);
-    std::cout << "     + " << comp.size() << " companion" << (comp.size() == 1 ? "" : "s")
-              << " (slow paths one run can miss): " << join(cn, " ") << "\n";
+    std::cout << "     + " << comp.size() << " by the generalisation table (families and slow paths other "
+              << "inputs need; docs/generalisation.md): " << join(cn, " ") << "\n";
   }
 
   // 2..3. generate, replay enforced; on a mismatch find false denials in complain mode, add, retry.

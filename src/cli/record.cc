@@ -67,7 +67,12 @@ Result<RecordSetup> record_setup(const Args& a) {
     else
       return Error("--errno " + *e + ": expected EPERM or ENOSYS");
   }
-  s.gen.companions = !a.has("no-companions");
+  std::string tight = a.get("tightness").value_or(a.has("no-companions") ? "strict" : "default");
+  if (tight != "default" && tight != "strict")
+    return Error("--tightness " + tight + ": expected default or strict");
+  if (a.has("no-companions") && tight != "strict")
+    return Error("--no-companions and --tightness " + tight + " disagree");
+  s.gen.companions = tight == "default";
   s.apparmor_mode = a.get("apparmor-mode").value_or("enforce");
   if (s.apparmor_mode != "enforce" && s.apparmor_mode != "complain" && s.apparmor_mode != "off")
     return Error("--apparmor-mode " + s.apparmor_mode + ": expected enforce, complain or off");
@@ -219,6 +224,14 @@ int verb_record(std::span<char* const> args) {
   print_notes(notes);
   std::cerr << "confine: recorded " << r->events << " syscalls (" << b.syscall_names().size()
             << " distinct) -> " << output_names(*setup) << (b.partial ? " [partial]" : "") << "\n";
+  if (setup->gen.companions) {
+    std::string added;
+    for (const auto& [n, why] : generate::companion_syscalls(b)) added += " " + n;
+    if (!added.empty())
+      std::cerr << "confine: seccomp.json also allows, by the generalisation table (docs/generalisation.md; "
+                   "--tightness strict for the exact trace):"
+                << added << "\n";
+  }
   return r->exit_code;
 }
 

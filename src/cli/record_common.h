@@ -25,8 +25,10 @@ struct RecordSetup {
 inline constexpr OptSpec kRecordCommonOpts[] = {
     {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
     {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
-    {"no-companions", 0, false, "",
-     "do not add the slow-path companions of recorded syscalls (restart_syscall, rt_sigreturn, ...)"},
+    {"tightness", 0, true, "LEVEL",
+     "default (the generalisation table: families and slow paths other inputs need, docs/generalisation.md) "
+     "or strict (the exact trace)"},
+    {"no-companions", 0, false, "", "same as --tightness strict"},
     {"apparmor-mode", 0, true, "MODE",
      "DIR/apparmor.profile: enforce (default), complain (flags=(complain)) or off (not written)"},
     {"main-only", 0, false, "", "stop recording when the main process exits (default: the last descendant)"},

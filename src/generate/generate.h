@@ -37,11 +37,23 @@ struct SeccompOptions {
   bool companions = true;
 };
 
-// Syscalls one run can miss although the program needs them: the kernel or
-// libc takes them only on a slow path that depends on timing or input size
-// (a signal arriving, a lock being contended, a child still running, a
-// buffer growing). For each one not recorded but implied by a recorded
-// trigger: (name, reason). Sorted by name, deterministic.
+// The generalisation table, seccomp side: syscalls one run can miss although the
+// program needs them on another input. Families: the same operation through other
+// entry points (read/readv/pread64, stat/statx, ...). Companions: slow paths that
+// depend on timing or input size (a signal arriving, a lock contended, a child
+// still running, a buffer growing, a file that existed). docs/generalisation.md.
+struct Generalisation {
+  enum Kind { Family, Companion } kind;
+  std::vector<std::string> triggers;  // any of these recorded ...
+  std::vector<std::string> needs;     // ... and all of these ...
+  bool file_write;                    // ... and (if set) a file outside /dev, /proc, /sys written or created
+  std::vector<std::string> adds;      // ... allows these
+  std::string why;
+};
+const std::vector<Generalisation>& generalisation_table();
+
+// For each syscall not recorded but implied by a row of the table: (name, reason).
+// Sorted by name, deterministic. --tightness strict turns the table off.
 std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavior::Behavior& b);
 
 seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptions& o = {});

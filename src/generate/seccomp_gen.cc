@@ -36,64 +36,298 @@ std::set<uint64_t> values(const behavior::Behavior& b, const std::string& sys, c
 
 constexpr uint64_t kCloneNsMask = 0x7E020080ull;  // CLONE_NEW* (same as record/decode.h)
 
-struct Companion {
-  std::vector<const char*> triggers;  // any of these recorded ...
-  std::vector<const char*> needs;     // ... and all of these recorded (may be empty)
-  std::vector<const char*> adds;      // ... implies these
-  const char* why;
-};
+}  // namespace
 
-// Each entry is a slow path observed to break replays, or documented kernel/libc
-// behaviour; every added syscall is one Docker's default profile allows too.
-const std::vector<Companion>& companions() {
-  static const std::vector<Companion> k = {
-      {{"nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "pselect6", "_newselect", "futex",
+// The generalisation table (docs/generalisation.md lists it; a test keeps the two
+// equal). Each row: when any trigger was recorded (and every `needs`, and a file
+// write when `file_write`), the `adds` are allowed too, with the reason in the
+// profile. Families are the same operation through other entry points, chosen
+// by buffer size, input shape or libc version; companions are slow paths that
+// depend on timing or input. Every added name is one Docker's default profile
+// allows unconditionally (tests/generate: never a new risk).
+const std::vector<Generalisation>& generalisation_table() {
+  using G = Generalisation;
+  static const std::vector<G> k = {
+      // ---- families ------------------------------------------------------------------------
+      {G::Family,
+       {"read", "readv", "pread64", "preadv", "preadv2"},
+       {},
+       false,
+       {"read", "readv", "pread64", "preadv", "preadv2"},
+       "reading: libc, stdio and databases switch between read, readv and pread by buffer size and access "
+       "pattern"},
+      {G::Family,
+       {"write", "writev", "pwrite64", "pwritev", "pwritev2"},
+       {},
+       false,
+       {"write", "writev", "pwrite64", "pwritev", "pwritev2"},
+       "writing: the same choice between write, writev and pwrite on other output sizes"},
+      {G::Family,
+       {"stat", "fstat", "lstat", "newfstatat", "statx", "stat64", "fstat64", "lstat64", "fstatat64"},
+       {},
+       false,
+       {"stat", "fstat", "lstat", "newfstatat", "statx", "stat64", "fstat64", "lstat64", "fstatat64"},
+       "file status: libc versions and programs use stat, lstat, fstatat or statx for the same question"},
+      {G::Family,
+       {"open", "openat", "openat2"},
+       {},
+       false,
+       {"open", "openat"},
+       "opening a file: open and openat are one operation (openat2, with its resolve flags, is only kept "
+       "when recorded)"},
+      {G::Family,
+       {"getdents", "getdents64"},
+       {},
+       false,
+       {"getdents", "getdents64"},
+       "listing a directory: 32- and 64-bit entry formats"},
+      {G::Family,
+       {"wait4", "waitid", "waitpid"},
+       {},
+       false,
+       {"wait4", "waitid", "waitpid"},
+       "reaping a child: wait4, waitid and waitpid by libc function and arch"},
+      {G::Family,
+       {"poll", "ppoll", "select", "pselect6", "_newselect", "ppoll_time64", "pselect6_time64"},
+       {},
+       false,
+       {"poll", "ppoll", "select", "pselect6", "_newselect", "ppoll_time64", "pselect6_time64"},
+       "waiting for readiness: poll and select in their signal-mask and time64 forms"},
+      {G::Family,
+       {"epoll_wait", "epoll_pwait", "epoll_pwait2"},
+       {},
+       false,
+       {"epoll_wait", "epoll_pwait", "epoll_pwait2"},
+       "epoll waits with and without a signal mask"},
+      {G::Family,
+       {"epoll_create", "epoll_create1"},
+       {},
+       false,
+       {"epoll_create", "epoll_create1"},
+       "creating an epoll instance, with or without flags"},
+      {G::Family, {"dup", "dup2", "dup3"}, {}, false, {"dup", "dup2", "dup3"}, "duplicating a descriptor"},
+      {G::Family, {"pipe", "pipe2"}, {}, false, {"pipe", "pipe2"}, "creating a pipe, with or without flags"},
+      {G::Family,
+       {"accept", "accept4"},
+       {},
+       false,
+       {"accept", "accept4"},
+       "accepting a connection, with or without flags"},
+      {G::Family,
+       {"recvfrom", "recvmsg", "recvmmsg", "recv"},
+       {},
+       false,
+       {"recvfrom", "recvmsg", "recvmmsg"},
+       "receiving: one message or a batch, by load"},
+      {G::Family,
+       {"sendto", "sendmsg", "sendmmsg", "send"},
+       {},
+       false,
+       {"sendto", "sendmsg", "sendmmsg"},
+       "sending: one message or a batch, by load"},
+      {G::Family,
+       {"fsync", "fdatasync", "sync_file_range"},
+       {},
+       false,
+       {"fsync", "fdatasync", "sync_file_range"},
+       "flushing a file: full or data-only sync"},
+      {G::Family,
+       {"ftruncate", "fallocate", "truncate", "ftruncate64", "truncate64"},
+       {},
+       false,
+       {"ftruncate", "fallocate", "truncate", "ftruncate64", "truncate64"},
+       "changing a file's size: growing or compacting it"},
+      {G::Family,
+       {"rename", "renameat", "renameat2"},
+       {},
+       false,
+       {"rename", "renameat", "renameat2"},
+       "renaming a file"},
+      {G::Family, {"unlink", "unlinkat"}, {}, false, {"unlink", "unlinkat"}, "removing a file"},
+      {G::Family, {"mkdir", "mkdirat"}, {}, false, {"mkdir", "mkdirat"}, "creating a directory"},
+      {G::Family, {"link", "linkat"}, {}, false, {"link", "linkat"}, "creating a hard link"},
+      {G::Family, {"symlink", "symlinkat"}, {}, false, {"symlink", "symlinkat"}, "creating a symbolic link"},
+      {G::Family,
+       {"readlink", "readlinkat"},
+       {},
+       false,
+       {"readlink", "readlinkat"},
+       "reading a symbolic link"},
+      {G::Family,
+       {"access", "faccessat", "faccessat2"},
+       {},
+       false,
+       {"access", "faccessat", "faccessat2"},
+       "checking access to a file"},
+      {G::Family,
+       {"chmod", "fchmod", "fchmodat"},
+       {},
+       false,
+       {"chmod", "fchmod", "fchmodat"},
+       "changing a file's mode"},
+      {G::Family,
+       {"chown", "fchown", "lchown", "fchownat"},
+       {},
+       false,
+       {"chown", "fchown", "lchown", "fchownat"},
+       "changing a file's owner"},
+      {G::Family,
+       {"utime", "utimes", "utimensat", "futimesat"},
+       {},
+       false,
+       {"utime", "utimes", "utimensat", "futimesat"},
+       "setting a file's times"},
+      {G::Family,
+       {"statfs", "fstatfs", "statfs64", "fstatfs64"},
+       {},
+       false,
+       {"statfs", "fstatfs", "statfs64", "fstatfs64"},
+       "file system status"},
+      {G::Family,
+       {"lseek", "_llseek"},
+       {},
+       false,
+       {"lseek", "_llseek"},
+       "seeking: 64-bit offsets on 32-bit arches"},
+      {G::Family,
+       {"copy_file_range", "sendfile", "sendfile64"},
+       {},
+       false,
+       {"copy_file_range", "sendfile", "sendfile64"},
+       "copying between descriptors in the kernel: copy_file_range within a file system, sendfile across"},
+      {G::Family, {"eventfd", "eventfd2"}, {}, false, {"eventfd", "eventfd2"}, "creating an eventfd"},
+      {G::Family, {"signalfd", "signalfd4"}, {}, false, {"signalfd", "signalfd4"}, "creating a signalfd"},
+      {G::Family,
+       {"inotify_init", "inotify_init1"},
+       {},
+       false,
+       {"inotify_init", "inotify_init1"},
+       "creating an inotify instance"},
+      {G::Family,
+       {"getrlimit", "prlimit64", "ugetrlimit"},
+       {},
+       false,
+       {"getrlimit", "prlimit64", "ugetrlimit"},
+       "reading resource limits"},
+      {G::Family,
+       {"nanosleep", "clock_nanosleep", "clock_nanosleep_time64"},
+       {},
+       false,
+       {"nanosleep", "clock_nanosleep", "clock_nanosleep_time64"},
+       "sleeping"},
+      // ---- companions: slow paths ------------------------------------------------------------
+      {G::Companion,
+       {"nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "pselect6", "_newselect", "futex",
         "epoll_wait", "epoll_pwait", "epoll_pwait2", "nanosleep_time64", "clock_nanosleep_time64",
         "ppoll_time64", "pselect6_time64", "futex_time64"},
        {},
+       false,
        {"restart_syscall"},
        "a sleep, poll or futex wait interrupted by a signal (or SIGSTOP/SIGCONT) is resumed by the kernel "
        "through restart_syscall"},
-      {{"rt_sigaction"},
-       {},
-       {"rt_sigreturn"},
-       "a handler installed with rt_sigaction returns through "
-       "rt_sigreturn, which runs only when the signal arrives"},
-      {{"sigaction", "signal"},
-       {},
-       {"sigreturn"},
-       "an i386 handler installed with sigaction/signal returns "
-       "through sigreturn, which runs only when the signal arrives"},
-      {{"wait4", "waitid", "waitpid"},
+      {G::Companion,
        {"rt_sigaction"},
+       {},
+       false,
+       {"rt_sigreturn"},
+       "a handler installed with rt_sigaction returns through rt_sigreturn, which runs only when the signal "
+       "arrives"},
+      {G::Companion,
+       {"sigaction", "signal"},
+       {},
+       false,
+       {"sigreturn"},
+       "an i386 handler installed with sigaction/signal returns through sigreturn, which runs only when the "
+       "signal arrives"},
+      {G::Companion,
+       {"wait4", "waitid", "waitpid"},
+       {"rt_sigaction"},
+       false,
        {"rt_sigsuspend"},
        "shells wait for a child that is still running with sigsuspend, for one that already exited with "
-       "wait4 only"},
-      {{"clone", "clone3"},
+       "wait4 "
+       "only"},
+      {G::Companion,
+       {"clone", "clone3"},
        {},
+       false,
        {"futex"},
        "threads and processes sharing memory wait on a futex only when a lock is contended"},
-      {{"clone", "clone3"}, {}, {"exit"}, "a thread ends with exit, a process with exit_group"},
-      {{"mmap", "mmap2", "brk"},
+      {G::Companion,
+       {"clone", "clone3"},
        {},
+       false,
+       {"exit"},
+       "a thread ends with exit, a process with exit_group"},
+      {G::Companion,
+       {"fork", "vfork"},
+       {},
+       false,
+       {"wait4", "waitid"},
+       "a program that forks reaps its children; a recording where none was reaped yet shows no wait"},
+      {G::Companion,
+       {"clone", "clone3"},
+       {"execve"},
+       false,
+       {"wait4", "waitid"},
+       "a program that starts other programs reaps them with wait4 or waitid (a VCS, a build tool or a shell "
+       "on a larger input)"},
+      {G::Companion,
+       {"mmap", "mmap2", "brk"},
+       {},
+       false,
        {"munmap", "mremap", "madvise"},
        "heap growth and release depend on the input size (realloc of a large block uses mremap, free of one "
        "munmap or madvise)"},
+      {G::Companion,
+       {"write", "writev", "pwrite64", "pwritev"},
+       {},
+       true,
+       {"fsync", "fdatasync", "ftruncate"},
+       "a program that writes files grows, truncates and syncs them depending on the input and on whether "
+       "the "
+       "file existed (a key-value store's background save fsyncs; a rewrite truncates)"},
+      {G::Companion,
+       {"write", "writev"},
+       {},
+       false,
+       {"poll", "ppoll"},
+       "a writer whose output is a pipe or socket waits for a slow reader with poll (seen: a decompressor "
+       "piped into a slow consumer)"},
+      {G::Companion,
+       {"unlinkat", "rmdir", "mkdir", "mkdirat", "fchdir", "chdir"},
+       {},
+       false,
+       {"getdents64", "getdents"},
+       "a program that manages directories (creates, removes or enters them) lists one when it has entries "
+       "(rm -r, find, tar of a tree)"},
   };
   return k;
+}
+
+namespace {
+bool wrote_a_file(const behavior::Behavior& b) {
+  for (const auto& [path, acc] : b.files) {
+    if (!(acc & (behavior::kWrite | behavior::kCreate))) continue;
+    if (path.starts_with("/dev/") || path.starts_with("/proc/") || path.starts_with("/sys/")) continue;
+    return true;
+  }
+  return false;
 }
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavior::Behavior& b) {
   std::set<std::string> recorded = b.syscall_names();
+  bool wrote = wrote_a_file(b);
   std::map<std::string, std::string> out;
-  for (const auto& c : companions()) {
+  for (const auto& g : generalisation_table()) {
     bool trig = false;
-    for (const char* t : c.triggers) trig = trig || recorded.count(t);
-    for (const char* n : c.needs) trig = trig && recorded.count(n);
+    for (const auto& t : g.triggers) trig = trig || recorded.count(t);
+    for (const auto& n : g.needs) trig = trig && recorded.count(n);
+    if (g.file_write) trig = trig && wrote;
     if (!trig) continue;
-    for (const char* a : c.adds)
-      if (!recorded.count(a) && !out.count(a)) out[a] = c.why;
+    for (const auto& a : g.adds)
+      if (!recorded.count(a) && !out.count(a)) out[a] = g.why;
   }
   return {out.begin(), out.end()};
 }
@@ -171,7 +405,9 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
       r.args.push_back(c);
       arg_rules.push_back(std::move(r));
       names.erase("clone");
-      if (c3) {
+      // Always, recorded or not: glibc 2.34+ creates threads (and posix_spawn
+      // children) with clone3 first; a run that made none still needs the fallback.
+      {
         names.erase("clone3");
         SyscallRule e;
         e.names = {"clone3"};
@@ -208,8 +444,8 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
     }
     if (!extra.empty())
       p.syscalls.push_back(allow(std::move(extra),
-                                 "not recorded, added as companions of recorded syscalls "
-                                 "(slow paths one run can miss): " +
+                                 "not recorded, added by the generalisation table (docs/generalisation.md: "
+                                 "families and slow paths one run can miss): " +
                                      why));
   }
   for (auto& r : arg_rules) p.syscalls.push_back(std::move(r));

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "seccomp/profile.h"
+#include "syscalls/syscalls.h"
 
 namespace confine::generate {
 namespace {
@@ -64,17 +66,36 @@ TEST(Generate, SeccompSensitive) {
   ASSERT_TRUE(back.ok()) << back.error().message();
   auto allowed = allowed_syscalls(*back, Arch::X86_64);
   ASSERT_TRUE(allowed.ok()) << allowed.error().message();
-  // clone3 recorded -> futex and exit as companions (slow paths of threads).
-  EXPECT_EQ(*allowed, (std::set<std::string>{"clone", "exit", "exit_group", "futex", "ioctl", "openat",
-                                             "read", "socket", "write"}));
+  // clone3 recorded -> futex and exit as companions (slow paths of threads); read, write
+  // and openat bring their families; a written file brings fsync/fdatasync/ftruncate,
+  // a writer poll/ppoll (generalisation table).
+  EXPECT_EQ(*allowed,
+            (std::set<std::string>{"clone",   "exit",   "exit_group", "fdatasync", "fsync",   "ftruncate",
+                                   "futex",   "ioctl",  "open",       "openat",    "poll",    "ppoll",
+                                   "pread64", "preadv", "preadv2",    "pwrite64",  "pwritev", "pwritev2",
+                                   "read",    "readv",  "socket",     "write",     "writev"}));
+}
+
+TEST(Generate, Clone3FallbackEvenWhenOnlyCloneWasSeen) {
+  // A VCS recorded on a small tree made no thread; on a bigger one glibc tries
+  // clone3 first: it must get ENOSYS (fall back to the filtered clone), not EPERM.
+  behavior::Behavior b;
+  auto& c = b.arches[Arch::X86_64]["clone"];
+  c.count = 1;
+  c.args["ns_flags"] = {0};
+  auto p = seccomp_profile(b);
+  const auto* c3 = find(p, "clone3", false);
+  ASSERT_TRUE(c3);
+  EXPECT_EQ(c3->action, seccomp::ActionKind::Errno);
+  EXPECT_EQ(c3->errno_ret, 38u);
 }
 
 TEST(Generate, CompanionsOnlyForRecordedTriggers) {
   behavior::Behavior b;
-  for (const char* n : {"read", "write", "exit_group"}) b.arches[Arch::X86_64][n].count = 1;
+  for (const char* n : {"getpid", "exit_group"}) b.arches[Arch::X86_64][n].count = 1;
   EXPECT_TRUE(companion_syscalls(b).empty());
   // dash: wait4 + rt_sigaction -> rt_sigsuspend (the child may still be running),
-  // rt_sigreturn (the handler runs only if SIGCHLD arrives in time).
+  // rt_sigreturn (the handler runs only if SIGCHLD arrives in time), and the wait family.
   b.arches[Arch::X86_64]["wait4"].count = 1;
   b.arches[Arch::X86_64]["rt_sigaction"].count = 3;
   auto c = companion_syscalls(b);
@@ -84,7 +105,7 @@ TEST(Generate, CompanionsOnlyForRecordedTriggers) {
     EXPECT_FALSE(why.empty());
   }
   // wait4 is restarted in place (-ERESTARTSYS), never through restart_syscall.
-  EXPECT_EQ(names, (std::set<std::string>{"rt_sigreturn", "rt_sigsuspend"}));
+  EXPECT_EQ(names, (std::set<std::string>{"rt_sigreturn", "rt_sigsuspend", "waitid", "waitpid"}));
   // Recorded names are never companions, and the option turns them off.
   b.arches[Arch::X86_64]["rt_sigsuspend"].count = 1;
   for (const auto& [n, why] : companion_syscalls(b)) EXPECT_NE(n, "rt_sigsuspend");
@@ -96,17 +117,64 @@ TEST(Generate, CompanionsOnlyForRecordedTriggers) {
   auto on = allowed_syscalls(seccomp_profile(b), Arch::X86_64);
   ASSERT_TRUE(on.ok());
   EXPECT_TRUE(on->count("rt_sigreturn"));
-  // Every companion is allowed by Docker's default profile too (never a new risk).
-  behavior::Behavior all;
-  for (const char* n : {"nanosleep", "rt_sigaction", "wait4", "clone", "mmap"})
-    all.arches[Arch::X86_64][n].count = 1;
+  // A file write (not /dev, /proc, /sys) brings the size and sync family.
+  behavior::Behavior w;
+  w.arches[Arch::X86_64]["write"].count = 1;
+  w.files["/dev/null"] = behavior::kWrite;
+  names.clear();
+  for (const auto& [n, why] : companion_syscalls(w)) names.insert(n);
+  EXPECT_FALSE(names.count("fsync"));
+  w.files["/var/lib/app/db"] = behavior::kWrite;
+  names.clear();
+  for (const auto& [n, why] : companion_syscalls(w)) names.insert(n);
+  EXPECT_TRUE(names.count("fsync") && names.count("ftruncate") && names.count("fdatasync"));
+}
+
+TEST(Generate, GeneralisationTableIsWithinDockersDefault) {
+  // Every name the table can add is allowed unconditionally by Docker's default
+  // profile on each arch that has it (never a new risk), and every name is a syscall.
   auto docker =
       seccomp::load_profile("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json");
-  if (docker.ok()) {
-    auto d = allowed_syscalls(*docker, Arch::X86_64);
+  ASSERT_TRUE(docker.ok()) << "Docker's profile (golang-github-docker-docker-dev, installed by make test): "
+                           << docker.error().message();
+  for (Arch a : {Arch::X86_64, Arch::X86}) {
+    auto d = allowed_syscalls(*docker, a);
     ASSERT_TRUE(d.ok());
-    for (const auto& [n, why] : companion_syscalls(all)) EXPECT_TRUE(d->count(n)) << n;
+    for (const auto& g : generalisation_table()) {
+      EXPECT_FALSE(g.why.empty());
+      for (const auto& n : g.adds) {
+        EXPECT_TRUE(syscall_known_anywhere(n)) << n;
+        if (syscall_number(a, n)) {
+          EXPECT_TRUE(d->count(n)) << n << " on " << arch_info(a).name << ": " << g.why;
+        }
+      }
+    }
   }
+}
+
+TEST(Generate, GeneralisationTableIsDocumented) {
+  // docs/generalisation.md lists every row: one line per row whose adds are
+  // written as `a, b, c` in the second column, in table order.
+  std::ifstream f(std::string(CONFINE_SOURCE_DIR) + "/docs/generalisation.md");
+  ASSERT_TRUE(f) << "docs/generalisation.md";
+  std::vector<std::string> doc;
+  for (std::string line; std::getline(f, line);) {
+    if (!line.starts_with("| family") && !line.starts_with("| companion")) continue;
+    size_t a = line.find('|', 1), b = line.find('|', a + 1), c = line.find('|', b + 1);
+    ASSERT_NE(c, std::string::npos) << line;
+    std::string adds = line.substr(a + 1, b - a - 1);
+    adds.erase(std::remove(adds.begin(), adds.end(), '`'), adds.end());
+    while (!adds.empty() && adds.front() == ' ') adds.erase(0, 1);
+    while (!adds.empty() && adds.back() == ' ') adds.pop_back();
+    doc.push_back(adds);
+  }
+  std::vector<std::string> code;
+  for (const auto& g : generalisation_table()) {
+    std::string s;
+    for (const auto& n : g.adds) s += (s.empty() ? "" : ", ") + n;
+    code.push_back(s);
+  }
+  EXPECT_EQ(doc, code);
 }
 
 TEST(Generate, SeccompStrictAndNone) {
