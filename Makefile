@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 10
 # Build and test dependencies (Debian 12 package names).
 DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
-             golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib libcap2-bin \
+             golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib libcap2-bin podman runc busybox-static \
              apparmor-profiles apparmor-profiles-extra
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 

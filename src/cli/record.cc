@@ -46,6 +46,8 @@ void usage(std::ostream& os) {
      << "\nexamples:\n"
         "  confine record -o prof -- ls -la /usr\n"
         "  confine record -o prof --merge -- ./app --other-mode\n"
+        "  confine record -o prof --target oci -- ./app     # for runc/podman/Kubernetes (docs/record.md)\n"
+        "  confine record -o prof --tightness strict -- ./app   # the exact trace, no generalisation\n"
         "  confine run --profile prof -- ls -la /usr\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 125 confine error;\n"
         "126 not executable; 127 not found. A recording of a command that was killed,\n"
@@ -73,6 +75,9 @@ Result<RecordSetup> record_setup(const Args& a) {
   if (a.has("no-companions") && tight != "strict")
     return Error("--no-companions and --tightness " + tight + " disagree");
   s.gen.companions = tight == "default";
+  if (auto t = a.get("target")) {
+    CONFINE_TRY(s.gen.target, generate::target_from_name(*t));
+  }
   s.apparmor_mode = a.get("apparmor-mode").value_or("enforce");
   if (s.apparmor_mode != "enforce" && s.apparmor_mode != "complain" && s.apparmor_mode != "off")
     return Error("--apparmor-mode " + s.apparmor_mode + ": expected enforce, complain or off");

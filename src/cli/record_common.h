@@ -29,6 +29,9 @@ inline constexpr OptSpec kRecordCommonOpts[] = {
      "default (the generalisation table: families and slow paths other inputs need, docs/generalisation.md) "
      "or strict (the exact trace)"},
     {"no-companions", 0, false, "", "same as --tightness strict"},
+    {"target", 0, true, "WHERE",
+     "seccomp.json for: host (confine run; default) or oci (runc, podman, Kubernetes: adds the syscalls the "
+     "runtime's init makes after loading the filter)"},
     {"apparmor-mode", 0, true, "MODE",
      "DIR/apparmor.profile: enforce (default), complain (flags=(complain)) or off (not written)"},
     {"main-only", 0, false, "", "stop recording when the main process exits (default: the last descendant)"},

@@ -332,6 +332,56 @@ std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavi
   return {out.begin(), out.end()};
 }
 
+Result<Target> target_from_name(std::string_view s) {
+  if (s == "host") return Target::Host;
+  if (s == "oci") return Target::Oci;
+  return Error("--target " + std::string(s) +
+               ": expected host (confine run) or oci (runc, Kubernetes, podman)");
+}
+
+const std::vector<RuntimeSyscall>& runtime_post_filter_syscalls() {
+  static const std::vector<RuntimeSyscall> k = {
+      // runc's init, both modes (ensure /proc/self/fd is on procfs, close inherited fds, exec)
+      {"openat", false, "runc init opens /proc/self/fd to close inherited descriptors"},
+      {"getdents64", false, "runc init lists /proc/self/fd"},
+      {"fstatfs", false, "runc init checks that /proc/self/fd is on procfs"},
+      {"fstat", false, "runc init inspects the descriptors it closes"},
+      {"newfstatat", false, "runc init stats the command before exec"},
+      {"fcntl", false, "runc init marks inherited descriptors close-on-exec"},
+      {"close", false, "runc init closes its own descriptors"},
+      {"read", false, "runc init reads its sync pipe"},
+      {"write", false, "runc init reports to its parent over the sync pipe"},
+      {"epoll_ctl", false, "the Go runtime's netpoller drops closed descriptors"},
+      {"getpid", false, "runc init (Go runtime) signal and exec bookkeeping"},
+      {"prctl", false,
+       "runc init sets no_new_privs / drops the bounding set (120 calls with no_new_privs off)"},
+      {"execve", false, "runc init finally executes the workload"},
+      {"rt_sigreturn", false, "the Go runtime preempts threads with SIGURG, handled on this thread"},
+      {"rt_sigprocmask", false, "the Go runtime masks signals around thread switches"},
+      {"sigaltstack", false, "the Go runtime's signal stack"},
+      {"futex", false, "the Go runtime's scheduler wakes other threads"},
+      {"nanosleep", false, "the Go runtime's scheduler (osyield/usleep)"},
+      {"sched_yield", false, "the Go runtime's scheduler"},
+      {"mmap", false, "the Go runtime's allocator"},
+      {"munmap", false, "the Go runtime's allocator"},
+      {"madvise", false, "the Go runtime's allocator returns memory"},
+      {"gettid", false, "the Go runtime identifies the thread it signals"},
+      {"tgkill", false, "the Go runtime sends preemption signals"},
+      {"exit", false, "the Go runtime ends a thread"},
+      // runc's init with no_new_privs off: the filter is loaded before identity and capabilities change
+      {"capget", true, "runc init reads capabilities before dropping them"},
+      {"capset", true, "runc init sets the container's capabilities"},
+      {"setgroups", true, "runc init sets supplementary groups"},
+      {"setgid", true, "runc init sets the container's gid"},
+      {"setuid", true, "runc init sets the container's uid"},
+      {"getppid", true, "runc init checks its parent is alive"},
+      {"getcwd", true, "runc init resolves the working directory"},
+      {"chdir", true, "runc init enters the working directory"},
+      {"faccessat2", true, "runc init checks the command is executable"},
+  };
+  return k;
+}
+
 Result<ArgMode> arg_mode_from_name(std::string_view s) {
   if (s == "none") return ArgMode::None;
   if (s == "sensitive") return ArgMode::Sensitive;
@@ -447,6 +497,32 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
                                  "not recorded, added by the generalisation table (docs/generalisation.md: "
                                  "families and slow paths one run can miss): " +
                                      why));
+  }
+  if (o.target == Target::Oci) {
+    // Only names this profile would otherwise not allow (for any argument); an
+    // argument-filtered name the runtime needs becomes unconditional: the runtime's
+    // own calls do not have the workload's arguments.
+    std::set<std::string> allowed;
+    for (const auto& r : p.syscalls)
+      if (r.action == seccomp::ActionKind::Allow) allowed.insert(r.names.begin(), r.names.end());
+    std::vector<std::string> extra;
+    std::string why;
+    for (const auto& rs : runtime_post_filter_syscalls()) {
+      if (allowed.count(rs.name)) continue;
+      bool filtered = false;
+      for (const auto& r : arg_rules)
+        for (const auto& n : r.names) filtered = filtered || n == rs.name;
+      extra.push_back(rs.name);
+      why += (why.empty() ? "" : "; ") + rs.name + (rs.nnp_off_only ? " (no_new_privs off)" : "") +
+             (filtered ? " (argument rules of the workload do not apply to the runtime)" : "") + ": " +
+             rs.why;
+    }
+    if (!extra.empty())
+      p.syscalls.push_back(
+          allow(std::move(extra),
+                "not the workload's: the OCI runtime (runc 1.1) makes these after loading the "
+                "filter, before exec (strace of runc init): " +
+                    why));
   }
   for (auto& r : arg_rules) p.syscalls.push_back(std::move(r));
   return p;

@@ -245,3 +245,29 @@ TEST(Generate, ComparesWithDockerDefault) {
 
 }  // namespace
 }  // namespace confine::generate
+
+namespace confine::generate {
+namespace {
+TEST(Generate, OciTargetAddsTheRuntimesOwnSyscallsWithTheirSource) {
+  behavior::Behavior b;
+  for (const char* n : {"read", "write", "exit_group"}) b.arches[Arch::X86_64][n].count = 1;
+  SeccompOptions o;
+  o.companions = false;
+  auto host = allowed_syscalls(seccomp_profile(b, o), Arch::X86_64);
+  o.target = Target::Oci;
+  auto oci_p = seccomp_profile(b, o);
+  auto oci = allowed_syscalls(oci_p, Arch::X86_64);
+  ASSERT_TRUE(host.ok() && oci.ok());
+  EXPECT_FALSE(host->count("execve"));
+  for (const auto& rs : runtime_post_filter_syscalls()) {
+    EXPECT_TRUE(oci->count(rs.name)) << rs.name;
+    EXPECT_FALSE(rs.why.empty());
+  }
+  bool sourced = false;
+  for (const auto& r : oci_p.syscalls) sourced = sourced || r.comment.find("runc 1.1") != std::string::npos;
+  EXPECT_TRUE(sourced);
+  EXPECT_EQ(*target_from_name("oci"), Target::Oci);
+  EXPECT_FALSE(target_from_name("docker").ok());
+}
+}  // namespace
+}  // namespace confine::generate
