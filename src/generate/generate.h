@@ -52,6 +52,10 @@ struct SeccompOptions {
   // clone, statx -> fstatat, ...), friendlier to code paths the recording
   // missed but it hides the denial behind a fallback.
   uint32_t default_errno = 1;
+  // flags: ["SECCOMP_FILTER_FLAG_LOG"]: every denial (the default ERRNO) reaches the
+  // kernel audit log, which `confine logs` reads back. `confine run` keeps the profile's
+  // deliberate ERRNO rules (clone3 -> ENOSYS) out of it (SeccompConfig::quiet_prog).
+  bool log_denials = true;
   // Values above this many distinct observed values make the rule unconditional.
   size_t max_values = 16;
   // Also allow the timing- and size-dependent companions of recorded syscalls

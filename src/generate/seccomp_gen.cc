@@ -393,6 +393,9 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
   seccomp::Profile p;
   p.default_action = seccomp::ActionKind::Errno;
   p.default_errno_ret = o.default_errno;
+  // runc 1.1.5 (Debian 12) refuses every flag ("seccomp flags are not yet supported by
+  // runc"), so the OCI target carries none (docs/record.md).
+  if (o.log_denials && o.target == Target::Host) p.flags.push_back("SECCOMP_FILTER_FLAG_LOG");
   for (const auto& [arch, m] : b.arches)
     if (!m.empty()) p.architectures.push_back(arch);
   if (std::find(p.architectures.begin(), p.architectures.end(), native_arch()) == p.architectures.end())

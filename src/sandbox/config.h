@@ -101,6 +101,15 @@ struct SeccompConfig {
   // Complain with FileObserveConfig: the profile compiled unmodified, so the
   // supervisor can tell whether a notified file syscall is also a seccomp denial.
   std::vector<sock_filter> enforce_prog;
+  // Enforce: the profile's "flags" as runc applies them (SECCOMP_FILTER_FLAG_LOG,
+  // SECCOMP_FILTER_FLAG_SPEC_ALLOW), on prog's seccomp() call.
+  unsigned filter_flags = 0;
+  // Enforce with SECCOMP_FILTER_FLAG_LOG: the profile's deliberate ERRNO rules
+  // (e.g. clone3 -> ENOSYS, hit by every new thread under glibc 2.34+) in a filter
+  // of their own without the LOG flag, installed before prog (where those rules
+  // became ALLOW). The kernel logs by the filter whose action won, so the expected
+  // answers stay out of the rate-limited kernel log and real denials stay visible.
+  std::vector<sock_filter> quiet_prog;
 };
 
 struct UnotifyEvent;  // unotify.h

@@ -61,6 +61,35 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
       }
     }
   }
+  if (mode == SeccompMode::Enforce) {
+    for (const auto& f : rp.flags) {
+      if (f == "SECCOMP_FILTER_FLAG_LOG") c.filter_flags |= SECCOMP_FILTER_FLAG_LOG;
+      if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") c.filter_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+      // WAIT_KILLABLE_RECV only concerns a listener: complain mode sets it on its own.
+    }
+    if (c.filter_flags & SECCOMP_FILTER_FLAG_LOG) {
+      seccomp::ResolvedProfile quiet;
+      quiet.default_action = seccomp::Action::allow();
+      bool any = false;
+      for (auto& t : rp.arches) {
+        seccomp::ArchTable qt;
+        qt.arch = t.arch;
+        for (auto& r : t.rules)
+          if (r.action.kind == seccomp::ActionKind::Errno) {
+            qt.rules.push_back(r);
+            r.action = seccomp::Action::allow();
+            any = true;
+          }
+        quiet.arches.push_back(std::move(qt));
+      }
+      if (any) {
+        seccomp::CompileOptions qo;
+        qo.bad_arch_action = seccomp::Action::allow();  // the main filter decides other arches
+        CONFINE_TRY(auto q, seccomp::compile(quiet, qo));
+        c.quiet_prog = std::move(q.insns);
+      }
+    }
+  }
   CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
   c.prog = std::move(prog.insns);
   return c;
@@ -148,11 +177,23 @@ Result<int> install_seccomp(const SeccompConfig& c) {
                         errno);
     return static_cast<int>(fd);
   }
-  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+  if (!c.quiet_prog.empty()) {
+    sock_fprog qp{static_cast<unsigned short>(c.quiet_prog.size()),
+                  const_cast<sock_filter*>(c.quiet_prog.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &qp) != 0)
+      return Error::sys(
+          "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, {the profile's ERRNO rules, len=" +
+              std::to_string(c.quiet_prog.size()) + "})",
+          errno);
+  }
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC | c.filter_flags, &fprog);
   if (r != 0) {
     std::string what =
-        "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, {len=" + std::to_string(c.prog.size()) +
-        "})";
+        "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC" +
+        std::string(c.filter_flags & SECCOMP_FILTER_FLAG_LOG ? "|SECCOMP_FILTER_FLAG_LOG" : "") +
+        std::string(c.filter_flags & SECCOMP_FILTER_FLAG_SPEC_ALLOW ? "|SECCOMP_FILTER_FLAG_SPEC_ALLOW"
+                                                                    : "") +
+        ", {len=" + std::to_string(c.prog.size()) + "})";
     if (r > 0) return Error(what + ": thread " + std::to_string(r) + " could not be synchronised");
     return Error::sys(what, errno);
   }
@@ -164,7 +205,12 @@ std::string describe(const SeccompConfig& c) {
   switch (c.mode) {
     case SeccompMode::Unconfined: return "unconfined (no profile)" + extra;
     case SeccompMode::Enforce:
-      return c.source + " (" + std::to_string(c.prog.size()) + " BPF instructions, TSYNC), installed last" +
+      return c.source + " (" + std::to_string(c.prog.size()) + " BPF instructions, TSYNC" +
+             (c.filter_flags & SECCOMP_FILTER_FLAG_LOG
+                  ? std::string(", LOG: denials reach the kernel audit log") +
+                        (c.quiet_prog.empty() ? "" : "; its ERRNO rules in an unlogged filter of their own")
+                  : std::string()) +
+             (c.filter_flags & SECCOMP_FILTER_FLAG_SPEC_ALLOW ? ", SPEC_ALLOW" : "") + "), installed last" +
              extra;
     case SeccompMode::Complain:
       return c.source + " in COMPLAIN mode (" + std::to_string(c.prog.size()) +

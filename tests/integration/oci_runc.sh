@@ -39,6 +39,8 @@ HOSTWORK=${HOSTWORK//\/tmp\/out.txt/$T/out.txt}
   { echo "FAIL: record: $(cat "$T/rec.err")"; exit 1; }
 "$CONFINE" record --target host -o "$T/host" -- "$BB" sh -c "$HOSTWORK" >/dev/null 2>"$T/rec.err" ||
   { echo "FAIL: record host: $(cat "$T/rec.err")"; exit 1; }
+# The control differs from the OCI profile only by the runtime rows (runc here refuses any seccomp flag).
+sed -i '/"flags": /d' "$T/host/seccomp.json"
 grep -q "the OCI runtime (runc 1.1) makes these after loading the filter" "$T/oci/seccomp.json" &&
   pass "the OCI profile names the runtime's own syscalls with their source" || fail "no runtime rule in $T/oci/seccomp.json"
 ! grep -q '"archMap"\|"includes"\|"excludes"' "$T/oci/seccomp.json" &&
@@ -62,7 +64,8 @@ for nnp in 0 1; do
   echo "$out" | grep -q "Operation not permitted" && ! echo "$out" | grep -q LINKED &&
     pass "no_new_privs=$nnp: ln -s (never recorded) is denied" || fail "no_new_privs=$nnp: ln -s: rc=$rc $out"
   out=$(prun "$T/host/seccomp.json" $nnp "$WORK"); rc=$?
-  [ $rc != 0 ] && pass "control no_new_privs=$nnp: the --target host profile stops runc's init (rc=$rc)" ||
+  [ $rc != 0 ] && echo "$out" | grep -qi "operation not permitted" &&
+    pass "control no_new_privs=$nnp: the --target host profile stops runc's init (rc=$rc)" ||
     fail "control no_new_privs=$nnp: the host profile started the container: the runtime rows prove nothing"
 done
 out=$(timeout 120 podman --runtime runc run --rm --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
