@@ -41,7 +41,18 @@ constexpr ReviewedRow kWidenings[] = {
      "creating rights go to the nearest existing directory, i.e. to every file beneath it; never for "
      "/, /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
+    {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
+    {"not-mediated",
+     "Landlock does not mediate mmap PROT_EXEC ('m'), file locking ('k') or chmod/chown/setxattr (part of "
+     "AppArmor's 'w'): the kernel allows them on every file the program can open"},
 };
+
+// "widening row ID (reason): detail", for a row of kWidenings.
+std::string row_note(std::string_view id, const std::string& detail) {
+  for (const auto& w : kWidenings)
+    if (id == w.id) return "widening row " + std::string(id) + " (" + w.reason + "): " + detail;
+  return detail;
+}
 
 // Directories no widening row applies to (glob-read only: /proc, for /proc/@{pid}/...).
 bool no_widening(const std::string& d, bool read_only) {
@@ -57,11 +68,11 @@ uint64_t perms_to_access(const std::string& perms, std::set<std::string>& notes)
       case 'w': a |= kWriteRights | kIoctlDev; break;
       case 'a':
         a |= kWriteFile | kMakeReg;
-        notes.insert(std::string("1 use(s) of widening row append (") + kWidenings[4].reason + ")");
+        notes.insert(row_note("append", "'a' rules"));
         break;
       case 'l': a |= kMakeReg | kRefer; break;
-      case 'k': notes.insert("'k' (file locking) is not mediated by Landlock"); break;
-      case 'm': notes.insert("'m' (mmap PROT_EXEC) is not mediated by Landlock"); break;
+      case 'k': notes.insert(row_note("not-mediated", "'k' (file locking)")); break;
+      case 'm': notes.insert(row_note("not-mediated", "'m' (mmap PROT_EXEC)")); break;
       case 'x': a |= kExecute; break;
       default: break;
     }
@@ -153,7 +164,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       ++untranslated[rule.kind];
       continue;
     }
-    if (!rule.owner.empty()) notes.insert("'owner' dropped: Landlock rules do not depend on file ownership");
+    if (!rule.owner.empty()) notes.insert(row_note("owner", "'owner' rules"));
     std::string perms = rule.kind == "link" ? "l" : rule.perms;
     std::string path = rule.path;
     if (rule.kind == "file" && path.empty()) {  // bare `file,`
@@ -164,7 +175,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     // ioctl on devices stays allowed when only writes are denied (AppArmor allows ioctl on any open file).
     if (rule.mode == RuleMode::Deny && perms.find('r') == std::string::npos) a &= ~kIoctlDev;
     if (perms.find_first_of("wa") != std::string::npos)
-      notes.insert("chmod/chown/setxattr are not mediated by Landlock (AppArmor w covers them)");
+      notes.insert(row_note("not-mediated", "chmod/chown/setxattr of 'w' rules"));
     CONFINE_TRY(auto expanded, expand(path, r));
     for (const auto& g : expanded) {
       if (g.empty() || g[0] != '/') {

@@ -247,6 +247,7 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   b.files[root + "/gone-never-existed.so"] = behavior::kRead;        // failed lookup: no rule
   b.files[root] = behavior::kCreate;    // mkdir -p's EEXIST on a directory with pre-existing files: no rule
   b.files["/usr"] = behavior::kCreate;  // same, well-known directory
+  b.files[root + "/Cu1kaubW"] = behavior::kWrite;  // written and gone (ln -sf's temporary): created
   GenerateOptions o;
   o.name = "dirs";
   std::vector<std::string> notes;
@@ -264,6 +265,7 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   EXPECT_EQ(t.find("  " + canon + "/ "), std::string::npos) << t;
   EXPECT_EQ(t.find("  /usr/ "), std::string::npos) << t;
   EXPECT_NE(t.find("mkdir of existing directories"), std::string::npos) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/* w,")) << t;  // row temp-name
   expect_valid(t, "dirs");
   // 4 of them: still collapsed; dir_collapse=10: one rule each
   o.dir_collapse = 10;
