@@ -625,7 +625,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     Need all;
     all.emit = g + "/**";
     all.perms = lock ? "rwk" : "rw";
-    all.why = "files the program created in it";
+    all.why = "generalisation created-dir: files the program created in it";
     out.push_back(all);
     if (g != escape(d)) {
       rows_used.insert("temp-name");

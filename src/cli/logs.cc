@@ -71,7 +71,10 @@ void usage(std::ostream& os) {
         "\n--to-apparmor reads AppArmor DENIED/ALLOWED records (file, capability, network) for the\n"
         "profiles defined in PROFILE, confine's complain-mode JSON lines ({\"kind\":\"apparmor\",...})\n"
         "and Landlock denials (type=1423, when PROFILE has one profile); prints the added rules as\n"
-        "a diff; -w rewrites PROFILE (canonical format). Paths already allowed add nothing.\n"
+        "a diff; -w rewrites PROFILE (canonical format). Paths already allowed add nothing; no\n"
+        "write is added on /, /root, /home, /dev, /proc, /sys, /etc or directly in them.\n"
+        "--to-seccomp never allows a syscall the profile names in an SCMP_ACT_ERRNO rule (a\n"
+        "deliberate answer, e.g. clone3 -> ENOSYS); it says so instead.\n"
         "\nexit codes: 0 ok, 1 unreadable input or profile, 2 usage\n";
 }
 
