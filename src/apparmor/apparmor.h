@@ -253,6 +253,18 @@ Result<std::vector<std::string>> expand(const std::string& path, const Resolved&
 
 // Tables (facts of the AppArmor language).
 bool is_capability(std::string_view name);
+
+// /, /root, /home, /dev, /proc, /sys, /etc: the directories (exactly these) that no
+// generalisation of the generator, no widening row of the Landlock translation and no
+// write learnt from logs may reach.
+bool is_system_tree(std::string_view dir);
+
+// A row of a reviewed table (the generator's generalisations, the Landlock
+// translation's widenings): what it grants beyond the exact access, and why.
+struct ReviewedRow {
+  const char* id;
+  const char* reason;
+};
 // deny rules may use a plain 'x'.
 bool valid_file_perms(std::string_view perms, std::string* why, bool deny = false);
 

@@ -1,6 +1,6 @@
 // Behavior (what a workload did) -> AppArmor profile (see from_behavior.h for
-// the steps). Coverage by abstractions is evaluated here with a small glob
-// matcher of its own, on the rules of the real abstraction files.
+// the steps). The profile is self-contained: no include, its own @{pid}/@{tid},
+// and every rule comes from a recorded access or from a row of kGeneralisations.
 #include "apparmor/from_behavior.h"
 
 #include <elf.h>
@@ -23,22 +23,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Abstractions considered besides base, in inclusion order (an earlier one wins
-// a path both cover). "broad" ones are included only for a path the program wrote.
-struct Candidate {
-  const char* name;
-  bool broad;
-};
-constexpr Candidate kCandidateAbstractions[] = {
-    {"nameservice", false}, {"consoles", false}, {"openssl", false}, {"ssl_certs", false},
-    {"python", false},      {"perl", false},     {"bash", false},    {"user-tmp", true},
+// The reviewed table of generalisations: every rule that grants more than the exact
+// recorded access comes from one of these rows; the row is printed (profile header
+// and notes) when it is used. Nothing else widens.
+constexpr ReviewedRow kGeneralisations[] = {
+    {"created-dir",
+     "a directory the program created and wrote in: DIR/ rw and DIR/** rw (the program owns what is "
+     "in it; its name may be random)"},
+    {"temp-name",
+     "a file or directory the program created with a random-looking name: its name becomes a glob"},
+    {"dir-collapse",
+     "several files read in one directory of installed software (or code modules): DIR/* with the "
+     "read letters only"},
+    {"proc-pid",
+     "/proc/<pid>, /proc/self, /proc/thread-self: owner /proc/@{pid}/... and .../task/@{tid}/... (pids "
+     "differ every run; owner: the program's own processes only)"},
+    {"loader",
+     "the ELF loader or #! interpreter of an executed program: mrix (the kernel opens it for the "
+     "exec; Landlock needs execute on it)"},
 };
 
-// `include <path>` (built member by member: GCC 12 -O3 misreports the aggregate form as uninitialized).
-Include angle_include(std::string path) {
-  Include inc;
-  inc.path = std::move(path);
-  return inc;
+// Directories under which no generalisation applies: rules there name exactly
+// the recorded paths.
+bool no_generalisation_under(const std::string& p) {
+  if (p.find('/', 1) == std::string::npos) return true;  // "/" and its direct entries
+  for (std::string d = p; d.size() > 1; d = d.substr(0, d.rfind('/')))
+    if (is_system_tree(d)) return true;
+  return false;
 }
 
 Comment comment(std::string text) {
@@ -191,86 +202,15 @@ bool match_at(std::string_view p, size_t pi, std::string_view s, size_t si, int 
   return si == s.size();
 }
 
-// ---- abstractions ----------------------------------------------------------------------
-
-struct CovRule {
-  std::vector<std::string> globs;
-  std::vector<std::string> prefixes;  // literal start of each glob: a cheap pre-filter
-  std::string perms;
-  bool deny = false;
-  bool owner = false;
-};
-
-struct Abstraction {
-  std::string name;
-  std::vector<CovRule> rules;
-};
-
-Result<Abstraction> load_abstraction(const std::string& name, const std::string& root) {
-  File f;
-  f.path = "";
-  f.items.push_back(angle_include("tunables/global"));
-  auto p = std::make_shared<Profile>();
-  p->name = "coverage";
-  p->items.push_back(angle_include("abstractions/" + name));
-  f.items.push_back(p);
-  ResolveOptions ro;
-  ro.root = root;
-  CONFINE_TRY(Resolved r, resolve(std::move(f), root, ro));
-  Abstraction a;
-  a.name = name;
-  for (const auto& fr : flatten(r, *p)) {
-    const Rule& rule = fr.rule;
-    if (rule.kind != "file" || rule.path.empty()) continue;
-    std::string path = rule.path;
-    if (path.size() >= 2 && path.front() == '"' && path.back() == '"') path = path.substr(1, path.size() - 2);
-    auto ex = expand(path, r);
-    if (!ex.ok()) continue;  // too many expansions: treated as not covering
-    CovRule cr;
-    cr.globs = std::move(*ex);
-    for (const auto& g : cr.globs) cr.prefixes.push_back(g.substr(0, g.find_first_of("*?[{\\")));
-    cr.perms = rule.perms;
-    cr.deny = rule.mode == RuleMode::Deny;
-    cr.owner = rule.owner == "owner";
-    if (rule.owner == "other") continue;  // never counted as covering
-    a.rules.push_back(std::move(cr));
-  }
-  return a;
-}
-
-// Letters of `need` ("m", "r", "w", "k") that `a` allows for `path` (concrete, dirs end in '/').
-std::string allowed_letters(const Abstraction& a, const std::string& path, bool owner_ok) {
-  std::set<char> allow, deny;
-  for (const auto& r : a.rules) {
-    if (r.owner && !owner_ok && !r.deny) continue;
-    bool hit = false;
-    for (size_t i = 0; i < r.globs.size(); ++i)
-      if (path.starts_with(r.prefixes[i]) && glob_match(r.globs[i], path)) {
-        hit = true;
-        break;
-      }
-    if (!hit) continue;
-    for (char c : r.perms) {
-      if (c == 'a' && !r.deny) continue;  // append is not write
-      (r.deny ? deny : allow).insert(c);
-    }
-  }
-  std::string out;
-  for (char c : allow)
-    if (!deny.count(c)) out += c;
-  return out;
-}
-
 // ---- recorded paths --------------------------------------------------------------------
 
 struct Need {
-  std::string sample;     // concrete path for coverage (dirs end in '/')
-  std::string emit;       // rule path (escaped/globbed)
-  std::string perms;      // needed letters among m r w k
-  bool exec = false;      // gets ix
-  bool owner = false;     // emit `owner`
-  bool owner_ok = false;  // owner-conditional abstraction rules count
-  bool created = false;   // the program created it
+  std::string sample;    // concrete path for coverage (dirs end in '/')
+  std::string emit;      // rule path (escaped/globbed)
+  std::string perms;     // needed letters among m r w k
+  bool exec = false;     // gets ix
+  bool owner = false;    // emit `owner`
+  bool created = false;  // the program created it
   bool written = false;
   bool dir = false;
   bool literal = true;  // emit is sample escaped (eligible for collapsing)
@@ -286,7 +226,7 @@ std::string perm_order(const std::string& letters) {
   return out;
 }
 
-// /proc/<pid>|self|thread-self/... -> (@{PROC}/@{pid}/..., concrete sample for matching).
+// /proc/<pid>|self|thread-self/... -> (/proc/@{pid}/..., concrete sample for matching).
 bool proc_glob(const std::string& p, std::string* emit, std::string* sample) {
   if (!p.starts_with("/proc/")) return false;
   std::string rest = p.substr(6);
@@ -313,7 +253,7 @@ bool proc_glob(const std::string& p, std::string* emit, std::string* sample) {
   } else {
     return false;
   }
-  *emit = "@{PROC}/" + pid_part + escape(tail);
+  *emit = "/proc/" + pid_part + escape(tail);
   *sample = "/proc/" + sample_part + tail;
   return true;
 }
@@ -393,12 +333,6 @@ bool exists(const std::string& p, bool enabled) {
   if (!enabled) return true;
   struct stat st;
   return stat(p.c_str(), &st) == 0;
-}
-
-bool owned_by_me(const std::string& p, bool enabled) {
-  if (!enabled) return false;
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && st.st_uid == geteuid();
 }
 
 std::string parent_of(const std::string& p) {
@@ -510,6 +444,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     return Error("bad profile name \"" + name + "\"");
   const bool live = opt.canonicalize;
   std::vector<std::string> approx;  // header lines
+  std::set<std::string> rows_used;  // ids of kGeneralisations rows
   auto note = [&](const std::string& s) {
     if (notes) notes->push_back(s);
   };
@@ -535,10 +470,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     Need n;
     std::string pe, ps;
     if (proc_glob(raw, &pe, &ps)) {
+      rows_used.insert("proc-pid");
       n.sample = ps;
       n.emit = pe;
       n.owner = true;
-      n.owner_ok = true;
       n.literal = false;
       // directory-ness from our own /proc/self (same layout)
       std::string tail = raw.substr(6);
@@ -559,11 +494,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         missing.insert(raw);
         return;
       }
+      // Written and gone now (a temporary file renamed or removed: `ln -sf`, editors):
+      // a write to a path that does not exist created it.
+      if ((acc & behavior::kWrite) && !exists(c, live)) acc |= behavior::kCreate;
       n.dir = raw.ends_with("/") || is_dir(c, live);
       if (c.size() > 1 && c.back() == '/') c.pop_back();
       n.sample = n.dir && c != "/" ? c + "/" : c;
       n.emit = escape(n.sample);
-      n.owner_ok = owned_by_me(c, live) || (acc & behavior::kCreate);
       if (c != raw) n.why = "recorded as " + raw;
     }
     std::string perms;
@@ -588,7 +525,6 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       m.created |= n.created;
       m.written |= n.written;
       m.acc |= n.acc;
-      m.owner_ok |= n.owner_ok;
       if (m.why.empty()) m.why = n.why;
     }
   };
@@ -606,9 +542,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     bool known = false;
     for (const auto& [k, n] : needs)
       if (n.sample == c && n.exec) known = true;
-    if (!known)
-      add(in, behavior::kExec,
-          "interpreter/loader of an executed program (Landlock needs execute on it; AppArmor mr)");
+    if (!known) {
+      add(in, behavior::kExec, "generalisation loader: interpreter/loader of an executed program");
+      rows_used.insert("loader");
+    }
   }
   if (!dropped_fds.empty()) {
     std::string l;
@@ -628,56 +565,6 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   if (uses(b, "flock"))
     for (auto& [k, n] : needs)
       if (n.written && !n.dir) n.perms = perm_order(n.perms + "k");
-
-  // 2. Coverage by abstractions.
-  std::vector<std::string> included;
-  auto cover = [&](const Abstraction& a, bool broad) {
-    size_t hit = 0;
-    for (auto& [k, n] : needs) {
-      if (n.covered || n.perms.empty()) continue;
-      if (n.exec) continue;  // exec rules are always written (ix semantics are ours)
-      if (broad && !n.written) continue;
-      std::string have = allowed_letters(a, n.sample, n.owner_ok);
-      bool all = std::all_of(n.perms.begin(), n.perms.end(),
-                             [&](char c) { return have.find(c) != std::string::npos; });
-      if (all) ++hit;
-    }
-    return hit;
-  };
-  auto mark = [&](const Abstraction& a) {
-    for (auto& [k, n] : needs) {
-      if (n.covered || n.exec || n.perms.empty()) continue;
-      std::string have = allowed_letters(a, n.sample, n.owner_ok);
-      if (std::all_of(n.perms.begin(), n.perms.end(),
-                      [&](char c) { return have.find(c) != std::string::npos; }))
-        n.covered = true;
-    }
-  };
-  {
-    auto base = load_abstraction("base", opt.root);
-    included.push_back("base");
-    if (!base.ok()) {
-      // No AppArmor installed here (or a broken tree): the profile is still written, with one
-      // rule per path; apparmor_parser on the target machine resolves the include.
-      approx.push_back("abstractions under " + opt.root + " not readable (" + base.error().message() +
-                       "): coverage not evaluated, every path has its own rule");
-    } else {
-      mark(*base);
-    }
-    for (const auto& c : kCandidateAbstractions) {
-      if (!base.ok()) break;
-      std::error_code ec;
-      if (!fs::exists(fs::path(opt.root) / "abstractions" / c.name, ec)) continue;
-      auto a = load_abstraction(c.name, opt.root);
-      if (!a.ok()) {
-        note(std::string("abstractions/") + c.name + " not usable: " + a.error().message());
-        continue;
-      }
-      if (cover(*a, c.broad) == 0) continue;
-      mark(*a);
-      included.push_back(c.name);
-    }
-  }
 
   // 3. Created directories with created/written content -> D/ rw + D/** rwk.
   std::vector<Need> out;
@@ -700,7 +587,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         eexist.push_back(n.sample);
         continue;
       }
-      if (has_child && !preexisting_child && !well_known_dir(d))
+      if (has_child && !preexisting_child && !well_known_dir(d) && !no_generalisation_under(n.sample))
         created_dirs.insert(n.sample.ends_with("/") ? n.sample.substr(0, n.sample.size() - 1) : n.sample);
     }
   for (const auto& d : eexist)
@@ -729,27 +616,32 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         n.covered = true;
         lock |= n.perms.find('k') != std::string::npos;
       }
+    rows_used.insert("created-dir");
     Need dn;
     dn.emit = g + "/";
     dn.perms = "rw";
-    dn.why = "directory created by the program";
+    dn.why = "generalisation created-dir: directory created by the program";
     out.push_back(dn);
     Need all;
     all.emit = g + "/**";
     all.perms = lock ? "rwk" : "rw";
-    all.why = "files the program created in it";
+    all.why = "generalisation created-dir: files the program created in it";
     out.push_back(all);
-    if (g != escape(d)) approx.push_back("created directory " + d + " -> " + g + "/ (random-looking name)");
+    if (g != escape(d)) {
+      rows_used.insert("temp-name");
+      approx.push_back("created directory " + d + " -> " + g + "/ (random-looking name)");
+    }
   }
 
   // 3b. random-looking names of created files -> globs.
   for (auto& [k, n] : needs) {
-    if (n.covered || !n.literal || !n.created) continue;
+    if (n.covered || !n.literal || !n.created || no_generalisation_under(n.sample)) continue;
     std::string g = temp_glob(base_of(n.sample));
     if (g == escape(base_of(n.sample))) continue;
     std::string p = escape(parent_of(n.sample));
     n.emit = (p == "/" ? "/" : p + "/") + g + (n.dir ? "/" : "");
     n.literal = false;
+    rows_used.insert("temp-name");
     approx.push_back("created " + n.sample + " -> " + n.emit + " (random-looking name)");
   }
 
@@ -758,6 +650,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   for (auto& [k, n] : needs) {
     if (n.covered || !n.literal || n.exec || n.dir || n.written || n.owner) continue;
     std::string d = parent_of(n.sample);
+    if (no_generalisation_under(d + "/")) continue;
     if (system_dir(d) || is_code_name(base_of(n.sample))) by_dir[d].push_back(&n);
   }
   for (auto& [d, v] : by_dir) {
@@ -771,10 +664,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       perms += n->perms;
       n->covered = true;
     }
+    rows_used.insert("dir-collapse");
     Need c;
     c.emit = escape(d) + "/*";
     c.perms = perm_order(perms);
-    c.why = std::to_string(v.size()) +
+    c.why = "generalisation dir-collapse: " + std::to_string(v.size()) +
             " files read in this directory (collapsed at >= " + std::to_string(opt.dir_collapse) + ")";
     out.push_back(c);
   }
@@ -872,21 +766,41 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     f.items.push_back(comment("WARNING: the recording's file list was truncated; the profile is incomplete"));
     note("the behavior's file list was truncated; the profile is incomplete");
   }
-  f.items.push_back(comment("Approximations:"));
+  f.items.push_back(comment("Self-contained: no include; every rule is a recorded access or a"));
   f.items.push_back(
-      comment("- paths covered by an included abstraction (evaluated on its rules) have no rule"));
+      comment("generalisation of the reviewed table (docs/apparmor.md), listed here when used."));
+  f.items.push_back(comment("Approximations:"));
   f.items.push_back(
       comment("- programs run with ix (inherit this profile); px would need a profile per program"));
   f.items.push_back(comment("- only what the recording saw: other inputs or code paths may need more rules"));
+  std::vector<std::string> rows;
+  for (const auto& row : kGeneralisations)
+    if (rows_used.count(row.id)) rows.push_back(std::string("generalisation ") + row.id + ": " + row.reason);
+  approx.insert(approx.begin(), rows.begin(), rows.end());
   for (const auto& a : approx) {
     f.items.push_back(comment("- " + a));
     note(a);
   }
   Abi abi;
   abi.path = "abi/3.0";
-  std::error_code ec;
-  if (fs::exists(fs::path(opt.root) / "abi" / "3.0", ec)) f.items.push_back(abi);
-  f.items.push_back(angle_include("tunables/global"));
+  f.items.push_back(abi);
+  if (rows_used.count("proc-pid")) {
+    // Our own definitions (no tunables include): a pid/tid is a decimal number
+    // without a leading zero, at most 7 digits (PID_MAX_LIMIT is 4194304).
+    std::string pid = "{[1-9]";
+    std::string digits = "[1-9]";
+    for (int i = 2; i <= 7; ++i) {
+      digits += "[0-9]";
+      pid += "," + digits;
+    }
+    pid += "}";
+    for (const char* v : {"pid", "tid"}) {
+      Variable var;
+      var.name = v;
+      var.values = {pid};
+      f.items.push_back(var);
+    }
+  }
   f.items.push_back(blank());
 
   auto p = std::make_shared<Profile>();
@@ -909,13 +823,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (!main.empty()) p->attachment = quote_if_needed(escape(canonical(main, live)));
   }
   if (opt.mode == GenerateOptions::Mode::Complain) p->flags = {"complain"};
-  for (const auto& inc : included) p->items.push_back(angle_include("abstractions/" + inc));
   if (!caps.empty()) {
-    p->items.push_back(blank());
+    if (!p->items.empty()) p->items.push_back(blank());
     for (auto& r : caps) p->items.push_back(r);
   }
   if (!net.empty()) {
-    p->items.push_back(blank());
+    if (!p->items.empty()) p->items.push_back(blank());
     for (auto& r : net) p->items.push_back(r);
   }
   std::vector<Rule> exec_rules, file_rules;
@@ -934,11 +847,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     (n.exec ? exec_rules : file_rules).push_back(r);
   }
   if (!exec_rules.empty()) {
-    p->items.push_back(blank());
+    if (!p->items.empty()) p->items.push_back(blank());
     for (auto& r : exec_rules) p->items.push_back(r);
   }
   if (!file_rules.empty()) {
-    p->items.push_back(blank());
+    if (!p->items.empty()) p->items.push_back(blank());
     for (auto& r : file_rules) p->items.push_back(r);
   }
   f.items.push_back(p);

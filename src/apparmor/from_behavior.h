@@ -7,27 +7,32 @@
 //   CONFINE_TRY(auto f, from_behavior(b, o, &notes));
 //   std::string text = format(f);   // passes apparmor_parser -Q -K
 //
+// The profile is self-contained: no include (no tunables, no abstractions), its
+// own @{pid}/@{tid} definitions when it uses them, so it is byte-identical on a
+// host with or without /etc/apparmor.d. Every rule is a recorded access, or a
+// row of the reviewed generalisation table (kGeneralisations in the .cc, each
+// row with its reason, named in the header and in the notes when used).
+// Nothing is generalised under /, /root, /home, /dev, /proc, /sys, /etc (except
+// /proc/<pid>, row proc-pid): rules there name exactly the recorded paths.
+//
 // What it does with the recorded paths (in this order):
 //   1. Paths are canonicalised against the live file system (AppArmor mediates
 //      the resolved path: /lib/x/libc.so.6 -> /usr/lib/x/libc.so.6), directories
-//      get a trailing '/', /proc/<pid>|self/... becomes `owner @{PROC}/@{pid}/...`
-//      (and .../task/<tid>/... `@{tid}`), /dev/std* and /dev/fd/* are dropped
-//      (inherited descriptors).
-//   2. Coverage is computed, not assumed: the real abstraction files under
-//      `root` are parsed (resolve + flatten + expand) and matched with a small
-//      AppArmor glob matcher; a path allowed by an included abstraction with
-//      sufficient permissions gets no rule. abstractions/base is always included;
-//      the others of kCandidateAbstractions only when they cover an observed
-//      path (user-tmp only for a path the program wrote).
-//   3. Directories the program created and wrote inside become `D/ rw,` +
-//      `D/** rwk,`; random-looking names of created files/dirs (mktemp
-//      tmp.XXXXXXXXXX, pymp-xxxx, tmpabc123, digit runs) become globs.
-//   4. >= dir_collapse read-only files of one directory under /usr/lib*, /usr/share,
-//      /usr/libexec become one `DIR/* r,` (mr for libraries) rule.
-//   5. Executed programs get `mrix` (ix: the child stays in this profile; px would
+//      get a trailing '/', /proc/<pid>|self/... becomes `owner /proc/@{pid}/...`
+//      (and .../task/<tid>/... `@{tid}`; row proc-pid), /dev/std* and /dev/fd/*
+//      are dropped (inherited descriptors), paths that do not exist and were not
+//      created are left out (failed lookups are not mediated).
+//   2. Directories the program created and wrote inside become `D/ rw,` +
+//      `D/** rw,` (row created-dir); random-looking names of created files/dirs
+//      (mktemp tmp.XXXXXXXXXX, pymp-xxxx, tmpabc123, digit runs) become globs
+//      (row temp-name).
+//   3. >= dir_collapse read-only files of one directory under /usr/lib*, /usr/share,
+//      /usr/libexec, /opt (or code modules elsewhere) become one `DIR/* r,`
+//      (mr for libraries; row dir-collapse).
+//   4. Executed programs get `mrix` (ix: the child stays in this profile; px would
 //      need a profile per program, which confine does not write), plus their ELF
-//      loader (PT_INTERP) and `#!` interpreter.
-//   6. capability rules from generate::inferred_caps(); network rules per
+//      loader (PT_INTERP) and `#!` interpreter (row loader).
+//   5. capability rules from generate::inferred_caps(); network rules per
 //      (family, type) from the recorded socket()/socketpair() arguments.
 // Output is deterministic (sorted, no dates). Every approximation is a note and
 // a comment in the profile header.
@@ -43,12 +48,11 @@ namespace confine::apparmor {
 
 struct GenerateOptions {
   enum class Mode { Enforce, Complain };
-  std::string name;                      // profile name (required)
-  std::string attachment;                // "" = the main executable (when found), "-" = none
-  Mode mode = Mode::Enforce;             // Complain -> flags=(complain)
-  std::string root = "/etc/apparmor.d";  // abstractions and tunables
-  size_t dir_collapse = 4;               // read-only files of one system directory -> DIR/*
-  bool canonicalize = true;              // resolve symlinks/dirs against the live file system
+  std::string name;           // profile name (required)
+  std::string attachment;     // "" = the main executable (when found), "-" = none
+  Mode mode = Mode::Enforce;  // Complain -> flags=(complain)
+  size_t dir_collapse = 4;    // read-only files of one system directory -> DIR/*
+  bool canonicalize = true;   // resolve symlinks/dirs against the live file system
 };
 
 Result<GenerateOptions::Mode> mode_from_name(std::string_view s);  // "enforce" | "complain"

@@ -22,6 +22,42 @@ using sandbox::LandlockRuleset;
 constexpr uint64_t kWriteRights = kWriteFile | kTruncate | kMakeReg | kMakeDir | kMakeSym | kMakeSock |
                                   kMakeFifo | kMakeChar | kMakeBlock | kRemoveFile | kRemoveDir | kRefer;
 constexpr uint64_t kReadRights = kReadFile | kReadDir;
+constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
+
+// The reviewed table of widenings: the only places where the translation grants
+// more than the AppArmor rule does (Landlock rules name existing inodes and cover
+// their whole hierarchy). Everything else it cannot express exactly is dropped (a
+// narrowing) and printed; a row is printed with its reason when it is used.
+constexpr ReviewedRow kWidenings[] = {
+    {"glob-read",
+     "a glob's read/execute rights go to its longest literal directory (Landlock cannot match names): "
+     "every file beneath it can be read; never for /, /root, /home, /dev, /sys, /etc"},
+    {"tree-dir", "DIR/** also covers DIR itself (a Landlock rule includes the directory it names)"},
+    {"list-dir",
+     "DIR/ r (list DIR): read_dir on DIR, which lets the directories beneath it be listed too (names, "
+     "no file content); never for /, /root, /home, /dev, /proc, /sys, /etc"},
+    {"created",
+     "a writable path that does not exist yet, or a writable glob (files the program creates): the "
+     "creating rights go to the nearest existing directory, i.e. to every file beneath it; never for "
+     "/, /root, /home, /dev, /proc, /sys, /etc"},
+    {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
+    {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
+    {"not-mediated",
+     "Landlock does not mediate mmap PROT_EXEC ('m'), file locking ('k') or chmod/chown/setxattr (part of "
+     "AppArmor's 'w'): the kernel allows them on every file the program can open"},
+};
+
+// "widening row ID (reason): detail", for a row of kWidenings.
+std::string row_note(std::string_view id, const std::string& detail) {
+  for (const auto& w : kWidenings)
+    if (id == w.id) return "widening row " + std::string(id) + " (" + w.reason + "): " + detail;
+  return detail;
+}
+
+// Directories no widening row applies to (glob-read only: /proc, for /proc/@{pid}/...).
+bool no_widening(const std::string& d, bool read_only) {
+  return is_system_tree(d) && !(read_only && d == "/proc");
+}
 
 // AppArmor permission letters -> Landlock rights (+ warnings about what is lost).
 uint64_t perms_to_access(const std::string& perms, std::set<std::string>& notes) {
@@ -31,12 +67,12 @@ uint64_t perms_to_access(const std::string& perms, std::set<std::string>& notes)
       case 'r': a |= kReadRights | kIoctlDev; break;
       case 'w': a |= kWriteRights | kIoctlDev; break;
       case 'a':
-        a |= kWriteRights;
-        notes.insert("append-only 'a' widened to write (Landlock has no append-only right)");
+        a |= kWriteFile | kMakeReg;
+        notes.insert(row_note("append", "'a' rules"));
         break;
       case 'l': a |= kMakeReg | kRefer; break;
-      case 'k': notes.insert("'k' (file locking) is not mediated by Landlock"); break;
-      case 'm': notes.insert("'m' (mmap PROT_EXEC) is not mediated by Landlock"); break;
+      case 'k': notes.insert(row_note("not-mediated", "'k' (file locking)")); break;
+      case 'm': notes.insert(row_note("not-mediated", "'m' (mmap PROT_EXEC)")); break;
       case 'x': a |= kExecute; break;
       default: break;
     }
@@ -79,6 +115,12 @@ std::string join(const std::string& d, const std::string& n) { return d == "/" ?
 
 std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
 
+bool is_system_tree(std::string_view dir) {
+  for (const char* p : {"/", "/root", "/home", "/dev", "/proc", "/sys", "/etc"})
+    if (dir == p) return true;
+  return false;
+}
+
 Result<Translation> to_landlock(const Resolved& r, const Profile& p, const TranslateOptions& opt) {
   Translation t;
   t.abi = opt.abi >= 0 ? opt.abi : LandlockRuleset::abi_version();
@@ -94,7 +136,8 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     t.warnings.push_back("Landlock ABI " + std::to_string(t.abi) +
                          ": device ioctls are not mediated (needs ABI 5)");
   std::set<std::string> notes;
-  std::vector<std::string> widened, missing, created;
+  std::vector<std::string> missing, dropped;
+  std::map<std::string, std::vector<std::string>> rows;  // widening row id -> uses
   std::map<std::string, uint64_t> allow;
   std::map<std::string, std::string> origin;
   struct Deny {
@@ -121,7 +164,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       ++untranslated[rule.kind];
       continue;
     }
-    if (!rule.owner.empty()) notes.insert("'owner' dropped: Landlock rules do not depend on file ownership");
+    if (!rule.owner.empty()) notes.insert(row_note("owner", "'owner' rules"));
     std::string perms = rule.kind == "link" ? "l" : rule.perms;
     std::string path = rule.path;
     if (rule.kind == "file" && path.empty()) {  // bare `file,`
@@ -132,7 +175,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     // ioctl on devices stays allowed when only writes are denied (AppArmor allows ioctl on any open file).
     if (rule.mode == RuleMode::Deny && perms.find('r') == std::string::npos) a &= ~kIoctlDev;
     if (perms.find_first_of("wa") != std::string::npos)
-      notes.insert("chmod/chown/setxattr are not mediated by Landlock (AppArmor w covers them)");
+      notes.insert(row_note("not-mediated", "chmod/chown/setxattr of 'w' rules"));
     CONFINE_TRY(auto expanded, expand(path, r));
     for (const auto& g : expanded) {
       if (g.empty() || g[0] != '/') {
@@ -140,8 +183,6 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         continue;
       }
       Target tg = split(g);
-      if (!tg.rest.empty() && tg.rest != "**" && rule.mode != RuleMode::Deny)
-        widened.push_back(g + " -> " + tg.dir);
       if (rule.mode == RuleMode::Deny) {
         if (tg.rest.empty() || tg.rest == "**") {
           denies.push_back({tg.dir, a, fr.origin});
@@ -167,33 +208,66 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       }
       std::string lp = tg.dir;
       std::error_code ec;
-      if (!fs::exists(lp, ec)) {
-        // A file the program creates (and maybe removes) again: Landlock can
-        // only name existing inodes, so the creating rights go to the nearest
-        // existing directory above it (never "/"), with a warning. Read-only
-        // rules on missing paths stay skipped (nothing to read there).
-        bool dir_rule = !tg.rest.empty() || g.ends_with("/");
+      // Creating rights for a path that does not exist yet (row created): on the nearest
+      // existing directory at or above `from`.
+      auto created_row = [&](const std::string& from, bool dir_rule) {
         uint64_t give = a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer | kMakeSym |
                              (dir_rule ? (kMakeDir | kRemoveDir | kReadDir) : 0));
-        std::string parent = fs::path(lp).parent_path().string();
+        std::string parent = from;
         while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec))
           parent = fs::path(parent).parent_path().string();
-        if ((a & kWriteRights) && !parent.empty() && parent != "/") {
-          add_allow(parent, give, fr.origin);
-          created.push_back(lp + " -> " + parent);
+        if (!(a & kWriteRights) || parent.empty()) {
+          missing.push_back(from);
+        } else if (no_widening(parent, false)) {
+          dropped.push_back(g + " (creating in " + parent + ")");
         } else {
+          add_allow(parent, give, fr.origin);
+          rows["created"].push_back(g + " -> " + parent);
+        }
+      };
+      if (!tg.rest.empty() && tg.rest != "**") {
+        // A glob: Landlock cannot match names below a directory.
+        uint64_t read = a & (kReadFile | kReadDir | kExecute);
+        if (read && fs::is_directory(lp, ec)) {
+          if (no_widening(lp, true)) {
+            dropped.push_back(g + " (read; glob below " + lp + ")");
+          } else {
+            add_allow(lp, read, fr.origin);
+            rows["glob-read"].push_back(g + " -> " + lp);
+          }
+        } else if (read) {
           missing.push_back(lp);
         }
+        if (a & kWriteRights) created_row(lp, tg.rest.find('/') != std::string::npos || g.ends_with("/"));
+        continue;
+      }
+      if (!fs::exists(lp, ec)) {
+        // A file the program creates (and maybe removes) again: Landlock can only name
+        // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
+        created_row(fs::path(lp).parent_path().string(), g.ends_with("/"));
         continue;
       }
       uint64_t acc = a;
-      if (tg.rest.empty() && fs::is_directory(lp, ec) && !g.ends_with("/**")) {
-        if (acc & ~(kReadDir | kIoctlDev))
-          notes.insert("directory rule " + g + " applies to the whole hierarchy beneath it in Landlock");
+      if (fs::is_directory(lp, ec)) {
+        if (tg.rest == "**") {
+          if (acc) rows["tree-dir"].push_back(g + " -> " + lp);
+        } else {
+          // A rule on the directory itself: AppArmor applies it to DIR/ only, a Landlock
+          // rule to everything beneath. Only listing is kept (row list-dir).
+          if (acc & ~(kReadDir | kIoctlDev))
+            dropped.push_back(g + " (" + access_names(acc & ~(kReadDir | kIoctlDev)) +
+                              " on the directory itself)");
+          acc &= kReadDir;
+          if (acc && no_widening(lp, false)) {
+            dropped.push_back(g + " (read_dir: listing " + lp + " would list everything beneath it)");
+            acc = 0;
+          }
+          if (acc) rows["list-dir"].push_back(g + " -> " + lp);
+        }
+      } else {
+        acc &= kFileRights;
       }
-      if (tg.rest.empty() && !fs::is_directory(lp, ec))
-        acc &= (kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev);
-      add_allow(lp, acc, fr.origin);
+      if (acc) add_allow(lp, acc, fr.origin);
     }
   }
 
@@ -227,7 +301,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
                          " sibling entries to enumerate; refusing (would fail open otherwise)");
           std::string sib = join(cur, name);
           uint64_t give = overlap;
-          if (!ent.is_directory(ec)) give &= (kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev);
+          if (!ent.is_directory(ec)) give &= kFileRights;
           if (give) {
             allow[sib] |= give;
             if (!origin.count(sib)) origin[sib] = "complement of deny " + d.target + " (" + d.origin + ")";
@@ -268,12 +342,15 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     if (v.size() > 4) s += ", ...";
     t.warnings.push_back(s);
   };
-  summary(widened,
-          "glob(s) widened to their longest literal directory (Landlock rules cover whole hierarchies)");
+  for (const auto& w : kWidenings) {
+    auto it = rows.find(w.id);
+    if (it != rows.end())
+      summary(it->second, std::string("use(s) of widening row ") + w.id + " (" + w.reason + ")");
+  }
   summary(missing, "path(s) do not exist at translation time; their rules are skipped");
-  summary(created,
-          "writable path(s) do not exist at translation time (files the program creates): their rights go to "
-          "the nearest existing directory, i.e. to every file beneath it");
+  summary(dropped,
+          "rule(s) narrowed: rights Landlock cannot grant without widening are dropped (the program may be "
+          "denied what the profile allows)");
   for (const auto& n : notes) t.warnings.push_back(n);
   if (t.rules.empty())
     t.warnings.push_back("no file access is allowed: the confined program cannot even be executed");

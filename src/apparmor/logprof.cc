@@ -326,7 +326,26 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
     Perms need = needed_from_mask(e.mask, &unknown);
     if (!unknown.empty())
       notes.insert(e.origin + ": mask letters \"" + unknown + "\" have no file rule; ignored");
-    if (need.letters.empty() && need.exec.empty()) continue;
+    // Never write on a system directory tree: a logged write on /, /root, /home, /dev,
+    // /proc, /sys or /etc itself, or a pattern of writes directly in one of them (a
+    // Landlock make_* record names the directory), adds no write letter.
+    if (need.letters.count('w') || need.letters.count('a') || need.letters.count('l')) {
+      std::string dir = unquote(e.path);
+      if (e.pattern) {
+        size_t g = dir.find_first_of("*?[{@");
+        size_t sl = g == std::string::npos ? std::string::npos : dir.rfind('/', g);
+        dir = sl == std::string::npos ? "" : sl == 0 ? "/" : dir.substr(0, sl);
+      } else {
+        while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      }
+      if (is_system_tree(dir)) {
+        for (char c : {'w', 'a', 'l'}) need.letters.erase(c);
+        notes.insert(e.origin + ": write on " + e.path +
+                     " not added (a write on a system directory itself or directly in it: add it by "
+                     "hand if it is meant)");
+        if (need.letters.empty() && need.exec.empty()) continue;
+      }
+    }
     std::string rule_path = e.pattern ? e.path : escape_path(e.path);
     // /proc/<pid>/... -> owner @{PROC}/@{pid}/... (as aa-logprof proposes; pids differ every run)
     std::string owner;

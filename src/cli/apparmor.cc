@@ -33,16 +33,17 @@ void usage(std::ostream& os) {
         "       confine apparmor fmt PROFILE [-w] [--root DIR]\n"
         "       confine apparmor to-landlock PROFILE [-o text|json] [-p NAME] [--root DIR]\n"
         "       confine apparmor generate BEHAVIOR.json [-n NAME] [--mode enforce|complain] [--attach PATH]\n"
-        "                                [--out FILE] [--root DIR]\n\n"
+        "                                [--out FILE]\n\n"
         "check        parse PROFILE (AppArmor 3.x language), load its includes from the profile root,\n"
         "             check variables; print the profiles it defines and a rule summary\n"
         "fmt          print PROFILE in canonical form (comments kept); -w rewrites it in place\n"
         "to-landlock  translate the file rules to a Landlock ruleset (per path: rights) for the\n"
         "             running kernel's Landlock ABI; every approximation is printed as a warning\n"
         "generate     write an AppArmor profile for a recorded behavior (confine record -o DIR writes\n"
-        "             DIR/behavior.json): abstractions included when they cover what was seen,\n"
-        "             /proc/@{pid} and temp-name globs, ix for executed programs, capability and\n"
-        "             network rules; approximations are printed as notes\n\n"
+        "             DIR/behavior.json): self-contained (no include), one rule per recorded access\n"
+        "             plus the rows of the reviewed generalisation table it used (/proc/@{pid},\n"
+        "             temp-name globs, created directories, the ELF loader; see docs/apparmor.md),\n"
+        "             ix for executed programs, capability and network rules; notes name them\n\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine apparmor check /etc/apparmor.d/usr.sbin.nscd\n"
@@ -186,14 +187,13 @@ int do_to_landlock(const Args& a, const std::string& path, const std::string& ro
   return kExitOk;
 }
 
-int do_generate(const Args& a, const std::string& path, const std::string& root) {
+int do_generate(const Args& a, const std::string& path) {
   auto b = behavior::load_behavior(path);
   if (!b.ok()) {
     print_error(b.error());
     return kExitInvalid;
   }
   apparmor::GenerateOptions o;
-  o.root = root;
   if (auto n = a.get("name")) {
     o.name = *n;
   } else {
@@ -258,7 +258,7 @@ int verb_apparmor(std::span<char* const> args) {
   if (sub == "check") return do_check(a, path, root);
   if (sub == "fmt") return do_fmt(a, path);
   if (sub == "to-landlock") return do_to_landlock(a, path, root);
-  if (sub == "generate") return do_generate(a, path, root);
+  if (sub == "generate") return do_generate(a, path);
   print_error("apparmor: unknown subcommand \"" + sub + "\" (check, fmt, to-landlock, generate)");
   return kExitUsage;
 }

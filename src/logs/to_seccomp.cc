@@ -103,7 +103,27 @@ Result<AllowResult> allow_logged_syscalls(std::string_view profile_text, std::st
     const std::string& name = entry.first;  // (not a structured binding: clang 14 cannot capture those)
     const std::set<std::string>& arches = entry.second;
     bool already = false;
-    // Take the name out of every non-ALLOW rule (they are what denied or logged it).
+    // A rule that names the syscall with SCMP_ACT_ERRNO (clone3 -> ENOSYS, ...) is a
+    // deliberate answer, not a default: it is never turned into ALLOW.
+    std::string deliberate;
+    for (const auto& rule : syscalls->items) {
+      if (!rule.is(json::Type::Object) || !str_of(rule.find("action")).starts_with("SCMP_ACT_ERRNO"))
+        continue;
+      bool has = str_of(rule.find("name")) == name;
+      if (const json::Value* names = rule.find("names"); names && names->is(json::Type::Array))
+        for (const auto& n : names->items) has = has || str_of(&n) == name;
+      if (!has) continue;
+      deliberate = std::string(str_of(rule.find("action")));
+      if (const json::Value* e = rule.find("errnoRet"); e && e->is(json::Type::Number))
+        deliberate += " (errnoRet " + e->text + ")";
+      break;
+    }
+    if (!deliberate.empty()) {
+      res.notes.push_back(name + " is refused deliberately by a " + deliberate +
+                          " rule of the profile: not allowed (edit that rule by hand if it should run)");
+      continue;
+    }
+    // Take the name out of every other non-ALLOW rule (they are what denied or logged it).
     for (auto it = syscalls->items.begin(); it != syscalls->items.end();) {
       json::Value& rule = *it;
       if (!rule.is(json::Type::Object)) {

@@ -2,7 +2,9 @@
 // events -> the same profile with the logged syscalls allowed. Only events
 // whose action was LOG, ERRNO, TRAP or KILL_* count (an ALLOW/TRACE/NOTIF
 // record is not a denial). The rest of the profile is kept as it is: other
-// rules, their order, comments, flags and unknown keys.
+// rules, their order, comments, flags and unknown keys. A syscall that a rule
+// names with SCMP_ACT_ERRNO (clone3 -> ENOSYS, ...) is a deliberate answer: it is
+// never turned into ALLOW (noted instead).
 #pragma once
 
 #include <string>

@@ -156,6 +156,25 @@ TEST(AppArmorResolve, UndefinedVariableAndCycle) {
   ASSERT_FALSE(rm.ok());
   EXPECT_NE(rm.error().message().find("m:1:1: could not open include <no/such/file>"), std::string::npos)
       << rm.error().message();
+  // A missing include of the profile root: every place looked in, and the Debian package.
+  for (auto [inc, pkg] : {std::pair{"include <tunables/global>", "apparmor"},
+                          std::pair{"include <abstractions/totem>", "apparmor-profiles-extra"},
+                          std::pair{"include \"abstractions/base\"", "apparmor"}}) {
+    auto u = parse(std::string(inc) + "\nprofile x {}\n", "u");
+    ASSERT_TRUE(u.ok());
+    ResolveOptions ro;
+    ro.root = "/nonexistent-root";
+    auto ru = resolve(std::move(*u), "/nonexistent-dir", ro);
+    ASSERT_FALSE(ru.ok());
+    std::string msg = ru.error().message();
+    EXPECT_NE(msg.find("/nonexistent-root/"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(std::string("the Debian package ") + pkg + " provides it"), std::string::npos) << msg;
+    if (std::string(inc).find('"') != std::string::npos) {
+      EXPECT_NE(msg.find("/nonexistent-dir/abstractions/base, /nonexistent-root/abstractions/base"),
+                std::string::npos)
+          << msg;
+    }
+  }
   auto e = parse("include if exists <no/such/file>\nprofile x {}\n", "e");
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(resolve(std::move(*e), ".").ok());
@@ -254,6 +273,42 @@ TEST(AppArmorLandlock, MissingWritablePathGoesToItsDirectory) {
   EXPECT_TRUE(has_warning(t, "their rules are skipped"));
 }
 
+// A rule on a directory itself (AppArmor: DIR/ only) never becomes rights over the tree:
+// `/ w` and `DIR/ w` give nothing, `DIR/ r` only read_dir (row list-dir), and never on /,
+// /etc, /root, /home, /dev, /proc, /sys.
+TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-dir-" + std::to_string(getpid()));
+  fs::create_directories(d / "sub");
+  Translation t =
+      translate("profile p {\n / w,\n / r,\n /etc/ r,\n /root/ rw,\n " + d.string() + "/ rw,\n}\n", 7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  EXPECT_FALSE(m.count("/")) << "/ w must not become write on every file";
+  EXPECT_FALSE(m.count("/etc"));
+  EXPECT_FALSE(m.count("/root"));
+  ASSERT_TRUE(m.count(d.string()));
+  EXPECT_EQ(m[d.string()], kReadDir);  // list it; no write, no file read
+  EXPECT_TRUE(has_warning(t, "widening row list-dir"));
+  EXPECT_TRUE(has_warning(t, "narrowed"));
+  EXPECT_TRUE(has_warning(t, "on the directory itself"));
+  fs::remove_all(d);
+}
+
+// The created row (creating rights on the nearest existing directory) and globs never
+// reach /, /root, /home, /dev, /proc, /sys, /etc.
+TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {
+  Translation t = translate(
+      "profile p {\n /root/confine-new-file-xyz w,\n /etc/confine-new-file-xyz w,\n /dev/confine-new-xyz w,\n"
+      " /home/*.txt rw,\n /root/* r,\n /etc/*.conf w,\n /proc/*/status r,\n}\n",
+      7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  for (const char* p : {"/", "/root", "/home", "/dev", "/etc"}) EXPECT_FALSE(m.count(p)) << p;
+  EXPECT_EQ(m["/proc"] & ~(kReadFile | kReadDir | kExecute), 0u);  // glob-read: read only
+  EXPECT_TRUE(has_warning(t, "widening row glob-read"));
+  EXPECT_TRUE(has_warning(t, "narrowed"));
+}
+
 TEST(AppArmorLandlock, SeedDenyWriteTranslation) {
   Translation t =
       translate("profile apparmor-deny-write flags=(attach_disconnected) { file, deny /** w, }", 7);
@@ -269,7 +324,7 @@ TEST(AppArmorLandlock, ApproximationsAreWarned) {
       "profile p {\n /var/log/*.log a,\n /etc/hostname rk,\n owner /tmp/** rw,\n /usr/bin/env Px,\n"
       " /usr/lib/** mr,\n network inet raw,\n network inet dgram,\n}\n",
       4);
-  EXPECT_TRUE(has_warning(t, "append-only"));
+  EXPECT_TRUE(has_warning(t, "widening row append"));
   EXPECT_TRUE(has_warning(t, "'k' (file locking)"));
   EXPECT_TRUE(has_warning(t, "'m' (mmap"));
   EXPECT_TRUE(has_warning(t, "owner"));

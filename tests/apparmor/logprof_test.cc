@@ -163,5 +163,31 @@ TEST(AppArmorLogprof, ProcGlobWithoutTunables) {
   EXPECT_FALSE(again->changed()) << again->diff;
 }
 
+// A complain run that touched / (or wrote directly in /etc) plants no write on a
+// system directory tree; an ordinary file write is still added.
+TEST(AppArmorLogprof, NeverAddsWriteOnASystemDirectoryTree) {
+  std::vector<LogEntry> es = {
+      file_entry("", "/", "w"),              // the root directory itself
+      file_entry("", "/etc/", "wr"),         // /etc itself: only r is added
+      file_entry("", "/srv/data.txt", "w"),  // a file: added
+  };
+  LogEntry pat = file_entry("", "/etc/*", "w");  // a Landlock make_reg record in /etc
+  pat.pattern = true;
+  es.push_back(pat);
+  LogEntry pat_ok = file_entry("", "/srv/out/*", "w");
+  pat_ok.pattern = true;
+  es.push_back(pat_ok);
+  auto r = add_logged_rules("profile p {\n  /usr/bin/true rix,\n}\n", "p.profile", es);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->text.find("  / w"), std::string::npos) << r->text;
+  EXPECT_EQ(r->text.find("/etc/* w"), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("  /etc/ r,"), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("  /srv/data.txt w,"), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("  /srv/out/* w,"), std::string::npos) << r->text;
+  bool noted = false;
+  for (const auto& n : r->notes) noted = noted || n.find("write on / not added") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 }  // namespace
 }  // namespace confine::apparmor

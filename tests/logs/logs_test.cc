@@ -312,16 +312,17 @@ TEST(ToSeccomp, RemovesFromDenyingRulesAndAddsOneAllowRule) {
 })";
   auto r = allow_logged_syscalls(prof, "p.json", events_of(kDenials));
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->added, (std::vector<std::string>{"mkdir", "rmdir"}));
+  EXPECT_EQ(r->added, (std::vector<std::string>{"mkdir"}));  // rmdir: a deliberate ERRNO rule
   auto doc = json::parse(r->profile);
   ASSERT_TRUE(doc.ok());
   const auto& sc = doc->find("syscalls")->items;
-  ASSERT_EQ(sc.size(), 3u);  // legacy rmdir rule dropped, new rule appended
+  ASSERT_EQ(sc.size(), 4u);  // the ERRNO rule for rmdir kept, new rule appended
   EXPECT_EQ(sc[0].find("names")->items.size(), 1u);
   EXPECT_EQ(sc[0].find("names")->items[0].text, "chmod");
   EXPECT_EQ(sc[0].find("comment")->text, "keep me");
-  EXPECT_EQ(sc[2].find("action")->text, "SCMP_ACT_ALLOW");
-  EXPECT_NE(sc[2].find("comment")->text.find("x86, x86_64"), std::string::npos);
+  EXPECT_EQ(sc[1].find("name")->text, "rmdir");
+  EXPECT_EQ(sc[3].find("action")->text, "SCMP_ACT_ALLOW");
+  EXPECT_NE(sc[3].find("comment")->text.find("x86, x86_64"), std::string::npos);
   EXPECT_TRUE(doc->find("x-extra"));
   bool noted_unknown = false, noted_arch = false;
   for (const auto& n : r->notes) {
@@ -330,6 +331,40 @@ TEST(ToSeccomp, RemovesFromDenyingRulesAndAddsOneAllowRule) {
   }
   EXPECT_TRUE(noted_unknown);
   EXPECT_TRUE(noted_arch);
+}
+
+// A rule that answers a syscall with an errno on purpose (clone3 -> ENOSYS makes glibc
+// fall back to clone) is never widened into ALLOW by a logged denial of that syscall.
+TEST(ToSeccomp, DeliberateErrnoRuleIsNeverTurnedIntoAllow) {
+  std::string prof = R"({
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "syscalls": [
+    {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+    {"names": ["read"], "action": "SCMP_ACT_ALLOW"}
+  ]
+})";
+  const char* log =
+      "audit: type=1326 audit(1.2:1): pid=1 comm=\"a\" arch=c000003e syscall=435 code=0x50026\n"  // clone3
+                                                                                                  // ENOSYS
+      "audit: type=1326 audit(1.2:2): pid=1 comm=\"a\" arch=c000003e syscall=84 code=0x50001\n";  // rmdir:
+                                                                                                  // default
+  auto r = allow_logged_syscalls(prof, "p.json", events_of(log));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->added, (std::vector<std::string>{"rmdir"}));
+  auto doc = json::parse(r->profile);
+  ASSERT_TRUE(doc.ok());
+  const auto& sc = doc->find("syscalls")->items;
+  ASSERT_EQ(sc.size(), 3u);
+  EXPECT_EQ(sc[0].find("names")->items[0].text, "clone3");
+  EXPECT_EQ(sc[0].find("action")->text, "SCMP_ACT_ERRNO");
+  for (const auto& rule : sc) {
+    if (rule.find("action")->text != "SCMP_ACT_ALLOW") continue;
+    for (const auto& n : rule.find("names")->items) EXPECT_NE(n.text, "clone3");
+  }
+  bool noted = false;
+  for (const auto& n : r->notes)
+    noted = noted || n.find("clone3 is refused deliberately") != std::string::npos;
+  EXPECT_TRUE(noted);
 }
 
 TEST(ToSeccomp, AlreadyAllowedAndOciConfig) {
