@@ -16,6 +16,7 @@
 #include "apparmor/landlock.h"
 #include "cli/apparmor_complain.h"
 #include "cli/args.h"
+#include "cli/seccomp_profile_args.h"
 #include "cli/verbs.h"
 #include "json/json.h"
 #include "sandbox/caps.h"
@@ -91,6 +92,7 @@ constexpr OptSpec kOpts[] = {
     {"allow-privilege-escalation", 0, false, "", "do not set no_new_privs"},
     {"seccomp", 0, true, "PROFILE", "PROFILE.json, runtime-default (default) or unconfined"},
     {"profile", 0, true, "DIR", "directory with seccomp.json (and apparmor.profile, if present)"},
+    kCompatOpt,
     {"apparmor", 0, true, "PROFILE",
      "enforce an AppArmor profile's file rules with Landlock (approximations are printed)"},
     {"apparmor-mode", 0, true, "MODE",
@@ -125,6 +127,7 @@ void usage(std::ostream& os) {
         "  confine run --cap-drop ALL -- grep Cap /proc/self/status\n"
         "  confine run --read-only --tmpfs /tmp:64m --unshare-all -- sh -c 'ps; touch /tmp/x'\n"
         "  confine run --seccomp my.json --mode complain --suggest fixed.json -- ./app\n"
+        "  confine run --compat libseccomp -- ./i386-app   # x86 socketcall/ipc as libseccomp (wider)\n"
         "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
         "\ncomplain modes: --mode complain observes the seccomp profile; an AppArmor profile with\n"
         "flags=(complain) or --apparmor-mode complain is observed instead of enforced with Landlock.\n"
@@ -284,8 +287,10 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.seccomp.mode = SeccompMode::Unconfined;
   } else {
     std::vector<std::string> warnings;
+    CONFINE_TRY(seccomp::CompileOptions compat, compat_options(a));
     auto s = prepare_seccomp(prof, sm, c.caps.keep, &warnings,
-                             c.observe.enabled() ? c.observe.syscalls : std::vector<std::string>{});
+                             c.observe.enabled() ? c.observe.syscalls : std::vector<std::string>{},
+                             compat.libseccomp_compat);
     if (!s.ok()) return std::move(s).error().context("seccomp");
     for (const auto& w : warnings) print_warning(w);
     c.seccomp = std::move(*s);

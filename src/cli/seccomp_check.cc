@@ -14,6 +14,7 @@ constexpr OptSpec kOpts[] = {
     kArchOpt,
     kCapsOpt,
     kKernelOpt,
+    kCompatOpt,
     {"output", 'o', true, "FORMAT", "text (default) or json"},
     {"strict", 0, false, "", "treat warnings as errors (exit 1)"},
     {"help", 'h', false, "", "show this help"},
@@ -30,7 +31,12 @@ void usage(std::ostream& os) {
      << "\nexamples:\n"
         "  confine seccomp check /usr/share/containers/seccomp.json\n"
         "  confine seccomp check runtime-default --caps CAP_SYS_ADMIN --kernel 5.4\n"
-        "  confine seccomp check config.json --arch aarch64 -o json\n\n"
+        "  confine seccomp check config.json --arch aarch64 -o json\n"
+        "  confine seccomp check runtime-default --compat libseccomp   # x86 socketcall as libseccomp\n\n"
+        "x86 socketcall/ipc: the i386 multiplexers carry their real arguments behind a pointer, so an\n"
+        "argument-filtered socket/IPC rule cannot be checked there. By default (fail-closed) a rule less\n"
+        "strict than the default action does not reach socketcall/ipc; --compat libseccomp makes it an\n"
+        "unconditional multiplexer rule as libseccomp does. A warning names each such rule.\n\n"
         "exit status: 0 valid, 1 invalid (or warnings with --strict), 2 usage error\n";
 }
 }  // namespace
@@ -58,7 +64,16 @@ int seccomp_check(std::span<char* const> args) {
   auto p = load_profile_arg(arg, &warnings);
   Result<seccomp::ResolvedProfile> r =
       p.ok() ? seccomp::resolve(*p, *ctx) : Result<seccomp::ResolvedProfile>(p.error());
-  if (r.ok()) warnings.insert(warnings.end(), r->warnings.begin(), r->warnings.end());
+  auto compat = compat_options(a);
+  if (!compat.ok()) {
+    print_error(compat.error());
+    return kExitUsage;
+  }
+  if (r.ok()) {
+    warnings.insert(warnings.end(), r->warnings.begin(), r->warnings.end());
+    // What argument-filtered socket/IPC rules do through x86's socketcall/ipc (fail-closed or --compat).
+    for (auto& w : seccomp::x86_multiplexer_remarks(*r, *compat)) warnings.push_back(std::move(w));
+  }
 
   if (fmt == "json") {
     json::Value o = json::Value::make_object();

@@ -55,6 +55,7 @@ Result<CompiledProfile> compile_profile_arg(const Args& a, const std::string& pr
   if (show_warnings) {
     for (const auto& w : warnings) print_warning(w.str());
     for (const auto& w : rp.warnings) print_warning(w.str());
+    for (const auto& w : seccomp::x86_multiplexer_remarks(rp, opts)) print_warning(w.str());
   }
   auto prog = seccomp::compile(rp, opts);
   if (!prog.ok()) return std::move(prog).error().context("compiling " + profile);
@@ -69,6 +70,7 @@ constexpr OptSpec kOpts[] = {
     kArchOpt,
     kCapsOpt,
     kKernelOpt,
+    kCompatOpt,
     {"no-optimize", 0, false, "", "skip the bytecode passes (for comparison)"},
     {"bad-arch", 0, true, "ACTION",
      "action for unlisted arches: kill-process (default), kill-thread, trap, errno:N, log"},
@@ -90,7 +92,9 @@ void usage(std::ostream& os) {
         "  confine seccomp compile runtime-default | less\n"
         "  confine seccomp compile /usr/share/containers/seccomp.json --arch x86_64 -f bpf -o podman.bpf\n"
         "  confine seccomp compile default.json --arch x86_64 --arch x86 --arch x32 --caps CAP_SYS_ADMIN\n"
-        "  confine seccomp compile default.json --arch aarch64 --dump table\n\n"
+        "  confine seccomp compile default.json --arch aarch64 --dump table\n"
+        "  confine seccomp compile runtime-default --compat libseccomp -f bpf -o rd.bpf  # x86 socketcall as "
+        "libseccomp\n\n"
         "exit status: 0 compiled, 1 invalid profile or not compilable (e.g. > 4096 instructions), 2 usage "
         "error\n";
 }
@@ -155,7 +159,12 @@ int seccomp_compile(std::span<char* const> args) {
     print_error("seccomp compile: --dump must be table or tree, not \"" + dump + "\"");
     return kExitUsage;
   }
-  seccomp::CompileOptions opts;
+  auto compat = compat_options(a);
+  if (!compat.ok()) {
+    print_error(compat.error());
+    return kExitUsage;
+  }
+  seccomp::CompileOptions opts = *compat;
   opts.optimize = !a.has("no-optimize");
   if (auto b = a.get("bad-arch")) {
     auto act = parse_bad_arch(*b);

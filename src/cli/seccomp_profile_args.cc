@@ -136,4 +136,12 @@ std::string describe_context(const seccomp::ResolveContext& c) {
   return s;
 }
 
+Result<seccomp::CompileOptions> compat_options(const Args& a, seccomp::CompileOptions base) {
+  if (auto c = a.get("compat")) {
+    if (*c != "libseccomp") return Error("--compat: expected libseccomp, not \"" + *c + "\"");
+    base.libseccomp_compat = true;
+  }
+  return base;
+}
+
 }  // namespace confine::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "seccomp/compiler.h"
 #include "seccomp/profile.h"
 #include "seccomp/resolve.h"
 
@@ -28,8 +29,15 @@ inline constexpr OptSpec kCapsOpt{
     "capabilities the workload keeps, e.g. CAP_SYS_ADMIN,NET_RAW, all, none (default)"};
 inline constexpr OptSpec kKernelOpt{"kernel", 0, true, "X.Y",
                                     "kernel version for minKernel (default: running kernel)"};
+// --compat libseccomp: x86 socketcall/ipc exactly as libseccomp builds them (an argument-filtered
+// socket/IPC rule becomes a call-number-only rule); default fail-closed (docs/compiler.md).
+inline constexpr OptSpec kCompatOpt{
+    "compat", 0, true, "libseccomp",
+    "x86 socketcall/ipc as libseccomp does (argument-filtered socket/IPC rules widen); default: fail-closed"};
 // Errors are usage errors (exit 2).
 Result<seccomp::ResolveContext> resolve_context(const Args& a);
+// The compile options --compat selects (on top of `base`).
+Result<seccomp::CompileOptions> compat_options(const Args& a, seccomp::CompileOptions base = {});
 std::string describe_context(const seccomp::ResolveContext& c);
 
 }  // namespace confine::cli

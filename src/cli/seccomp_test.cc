@@ -24,6 +24,7 @@ constexpr OptSpec kOpts[] = {
     kArchOpt,
     kCapsOpt,
     kKernelOpt,
+    kCompatOpt,
     {"verbose", 'v', false, "",
      "also print profile warnings, the seccomp_data and instructions executed (stderr)"},
     {"help", 'h', false, "", "show this help"},
@@ -43,7 +44,9 @@ void usage(std::ostream& os) {
         "personality 0x8\n"
         "  confine seccomp test default.json clone 0x10000000          # CLONE_NEWUSER -> ERRNO(1 EPERM)\n"
         "  confine seccomp test default.json clone3 --caps CAP_SYS_ADMIN\n"
-        "  confine seccomp test runtime-default socket 40 --arch x86\n\n"
+        "  confine seccomp test runtime-default socket 40 --arch x86\n"
+        "  confine seccomp test runtime-default socketcall 1 --arch x86       # fail-closed: ERRNO(1 EPERM)\n"
+        "  confine seccomp test runtime-default socketcall 1 --arch x86 --compat libseccomp   # ALLOW\n\n"
         "exit status: 0 printed an action, 1 invalid profile, 2 usage error (unknown syscall, bad number)\n";
 }
 
@@ -106,7 +109,12 @@ int seccomp_test(std::span<char* const> args) {
     }
     d.args[i - 2] = *v;
   }
-  auto cp = compile_profile_arg(a, pos[0], {}, a.has("verbose"));
+  auto compat = compat_options(a);
+  if (!compat.ok()) {
+    print_error(compat.error());
+    return kExitUsage;
+  }
+  auto cp = compile_profile_arg(a, pos[0], *compat, a.has("verbose"));
   if (!cp.ok()) {
     print_error(cp.error());
     return kExitInvalid;

@@ -17,7 +17,9 @@ namespace confine::sandbox {
 
 Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
                                       std::vector<std::string>* warnings,
-                                      const std::vector<std::string>& also_notify) {
+                                      const std::vector<std::string>& also_notify, bool libseccomp_compat) {
+  seccomp::CompileOptions opts;
+  opts.libseccomp_compat = libseccomp_compat;
   SeccompConfig c;
   c.mode = mode;
   c.source = path;
@@ -34,7 +36,7 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
     // expected for Docker-style profiles: `confine seccomp check` shows them.
   }
   if (mode == SeccompMode::Complain && !also_notify.empty()) {
-    CONFINE_TRY(auto enforce, seccomp::compile(rp, seccomp::CompileOptions{}));
+    CONFINE_TRY(auto enforce, seccomp::compile(rp, opts));
     c.enforce_prog = std::move(enforce.insns);
   }
   if (mode == SeccompMode::Complain) {
@@ -83,14 +85,14 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
         quiet.arches.push_back(std::move(qt));
       }
       if (any) {
-        seccomp::CompileOptions qo;
+        seccomp::CompileOptions qo = opts;
         qo.bad_arch_action = seccomp::Action::allow();  // the main filter decides other arches
         CONFINE_TRY(auto q, seccomp::compile(quiet, qo));
         c.quiet_prog = std::move(q.insns);
       }
     }
   }
-  CONFINE_TRY(auto prog, seccomp::compile(rp, seccomp::CompileOptions{}));
+  CONFINE_TRY(auto prog, seccomp::compile(rp, opts));
   c.prog = std::move(prog.insns);
   return c;
 }

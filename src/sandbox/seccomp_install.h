@@ -16,10 +16,12 @@ namespace confine::sandbox {
 // profile at `path`. Complain mode replaces every non-ALLOW action by NOTIFY.
 // With `also_notify` (file syscalls observed for AppArmor complain mode) in
 // Complain mode, those syscalls are notified unconditionally too and the
-// unmodified profile is kept compiled in enforce_prog.
+// unmodified profile is kept compiled in enforce_prog. `libseccomp_compat`: x86 socketcall/ipc
+// as libseccomp builds them (seccomp::CompileOptions::libseccomp_compat; default fail-closed).
 Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode, uint64_t caps_keep,
                                       std::vector<std::string>* warnings,
-                                      const std::vector<std::string>& also_notify = {});
+                                      const std::vector<std::string>& also_notify = {},
+                                      bool libseccomp_compat = false);
 
 // The observation filter of FileObserveConfig: `syscalls` -> USER_NOTIF, the
 // rest (and unknown arches) ALLOW; names absent on an arch are skipped.

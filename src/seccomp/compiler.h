@@ -39,8 +39,13 @@ struct CompileOptions {
   Action bad_arch_action = {ActionKind::KillProcess, 0};
   // Run the bytecode optimisation passes.
   bool optimize = true;
-  // Add libseccomp's socketcall/ipc multiplexer rules on x86 (what runc's filters do).
+  // Add socketcall/ipc multiplexer rules on x86 for the socket and SysV IPC syscalls' rules.
   bool multiplexers = true;
+  // How an argument-filtered socket/IPC rule reaches socketcall/ipc on x86, whose real arguments
+  // sit behind a pointer. false (default, fail-closed): a rule less strict than the default action
+  // is not carried over, a stricter one applies to every call of that number. true
+  // (`--compat libseccomp`): libseccomp's behaviour, a call-number-only (so unconditional) rule.
+  bool libseccomp_compat = false;
 };
 
 struct ArchStats {
@@ -109,6 +114,9 @@ struct RuleTables {
 };
 
 Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOptions& opts = {});
+// One warning per argument-filtered socket/IPC rule of the x86 table: what it does through
+// socketcall/ipc under opts (`seccomp check` and `seccomp compile` print them).
+std::vector<Warning> x86_multiplexer_remarks(const ResolvedProfile& rp, const CompileOptions& opts = {});
 std::string dump_rule_tables(const RuleTables& t);
 
 // Whether some argument vector satisfies both ANDed condition lists

@@ -44,6 +44,23 @@ std::optional<std::pair<int32_t, uint32_t>> x86_mux(std::string_view name) {
   return it->second;
 }
 
+// How one rule for a multiplexed syscall is carried over to socketcall/ipc (docs/compiler.md
+// "x86 socketcall and ipc"). The multiplexer's real arguments are behind a pointer the filter
+// cannot read, so only the call number can be checked.
+enum class MuxUse : uint8_t {
+  Exact,       // unconditional rule: socketcall(call) -> action, exactly the same syscall
+  Skip,        // conditional rule less strict than the default: not carried over (fail-closed)
+  CallOnly,    // conditional rule stricter than the default: action for every socketcall(call)
+  Libseccomp,  // --compat libseccomp: call-number check plus the rule's other conditions, as libseccomp
+};
+
+MuxUse mux_use(const ResolvedRule& r, const Action& default_action, const CompileOptions& o) {
+  if (r.conds.empty()) return MuxUse::Exact;
+  if (o.libseccomp_compat) return MuxUse::Libseccomp;
+  return action_precedence(r.action.kind) < action_precedence(default_action.kind) ? MuxUse::CallOnly
+                                                                                   : MuxUse::Skip;
+}
+
 std::string where(const SourcePos& p) {
   std::string s = p.str();
   return s.empty() ? "<unknown position>" : s;
@@ -178,6 +195,41 @@ bool conds_overlap(std::span<const ArgCond> a, std::span<const ArgCond> b, uint8
   return true;
 }
 
+std::vector<Warning> x86_multiplexer_remarks(const ResolvedProfile& rp, const CompileOptions& opts) {
+  std::vector<Warning> out;
+  if (!opts.multiplexers) return out;
+  for (const ArchTable& at : rp.arches) {
+    if (at.arch != Arch::X86) continue;
+    for (const ResolvedRule& r : at.rules) {
+      auto mux = x86_mux(r.name);
+      if (!mux || r.conds.empty() || r.action == rp.default_action) continue;
+      std::string call = std::string(mux->first == kX86Socketcall ? "socketcall" : "ipc") + "(" +
+                         std::to_string(mux->second) + ")";
+      std::string m = "x86 (i386): " + r.name + " rule " + r.action.str() +
+                      " with argument conditions: through " + call +
+                      " its arguments cannot be checked (they are in memory behind a pointer), so ";
+      switch (mux_use(r, rp.default_action, opts)) {
+        case MuxUse::Skip:
+          m += "it does not apply to " + call + ", which the profile's other rules or the default action " +
+               rp.default_action.str() + " decide (fail-closed; --compat libseccomp would make it an " +
+               r.action.str() + " for " + call + " with any arguments, as libseccomp does)";
+          break;
+        case MuxUse::CallOnly:
+          m += r.action.str() + " applies to every " + call +
+               " whatever its arguments (stricter than the default " + rp.default_action.str() + ")";
+          break;
+        case MuxUse::Libseccomp:
+          m += "--compat libseccomp makes it " + r.action.str() + " for " + call +
+               " with any arguments (wider than the rule, as libseccomp does)";
+          break;
+        case MuxUse::Exact: continue;
+      }
+      out.push_back({r.pos, std::move(m)});
+    }
+  }
+  return out;
+}
+
 Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOptions& opts) {
   RuleTables out;
   out.default_action = rp.default_action;
@@ -227,7 +279,9 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
         all.push_back({static_cast<uint32_t>(r.nr),
                        {r.name, &r.conds, r.action, &r.pos, r.name, arch_info(at.arch).bits}});
         if (opts.multiplexers && at.arch == Arch::X86) {
-          if (auto mux = x86_mux(r.name)) {
+          auto mux = x86_mux(r.name);
+          MuxUse use = mux ? mux_use(r, rp.default_action, opts) : MuxUse::Skip;
+          if (use != MuxUse::Skip) {
             std::vector<ArgCond>& mc = mux_conds.emplace_back();
             ArgCond sel;
             sel.index = 0;
@@ -235,8 +289,9 @@ Result<RuleTables> build_rule_tables(const ResolvedProfile& rp, const CompileOpt
             sel.value = mux->second;
             sel.pos = r.pos;
             mc.push_back(sel);
-            for (const ArgCond& c : r.conds)
-              if (c.index != 0) mc.push_back(c);
+            if (use == MuxUse::Libseccomp)
+              for (const ArgCond& c : r.conds)
+                if (c.index != 0) mc.push_back(c);
             Raw m{mux->first == kX86Socketcall ? "socketcall" : "ipc", &mc, r.action, &r.pos, r.name, 32};
             all.push_back({static_cast<uint32_t>(mux->first), m});
           }

@@ -21,11 +21,9 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <map>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "syscalls/syscalls.h"
@@ -44,30 +42,6 @@ Action make_action(ActionKind k, std::optional<uint32_t> errno_ret) {
   Action a{k, 0};
   if (k == ActionKind::Errno || k == ActionKind::Trace) a.data = errno_ret.value_or(EPERM);
   return a;
-}
-
-// Syscall name -> number on every arch (-1: not on that arch), built once. One hash lookup per
-// name replaces a binary search by name per (name, arch): that search was 40% of resolve().
-constexpr size_t kArchSlots = static_cast<size_t>(Arch::MIPSEL64N32) + 1;
-using ArchNumbers = std::array<int32_t, kArchSlots>;
-
-const ArchNumbers* numbers_by_name(std::string_view name) {
-  static const std::unordered_map<std::string_view, ArchNumbers> table = [] {
-    std::unordered_map<std::string_view, ArchNumbers> m;
-    m.reserve(1024);
-    for (const auto& info : all_arches()) {
-      size_t slot = static_cast<size_t>(info.arch);
-      if (slot >= kArchSlots) continue;
-      for (const auto& e : syscall_table(info.arch)) {
-        auto [it, fresh] = m.try_emplace(e.name);
-        if (fresh) it->second.fill(-1);
-        it->second[slot] = e.nr;
-      }
-    }
-    return m;
-  }();
-  auto it = table.find(name);
-  return it == table.end() ? nullptr : &it->second;
 }
 
 bool arch_matches(const std::vector<std::string>& names, Arch primary) {
@@ -152,16 +126,16 @@ Result<ResolvedProfile> resolve(const Profile& p, const ResolveContext& ctx) {
     for (size_t i = 0; i < r.names.size(); ++i) {
       const std::string& name = r.names[i];
       const SourcePos& pos = i < r.name_pos.size() ? r.name_pos[i] : r.pos;
-      const ArchNumbers* nrs = numbers_by_name(name);
+      // One binary search per name over the generated tables, then a table read per arch.
+      const std::optional<size_t> idx = syscall_name_index(name);
       for (size_t k = 0; k < out.arches.size(); ++k) {
         ArchTable& t = out.arches[k];
-        size_t slot = static_cast<size_t>(t.arch);
-        int32_t nr = nrs && slot < kArchSlots ? (*nrs)[slot] : -1;
-        if (nr < 0) {
+        std::optional<int32_t> nr = idx ? syscall_number_at(t.arch, *idx) : std::nullopt;
+        if (!nr) {
           if (skipped_seen[k].insert(name).second) t.skipped.push_back(name);
           continue;
         }
-        for (const auto& g : groups) t.rules.push_back(ResolvedRule{name, nr, g, act, pos});
+        for (const auto& g : groups) t.rules.push_back(ResolvedRule{name, *nr, g, act, pos});
       }
     }
   }

@@ -25,36 +25,35 @@ struct RawTable {
 namespace confine {
 
 namespace {
-struct ArchTables {
-  std::vector<SyscallEntry> by_nr;    // sorted by nr
-  std::vector<SyscallEntry> by_name;  // sorted by name
-};
-
-const ArchTables& tables_for(Arch a) {
-  static std::array<ArchTables, kArchCount> tables;
+// Entries by number, built on first use per arch (a copy with the arch's offset added: no sort).
+const std::vector<SyscallEntry>& by_nr(Arch a) {
+  static std::array<std::vector<SyscallEntry>, kArchCount> tables;
   static std::array<std::once_flag, kArchCount> once;
   size_t i = static_cast<size_t>(a);
   std::call_once(once[i], [&] {
     const ArchInfo& info = arch_info(a);
     for (const auto& t : gen::kTables) {
       if (info.table != t.name) continue;
-      tables[i].by_nr.reserve(t.size);
+      tables[i].reserve(t.size);
       for (size_t k = 0; k < t.size; ++k)
-        tables[i].by_nr.push_back(
-            {t.entries[k].name,
-             static_cast<int32_t>(t.entries[k].nr + static_cast<int32_t>(info.nr_offset))});
+        tables[i].push_back({t.entries[k].name,
+                             static_cast<int32_t>(t.entries[k].nr + static_cast<int32_t>(info.nr_offset))});
     }
-    tables[i].by_name = tables[i].by_nr;
-    std::sort(tables[i].by_name.begin(), tables[i].by_name.end(),
-              [](const SyscallEntry& x, const SyscallEntry& y) { return x.name < y.name; });
   });
   return tables[i];
 }
 
-std::vector<std::string_view> make_all_names() {
-  std::vector<std::string_view> v(std::begin(gen::kAllNames), std::end(gen::kAllNames));
-  std::sort(v.begin(), v.end());
-  return v;
+// Column of gen::kNameNumbers for an arch (-1: no table), computed once for all arches.
+int table_column(Arch a) {
+  static const std::array<int, kArchCount> cols = [] {
+    std::array<int, kArchCount> c;
+    c.fill(-1);
+    for (const ArchInfo& info : all_arches())
+      for (size_t t = 0; t < std::size(gen::kTables); ++t)
+        if (info.table == gen::kTables[t].name) c[static_cast<size_t>(info.arch)] = static_cast<int>(t);
+    return c;
+  }();
+  return cols[static_cast<size_t>(a)];
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -72,18 +71,31 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-std::span<const SyscallEntry> syscall_table(Arch a) { return tables_for(a).by_nr; }
+std::span<const SyscallEntry> syscall_table(Arch a) { return by_nr(a); }
+
+std::optional<size_t> syscall_name_index(std::string_view name) {
+  auto names = all_syscall_names();
+  auto it = std::lower_bound(names.begin(), names.end(), name);
+  if (it == names.end() || *it != name) return std::nullopt;
+  return static_cast<size_t>(it - names.begin());
+}
+
+std::optional<int32_t> syscall_number_at(Arch a, size_t name_index) {
+  int col = table_column(a);
+  if (col < 0 || name_index >= std::size(gen::kNameNumbers)) return std::nullopt;
+  int32_t nr = gen::kNameNumbers[name_index][col];
+  if (nr < 0) return std::nullopt;
+  return static_cast<int32_t>(nr + static_cast<int32_t>(arch_info(a).nr_offset));
+}
 
 std::optional<int32_t> syscall_number(Arch a, std::string_view name) {
-  const auto& v = tables_for(a).by_name;
-  auto it = std::lower_bound(v.begin(), v.end(), name,
-                             [](const SyscallEntry& e, std::string_view n) { return e.name < n; });
-  if (it == v.end() || it->name != name) return std::nullopt;
-  return it->nr;
+  auto i = syscall_name_index(name);
+  if (!i) return std::nullopt;
+  return syscall_number_at(a, *i);
 }
 
 std::optional<std::string_view> syscall_name(Arch a, int32_t nr) {
-  const auto& v = tables_for(a).by_nr;
+  const auto& v = by_nr(a);
   auto it =
       std::lower_bound(v.begin(), v.end(), nr, [](const SyscallEntry& e, int32_t n) { return e.nr < n; });
   if (it == v.end() || it->nr != nr) return std::nullopt;
@@ -91,19 +103,14 @@ std::optional<std::string_view> syscall_name(Arch a, int32_t nr) {
 }
 
 int32_t max_syscall_number(Arch a) {
-  const auto& v = tables_for(a).by_nr;
+  const auto& v = by_nr(a);
   return v.empty() ? -1 : v.back().nr;
 }
 
-std::span<const std::string_view> all_syscall_names() {
-  static const std::vector<std::string_view> names = make_all_names();
-  return names;
-}
+// Generated sorted and unique (tools/gen_syscalls.cc): no start-up work.
+std::span<const std::string_view> all_syscall_names() { return gen::kAllNames; }
 
-bool syscall_known_anywhere(std::string_view name) {
-  auto names = all_syscall_names();
-  return std::binary_search(names.begin(), names.end(), name);
-}
+bool syscall_known_anywhere(std::string_view name) { return syscall_name_index(name).has_value(); }
 
 std::vector<std::string_view> similar_syscall_names(std::string_view name, size_t max) {
   std::vector<std::pair<size_t, std::string_view>> scored;

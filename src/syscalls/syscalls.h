@@ -23,6 +23,10 @@ struct SyscallEntry {
 // Entries of one arch sorted by number.
 std::span<const SyscallEntry> syscall_table(Arch a);
 std::optional<int32_t> syscall_number(Arch a, std::string_view name);
+// Index of `name` in all_syscall_names() (one binary search), and the number of
+// that name on an arch: looking a name up once for several arches.
+std::optional<size_t> syscall_name_index(std::string_view name);
+std::optional<int32_t> syscall_number_at(Arch a, size_t name_index);
 std::optional<std::string_view> syscall_name(Arch a, int32_t nr);
 // Highest number in the arch's table.
 int32_t max_syscall_number(Arch a);

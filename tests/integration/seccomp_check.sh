@@ -237,5 +237,25 @@ else
   echo "note: go toolchain or Go sources missing; moby oracle skipped"
 fi
 
+# x86 socketcall/ipc: fail-closed by default, libseccomp's widening only with --compat libseccomp,
+# and `check` names each argument-filtered socket rule with what it does on i386.
+RD=$SRC/profiles/runtime-default.json
+run socketcall-check 0 "$BIN" seccomp check "$RD"
+has socketcall-check-warns err 'runtime-default.json:[0-9]+:[0-9]+: warning: x86 \(i386\): socket rule ALLOW with argument conditions.*socketcall\(1\).*fail-closed'
+run socketcall-check-compat 0 "$BIN" seccomp check "$RD" --compat libseccomp
+has socketcall-check-compat-warns err 'compat libseccomp makes it ALLOW for socketcall\(1\) with any arguments'
+run socketcall-check-strict 1 "$BIN" seccomp check "$RD" --strict
+run socketcall-test-default 0 "$BIN" seccomp test "$RD" socketcall 1 0xffffd000 --arch x86
+has socketcall-test-default-denied out '^ERRNO\(1'
+run socketcall-test-compat 0 "$BIN" seccomp test "$RD" socketcall 1 0xffffd000 --arch x86 --compat libseccomp
+has socketcall-test-compat-allowed out '^ALLOW'
+run socketcall-test-direct 0 "$BIN" seccomp test "$RD" socket 1 --arch x86
+has socketcall-test-direct-allowed out '^ALLOW'
+run compat-bad-value 2 "$BIN" seccomp check "$RD" --compat runc
+has compat-bad-value-msg err 'expected libseccomp'
+# Docker's profile allows socketcall outright: no remark, same program either way.
+"$BIN" seccomp compile "$DOCKER" -q -f bpf -o "$T/d1.bpf" && "$BIN" seccomp compile "$DOCKER" -q -f bpf -o "$T/d2.bpf" --compat libseccomp
+cmp -s "$T/d1.bpf" "$T/d2.bpf" && ok || fail "Docker profile: --compat libseccomp changed the program"
+
 echo "seccomp_check: $pass passed, $fails failed"
 [ "$fails" = 0 ]

@@ -6,6 +6,8 @@
 // Zero differences allowed. Rules libseccomp cannot express (names newer than
 // 2.5.4) are removed from the profile for both sides and counted.
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include <filesystem>
@@ -88,7 +90,11 @@ void compare(const std::string& path, const std::vector<Arch>& arches, const std
       tot.removed_rules += before - t.rules.size();
     }
   }
-  auto ours = seccomp::compile(same);
+  // Like with like: libseccomp's x86 socketcall/ipc (our default is fail-closed, see
+  // Differential.FailClosedSocketcallDiffersOnlyThere).
+  seccomp::CompileOptions compat;
+  compat.libseccomp_compat = true;
+  auto ours = seccomp::compile(same, compat);
   ASSERT_TRUE(ours.ok()) << ours.error().message();
   ASSERT_TRUE(bpf::check(ours->insns).ok());
   size_t diffs = 0, n = 0;
@@ -145,6 +151,46 @@ TEST(Differential, OursVsLibseccomp) {
             << " rules unknown to libseccomp 2.5.4 removed on both sides)\n";
   EXPECT_EQ(tot.diffs, 0u);
   EXPECT_GE(tot.configs, 20u);
+}
+
+// Our default (fail-closed x86 socketcall/ipc) differs from libseccomp exactly on the multiplexers:
+// runtime-default's domain-filtered socket rules no longer allow socketcall(SYS_SOCKET) on i386.
+TEST(Differential, FailClosedSocketcallDiffersOnlyThere) {
+  auto p = seccomp::load_profile(std::string(CONFINE_SOURCE_DIR) + "/profiles/runtime-default.json");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  seccomp::ResolveContext ctx;
+  ctx.arch = Arch::X86;
+  ctx.arches = std::vector<Arch>{Arch::X86};
+  auto rp = seccomp::resolve(*p, ctx);
+  ASSERT_TRUE(rp.ok()) << rp.error().message();
+  auto ours = seccomp::compile(*rp);
+  auto theirs = oracle::libseccomp_program(*rp);
+  ASSERT_TRUE(ours.ok() && theirs.ok());
+  // (Everything else is compared, with --compat libseccomp, by OursVsLibseccomp, which also removes
+  // the rules for names libseccomp 2.5.4 does not know.)
+  size_t mux = 0;
+  for (int32_t nr : {102, 117})
+    for (uint64_t call = 0; call <= 25; call++) {
+      bpf::SeccompData c;
+      c.arch = AUDIT_ARCH_I386;
+      c.nr = nr;
+      c.args[0] = call;
+      c.args[1] = 0xffffd000;
+      auto a = bpf::run(ours->insns, c)->ret, b = bpf::run(theirs->insns, c)->ret;
+      if (a == b) continue;
+      mux++;
+      // Where they differ, libseccomp allows and we deny.
+      EXPECT_EQ(b, SECCOMP_RET_ALLOW) << "nr " << c.nr << " call " << c.args[0];
+      EXPECT_NE(a, SECCOMP_RET_ALLOW) << "nr " << c.nr << " call " << c.args[0];
+    }
+  EXPECT_GT(mux, 0u);
+  bpf::SeccompData d;
+  d.arch = AUDIT_ARCH_I386;
+  d.nr = 102;
+  d.args[0] = 1;           // SYS_SOCKET
+  d.args[1] = 0xffffd000;  // pointer to {AF_PACKET, ...}: unreadable to the filter
+  EXPECT_EQ(bpf::run(theirs->insns, d)->ret, SECCOMP_RET_ALLOW);
+  EXPECT_EQ(bpf::run(ours->insns, d)->ret, SECCOMP_RET_ERRNO | 1);
 }
 
 // The comparison is able to fail: a different bad-arch action must show up.

@@ -245,6 +245,75 @@ TEST(Compiler, DockerVerdicts) {
   EXPECT_EQ(run(p->insns, D(Arch::X86, 102, {1})), SECCOMP_RET_ALLOW);  // socketcall is allowed outright
 }
 
+// x86 socketcall/ipc (docs/compiler.md): the multiplexers' real arguments are behind a pointer.
+ResolvedProfile x86_socket_profile(Action def) {
+  ResolvedProfile rp;
+  rp.default_action = def;
+  ArchTable t;
+  t.arch = Arch::X86;
+  t.rules.push_back(R(Arch::X86, "socket", Action::allow(), {C(0, CmpOp::EQ, 1 /*AF_UNIX*/)}, 10));
+  t.rules.push_back(R(Arch::X86, "shmget", Action::allow(), {C(2, CmpOp::EQ, 0)}, 11));
+  t.rules.push_back(R(Arch::X86, "connect", Action::allow(), {}, 12));
+  t.rules.push_back(R(Arch::X86, "bind", Action::errno_(13), {C(0, CmpOp::EQ, 3)}, 13));
+  rp.arches.push_back(std::move(t));
+  return rp;
+}
+
+TEST(Compiler, X86SocketcallFailClosedByDefault) {
+  ResolvedProfile rp = x86_socket_profile(Action::errno_(1));
+  auto p = compile(rp);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  const int32_t socketcall = 102, ipc = 117;
+  // The direct syscall keeps its argument check.
+  EXPECT_EQ(run(p->insns, D(Arch::X86, *syscall_number(Arch::X86, "socket"), {1})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(p->insns, D(Arch::X86, *syscall_number(Arch::X86, "socket"), {17})), SECCOMP_RET_ERRNO | 1);
+  // socketcall(SYS_SOCKET) cannot check the domain: the ALLOW rule does not reach it (any pointer).
+  for (uint64_t ptr : {0ull, 1ull, 0xffffd000ull})
+    EXPECT_EQ(run(p->insns, D(Arch::X86, socketcall, {1, ptr})), SECCOMP_RET_ERRNO | 1) << ptr;
+  EXPECT_EQ(run(p->insns, D(Arch::X86, ipc, {23 /*SHMGET*/, 0, 0, 0})), SECCOMP_RET_ERRNO | 1);
+  // An unconditional rule is exact through the multiplexer.
+  EXPECT_EQ(run(p->insns, D(Arch::X86, socketcall, {3 /*SYS_CONNECT*/})), SECCOMP_RET_ALLOW);
+  // Default ERRNO(1), rule ERRNO(13): not stricter -> not carried over either.
+  EXPECT_EQ(run(p->insns, D(Arch::X86, socketcall, {2 /*SYS_BIND*/})), SECCOMP_RET_ERRNO | 1);
+  // A rule stricter than the default applies to every call of its number (narrowing).
+  ResolvedProfile allow_default = x86_socket_profile(Action::allow());
+  allow_default.arches[0].rules.push_back(
+      R(Arch::X86, "socket", Action{ActionKind::KillProcess, 0}, {C(0, CmpOp::EQ, 17 /*AF_PACKET*/)}, 14));
+  auto q = compile(allow_default);
+  ASSERT_TRUE(q.ok()) << q.error().message();
+  EXPECT_EQ(run(q->insns, D(Arch::X86, socketcall, {1, 0x1000})), SECCOMP_RET_KILL_PROCESS);
+  EXPECT_EQ(run(q->insns, D(Arch::X86, socketcall, {2, 0x1000})), SECCOMP_RET_ERRNO | 13);
+  // The remarks name each argument-filtered rule and what it does on i386.
+  auto w = x86_multiplexer_remarks(rp);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].pos.line, 10u);
+  EXPECT_NE(w[0].message.find("socketcall(1)"), std::string::npos) << w[0].message;
+  EXPECT_NE(w[0].message.find("fail-closed"), std::string::npos) << w[0].message;
+  EXPECT_NE(w[1].message.find("ipc(23)"), std::string::npos) << w[1].message;
+  auto wk = x86_multiplexer_remarks(allow_default);
+  ASSERT_FALSE(wk.empty());
+  EXPECT_NE(wk.back().message.find("applies to every socketcall(1)"), std::string::npos) << wk.back().message;
+}
+
+TEST(Compiler, X86SocketcallLibseccompCompat) {
+  ResolvedProfile rp = x86_socket_profile(Action::errno_(1));
+  CompileOptions o;
+  o.libseccomp_compat = true;
+  auto p = compile(rp, o);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  // libseccomp's behaviour: the call number alone decides, whatever the (unreadable) arguments.
+  EXPECT_EQ(run(p->insns, D(Arch::X86, 102, {1, 0x1000})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(p->insns, D(Arch::X86, 117, {23, 0, 0, 0})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(p->insns, D(Arch::X86, 102, {2})), SECCOMP_RET_ERRNO | 13);
+  auto w = x86_multiplexer_remarks(rp, o);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_NE(w[0].message.find("--compat libseccomp makes it ALLOW for socketcall(1)"), std::string::npos)
+      << w[0].message;
+  // Without the multiplexers there is nothing to remark.
+  o.multiplexers = false;
+  EXPECT_TRUE(x86_multiplexer_remarks(rp, o).empty());
+}
+
 TEST(Compiler, ConstantAllowForKernelActionCache) {
   ResolvedProfile rp = docker_like();
   auto p = compile(rp);
@@ -343,7 +412,9 @@ TEST(Compiler, X86Multiplexers) {
   t.rules.push_back(R(Arch::X86, "socket", Action::allow(), {C(0, CmpOp::NE, 40), C(2, CmpOp::EQ, 5)}));
   t.rules.push_back(R(Arch::X86, "shmget", Action::errno_(13)));
   rp.arches.push_back(t);
-  auto p = compile(rp);
+  CompileOptions compat;  // libseccomp's multiplexing (the default is fail-closed: see below)
+  compat.libseccomp_compat = true;
+  auto p = compile(rp, compat);
   ASSERT_TRUE(p.ok()) << p.error().message();
   EXPECT_EQ(run(p->insns, D(Arch::X86, 359, {2, 0, 5})), SECCOMP_RET_ALLOW);
   EXPECT_EQ(run(p->insns, D(Arch::X86, 359, {40, 0, 5})), SECCOMP_RET_ERRNO | 1);
