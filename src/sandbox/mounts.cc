@@ -82,8 +82,9 @@ constexpr const char* kReadOnlyProc[] = {"/proc/sys", "/proc/sysrq-trigger", "/p
 // The privileged operations here only remove access: read-only binds over
 // kernel knobs, /dev/null or an empty read-only tmpfs over leaky entries.
 // Applies to the host's /proc too (--share pid): the binds live in our mount namespace only.
-Status harden_sys_proc() {
-  if (is_mount_point("/sys"))
+Status harden_sys_proc(bool root_read_only) {
+  // (--read-only already made /sys read-only with the rest of the tree.)
+  if (!root_read_only && is_mount_point("/sys"))
     CONFINE_CHECK_CTX(set_tree_attr("/sys", MOUNT_ATTR_RDONLY, 0), "/sys read-only");
   struct stat st;
   for (const char* p : kReadOnlyProc)
@@ -334,7 +335,7 @@ Status apply_mounts(const MountConfig& c) {
   if (c.new_proc)
     CONFINE_CHECK(mount_fs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                            "MS_NOSUID|MS_NODEV|MS_NOEXEC", ""));
-  if (c.harden_sys_proc) CONFINE_CHECK(harden_sys_proc());
+  if (c.harden_sys_proc) CONFINE_CHECK(harden_sys_proc(c.read_only_root));
   return ok();
 }
 
