@@ -204,7 +204,9 @@ Status install_dev(const MountConfig& c, DevClones& d) {
     CONFINE_CHECK(mount_fs("mqueue", "/dev/mqueue", "mqueue", kNo, "MS_NOSUID|MS_NODEV|MS_NOEXEC", ""));
   } else if (d.shm >= 0) {
     CONFINE_CHECK(attach(d.shm, "/dev/shm"));
-    CONFINE_CHECK(set_attr("/dev/shm", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, 0));
+    // The clone predates --read-only's pass over the tree: as it was, read-only with the rest.
+    uint64_t ro = c.read_only_root ? MOUNT_ATTR_RDONLY : 0;
+    CONFINE_CHECK(set_attr("/dev/shm", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | ro, 0));
   }
   // --read-only covers /dev itself too; shm, mqueue, pts and the nodes are their own mounts.
   if (c.read_only_root) CONFINE_CHECK(set_attr("/dev", MOUNT_ATTR_RDONLY, 0, /*recursive=*/false));
@@ -350,7 +352,8 @@ std::string describe(const MountConfig& c) {
     for (const auto& d : c.devices) s += ", " + d + " (--device, bound from the host)";
     s += ", pts (new devpts instance), ptmx -> pts/ptmx, fd stdin stdout stderr -> /proc/self/fd";
     s += c.new_ipc ? ", shm (private tmpfs nosuid,nodev), mqueue (private)"
-                   : ", shm = the host's /dev/shm (shared ipc; nodev,nosuid)";
+                   : std::string(", shm = the host's /dev/shm (shared ipc, nodev, nosuid") +
+                         (c.read_only_root ? ", read-only)" : ")");
   }
   for (const auto& b : c.binds)
     s += "; bind " + b.src + " -> " + b.dst + (b.read_only ? " (ro" : " (rw") + ", nodev, nosuid)";

@@ -2,7 +2,9 @@
 # Runs INSIDE the sandbox (tests/integration/escape_surfaces.sh): enumerates the filesystem
 # surfaces and prints one "BAD <what>" line for everything not on the allow
 # list, then "ENUM DONE" (no such line = the enumeration itself failed).
-# usage: sh surfaces_enum.sh RO(0|1) ALLOWED_RW_PATH...
+# usage: sh surfaces_enum.sh RO ALLOWED_RW_PATH...
+# RO: 0 = writable root, 1 = --read-only, 2 = --read-only --share ipc (the
+# host's /dev/shm then stays read-only too).
 # ALLOWED_RW_PATH: what the caller asked to be writable (--tmpfs, --bind rw).
 RO=$1
 shift
@@ -34,8 +36,8 @@ awk -v ro="$RO" -v allow="$ALLOW_RW" '
     dev = (mp ~ /^\/dev\/(null|zero|full|random|urandom|tty)$/) || mp == "/dev/pts" ||
           (mp ~ /^\/proc\// && $0 ~ / - devtmpfs /)
     if (!dev && opts !~ /(^|,)nodev(,|$)/) print "BAD mount without nodev: " mp " (" opts ")"
-    if (ro == 1 && opts !~ /(^|,)ro(,|$)/) {
-      ok = dev || mp == "/dev/shm" || mp == "/dev/mqueue" || mp == "/proc"
+    if (ro >= 1 && opts !~ /(^|,)ro(,|$)/) {
+      ok = dev || (mp == "/dev/shm" && ro == 1) || mp == "/dev/mqueue" || mp == "/proc"
       for (r in rw) if (mp == r || index(mp, r "/") == 1) ok = 1
       if (!ok) print "BAD writable mount: " mp " (" opts ")"
     }
@@ -64,7 +66,9 @@ done
 #    (/dev/null's twin) and what was asked; a process's own /proc/PID.
 #    Sockets and FIFOs are not file writes (a read-only mount does not govern
 #    them): host sockets are the network/IPC class's enumeration, not this one.
-if [ "$RO" = 1 ]; then
+if [ "$RO" -ge 1 ]; then
+  SHM_RW=/dev/shm
+  [ "$RO" = 2 ] && SHM_RW=/nonexistent
   # In /proc only entries with a write bit count: root's access(W_OK) passes on
   # every file (CAP_DAC_OVERRIDE) but a proc file without one has no write handler.
   find / \( -path '/proc/[0-9]*' -o -path /proc/self -o -path /proc/thread-self \) -prune -o \
@@ -73,14 +77,14 @@ if [ "$RO" = 1 ]; then
     while read -r p; do
       case "$p" in
         /dev/null | /dev/zero | /dev/full | /dev/random | /dev/urandom | /dev/tty | /dev/ptmx | /dev/pts | \
-          /dev/pts/ptmx | /dev/fd | /dev/stdin | /dev/stdout | /dev/stderr | /dev/shm | /dev/shm/* | \
+          /dev/pts/ptmx | /dev/fd | /dev/stdin | /dev/stdout | /dev/stderr | "$SHM_RW" | "$SHM_RW"/* | \
           /dev/mqueue | /dev/mqueue/*) continue ;;
         # PSI triggers: writable by any user by design (a trigger only wakes its own poller).
         /proc/pressure/cpu | /proc/pressure/io | /proc/pressure/memory | /proc/pressure/irq) continue ;;
       esac
       # A symlink counts as what it resolves to (e.g. /run/shm -> /dev/shm).
       [ -L "$p" ] && p=$(readlink -f "$p")
-      case "$p" in /dev/shm | /dev/shm/* | /dev/mqueue | /dev/mqueue/* | /dev/null | /proc/[0-9]* | /proc/self/*) continue ;; esac
+      case "$p" in "$SHM_RW" | "$SHM_RW"/* | /dev/mqueue | /dev/mqueue/* | /dev/null | /proc/[0-9]* | /proc/self/*) continue ;; esac
       [ "$(stat -L -c '%F %t:%T' "$p" 2>/dev/null)" = "character special file 1:3" ] && continue
       ok=0
       for r in $ALLOW_RW; do case "$p" in "$r" | "$r"/*) ok=1 ;; esac; done

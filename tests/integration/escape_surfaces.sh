@@ -120,6 +120,7 @@ for who in root nobody; do
   enum $who default 0 "" --
   enum $who share-pid 0 "" -- --share pid
   enum $who share-ipc 0 "" -- --share ipc
+  enum $who share-ipc-read-only 2 "" -- --share ipc --read-only
 
   R=(--unshare-all --read-only --cap-drop ALL)
   attack $who blockdev "$NO" -- "${R[@]}" -- blockdev
