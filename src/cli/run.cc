@@ -84,7 +84,9 @@ constexpr OptSpec kOpts[] = {
     {"hostname", 0, true, "NAME", "hostname in the new uts namespace (default: confine)"},
     {"read-only", 0, false, "", "make the whole root read-only (readOnlyRootFilesystem)"},
     {"tmpfs", 0, true, "PATH[:SIZE]", "mount an empty writable tmpfs at PATH (emptyDir), e.g. /tmp:64m"},
-    {"bind", 0, true, "SRC[:DST[:ro]]", "bind-mount SRC at DST (rw unless :ro)"},
+    {"bind", 0, true, "SRC[:DST[:ro]]", "bind-mount SRC at DST (rw unless :ro; always nodev,nosuid)"},
+    {"device", 0, true, "/dev/NODE",
+     "pass the host device node through into the private /dev (e.g. /dev/fuse; repeatable)"},
     {"cap-drop", 0, true, "ALL|CAPS", "drop capabilities (names with or without CAP_, any case)"},
     {"cap-add", 0, true, "CAPS", "add capabilities (after --cap-drop)"},
     {"user", 'u', true, "UID[:GID]", "run as UID (runAsUser) and GID (runAsGroup; default: UID)"},
@@ -129,6 +131,10 @@ void usage(std::ostream& os) {
         "  confine run --seccomp my.json --mode complain --suggest fixed.json -- ./app\n"
         "  confine run --compat libseccomp -- ./i386-app   # x86 socketcall/ipc as libseccomp (wider)\n"
         "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
+        "  confine run --device /dev/fuse -- sshfs host:/srv /mnt\n"
+        "\nfiles and devices: with a mount namespace (the default) /dev is private (null, zero, full,\n"
+        "random, urandom, tty, a new devpts, private shm and mqueue), every other mount is nodev,\n"
+        "/sys is read-only and the /proc and /sys entries runtimes mask are masked (see --dry-run).\n"
         "\ncomplain modes: --mode complain observes the seccomp profile; an AppArmor profile with\n"
         "flags=(complain) or --apparmor-mode complain is observed instead of enforced with Landlock.\n"
         "They combine: seccomp enforce + AppArmor complain = syscalls the seccomp profile denies still\n"
@@ -183,6 +189,18 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.mounts.binds.push_back(b);
   }
   c.mounts.new_proc = c.ns.pid && c.ns.mount;
+  c.mounts.private_dev = c.ns.mount;
+  c.mounts.new_ipc = c.ns.ipc;
+  for (const auto& v : a.all("device")) {
+    if (v.ends_with(":ro"))
+      return Error(
+          "--device " + v +
+          ": read-only device access cannot be enforced with a mount (writes to a device node ignore "
+          "a read-only mount); pass the node read-write or not at all");
+    std::string d = v.ends_with(":rw") ? v.substr(0, v.size() - 3) : v;
+    if (!c.ns.mount) return Error("--device " + v + ": needs a mount namespace (do not --share mount)");
+    c.mounts.devices.push_back(d);
+  }
   // capabilities (Kubernetes: default set, minus drop, plus add)
   c.caps.keep = default_caps_mask();
   for (const auto& v : a.all("cap-drop")) {

@@ -46,11 +46,18 @@ struct BindMount {
 struct MountConfig {
   bool read_only_root = false;
   std::vector<TmpfsMount> tmpfs;
-  std::vector<BindMount> binds;
-  bool new_proc = true;  // fresh /proc (needs a new pid namespace)
-  // Like Docker: /sys read-only; in a fresh /proc, kernel knobs read-only
-  // (/proc/sys, sysrq-trigger, irq, bus, fs) and leaky files masked.
+  std::vector<BindMount> binds;  // always nodev,nosuid
+  bool new_proc = true;          // fresh /proc (needs a new pid namespace)
+  // Like runc/podman: /sys read-only; kernel knobs in /proc read-only
+  // (/proc/sys, sysrq-trigger, irq, bus, fs) and leaky /proc, /sys entries
+  // masked, in a fresh /proc and in the host's (--share pid) alike.
   bool harden_sys_proc = true;
+  // Private /dev (tmpfs): null, zero, full, random, urandom, tty bound from the
+  // host, a new devpts instance, fd/stdio links, private shm (and mqueue with
+  // new_ipc); nodev on every other mount, the host's included.
+  bool private_dev = true;
+  bool new_ipc = true;               // new IPC namespace: private /dev/shm and /dev/mqueue
+  std::vector<std::string> devices;  // --device: host device nodes passed through
 };
 
 // user.cc: runAsUser/runAsGroup/runAsNonRoot.
