@@ -57,7 +57,9 @@ Result<seccomp::ResolveContext> resolve_context(const Args& a) {
   if (auto v = a.get("caps")) {
     std::string s = *v;
     for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (s == "ALL") {
+    if (s == "DEFAULT") {  // what `confine run` keeps by default (core/capabilities.h)
+      c.caps = default_capability_set();
+    } else if (s == "ALL") {
       for (size_t i = 0; i < capability_table().size(); ++i)
         c.caps.insert(capability_name(static_cast<int>(i)));
     } else if (s != "NONE" && !s.empty()) {
