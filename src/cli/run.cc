@@ -366,6 +366,11 @@ int verb_run(std::span<char* const> args) {
       print_error(s.error());
       return kExitConfineError;
     }
+    if (auto s = check_limits(c.limits); !s.ok()) {  // as the run would refuse it
+      std::cout << plan(c);
+      print_error(s.error());
+      return kExitConfineError;
+    }
     std::cout << plan(c);
     return kExitOk;
   }

@@ -109,6 +109,12 @@ const char* kNprocIgnored =
     "namespace)";
 }  // namespace
 
+Status check_limits(const LimitsConfig& c) {
+  for (const auto& line : plan_limits(c))
+    if (line.find("NOT ENFORCEABLE") != std::string::npos) return Error("limits: " + line);
+  return ok();
+}
+
 std::vector<std::string> plan_limits(const LimitsConfig& c) {
   std::vector<std::string> out;
   if (c.memory_bytes) {

@@ -38,6 +38,9 @@ class Cgroups {
 
 // Probe only (for --dry-run): where each limit would go.
 std::vector<std::string> plan_limits(const LimitsConfig& c);
+// Probe only: the first limit asked for that no usable mechanism can enforce
+// (--dry-run fails with it as the run would).
+Status check_limits(const LimitsConfig& c);
 // Child side: rlimits for the limits not handled by a cgroup.
 Status apply_rlimits(const LimitsConfig& c, bool memory_in_cgroup, bool pids_in_cgroup);
 Result<double> parse_cpus(std::string_view s);

@@ -197,6 +197,11 @@ tried=$((tried + 1))
 if echo "$out" | grep -Eq "forked [0-9] of 20"; then
   blocked=$((blocked + 1)); echo "blocked  nobody  fork-bomb-no-cgroup          --pids 10 as 65534, no cgroup -> RLIMIT_NPROC binds"
 else failed=$((failed + 1)); echo "ESCAPED  nobody  fork-bomb-no-cgroup          rc=$rc $out"; fi
+out=$(lim "$BIN" run --dry-run --pids 10 -- true 2>&1); rc=$?
+tried=$((tried + 1))
+if [ $rc = 125 ] && echo "$out" | grep -q "NOT ENFORCEABLE"; then
+  blocked=$((blocked + 1)); echo "blocked  root    dry-run-no-cgroup            --dry-run --pids as root, no pids cgroup -> 125 like the run"
+else failed=$((failed + 1)); echo "ESCAPED  root    dry-run-no-cgroup            rc=$rc $out"; fi
 for lim_flag in "--memory 64m" "--cpu 0.5"; do
   out=$(lim "$BIN" run $lim_flag -- touch "$T/limit-ran" 2>&1); rc=$?
   tried=$((tried + 1))
