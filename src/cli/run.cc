@@ -167,13 +167,24 @@ Status fill_config(const Args& a, RunConfig& c) {
     CONFINE_CHECK(set_namespaces(c.ns, v, false));
     if (getuid() != 0 && !c.ns.user) return Error("--share user: a user namespace is needed when not root");
   }
-  if (auto n = a.get("network")) {
+  if (auto n =
+          a.get("network")) {  // after --unshare-all: `--unshare-all --network host` keeps only the network
+    auto names_net = [&](const char* opt) {
+      for (const auto& v : a.all(opt))
+        for (std::string_view item : {std::string_view("net"), std::string_view("network")}) {
+          std::string list = "," + v + ",";
+          if (list.find("," + std::string(item) + ",") != std::string::npos) return true;
+        }
+      return false;
+    };
     if (*n == "none")
       c.ns.net = true;
     else if (*n == "host")
       c.ns.net = false;
     else
       return Error("--network " + *n + ": expected none or host");
+    if (names_net(*n == "none" ? "share" : "unshare"))
+      return Error("--network " + *n + " contradicts --" + (*n == "none" ? "share" : "unshare") + " net");
   }
   if (auto h = a.get("hostname")) c.ns.hostname = *h;
   // user
