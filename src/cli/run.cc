@@ -243,6 +243,7 @@ Status fill_config(const Args& a, RunConfig& c) {
     uint64_t init_caps = c.ns.user ? 0 : c.caps.keep;
     uint64_t exempt = (1ull << CAP_SYS_RESOURCE) | (1ull << CAP_SYS_ADMIN);
     c.limits.nproc_rlimit_ignored = init_uid == 0 || (init_caps & exempt) != 0;
+    c.limits.cgroupfs_writable = !c.ns.mount;
   }
   if (auto v = a.get("timeout")) {
     CONFINE_TRY(double d, parse_duration(*v));

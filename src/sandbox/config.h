@@ -139,6 +139,11 @@ struct LimitsConfig {
   // initial user namespace or that holds CAP_SYS_RESOURCE or CAP_SYS_ADMIN
   // there (kernel/fork.c): then --pids needs a pids cgroup or the run is refused.
   bool nproc_rlimit_ignored = true;
+  // The command sees the host's cgroup filesystem writable (no mount namespace
+  // of its own, so no read-only /sys): a uid that owns cgroup.procs above its
+  // cgroup (root, or a delegated subtree) could move itself out, so a limit
+  // enforced by a cgroup is refused.
+  bool cgroupfs_writable = false;
 };
 
 // fds.cc / session.cc / env

@@ -117,14 +117,20 @@ Status check_limits(const LimitsConfig& c) {
 
 std::vector<std::string> plan_limits(const LimitsConfig& c) {
   std::vector<std::string> out;
+  auto place = [&](const char* v1, const char* v2) {
+    Place p = find_place(v1, v2);
+    if (c.cgroupfs_writable && !p.dir.empty())
+      p.kind = "NOT ENFORCEABLE (cgroup writable without a mount namespace): " + p.kind;
+    return p;
+  };
   if (c.memory_bytes) {
-    Place p = find_place("memory", "memory");
+    Place p = place("memory", "memory");
     out.push_back("memory " + std::to_string(*c.memory_bytes) + " bytes: " +
                   (p.dir.empty() ? "NOT ENFORCEABLE (no usable memory cgroup): run refused"
                                  : p.kind + " " + p.dir + "/confine-PID"));
   }
   if (c.pids) {
-    Place p = find_place("pids", "pids");
+    Place p = place("pids", "pids");
     out.push_back(
         "pids " + std::to_string(*c.pids) + ": " +
         (!p.dir.empty() ? p.kind + " " + p.dir + "/confine-PID"
@@ -133,7 +139,7 @@ std::vector<std::string> plan_limits(const LimitsConfig& c) {
              : "RLIMIT_NPROC (no usable pids cgroup; counts the uid's processes)"));
   }
   if (c.cpus) {
-    Place p = find_place("cpu", "cpu");
+    Place p = place("cpu", "cpu");
     char b[32];
     std::snprintf(b, sizeof b, "%g", *c.cpus);
     out.push_back(std::string("cpu ") + b + ": " +
@@ -152,6 +158,9 @@ Result<Cgroups> Cgroups::create(const LimitsConfig& c) {
   Cgroups g;
   std::string leaf = "confine-" + std::to_string(getpid());
   auto make = [&](const Place& p) -> Result<std::string> {
+    if (c.cgroupfs_writable)
+      return Error("the command would share confine's mount namespace, where " + p.dir +
+                   " is writable: it could move itself out of its cgroup; refusing (do not --share mount)");
     std::string dir = p.dir + "/" + leaf;
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Error::sys("mkdir(\"" + dir + "\")", errno);
     g.dirs_.push_back(dir);

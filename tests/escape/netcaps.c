@@ -318,6 +318,16 @@ int main(int argc, char** argv) {
   }
 
   // ---- limits ------------------------------------------------------------
+  if (!strcmp(a, "cgroup-leave")) {  // move ourselves to the root cgroup ARG/cgroup.procs, then fork ARG2 children
+    char p[4096];
+    snprintf(p, sizeof p, "%s/cgroup.procs", arg);
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) return report(-1, "write(cgroup.procs of the root cgroup)");
+    close(fd);
+    argv[1] = "fork-bomb";
+    argv[2] = (char*)arg2;
+    return main(3, argv);
+  }
   if (!strcmp(a, "fork-bomb")) {  // fork ARG children that wait; count the successes
     int want = atoi(arg), made = 0, err = 0;
     pid_t kids[4096];

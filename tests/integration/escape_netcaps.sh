@@ -202,6 +202,18 @@ tried=$((tried + 1))
 if [ $rc = 125 ] && echo "$out" | grep -q "NOT ENFORCEABLE"; then
   blocked=$((blocked + 1)); echo "blocked  root    dry-run-no-cgroup            --dry-run --pids as root, no pids cgroup -> 125 like the run"
 else failed=$((failed + 1)); echo "ESCAPED  root    dry-run-no-cgroup            rc=$rc $out"; fi
+# Leaving the cgroup: with its own mount namespace the hierarchy is read-only;
+# sharing confine's, root could write the root cgroup's cgroup.procs: refused.
+out=$("$BIN" run --pids 10 -- "$NC" cgroup-leave /sys/fs/cgroup/pids 20 2>&1); rc=$?
+tried=$((tried + 1))
+if echo "$out" | grep -Eq "RESULT (EROFS|EACCES|EPERM) write"; then
+  blocked=$((blocked + 1)); echo "blocked  root    cgroup-leave                 write the root cgroup.procs -> EROFS (read-only /sys)"
+else failed=$((failed + 1)); echo "ESCAPED  root    cgroup-leave                 rc=$rc $out"; fi
+out=$("$BIN" run --pids 10 --share mount -- "$NC" cgroup-leave /sys/fs/cgroup/pids 20 2>&1); rc=$?
+tried=$((tried + 1))
+if [ $rc = 125 ] && ! echo "$out" | grep -q forked; then
+  blocked=$((blocked + 1)); echo "blocked  root    cgroup-leave-sharedmount     --pids with --share mount (cgroupfs writable) -> refused (125)"
+else failed=$((failed + 1)); echo "ESCAPED  root    cgroup-leave-sharedmount     rc=$rc $out"; fi
 for lim_flag in "--memory 64m" "--cpu 0.5"; do
   out=$(lim "$BIN" run $lim_flag -- touch "$T/limit-ran" 2>&1); rc=$?
   tried=$((tried + 1))
@@ -270,6 +282,7 @@ control fcap-bounding "RESULT ok" setpriv --reuid 65534 --regid 65534 --clear-gr
 sleep 300 >/dev/null 2>&1 </dev/null & VICTIM=$!; PIDS+=($VICTIM)
 control pidfd-signal "RESULT ok" "$NC" pidfd-signal $VICTIM
 control fork-bomb "forked 20 of 20" "$BIN" run -- "$NC" fork-bomb 20
+control cgroup-leave "forked 20 of 20" "$BIN" run --share mount -- "$NC" cgroup-leave /sys/fs/cgroup/pids 20
 mkdir -p "$T/ctl/a" "$T/ctl/out" && echo c >"$T/ctl/a/o"
 control rename-out-of-grant "RESULT ok" "$BIN" run -- "$NC" rename "$T/ctl/a/o" "$T/ctl/out/o"
 
