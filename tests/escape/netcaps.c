@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -255,6 +256,11 @@ int main(int argc, char** argv) {
     return report(err ? -1 : 0, "AUDIT_USER record accepted");
   }
 
+  if (!strcmp(a, "sysv-shm")) {  // attach the host's System V shared memory segment ARG (id)
+    void* p = shmat(atoi(arg), NULL, SHM_RDONLY);
+    return report(p == (void*)-1 ? -1 : 0, "shmat(host segment)");
+  }
+
   // ---- signals -----------------------------------------------------------
   if (!strcmp(a, "pidfd-signal")) {  // pidfd_send_signal(SIGTERM) to a host process (--share pid)
     int fd = (int)syscall(SYS_pidfd_open, atoi(arg), 0);
@@ -318,7 +324,9 @@ int main(int argc, char** argv) {
   }
 
   // ---- limits ------------------------------------------------------------
-  if (!strcmp(a, "cgroup-leave")) {  // move ourselves to the root cgroup ARG/cgroup.procs, then fork ARG2 children
+  if (!strcmp(
+          a,
+          "cgroup-leave")) {  // move ourselves to the root cgroup ARG/cgroup.procs, then fork ARG2 children
     char p[4096];
     snprintf(p, sizeof p, "%s/cgroup.procs", arg);
     int fd = open(p, O_WRONLY | O_CLOEXEC);

@@ -61,6 +61,8 @@ PIDS+=($!)
 for _ in $(seq 50); do [ -s "$T/ports" ] && break; sleep 0.1; done
 read -r TCP UDP <"$T/ports" || { echo "FAIL: host listeners did not start: $(cat "$T/listeners.err")"; exit 1; }
 sleep 300 >/dev/null 2>&1 </dev/null & SLEEPER=$!; PIDS+=($SLEEPER)
+SHM=$(ipcmk -M 4096 -p 0666 | grep -oE '[0-9]+$') || { echo "FAIL: ipcmk"; exit 1; }
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; ipcrm -m "$SHM" 2>/dev/null; rm -rf "$T"' EXIT
 
 tried=0; blocked=0; failed=0; controls_ok=0; controls_bad=0; enum_ok=0; enum_bad=0
 # attack WHO NAME EXPECT HOW -- CONFINE_FLAGS... -- ATTACK_ARGS...   (EXPECT: regex over "rc=<exit> <output>")
@@ -173,6 +175,7 @@ for who in root nobody; do
     -- --allow-privilege-escalation --user 65534 -- fcap-exec "$T/fcap"
   attack $who fcap-inheritable "RESULT EPERM" "exec cap_dac_override+ei as 65534 without nnp -> not effective (empty inheritable set)" \
     -- --allow-privilege-escalation --user 65534 -- fcap-exec "$T/fcapi" 1
+  attack $who sysv-shm "RESULT EINVAL" "shmat(host System V segment $SHM) -> EINVAL (new IPC namespace)" -- -- sysv-shm "$SHM"
   attack $who pidfd-signal "RESULT EPERM" "pidfd_send_signal(host pid), --share pid -> EPERM (signal scope)" -- --share pid -- pidfd-signal $SLEEPER
   attack $who sigio-host "RESULT EPERM" "F_SETOWN host pid + SIGIO, --share pid -> not delivered (signal scope)" -- --share pid -- sigio-host $SLEEPER
 done
@@ -281,6 +284,7 @@ control fcap-inheritable "RESULT ok" setpriv --reuid 65534 --regid 65534 --clear
 control fcap-bounding "RESULT ok" setpriv --reuid 65534 --regid 65534 --clear-groups "$T/fcap" fcap-check
 sleep 300 >/dev/null 2>&1 </dev/null & VICTIM=$!; PIDS+=($VICTIM)
 control pidfd-signal "RESULT ok" "$NC" pidfd-signal $VICTIM
+control sysv-shm "RESULT ok" "$BIN" run --share ipc -- "$NC" sysv-shm "$SHM"
 control fork-bomb "forked 20 of 20" "$BIN" run -- "$NC" fork-bomb 20
 control cgroup-leave "forked 20 of 20" "$BIN" run --share mount -- "$NC" cgroup-leave /sys/fs/cgroup/pids 20
 mkdir -p "$T/ctl/a" "$T/ctl/out" && echo c >"$T/ctl/a/o"
