@@ -249,6 +249,10 @@ Status fill_config(const Args& a, RunConfig& c) {
     CONFINE_TRY(double d, parse_duration(*v));
     c.limits.timeout_s = d;
   }
+  if (c.limits.timeout_s && !c.ns.pid)  // killing pid 1 of a pid namespace is what reaches every process
+    return Error(
+        "--timeout needs the sandbox's own pid namespace: with --share pid a process that leaves the session "
+        "(setsid) would outlive the timeout");
   // hygiene
   for (const auto& v : a.all("keep-fd")) {
     char* end = nullptr;

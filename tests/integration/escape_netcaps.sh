@@ -217,6 +217,16 @@ tried=$((tried + 1))
 if [ $rc = 125 ] && ! echo "$out" | grep -q forked; then
   blocked=$((blocked + 1)); echo "blocked  root    cgroup-leave-sharedmount     --pids with --share mount (cgroupfs writable) -> refused (125)"
 else failed=$((failed + 1)); echo "ESCAPED  root    cgroup-leave-sharedmount     rc=$rc $out"; fi
+# --timeout kills every process of the sandbox, also one that left the session.
+for flags in "" "--share pid"; do
+  rm -f "$T/survivor"
+  out=$("$BIN" run $flags --timeout 1 -- sh -c "(setsid sh -c 'sleep 2; touch $T/survivor' &); sleep 100" 2>&1); rc=$?
+  sleep 2.5
+  tried=$((tried + 1))
+  if [ ! -e "$T/survivor" ] && { [ -z "$flags" ] && [ $rc = 124 ] || [ $rc = 125 ]; }; then
+    blocked=$((blocked + 1)); echo "blocked  root    timeout-setsid ${flags:-(pid ns)}   setsid child after --timeout -> killed (pid ns) / refused (--share pid)"
+  else failed=$((failed + 1)); echo "ESCAPED  root    timeout-setsid ${flags:-(pid ns)}   rc=$rc survivor=$([ -e "$T/survivor" ] && echo yes) $out"; fi
+done
 for lim_flag in "--memory 64m" "--cpu 0.5"; do
   out=$(lim "$BIN" run $lim_flag -- touch "$T/limit-ran" 2>&1); rc=$?
   tried=$((tried + 1))
