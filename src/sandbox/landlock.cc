@@ -198,10 +198,13 @@ Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) 
   }
   if (!scoped) return ok();
   // No filesystem layer: the scopes alone (this layer restricts no filesystem access).
+  if (abi < 6) {  // an empty ruleset would be refused: say what is not scoped instead
+    if (notes)
+      notes->push_back("Landlock ABI " + std::to_string(abi) +
+                       " has no scopes: signals and abstract unix sockets not scoped (needs ABI 6)");
+    return ok();
+  }
   CONFINE_TRY(auto rs, LandlockRuleset::create(0, scoped));
-  if (notes)
-    for (const auto& n : rs.notes()) notes->push_back(n);
-  if (abi < 6) return ok();
   return rs.restrict_self();
 }
 
