@@ -58,16 +58,18 @@ static int unix_connect(const char* name, int abstract) {
   return r;
 }
 
-// TCP connect to HOST:PORT with a 1 s bound; 0 = connected.
+// TCP connect to HOST:PORT (IPv4, or IPv6 when HOST has a ':') with a 1 s bound; 0 = connected.
 static int tcp_connect(const char* host, int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+  struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+  int v6 = strchr(host, ':') != NULL;
+  if (v6 ? inet_pton(AF_INET6, host, &a6.sin6_addr) != 1 : inet_pton(AF_INET, host, &a.sin_addr) != 1) {
     errno = EINVAL;
     return -1;
   }
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
-  int r = connect(s, (struct sockaddr*)&a, sizeof a);
+  int r = v6 ? connect(s, (struct sockaddr*)&a6, sizeof a6) : connect(s, (struct sockaddr*)&a, sizeof a);
   if (r < 0 && errno == EINPROGRESS) {
     struct pollfd p = {.fd = s, .events = POLLOUT};
     if (poll(&p, 1, 1000) != 1) {

@@ -40,9 +40,10 @@ import os, socket, sys, threading, time
 t, abstract, mark = sys.argv[1:4]
 tcp = socket.socket(); tcp.bind(("127.0.0.1", 0)); tcp.listen(64)
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
+tcp6 = socket.socket(socket.AF_INET6); tcp6.bind(("::1", 0)); tcp6.listen(64)
 ab = socket.socket(socket.AF_UNIX); ab.bind("\0" + abstract); ab.listen(64)
 pa = socket.socket(socket.AF_UNIX); pa.bind(t + "/host.sock"); pa.listen(64); os.chmod(t + "/host.sock", 0o777)
-print(tcp.getsockname()[1], udp.getsockname()[1], flush=True)
+print(tcp.getsockname()[1], udp.getsockname()[1], tcp6.getsockname()[1], flush=True)
 def accept(s):
     while True:
         c, _ = s.accept(); c.close()
@@ -53,13 +54,13 @@ def marker():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     while True:
         s.sendto(mark.encode(), ("127.0.0.1", 9)); time.sleep(0.05)
-for f, a in ((accept, (tcp,)), (accept, (ab,)), (accept, (pa,)), (echo, ()), (marker, ())):
+for f, a in ((accept, (tcp,)), (accept, (tcp6,)), (accept, (ab,)), (accept, (pa,)), (echo, ()), (marker, ())):
     threading.Thread(target=f, args=a, daemon=True).start()
 time.sleep(600)
 EOF
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$T/ports" ] && break; sleep 0.1; done
-read -r TCP UDP <"$T/ports" || { echo "FAIL: host listeners did not start: $(cat "$T/listeners.err")"; exit 1; }
+read -r TCP UDP TCP6 <"$T/ports" || { echo "FAIL: host listeners did not start: $(cat "$T/listeners.err")"; exit 1; }
 sleep 300 >/dev/null 2>&1 </dev/null & SLEEPER=$!; PIDS+=($SLEEPER)
 SHM=$(ipcmk -M 4096 -p 0666 | grep -oE '[0-9]+$') || { echo "FAIL: ipcmk"; exit 1; }
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; ipcrm -m "$SHM" 2>/dev/null; rm -rf "$T"' EXIT
@@ -115,8 +116,9 @@ DEFAULT_MASK=$((0x800405fb))  # the 11 capabilities above, as /proc/self/status 
 
 # Host sockets to probe: listening TCP/UDP on loopback or any address, every
 # abstract and pathname unix socket of the host (/proc/net/unix of the host net ns).
-targets=("tcp:127.0.0.1:$TCP" "udp:127.0.0.1:$UDP")
+targets=("tcp:127.0.0.1:$TCP" "udp:127.0.0.1:$UDP" "tcp:::1:$TCP6")
 while read -r port; do targets+=("tcp:127.0.0.1:$port"); done < <(ss -Hltn4 | awk '{print $4}' | grep -E '^(127\.|0\.0\.0\.0|\*)' | sed 's/.*://' | sort -u)
+while read -r port; do targets+=("tcp:::1:$port"); done < <(ss -Hltn6 | awk '{print $4}' | grep -E '^(\[::1\]|\[::\]|\*):' | sed 's/.*://' | sort -u)
 while read -r name; do targets+=("abstract:${name#@}"); done < <(awk 'NR>1 && $8 ~ /^@/ {print $8}' /proc/net/unix | sort -u | head -200)
 while read -r path; do targets+=("unix:$path"); done < <(awk 'NR>1 && $8 ~ /^\// {print $8}' /proc/net/unix | sort -u | head -200)
 
@@ -150,6 +152,8 @@ for who in root nobody; do
   # scoped, raw/packet sockets need NET_RAW.
   out=$("${AS[@]}" "$BIN" run -- "$NC" enum-net "${targets[@]}" 2>&1)
   enum_check "$who --network host" "$out" "tcp:.*|udp:.*|unix:.*|$NL"
+  echo "$out" | grep -q "^REACH tcp:::1:$TCP6$" || { enum_bad=$((enum_bad + 1)); echo "FAIL enum $who: host TCP6 listener not reachable in host mode (the probe is broken)"; }
+  echo "$out" | grep -q "^REACH udp:127.0.0.1:$UDP$" || { enum_bad=$((enum_bad + 1)); echo "FAIL enum $who: host UDP echo not reachable in host mode (the probe is broken)"; }
   echo "$out" | grep -q "^REACH tcp:127.0.0.1:$TCP$" || { enum_bad=$((enum_bad + 1)); echo "FAIL enum $who: host TCP listener not reachable in host mode (the probe is broken)"; }
   # --network none: nothing of the host's network; pathname sockets are files (hide them with mounts).
   out=$("${AS[@]}" "$BIN" run --network none -- "$NC" enum-net "${targets[@]}" 2>&1)
