@@ -1,5 +1,6 @@
 // confine run [options] -- COMMAND [ARGS...]
 // Argument wiring and output only; the enforcer is src/sandbox/launcher.cc.
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,8 @@ constexpr OptSpec kOpts[] = {
     {"unshare", 0, true, "NS,...", "also create these namespaces (net; all)"},
     {"unshare-all", 0, false, "", "new namespaces for everything, network included"},
     {"share", 0, true, "NS,...", "keep these host namespaces (pid, net, ipc, uts, mount, cgroup)"},
+    {"network", 0, true, "MODE",
+     "host (default: the host's network, see docs/run.md) or none (new network namespace, only lo)"},
     {"hostname", 0, true, "NAME", "hostname in the new uts namespace (default: confine)"},
     {"read-only", 0, false, "", "make the whole root read-only (readOnlyRootFilesystem)"},
     {"tmpfs", 0, true, "PATH[:SIZE]", "mount an empty writable tmpfs at PATH (emptyDir), e.g. /tmp:64m"},
@@ -107,10 +110,12 @@ constexpr OptSpec kOpts[] = {
      "Landlock: allow reading PATH (repeatable; any --ro/--rw/--exec denies the rest)"},
     {"rw", 0, true, "PATH", "Landlock: allow reading and writing PATH"},
     {"exec", 0, true, "PATH", "Landlock: allow reading and executing PATH"},
-    {"memory", 0, true, "SIZE", "memory limit (cgroup; RLIMIT_AS when no cgroup is usable)"},
-    {"pids", 0, true, "N", "process limit (cgroup; RLIMIT_NPROC otherwise)"},
-    {"cpu", 0, true, "CPUS", "CPU limit, e.g. 0.5 (cgroup only)"},
-    {"timeout", 0, true, "DURATION", "kill the sandbox after DURATION (10, 1.5s, 500ms, 2m); exit 124"},
+    {"memory", 0, true, "SIZE", "memory limit (cgroup only: refused, exit 125, without a usable one)"},
+    {"pids", 0, true, "N",
+     "process limit (cgroup; RLIMIT_NPROC where the kernel applies it; else refused, exit 125)"},
+    {"cpu", 0, true, "CPUS", "CPU limit, e.g. 0.5 (cgroup only: refused, exit 125, without a usable one)"},
+    {"timeout", 0, true, "DURATION",
+     "kill the sandbox after DURATION (10, 1.5s, 500ms, 2m); exit 124 (not with --share pid)"},
     {"keep-fd", 0, true, "N", "keep file descriptor N open (repeatable)"},
     {"clear-env", 0, false, "", "start from an empty environment (PATH set to the default)"},
     {"env", 'e', true, "NAME=VALUE", "set an environment variable"},
@@ -121,7 +126,7 @@ constexpr OptSpec kOpts[] = {
 void usage(std::ostream& os) {
   os << "usage: confine run [options] [--] COMMAND [ARGS...]\n\n"
         "Runs COMMAND confined: new namespaces (user when not root, pid, mount, ipc, uts,\n"
-        "cgroup; net with --unshare net), Docker's default capabilities, no_new_privs, the\n"
+        "cgroup; net with --network none), podman's default capabilities, no_new_privs, the\n"
         "runtime-default seccomp profile (installed last), optional Landlock allow-lists,\n"
         "limits, a new session and only fds 0-2.\n\noptions:\n"
      << format_options(kOpts)
@@ -132,6 +137,8 @@ void usage(std::ostream& os) {
         "  confine run --compat libseccomp -- ./i386-app   # x86 socketcall/ipc as libseccomp (wider)\n"
         "  confine run --dry-run --unshare-all --cap-drop ALL -- true\n"
         "  confine run --device /dev/fuse -- sshfs host:/srv /mnt\n"
+        "  confine run --network none -- curl http://127.0.0.1:8080/   # fails: no host network\n"
+        "  confine run --pids 64 --memory 256m -- make -j8             # exit 125 if not enforceable\n"
         "\nfiles and devices: with a mount namespace (the default) /dev is private (null, zero, full,\n"
         "random, urandom, tty, a new devpts, private shm and mqueue), every other mount is nodev,\n"
         "/sys is read-only and the /proc and /sys entries runtimes mask are masked (see --dry-run).\n"
@@ -169,6 +176,25 @@ Status fill_config(const Args& a, RunConfig& c) {
   for (const auto& v : a.all("share")) {
     CONFINE_CHECK(set_namespaces(c.ns, v, false));
     if (getuid() != 0 && !c.ns.user) return Error("--share user: a user namespace is needed when not root");
+  }
+  if (auto n =
+          a.get("network")) {  // after --unshare-all: `--unshare-all --network host` keeps only the network
+    auto names_net = [&](const char* opt) {
+      for (const auto& v : a.all(opt))
+        for (std::string_view item : {std::string_view("net"), std::string_view("network")}) {
+          std::string list = "," + v + ",";
+          if (list.find("," + std::string(item) + ",") != std::string::npos) return true;
+        }
+      return false;
+    };
+    if (*n == "none")
+      c.ns.net = true;
+    else if (*n == "host")
+      c.ns.net = false;
+    else
+      return Error("--network " + *n + ": expected none or host");
+    if (names_net(*n == "none" ? "share" : "unshare"))
+      return Error("--network " + *n + " contradicts --" + (*n == "none" ? "share" : "unshare") + " net");
   }
   if (auto h = a.get("hostname")) c.ns.hostname = *h;
   // user
@@ -213,6 +239,10 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.caps.ambient |= m;
   }
   c.nnp.no_new_privs = !a.has("allow-privilege-escalation");
+  // Landlock scopes: no signal out of the sandbox; no abstract unix socket of
+  // the host when its network namespace (where they live) is shared.
+  c.landlock.scoped =
+      landlock_access::kScopeSignal | (c.ns.net ? 0 : landlock_access::kScopeAbstractUnixSocket);
   // Landlock
   c.landlock.ro = a.all("ro");
   c.landlock.rw = a.all("rw");
@@ -230,10 +260,21 @@ Status fill_config(const Args& a, RunConfig& c) {
     CONFINE_TRY(double d, parse_cpus(*v));
     c.limits.cpus = d;
   }
+  {  // who the command is in the initial user namespace decides whether RLIMIT_NPROC binds it
+    uid_t init_uid = c.ns.user ? getuid() : c.user.uid.value_or(getuid());
+    uint64_t init_caps = c.ns.user ? 0 : c.caps.keep;
+    uint64_t exempt = (1ull << CAP_SYS_RESOURCE) | (1ull << CAP_SYS_ADMIN);
+    c.limits.nproc_rlimit_ignored = init_uid == 0 || (init_caps & exempt) != 0;
+    c.limits.cgroupfs_writable = !c.ns.mount;
+  }
   if (auto v = a.get("timeout")) {
     CONFINE_TRY(double d, parse_duration(*v));
     c.limits.timeout_s = d;
   }
+  if (c.limits.timeout_s && !c.ns.pid)  // killing pid 1 of a pid namespace is what reaches every process
+    return Error(
+        "--timeout needs the sandbox's own pid namespace: with --share pid a process that leaves the session "
+        "(setsid) would outlive the timeout");
   // hygiene
   for (const auto& v : a.all("keep-fd")) {
     char* end = nullptr;
@@ -362,6 +403,11 @@ int verb_run(std::span<char* const> args) {
   }
   if (parsed->has("dry-run")) {
     if (auto s = validate(c); !s.ok()) {
+      print_error(s.error());
+      return kExitConfineError;
+    }
+    if (auto s = check_limits(c.limits); !s.ok()) {  // as the run would refuse it
+      std::cout << plan(c);
       print_error(s.error());
       return kExitConfineError;
     }

@@ -6,52 +6,11 @@
 #include <cctype>
 
 #include "cli/verbs.h"
+#include "core/capabilities.h"
 
 namespace confine::cli {
 
 namespace {
-constexpr std::string_view kCaps[] = {"CAP_CHOWN",
-                                      "CAP_DAC_OVERRIDE",
-                                      "CAP_DAC_READ_SEARCH",
-                                      "CAP_FOWNER",
-                                      "CAP_FSETID",
-                                      "CAP_KILL",
-                                      "CAP_SETGID",
-                                      "CAP_SETUID",
-                                      "CAP_SETPCAP",
-                                      "CAP_LINUX_IMMUTABLE",
-                                      "CAP_NET_BIND_SERVICE",
-                                      "CAP_NET_BROADCAST",
-                                      "CAP_NET_ADMIN",
-                                      "CAP_NET_RAW",
-                                      "CAP_IPC_LOCK",
-                                      "CAP_IPC_OWNER",
-                                      "CAP_SYS_MODULE",
-                                      "CAP_SYS_RAWIO",
-                                      "CAP_SYS_CHROOT",
-                                      "CAP_SYS_PTRACE",
-                                      "CAP_SYS_PACCT",
-                                      "CAP_SYS_ADMIN",
-                                      "CAP_SYS_BOOT",
-                                      "CAP_SYS_NICE",
-                                      "CAP_SYS_RESOURCE",
-                                      "CAP_SYS_TIME",
-                                      "CAP_SYS_TTY_CONFIG",
-                                      "CAP_MKNOD",
-                                      "CAP_LEASE",
-                                      "CAP_AUDIT_WRITE",
-                                      "CAP_AUDIT_CONTROL",
-                                      "CAP_SETFCAP",
-                                      "CAP_MAC_OVERRIDE",
-                                      "CAP_MAC_ADMIN",
-                                      "CAP_SYSLOG",
-                                      "CAP_WAKE_ALARM",
-                                      "CAP_BLOCK_SUSPEND",
-                                      "CAP_AUDIT_READ",
-                                      "CAP_PERFMON",
-                                      "CAP_BPF",
-                                      "CAP_CHECKPOINT_RESTORE"};
-
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
@@ -98,8 +57,11 @@ Result<seccomp::ResolveContext> resolve_context(const Args& a) {
   if (auto v = a.get("caps")) {
     std::string s = *v;
     for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (s == "ALL") {
-      for (auto cap : kCaps) c.caps.insert(std::string(cap));
+    if (s == "DEFAULT") {  // what `confine run` keeps by default (core/capabilities.h)
+      c.caps = default_capability_set();
+    } else if (s == "ALL") {
+      for (size_t i = 0; i < capability_table().size(); ++i)
+        c.caps.insert(capability_name(static_cast<int>(i)));
     } else if (s != "NONE" && !s.empty()) {
       size_t start = 0;
       while (start <= s.size()) {
@@ -107,7 +69,7 @@ Result<seccomp::ResolveContext> resolve_context(const Args& a) {
         if (end == std::string::npos) end = s.size();
         std::string n = s.substr(start, end - start);
         if (!n.starts_with("CAP_")) n = "CAP_" + n;
-        if (std::find(std::begin(kCaps), std::end(kCaps), n) == std::end(kCaps))
+        if (!capability_from_name(n))
           return Error("unknown capability \"" + s.substr(start, end - start) + "\" in --caps");
         c.caps.insert(n);
         start = end + 1;
@@ -127,7 +89,7 @@ std::string describe_context(const seccomp::ResolveContext& c) {
   s += ", kernel " + c.kernel.value_or(seccomp::running_kernel()).str();
   s += ", caps: ";
   if (c.caps.empty()) return s + "none";
-  if (c.caps.size() == std::size(kCaps)) return s + "all";
+  if (c.caps.size() == capability_table().size()) return s + "all";
   bool first = true;
   for (const auto& cap : c.caps) {
     s += (first ? "" : ",") + cap;

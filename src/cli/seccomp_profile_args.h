@@ -21,12 +21,12 @@ Result<std::string> profile_path(const std::string& arg);
 Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings);
 
 // --arch A (primary arch; selects the archMap entry) or --arch A,B,... (exactly these arches),
-// --caps LIST (comma-separated, "CAP_" optional, "all" or "none"), --kernel X.Y.
+// --caps LIST (comma-separated, "CAP_" optional, "all", "default" or "none"), --kernel X.Y.
 inline constexpr OptSpec kArchOpt{"arch", 0, true, "ARCH[,ARCH...]",
                                   "target architecture (default: native); a list filters exactly those"};
-inline constexpr OptSpec kCapsOpt{
-    "caps", 0, true, "LIST",
-    "capabilities the workload keeps, e.g. CAP_SYS_ADMIN,NET_RAW, all, none (default)"};
+inline constexpr OptSpec kCapsOpt{"caps", 0, true, "LIST",
+                                  "capabilities the workload keeps, e.g. CAP_SYS_ADMIN,NET_RAW, all, default "
+                                  "(confine run's set), none (default)"};
 inline constexpr OptSpec kKernelOpt{"kernel", 0, true, "X.Y",
                                     "kernel version for minKernel (default: running kernel)"};
 // --compat libseccomp: x86 socketcall/ipc exactly as libseccomp builds them (an argument-filtered

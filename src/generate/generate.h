@@ -102,7 +102,7 @@ std::string syscall_table(const behavior::Behavior& b);
 std::string syscall_table_json(const behavior::Behavior& b);
 
 // Names a profile allows (unconditionally or with argument checks) on `arch`
-// for a container holding Docker's default capabilities.
+// for a container holding the default capabilities (core/capabilities.h).
 Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch arch);
 
 // Syscalls dangerous enough to name when a profile removes them.

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/capabilities.h"
 #include "generate/generate.h"
 #include "seccomp/resolve.h"
 
@@ -94,11 +95,7 @@ std::string syscall_table_json(const behavior::Behavior& b) {
 
 Result<std::set<std::string>> allowed_syscalls(const seccomp::Profile& p, Arch arch) {
   seccomp::ResolveContext ctx;
-  // Docker's default capability set.
-  ctx.caps = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-              "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-              "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-              "CAP_KILL",    "CAP_AUDIT_WRITE"};
+  ctx.caps = default_capability_set();  // what `confine run` keeps by default
   ctx.arches = std::vector<Arch>{arch};
   ctx.arch = arch;
   CONFINE_TRY(auto rp, seccomp::resolve(p, ctx));

@@ -1,7 +1,5 @@
 #include "sandbox/caps.h"
 
-#include "core/capabilities.h"
-
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -10,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+
+#include "core/capabilities.h"
 
 namespace confine::sandbox {
 
@@ -27,13 +27,7 @@ std::string trim(std::string_view s) {
 
 std::optional<int> cap_from_name(std::string_view name) { return capability_from_name(name); }
 
-std::string cap_name(int cap) {
-  std::string n = "CAP_";
-  std::string_view base = capability_base_name(cap);
-  if (base.empty()) return n + std::to_string(cap);
-  for (char c : base) n += upper(c);
-  return n;
-}
+std::string cap_name(int cap) { return capability_name(cap); }
 
 int cap_last_cap() {
   std::ifstream f("/proc/sys/kernel/cap_last_cap");
@@ -47,14 +41,7 @@ uint64_t all_caps_mask() {
   return last >= 63 ? ~0ull : ((1ull << (last + 1)) - 1);
 }
 
-uint64_t default_caps_mask() {
-  uint64_t m = 0;
-  for (std::string_view n :
-       {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"})
-    m |= 1ull << *cap_from_name(n);
-  return m;
-}
+uint64_t default_caps_mask() { return default_capabilities_mask(); }
 
 Result<uint64_t> parse_cap_list(std::string_view list) {
   uint64_t m = 0;
@@ -108,12 +95,19 @@ Status apply_caps(const CapsConfig& c, bool nonroot) {
   hdr.pid = 0;
   __user_cap_data_struct data[2]{};
   auto lo = static_cast<uint32_t>(c.keep & 0xffffffffu), hi = static_cast<uint32_t>(c.keep >> 32);
-  data[0].effective = data[0].permitted = data[0].inheritable = lo;
-  data[1].effective = data[1].permitted = data[1].inheritable = hi;
+  data[0].effective = data[0].permitted = lo;
+  data[1].effective = data[1].permitted = hi;
+  // Inheritable holds only what must reach the ambient set (a non-root
+  // command's --cap-add): a non-empty inheritable set lets a file with
+  // inheritable capabilities (setcap cap_x+ei) gain them on exec without
+  // no_new_privs (CVE-2022-24769; runc and moby keep it empty too).
+  uint64_t inh = nonroot ? c.keep & c.ambient : 0;
+  data[0].inheritable = static_cast<uint32_t>(inh & 0xffffffffu);
+  data[1].inheritable = static_cast<uint32_t>(inh >> 32);
   if (syscall(SYS_capset, &hdr, data) != 0) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "capset(v3, {effective=permitted=inheritable=0x%llx})",
-                  static_cast<unsigned long long>(c.keep));
+    std::snprintf(buf, sizeof buf, "capset(v3, {effective=permitted=0x%llx, inheritable=0x%llx})",
+                  static_cast<unsigned long long>(c.keep), static_cast<unsigned long long>(inh));
     return Error::sys(buf, errno);
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
@@ -130,8 +124,8 @@ Status apply_caps(const CapsConfig& c, bool nonroot) {
 
 std::string describe(const CapsConfig& c) {
   return "keep " + caps_to_string(c.keep) +
-         "; every other capability dropped from bounding, permitted, "
-         "effective, inheritable and ambient sets";
+         "; every other capability dropped from bounding, permitted and effective sets; inheritable and "
+         "ambient hold only what --cap-add gives a non-root uid";
 }
 
 }  // namespace confine::sandbox

@@ -67,7 +67,9 @@ struct UserConfig {
   bool no_root = false;
 };
 
-// caps.cc: the capability set the command keeps (bit i = capability i).
+// caps.cc: the capability set the command keeps (bit i = capability i) in its
+// bounding, permitted and effective sets; the inheritable set stays empty but
+// for the ambient capabilities below.
 struct CapsConfig {
   uint64_t keep = 0;
   // Raised in the ambient set when the command runs as uid != 0: only what
@@ -93,6 +95,12 @@ struct LandlockConfig {
     std::vector<std::pair<std::string, uint64_t>> rules;  // path -> allowed access
   };
   std::optional<Layer> layer;
+  // LANDLOCK_SCOPE_* (ABI 6): signals always; abstract unix sockets when the
+  // host network namespace is shared (they are per network namespace). Put in
+  // the first filesystem layer when there is one (a scope-only layer in a
+  // domain that restricts the filesystem would deny every cross-directory
+  // rename/link), else applied alone.
+  uint64_t scoped = 0;
 };
 
 // seccomp_install.cc
@@ -143,6 +151,15 @@ struct LimitsConfig {
   std::optional<uint64_t> pids;
   std::optional<double> cpus;       // CPU count (e.g. 0.5)
   std::optional<double> timeout_s;  // wall clock; enforced by the supervisor
+  // The kernel does not apply RLIMIT_NPROC to a task whose user is uid 0 of the
+  // initial user namespace or that holds CAP_SYS_RESOURCE or CAP_SYS_ADMIN
+  // there (kernel/fork.c): then --pids needs a pids cgroup or the run is refused.
+  bool nproc_rlimit_ignored = true;
+  // The command sees the host's cgroup filesystem writable (no mount namespace
+  // of its own, so no read-only /sys): a uid that owns cgroup.procs above its
+  // cgroup (root, or a delegated subtree) could move itself out, so a limit
+  // enforced by a cgroup is refused.
+  bool cgroupfs_writable = false;
 };
 
 // fds.cc / session.cc / env

@@ -139,14 +139,32 @@ std::string landlock_access_str(uint64_t a) {
 }
 
 namespace {
-// One Landlock layer from precomputed (path, access) rules; rights the kernel's
-// ABI does not know are dropped from both the handled set and the rules.
-Status apply_layer(const LandlockConfig::Layer& l, int abi, std::vector<std::string>* notes) {
-  const uint64_t handled = l.handled & LandlockRuleset::fs_all(abi);
-  if (handled == 0) return Error(l.source + ": the profile governs no filesystem right this kernel's Landlock knows");
-  CONFINE_TRY(auto rs, LandlockRuleset::create(handled));
-  for (const auto& [path, access] : l.rules)
-    if (access & handled) CONFINE_CHECK_CTX(rs.allow_path(path, access & handled), l.source + ": " + path);
+// Rights whose holder may move or link files in or out of a directory; a layer
+// that grants any of them beneath a path also grants refer there. Refer alone
+// only lets a rename/link cross directories: the kernel still requires the
+// remove/make rights on both sides and refuses a move that would give the file
+// rights at its destination it did not have where it was.
+constexpr uint64_t kLinkRenameRights = kRemoveDir | kRemoveFile | kMakeChar | kMakeDir | kMakeReg |
+                                       kMakeSock | kMakeFifo | kMakeBlock | kMakeSym;
+
+// One filesystem layer. Every layer of a domain that restricts the filesystem
+// denies refer unless it handles it and a rule grants it (even a layer that
+// handles no filesystem right), so refer is always handled and granted with
+// the rights above, and the scopes travel in the same ruleset instead of a
+// scope-only layer of their own.
+Status apply_fs_layer(const std::string& source, uint64_t handled,
+                      const std::vector<std::pair<std::string, uint64_t>>& rules, uint64_t scoped, int abi,
+                      std::vector<std::string>* notes) {
+  handled &= LandlockRuleset::fs_all(abi);
+  if (handled == 0)
+    return Error(source + ": the profile governs no filesystem right this kernel's Landlock knows");
+  if (abi >= 2) handled |= kRefer;
+  CONFINE_TRY(auto rs, LandlockRuleset::create(handled, scoped));
+  for (const auto& [path, access] : rules) {
+    uint64_t a = access & handled;
+    if (a & kLinkRenameRights) a |= handled & kRefer;
+    if (a) CONFINE_CHECK_CTX(rs.allow_path(path, a), source + ": " + path);
+  }
   if (notes)
     for (const auto& n : rs.notes()) notes->push_back(n);
   return rs.restrict_self();
@@ -160,21 +178,33 @@ Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) 
       return Error::sys(std::string(c.layer ? c.layer->source : "--ro/--rw/--exec") +
                             " needs Landlock: landlock_create_ruleset(VERSION)",
                         errno ? errno : ENOSYS);
-    if (notes) notes->push_back("Landlock unavailable: signal scoping skipped");
+    if (notes && c.scoped)
+      notes->push_back("Landlock unavailable: signal and abstract-socket scoping skipped");
     return ok();
   }
-  if (c.layer) CONFINE_CHECK(apply_layer(*c.layer, abi, notes));
-  uint64_t handled = c.enabled() ? LandlockRuleset::fs_all(abi) : 0;
-  uint64_t scoped = landlock_access::kScopeSignal;
-  if (!c.enabled() && abi < 6) return ok();  // nothing to apply
-  CONFINE_TRY(auto rs, LandlockRuleset::create(handled, scoped));
-  for (const auto& p : c.ro) CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read(abi)), "--ro " + p);
-  for (const auto& p : c.rw)
-    CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read_write(abi)), "--rw " + p);
-  for (const auto& p : c.exec)
-    CONFINE_CHECK_CTX(rs.allow_path(p, LandlockRuleset::fs_read_exec(abi)), "--exec " + p);
-  if (notes)
-    for (const auto& n : rs.notes()) notes->push_back(n);
+  uint64_t scoped = c.scoped;  // given to the first layer only
+  if (c.layer) {
+    CONFINE_CHECK(apply_fs_layer(c.layer->source, c.layer->handled, c.layer->rules, scoped, abi, notes));
+    scoped = 0;
+  }
+  if (c.enabled()) {
+    std::vector<std::pair<std::string, uint64_t>> rules;
+    for (const auto& p : c.ro) rules.emplace_back(p, LandlockRuleset::fs_read(abi));
+    for (const auto& p : c.rw) rules.emplace_back(p, LandlockRuleset::fs_read_write(abi));
+    for (const auto& p : c.exec) rules.emplace_back(p, LandlockRuleset::fs_read_exec(abi));
+    CONFINE_CHECK(
+        apply_fs_layer("--ro/--rw/--exec", LandlockRuleset::fs_all(abi), rules, scoped, abi, notes));
+    scoped = 0;
+  }
+  if (!scoped) return ok();
+  // No filesystem layer: the scopes alone (this layer restricts no filesystem access).
+  if (abi < 6) {  // an empty ruleset would be refused: say what is not scoped instead
+    if (notes)
+      notes->push_back("Landlock ABI " + std::to_string(abi) +
+                       " has no scopes: signals and abstract unix sockets not scoped (needs ABI 6)");
+    return ok();
+  }
+  CONFINE_TRY(auto rs, LandlockRuleset::create(0, scoped));
   return rs.restrict_self();
 }
 
@@ -192,7 +222,15 @@ std::string describe(const LandlockConfig& c) {
   if (c.layer)
     s += "; plus " + c.layer->source + " as its own layer (" + std::to_string(c.layer->rules.size()) +
          " path rule" + (c.layer->rules.size() == 1 ? "" : "s") + ")";
-  if (abi >= 6) s += "; signals scoped to the sandbox";
+  if (c.layer || c.enabled())
+    s += "; refer (cross-directory rename/link) granted wherever a rule grants make/remove";
+  std::string scopes;
+  if (c.scoped & landlock_access::kScopeSignal) scopes += "signals";
+  if (c.scoped & landlock_access::kScopeAbstractUnixSocket)
+    scopes += std::string(scopes.empty() ? "" : " and ") + "abstract unix sockets";
+  if (!scopes.empty())
+    s += abi >= 6 ? "; " + scopes + " scoped to the sandbox (in the first layer)"
+                  : "; " + scopes + " NOT scoped (needs ABI 6)";
   return s;
 }
 

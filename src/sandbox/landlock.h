@@ -61,9 +61,11 @@ class LandlockRuleset {
 
 std::string landlock_access_str(uint64_t access);
 
-// The `confine run` facet: --ro/--rw/--exec allow-lists (when any is given),
-// plus signal scoping (ABI >= 6) so the command cannot signal processes
-// outside its sandbox. `required` = fail if Landlock is unavailable.
+// The `confine run` facet: the AppArmor layer (if any), the --ro/--rw/--exec
+// allow-lists (when any is given), and the scopes of LandlockConfig::scoped
+// (ABI >= 6: no signal to, no abstract-socket connection with, a process
+// outside the sandbox) inside the first filesystem layer. Fails if a
+// filesystem layer is asked for and Landlock is unavailable.
 Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes);
 std::string describe(const LandlockConfig& c);
 

@@ -103,22 +103,43 @@ Result<double> parse_duration(std::string_view s) {
   return v * mult;
 }
 
+namespace {
+const char* kNprocIgnored =
+    "RLIMIT_NPROC does not bind this command (uid 0 or CAP_SYS_RESOURCE/CAP_SYS_ADMIN in the initial user "
+    "namespace)";
+}  // namespace
+
+Status check_limits(const LimitsConfig& c) {
+  for (const auto& line : plan_limits(c))
+    if (line.find("NOT ENFORCEABLE") != std::string::npos) return Error("limits: " + line);
+  return ok();
+}
+
 std::vector<std::string> plan_limits(const LimitsConfig& c) {
   std::vector<std::string> out;
+  auto place = [&](const char* v1, const char* v2) {
+    Place p = find_place(v1, v2);
+    if (c.cgroupfs_writable && !p.dir.empty())
+      p.kind = "NOT ENFORCEABLE (cgroup writable without a mount namespace): " + p.kind;
+    return p;
+  };
   if (c.memory_bytes) {
-    Place p = find_place("memory", "memory");
-    out.push_back(
-        "memory " + std::to_string(*c.memory_bytes) + " bytes: " +
-        (p.dir.empty() ? "RLIMIT_AS (no usable memory cgroup)" : p.kind + " " + p.dir + "/confine-PID"));
-  }
-  if (c.pids) {
-    Place p = find_place("pids", "pids");
-    out.push_back("pids " + std::to_string(*c.pids) + ": " +
-                  (p.dir.empty() ? "RLIMIT_NPROC (no usable pids cgroup; counts the uid's processes)"
+    Place p = place("memory", "memory");
+    out.push_back("memory " + std::to_string(*c.memory_bytes) + " bytes: " +
+                  (p.dir.empty() ? "NOT ENFORCEABLE (no usable memory cgroup): run refused"
                                  : p.kind + " " + p.dir + "/confine-PID"));
   }
+  if (c.pids) {
+    Place p = place("pids", "pids");
+    out.push_back(
+        "pids " + std::to_string(*c.pids) + ": " +
+        (!p.dir.empty() ? p.kind + " " + p.dir + "/confine-PID"
+         : c.nproc_rlimit_ignored
+             ? std::string("NOT ENFORCEABLE (no usable pids cgroup; ") + kNprocIgnored + "): run refused"
+             : "RLIMIT_NPROC (no usable pids cgroup; counts the uid's processes)"));
+  }
   if (c.cpus) {
-    Place p = find_place("cpu", "cpu");
+    Place p = place("cpu", "cpu");
     char b[32];
     std::snprintf(b, sizeof b, "%g", *c.cpus);
     out.push_back(std::string("cpu ") + b + ": " +
@@ -137,29 +158,54 @@ Result<Cgroups> Cgroups::create(const LimitsConfig& c) {
   Cgroups g;
   std::string leaf = "confine-" + std::to_string(getpid());
   auto make = [&](const Place& p) -> Result<std::string> {
+    if (c.cgroupfs_writable)
+      return Error("the command would share confine's mount namespace, where " + p.dir +
+                   " is writable: it could move itself out of its cgroup; refusing (do not --share mount)");
     std::string dir = p.dir + "/" + leaf;
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Error::sys("mkdir(\"" + dir + "\")", errno);
     g.dirs_.push_back(dir);
     return dir;
   };
+  // Every limit asked for is enforced or the run is refused: on any error the
+  // directories made so far are removed (Cgroups' destructor does not).
+  auto refuse = [&](Error e) -> Error {
+    g.cleanup();
+    return e;
+  };
+  auto exists = [](const std::string& f) { return access(f.c_str(), F_OK) == 0; };
   if (c.memory_bytes) {
     Place p = find_place("memory", "memory");
-    if (!p.dir.empty()) {
-      CONFINE_TRY(std::string dir, make(p));
-      std::string v = std::to_string(*c.memory_bytes);
-      CONFINE_CHECK(write_file(dir + (p.kind == "cgroup v2" ? "/memory.max" : "/memory.limit_in_bytes"), v));
-      if (p.kind == "cgroup v2") (void)write_file(dir + "/memory.swap.max", "0");
-      g.memory_ = true;
-      g.notes_.push_back("memory: " + p.kind + " " + dir);
-    }
+    if (p.dir.empty())
+      return refuse(Error(
+          "--memory: no usable memory cgroup controller (not root, or not delegated); an rlimit (RLIMIT_AS) "
+          "bounds one process's address space, not the sandbox's memory: refusing to run without the limit"));
+    auto dir = make(p);
+    if (!dir.ok()) return refuse(std::move(dir).error().context("--memory"));
+    std::string v = std::to_string(*c.memory_bytes);
+    bool v2 = p.kind == "cgroup v2";
+    if (auto s = write_file(*dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"), v); !s.ok())
+      return refuse(std::move(s).error().context("--memory"));
+    // Swap must not extend the limit: when the kernel accounts swap, bound it too.
+    std::string swap = *dir + (v2 ? "/memory.swap.max" : "/memory.memsw.limit_in_bytes");
+    if (exists(swap))
+      if (auto s = write_file(swap, v2 ? "0" : v); !s.ok())
+        return refuse(std::move(s).error().context("--memory"));
+    g.memory_ = true;
+    g.notes_.push_back("memory: " + p.kind + " " + *dir);
   }
   if (c.pids) {
     Place p = find_place("pids", "pids");
     if (!p.dir.empty()) {
-      CONFINE_TRY(std::string dir, make(p));
-      CONFINE_CHECK(write_file(dir + "/pids.max", std::to_string(*c.pids)));
+      auto dir = make(p);
+      if (!dir.ok()) return refuse(std::move(dir).error().context("--pids"));
+      if (auto s = write_file(*dir + "/pids.max", std::to_string(*c.pids)); !s.ok())
+        return refuse(std::move(s).error().context("--pids"));
       g.pids_ = true;
-      g.notes_.push_back("pids: " + p.kind + " " + dir);
+      g.notes_.push_back("pids: " + p.kind + " " + *dir);
+    } else if (c.nproc_rlimit_ignored) {
+      return refuse(
+          Error(std::string("--pids: no usable pids cgroup controller (not root, or not delegated) and ") +
+                kNprocIgnored + ": refusing to run without the limit"));
     }
   }
   if (c.cpus) {
@@ -170,15 +216,16 @@ Result<Cgroups> Cgroups::create(const LimitsConfig& c) {
           "--cpu: no usable cpu cgroup controller (not root, or not delegated) and no rlimit equivalent; "
           "refusing to run without the limit");
     }
-    CONFINE_TRY(std::string dir, make(p));
+    auto dir_r = make(p);
+    if (!dir_r.ok()) return refuse(std::move(dir_r).error().context("--cpu"));
+    const std::string& dir = *dir_r;
     long period = 100000, quota = std::lround(*c.cpus * 100000.0);
     if (quota < 1000) quota = 1000;
-    if (p.kind == "cgroup v2") {
-      CONFINE_CHECK(write_file(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(period)));
-    } else {
-      CONFINE_CHECK(write_file(dir + "/cpu.cfs_period_us", std::to_string(period)));
-      CONFINE_CHECK(write_file(dir + "/cpu.cfs_quota_us", std::to_string(quota)));
-    }
+    Status s = p.kind == "cgroup v2"
+                   ? write_file(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(period))
+                   : write_file(dir + "/cpu.cfs_period_us", std::to_string(period));
+    if (s.ok() && p.kind != "cgroup v2") s = write_file(dir + "/cpu.cfs_quota_us", std::to_string(quota));
+    if (!s.ok()) return refuse(std::move(s).error().context("--cpu"));
     g.notes_.push_back("cpu: " + p.kind + " " + dir);
   }
   return g;
@@ -197,12 +244,10 @@ void Cgroups::cleanup() {
 }
 
 Status apply_rlimits(const LimitsConfig& c, bool memory_in_cgroup, bool pids_in_cgroup) {
-  if (c.memory_bytes && !memory_in_cgroup) {
-    rlimit r{*c.memory_bytes, *c.memory_bytes};
-    if (setrlimit(RLIMIT_AS, &r) != 0)
-      return Error::sys("setrlimit(RLIMIT_AS, " + std::to_string(*c.memory_bytes) + ")", errno);
-  }
+  if (c.memory_bytes && !memory_in_cgroup) return Error("--memory: internal: the memory cgroup was not made");
   if (c.pids && !pids_in_cgroup) {
+    if (c.nproc_rlimit_ignored)
+      return Error("--pids: internal: no pids cgroup and RLIMIT_NPROC would not bind");
     rlimit r{*c.pids, *c.pids};
     if (setrlimit(RLIMIT_NPROC, &r) != 0)
       return Error::sys("setrlimit(RLIMIT_NPROC, " + std::to_string(*c.pids) + ")", errno);

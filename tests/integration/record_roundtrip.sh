@@ -197,7 +197,7 @@ PY
   "$W/x32/behavior.json" "$W/x32/seccomp.json" 2>/dev/null &&
   pass "x32: getpid|0x40000000 recorded under x32, SCMP_ARCH_X32 in the profile" || fail "x32: not recorded under x32"
 
-echo "profile sizes for comparison (x86_64, Docker's default capabilities):"
+echo "profile sizes for comparison (x86_64, the default capabilities of confine run: podman's set):"
 "$CONFINE" harden -o "$W/harden" -- true 2>/dev/null | grep -E "allows" | sed 's/^/    /'
 [ $fails = 0 ] && echo "record_roundtrip: all passed" || echo "record_roundtrip: $fails failure(s)"
 [ $fails = 0 ]

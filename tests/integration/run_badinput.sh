@@ -32,6 +32,9 @@ for who in root nobody; do
   if [ $who = root ]; then AS=(); else AS=(setpriv --reuid 65534 --regid 65534 --clear-groups); fi
   case_ "unknown capability" 'unknown capability "CAP_FLY"' --cap-drop ALL --cap-add CAP_FLY
   case_ "unknown capability in drop" 'unknown capability "bogus"' --cap-drop net_raw,bogus
+  case_ "--network bad mode" '--network slirp: expected none or host' --network slirp
+  case_ "--network none with --share net" '--network none contradicts --share net' --network none --share pid,net
+  case_ "--network host with --unshare net" '--network host contradicts --unshare net' --unshare net --network host
   case_ "missing profile" 'no-such\.json.*ENOENT' --seccomp "$T/no-such.json"
   case_ "invalid profile action (with position)" 'bad\.json:1:[0-9]+: .*SCMP_ACT_BOGUS' --seccomp "$T/bad.json"
   case_ "broken profile JSON (with position)" 'broken\.json:2:[0-9]+' --seccomp "$T/broken.json"

@@ -74,6 +74,10 @@ PY
 n_none=$("$BIN" seccomp check "$DOCKER" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["arches"][0]["allowed"])')
 n_all=$("$BIN" seccomp check "$DOCKER" -o json --caps all | python3 -c 'import json,sys; print(json.load(sys.stdin)["arches"][0]["allowed"])')
 [ "$n_all" -gt "$n_none" ] && ok || fail "caps all ($n_all) should allow more than none ($n_none)"
+# --caps default = confine run's default set, spelled out (podman's default_capabilities)
+d1=$("$BIN" seccomp check "$DOCKER" -o json --caps default)
+d2=$("$BIN" seccomp check "$DOCKER" -o json --caps CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,NET_BIND_SERVICE,SETFCAP,SETGID,SETPCAP,SETUID,SYS_CHROOT)
+[ -n "$d1" ] && [ "$(echo "$d1" | grep -v '"caps"')" = "$(echo "$d2" | grep -v '"caps"')" ] && ok || fail "--caps default differs from the spelled-out podman set"
 
 run podman 0 "$BIN" seccomp check "$PODMAN"
 has podman out 'default action: ERRNO\(38 ENOSYS\)'
