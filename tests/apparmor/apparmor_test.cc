@@ -299,11 +299,12 @@ TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
 TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {
   Translation t = translate(
       "profile p {\n /root/confine-new-file-xyz w,\n /etc/confine-new-file-xyz w,\n /dev/confine-new-xyz w,\n"
+      " /dev/shm/confine-new-xyz w,\n"
       " /home/*.txt rw,\n /root/* r,\n /etc/*.conf w,\n /proc/*/status r,\n}\n",
       7);
   std::map<std::string, uint64_t> m;
   for (const auto& r : t.rules) m[r.path] = r.access;
-  for (const char* p : {"/", "/root", "/home", "/dev", "/etc"}) EXPECT_FALSE(m.count(p)) << p;
+  for (const char* p : {"/", "/root", "/home", "/dev", "/etc", "/dev/shm"}) EXPECT_FALSE(m.count(p)) << p;
   EXPECT_EQ(m["/proc"] & ~(kReadFile | kReadDir | kExecute), 0u);  // glob-read: read only
   EXPECT_TRUE(has_warning(t, "widening row glob-read"));
   EXPECT_TRUE(has_warning(t, "narrowed"));
