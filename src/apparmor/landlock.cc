@@ -223,7 +223,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec))
           parent = fs::path(parent).parent_path().string();
         if (!(a & kWriteRights) || parent.empty()) {
-          missing.push_back(from);
+          missing.push_back(lp);
         } else if (no_widening(parent, false) || under_system_tree(parent)) {
           dropped.push_back(g + " (creating in " + parent + ")");
         } else {
@@ -250,7 +250,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       if (!fs::exists(lp, ec)) {
         // A file the program creates (and maybe removes) again: Landlock can only name
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
-        created_row(fs::path(lp).parent_path().string(), g.ends_with("/"));
+        created_row(fs::path(lp).parent_path().string(), tg.rest == "**" || g.ends_with("/"));
         continue;
       }
       uint64_t acc = a;

@@ -310,6 +310,21 @@ TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {
   EXPECT_TRUE(has_warning(t, "narrowed"));
 }
 
+// `D/** w` for a directory that does not exist yet: the program makes D, so the creating
+// rights on the nearest existing directory include make_dir (row created).
+TEST(AppArmorLandlock, MissingTreeRuleCanMakeItsDirectory) {
+  std::string dir =
+      std::filesystem::path(testing::TempDir() + "/ll-missing-tree").lexically_normal().string();
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove_all(dir + "/newdir");
+  Translation t = translate("profile p { " + dir + "/newdir/** w, }", 7);
+  ASSERT_EQ(t.rules.size(), 1u);
+  EXPECT_EQ(t.rules[0].path, dir);
+  EXPECT_TRUE(t.rules[0].access & kMakeDir);
+  EXPECT_TRUE(t.rules[0].access & kMakeReg);
+  EXPECT_TRUE(has_warning(t, "widening row created"));
+}
+
 TEST(AppArmorLandlock, SeedDenyWriteTranslation) {
   Translation t =
       translate("profile apparmor-deny-write flags=(attach_disconnected) { file, deny /** w, }", 7);
