@@ -258,6 +258,8 @@ bool is_capability(std::string_view name);
 // generalisation of the generator, no widening row of the Landlock translation and no
 // write learnt from logs may reach.
 bool is_system_tree(std::string_view dir);
+// In or under /root, /home, /dev, /proc, /sys, /etc (not "/" itself).
+bool under_system_tree(std::string_view path);
 
 // A row of a reviewed table (the generator's generalisations, the Landlock
 // translation's widenings): what it grants beyond the exact access, and why.

@@ -46,10 +46,7 @@ constexpr ReviewedRow kGeneralisations[] = {
 // Directories under which no generalisation applies: rules there name exactly
 // the recorded paths.
 bool no_generalisation_under(const std::string& p) {
-  if (p.find('/', 1) == std::string::npos) return true;  // "/" and its direct entries
-  for (std::string d = p; d.size() > 1; d = d.substr(0, d.rfind('/')))
-    if (is_system_tree(d)) return true;
-  return false;
+  return p.find('/', 1) == std::string::npos || under_system_tree(p);  // "/" and its direct entries too
 }
 
 Comment comment(std::string text) {

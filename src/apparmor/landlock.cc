@@ -39,7 +39,7 @@ constexpr ReviewedRow kWidenings[] = {
     {"created",
      "a writable path that does not exist yet, or a writable glob (files the program creates): the "
      "creating rights go to the nearest existing directory, i.e. to every file beneath it; never for "
-     "/, /root, /home, /dev, /proc, /sys, /etc"},
+     "/, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -114,6 +114,12 @@ std::string join(const std::string& d, const std::string& n) { return d == "/" ?
 }  // namespace
 
 std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
+
+bool under_system_tree(std::string_view path) {
+  for (std::string_view p = path; p.size() > 1; p = p.substr(0, p.rfind('/')))
+    if (is_system_tree(p)) return true;
+  return false;
+}
 
 bool is_system_tree(std::string_view dir) {
   for (const char* p : {"/", "/root", "/home", "/dev", "/proc", "/sys", "/etc"})
@@ -217,8 +223,8 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec))
           parent = fs::path(parent).parent_path().string();
         if (!(a & kWriteRights) || parent.empty()) {
-          missing.push_back(from);
-        } else if (no_widening(parent, false)) {
+          missing.push_back(lp);
+        } else if (no_widening(parent, false) || under_system_tree(parent)) {
           dropped.push_back(g + " (creating in " + parent + ")");
         } else {
           add_allow(parent, give, fr.origin);
@@ -244,7 +250,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       if (!fs::exists(lp, ec)) {
         // A file the program creates (and maybe removes) again: Landlock can only name
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
-        created_row(fs::path(lp).parent_path().string(), g.ends_with("/"));
+        created_row(fs::path(lp).parent_path().string(), tg.rest == "**" || g.ends_with("/"));
         continue;
       }
       uint64_t acc = a;

@@ -17,7 +17,8 @@ namespace confine::cli {
 namespace {
 
 constexpr OptSpec kOpts[] = {
-    {"root", 0, true, "DIR", "profile root for <...> includes (default /etc/apparmor.d)"},
+    {"root", 0, true, "DIR",
+     "check, fmt, to-landlock: profile root for <...> includes (default /etc/apparmor.d)"},
     {"write", 'w', false, "", "fmt: rewrite PROFILE in place (atomically)"},
     {"output", 'o', true, "FORMAT", "to-landlock: text (default) or json"},
     {"profile", 'p', true, "NAME", "to-landlock: which profile of the file (default: the first)"},
@@ -251,6 +252,10 @@ int verb_apparmor(std::span<char* const> args) {
   if (a.positional().size() != 1) {
     print_error("apparmor " + sub + ": expected exactly one " +
                 (sub == "generate" ? "BEHAVIOR.json" : "PROFILE"));
+    return kExitUsage;
+  }
+  if (sub == "generate" && a.has("root")) {
+    print_error("apparmor generate: --root does not apply: a generated profile includes nothing");
     return kExitUsage;
   }
   std::string root = a.get("root").value_or("/etc/apparmor.d");

@@ -299,14 +299,30 @@ TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
 TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {
   Translation t = translate(
       "profile p {\n /root/confine-new-file-xyz w,\n /etc/confine-new-file-xyz w,\n /dev/confine-new-xyz w,\n"
+      " /dev/shm/confine-new-xyz w,\n"
       " /home/*.txt rw,\n /root/* r,\n /etc/*.conf w,\n /proc/*/status r,\n}\n",
       7);
   std::map<std::string, uint64_t> m;
   for (const auto& r : t.rules) m[r.path] = r.access;
-  for (const char* p : {"/", "/root", "/home", "/dev", "/etc"}) EXPECT_FALSE(m.count(p)) << p;
+  for (const char* p : {"/", "/root", "/home", "/dev", "/etc", "/dev/shm"}) EXPECT_FALSE(m.count(p)) << p;
   EXPECT_EQ(m["/proc"] & ~(kReadFile | kReadDir | kExecute), 0u);  // glob-read: read only
   EXPECT_TRUE(has_warning(t, "widening row glob-read"));
   EXPECT_TRUE(has_warning(t, "narrowed"));
+}
+
+// `D/** w` for a directory that does not exist yet: the program makes D, so the creating
+// rights on the nearest existing directory include make_dir (row created).
+TEST(AppArmorLandlock, MissingTreeRuleCanMakeItsDirectory) {
+  std::string dir =
+      std::filesystem::path(testing::TempDir() + "/ll-missing-tree").lexically_normal().string();
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove_all(dir + "/newdir");
+  Translation t = translate("profile p { " + dir + "/newdir/** w, }", 7);
+  ASSERT_EQ(t.rules.size(), 1u);
+  EXPECT_EQ(t.rules[0].path, dir);
+  EXPECT_TRUE(t.rules[0].access & kMakeDir);
+  EXPECT_TRUE(t.rules[0].access & kMakeReg);
+  EXPECT_TRUE(has_warning(t, "widening row created"));
 }
 
 TEST(AppArmorLandlock, SeedDenyWriteTranslation) {

@@ -21,6 +21,8 @@ run() {  # NAME WANT_RC CMD...
 expect_err() { grep -qF -- "$2" "$T/err" || fail "$1: stderr lacks '$2': $(head -3 "$T/err")"; }
 expect_out() { grep -qF -- "$2" "$T/out" || fail "$1: stdout lacks '$2': $(head -3 "$T/out")"; }
 
+run generate-root 2 "$BIN" apparmor generate /dev/null --root /etc/apparmor.d
+expect_err generate-root "a generated profile includes nothing"
 run check-features 0 "$BIN" apparmor check "$FIX/features.profile"
 expect_out check-features "4 profile(s)"
 run check-perms 1 "$BIN" apparmor check "$FIX/bad/perms.profile"
