@@ -26,8 +26,8 @@ cp "$ATT" "$T/attacks" && chmod 755 "$T/attacks" && ATT=$T/attacks
 # setuid-root and file-capability copies of the attack program (its "whoami" mode)
 cp "$ATT" "$T/suid" && chown root:root "$T/suid" && chmod 4755 "$T/suid"
 # setcap is libcap2-bin (installed by `make test`): without it the file-caps row could not fail, so stop here.
-cp "$ATT" "$T/fcap" && chmod 755 "$T/fcap" && setcap cap_net_raw+ep "$T/fcap" ||
-  { echo "FAIL: setcap cap_net_raw+ep failed (is libcap2-bin installed?): the file-caps attack cannot be set up"; exit 1; }
+cp "$ATT" "$T/fcap" && chmod 755 "$T/fcap" && setcap cap_net_bind_service+ep "$T/fcap" ||
+  { echo "FAIL: setcap cap_net_bind_service+ep failed (is libcap2-bin installed?): the file-caps attack cannot be set up"; exit 1; }
 sleep 300 >/dev/null 2>&1 </dev/null & SLEEPER=$!
 
 declare -A names
@@ -78,7 +78,7 @@ for who in root nobody; do
   attack $who personality-highbits "RESULT EPERM" "personality(1<<32|READ_IMPLIES_EXEC) -> EPERM (low 32 bits compared)" -- -- personality-highbits
   if [ $who = root ]; then
     attack $who setuid-binary "RESULT EPERM euid=65534" "setuid-root binary as uid 65534 -> euid stays 65534 (no_new_privs)" -- --user 65534 -- exec "$T/suid" whoami
-    attack $who file-caps "RESULT EPERM( execv|.*capeff=0+$)" "cap_net_raw+ep binary as uid 65534 -> no capabilities (no_new_privs)" -- --user 65534 -- exec "$T/fcap" whoami
+    attack $who file-caps "RESULT EPERM( execv|.*capeff=0+$)" "cap_net_bind_service+ep binary (a capability of the default set) as uid 65534 -> no capabilities (no_new_privs)" -- --user 65534 -- exec "$T/fcap" whoami
   fi
   attack $who ptrace-supervisor "RESULT EPERM" "PTRACE_ATTACH to pid 1 (init/supervisor) -> EPERM" -- -- ptrace-supervisor
   attack $who ptrace-confine "RESULT (EPERM|ESRCH)" "PTRACE_ATTACH to confine (--share pid) -> EPERM" -- --share pid -- ptrace-supervisor $$
