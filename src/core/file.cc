@@ -263,21 +263,30 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
         path.find_first_not_of("0123456789", pre.size()) == std::string::npos)
       return read_fd(std::atoi(path.c_str() + pre.size()), path, max_bytes);
   }
+  CONFINE_TRY(int raw, open_regular(path));
+  Fd fd(raw);
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Error::sys("fstat(" + q(path) + ")", errno);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    return Error(path + ": file too large (" + std::to_string(st.st_size) + " bytes, limit " +
+                 std::to_string(max_bytes) + ")");
+  return read_fd(fd.get(), path, max_bytes);
+}
+
+Result<int> open_regular(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
   int raw = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (raw < 0) return Error::sys("open(" + q(path) + ")", errno);
   Fd fd(raw);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return Error::sys("fstat(" + q(path) + ")", errno);
+  if (S_ISDIR(st.st_mode)) return Error::sys("read(" + q(path) + ")", EISDIR);
   if (!S_ISREG(st.st_mode))
     return Error(path + ": is " + kind_name(st.st_mode) +
                  ", not a regular file (use - to read standard input)");
-  if (static_cast<uint64_t>(st.st_size) > max_bytes)
-    return Error(path + ": file too large (" + std::to_string(st.st_size) + " bytes, limit " +
-                 std::to_string(max_bytes) + ")");
   int fl = fcntl(fd.get(), F_GETFL);
   if (fl >= 0) (void)fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK);
-  return read_fd(fd.get(), path, max_bytes);
+  return fd.release();
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt) {

@@ -57,6 +57,11 @@ struct WriteOptions {
 // Reads `path` ("-" or "/dev/stdin" = standard input) with a bound.
 Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxProfileBytes);
 
+// Opens a user-named input for reading (O_RDONLY|O_CLOEXEC, the FIFO-safe
+// open of read_file) and refuses anything but a regular file; the caller
+// owns (and closes) the descriptor. For readers that stream (logs -f).
+Result<int> open_regular(const std::string& path);
+
 // Replaces `path` atomically (see above).
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt = {});
 
