@@ -9,6 +9,7 @@
 
 #include "apparmor/apparmor.h"
 #include "core/capabilities.h"
+#include "core/file.h"
 
 namespace confine::apparmor {
 
@@ -1023,11 +1024,8 @@ Result<File> parse(std::string_view text, const std::string& filename, const Par
 }
 
 Result<File> parse_file(const std::string& path, const ParseOptions& opt) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::sys("open(\"" + path + "\")", errno ? errno : ENOENT);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path, opt);
+  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+  return parse(text, path, opt);
 }
 
 bool items_equal(const std::vector<Item>& a, const std::vector<Item>& b) {

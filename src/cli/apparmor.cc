@@ -72,7 +72,7 @@ std::string json_str(const std::string& s) {
 }
 
 Result<apparmor::Resolved> load(const std::string& path, const std::string& root) {
-  CONFINE_TRY(std::string text, read_file(path));
+  CONFINE_TRY(std::string text, file::read_file(path));
   CONFINE_TRY(apparmor::File f, apparmor::parse(text, path));
   apparmor::ResolveOptions ro;
   ro.root = root;
@@ -105,7 +105,7 @@ int do_check(const Args& a, const std::string& path, const std::string& root) {
 }
 
 int do_fmt(const Args& a, const std::string& path) {
-  auto text = read_file(path);
+  auto text = file::read_file(path);
   if (!text.ok()) {
     print_error(text.error());
     return kExitInvalid;
@@ -122,7 +122,7 @@ int do_fmt(const Args& a, const std::string& path) {
       return kExitUsage;
     }
     if (*text == out) return kExitOk;
-    auto st = write_file(path, out);
+    auto st = file::write_output(path, out);
     if (!st.ok()) {
       print_error(st.error());
       return kExitInvalid;
@@ -223,7 +223,7 @@ int do_generate(const Args& a, const std::string& path) {
   for (const auto& n : notes) std::cerr << "confine: note: " << n << "\n";
   std::string text = apparmor::format(*f);
   if (auto out = a.get("out")) {
-    auto st = write_file(*out, text);
+    auto st = file::write_output(*out, text);
     if (!st.ok()) {
       print_error(st.error());
       return kExitInvalid;

@@ -108,12 +108,16 @@ std::string format_options(std::span<const OptSpec> specs) {
   std::string out;
   for (const auto& s : specs) {
     std::string left = "  ";
-    if (s.short_name) left += std::string("-") + s.short_name + ", ";
-    else left += "    ";
+    if (s.short_name)
+      left += std::string("-") + s.short_name + ", ";
+    else
+      left += "    ";
     left += "--" + std::string(s.name);
     if (s.takes_value) left += " " + std::string(s.metavar.empty() ? "VALUE" : s.metavar);
-    if (left.size() < 28) left.resize(28, ' ');
-    else left += "  ";
+    if (left.size() < 28)
+      left.resize(28, ' ');
+    else
+      left += "  ";
     out += left + std::string(s.help) + "\n";
   }
   return out;
@@ -144,90 +148,6 @@ std::variant<Args, int> parse_verb_args(std::span<char* const> args, std::span<c
     return kExitUsage;
   }
   return std::move(*pa);
-}
-
-Result<std::string> read_file(const std::string& path, size_t max_bytes) {
-  int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::sys("open(\"" + path + "\")", errno);
-  struct stat st {};
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    close(fd);
-    return Error(path + ": is a directory");
-  }
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      close(fd);
-      return Error::sys("read(\"" + path + "\")", e);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > max_bytes) {
-      close(fd);
-      return Error(path + ": file too large (limit " + std::to_string(max_bytes) + " bytes)");
-    }
-  }
-  close(fd);
-  return data;
-}
-
-Status write_file(const std::string& path, std::string_view data) {
-  if (path == "-") {
-    std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
-    std::cout.flush();
-    return ok();
-  }
-  // Device nodes, FIFOs and sockets (e.g. -o /dev/null, -o /dev/stdout) are written in
-  // place: renaming a temporary file over them would replace the device itself.
-  struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    if (S_ISDIR(st.st_mode)) return Error(path + ": is a directory");
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Error::sys("open(\"" + path + "\", O_WRONLY)", errno);
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        close(fd);
-        return Error::sys("write(\"" + path + "\")", e);
-      }
-      off += static_cast<size_t>(n);
-    }
-    close(fd);
-    return ok();
-  }
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error::sys("open(\"" + tmp + "\", O_WRONLY|O_CREAT)", errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return Error::sys("write(\"" + tmp + "\")", e);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return Error::sys("close(\"" + tmp + "\")", e);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return Error::sys("rename(\"" + tmp + "\", \"" + path + "\")", e);
-  }
-  return ok();
 }
 
 }  // namespace confine::cli

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/file.h"  // file::read_file, file::write_output: every verb's file I/O
 
 namespace confine::cli {
 
@@ -21,10 +22,10 @@ inline constexpr int kExitInvalid = 1;  // invalid input (profile, log, ...)
 inline constexpr int kExitUsage = 2;    // bad command line
 
 struct OptSpec {
-  std::string_view name;      // long name without "--", e.g. "arch"
-  char short_name = 0;        // e.g. 'o', 0 = none
+  std::string_view name;  // long name without "--", e.g. "arch"
+  char short_name = 0;    // e.g. 'o', 0 = none
   bool takes_value = false;
-  std::string_view metavar;   // e.g. "ARCH"
+  std::string_view metavar;  // e.g. "ARCH"
   std::string_view help;
 };
 
@@ -67,10 +68,5 @@ bool wants_help(std::span<char* const> args);
 //   const Args& a = std::get<Args>(pa);
 std::variant<Args, int> parse_verb_args(std::span<char* const> args, std::span<const OptSpec> specs,
                                         void (*usage)(std::ostream&));
-
-// Reads a whole file ("-" = stdin), with a size cap.
-Result<std::string> read_file(const std::string& path, size_t max_bytes = 64u << 20);
-// Writes atomically (temp file + rename) unless path is "-" (stdout).
-Status write_file(const std::string& path, std::string_view data);
 
 }  // namespace confine::cli

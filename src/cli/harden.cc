@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -17,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/record_common.h"
 #include "cli/verbs.h"
+#include "core/embedded.h"
 #include "json/json.h"
 
 namespace confine::cli {
@@ -39,7 +39,11 @@ void usage(std::ostream& os) {
         "and Docker default profiles and the attack surface removed. Every replay is\n"
         "repeated in complain mode: syscalls and file accesses the profiles would deny\n"
         "are added (false denials) and the replay is retried, else harden fails.\n"
-        "Without COMMAND it hardens the bundled sample workload (examples/sample-workload.sh).\n\noptions:\n"
+        "Without COMMAND it hardens the sample workload compiled into confine\n"
+        "(examples/sample-workload.sh, run as `sh -c SCRIPT`).\n"
+        "The outputs are written into a fresh directory next to DIR and switched in as one\n"
+        "set only when the replay passed: a failed harden leaves DIR as it was (the attempt\n"
+        "is kept and named in the error).\n\noptions:\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine harden -o prof\n"
@@ -58,11 +62,16 @@ std::string self_exe() {
 // Runs argv with stdout (and stderr when err_path is set) to files; returns the exit code.
 Result<int> run_to_files(const std::vector<std::string>& argv, const std::string& out_path,
                          const std::string& err_path) {
-  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Fresh files in harden's own work directory: a name planted there is removed, never followed.
+  auto create = [](const std::string& p) {
+    unlink(p.c_str());
+    return open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  };
+  int out = create(out_path);
   if (out < 0) return Error::sys("open(\"" + out_path + "\")", errno);
   int err = -1;
   if (!err_path.empty()) {
-    err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    err = create(err_path);
     if (err < 0) {
       close(out);
       return Error::sys("open(\"" + err_path + "\")", errno);
@@ -87,11 +96,10 @@ Result<int> run_to_files(const std::vector<std::string>& argv, const std::string
   return 128 + WTERMSIG(st);
 }
 
+// A file harden wrote itself ("" if unreadable: compared, never trusted).
 std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  auto r = file::read_file(p, file::kMaxLogBytes);
+  return r.ok() ? std::move(*r) : std::string();
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep, size_t max = SIZE_MAX) {
@@ -124,7 +132,7 @@ uint8_t access_from_apparmor(std::string_view letters) {
 
 ComplainFindings complain_findings(const std::string& path) {
   ComplainFindings out;
-  std::ifstream f(path);
+  std::istringstream f(slurp(path));
   std::string line;
   while (std::getline(f, line)) {
     auto v = json::parse(line, path);
@@ -186,28 +194,33 @@ int verb_harden(std::span<char* const> args) {
     print_error(setup.error());
     return 125;
   }
+  std::string sample_shown;
   if (setup->rec.argv.empty()) {
-    std::string sample = data_path("examples/sample-workload.sh");
-    if (access(sample.c_str(), R_OK) != 0) {
-      print_error("no command given and the sample workload " + sample + " is missing");
+    // Compiled into the binary: run as `sh -c SCRIPT sample-workload.sh`.
+    auto sample = embedded_file("examples/sample-workload.sh");
+    if (!sample) {
+      print_error("no command given and this build has no bundled sample workload");
       return 125;
     }
-    setup->rec.argv = {"/bin/sh", sample};
+    setup->rec.argv = {"/bin/sh", "-c", std::string(*sample), "sample-workload.sh"};
+    sample_shown = "/bin/sh -c <examples/sample-workload.sh> sample-workload.sh";
   }
-  const std::string& dir = setup->dir;
+  const std::string& dir = setup->dir;    // for messages; valid once committed
+  const std::string& work = setup->work;  // where this run writes
   const auto& cmd = setup->rec.argv;
-  std::cout << "confine harden: " << join(cmd, " ") << std::endl;
+  const std::string shown = sample_shown.empty() ? join(cmd, " ") : sample_shown;
+  std::cout << "confine harden: " << file::escape_terminal(shown) << std::endl;
 
   // 1. record, --runs times (stdout of the first run kept for the comparison;
   // stderr passes through); the profile is generated from the union.
-  std::string rec_out = dir + "/record.stdout";
+  std::string rec_out = work + "/record.stdout";
   behavior::Behavior b;
   int rec_code = 0;
   uint64_t events = 0;
   double rec_s = 0;
   for (int run = 0; run < runs; ++run) {
-    std::string out_path = run == 0 ? rec_out : dir + "/record-" + std::to_string(run + 1) + ".stdout";
-    int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    std::string out_path = run == 0 ? rec_out : work + "/record-" + std::to_string(run + 1) + ".stdout";
+    int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out_fd < 0) {
       print_error(Error::sys("open(\"" + out_path + "\")", errno));
       return 125;
@@ -273,31 +286,31 @@ int verb_harden(std::span<char* const> args) {
       print_error(std::move(w).error().context("writing " + dir));
       return 125;
     }
-    std::vector<std::string> run = {exe, "run", "--profile", dir, "--timeout", limit, "--"};
+    std::vector<std::string> run = {exe, "run", "--profile", work, "--timeout", limit, "--"};
     run.insert(run.end(), cmd.begin(), cmd.end());
-    auto rc = run_to_files(run, dir + "/replay.stdout", dir + "/replay.stderr");
+    auto rc = run_to_files(run, work + "/replay.stdout", work + "/replay.stderr");
     if (!rc.ok()) {
       print_error(std::move(rc).error().context("replay"));
       return 125;
     }
     replay_code = *rc;
-    same_out = slurp(rec_out) == slurp(dir + "/replay.stdout");
+    same_out = slurp(rec_out) == slurp(work + "/replay.stdout");
     std::cout << "  " << (round == 0 ? "2" : "+") << ". replayed   confine run --profile " << dir << " -- "
-              << join(cmd, " ") << ": exit " << replay_code
+              << file::escape_terminal(shown) << ": exit " << replay_code
               << (same_out ? ", same stdout" : ", stdout differs") << "\n";
     // Which syscalls would the profile deny? Asked every round: a denial the
     // program tolerates (ignored EPERM) changes neither exit status nor stdout.
-    std::remove((dir + "/complain.jsonl").c_str());
-    std::vector<std::string> crun = {exe,        "run",       "--profile", dir,     "--mode",
-                                     "complain", "--timeout", limit,       "--log", dir + "/complain.jsonl",
+    std::remove((work + "/complain.jsonl").c_str());  // --log appends
+    std::vector<std::string> crun = {exe,        "run",       "--profile", work,    "--mode",
+                                     "complain", "--timeout", limit,       "--log", work + "/complain.jsonl",
                                      "--"};
     // The AppArmor layer is observed too (not enforced), so an access it would
     // deny shows up here instead of failing the program early.
     if (setup->apparmor_mode != "off") crun.insert(crun.end() - 1, {"--apparmor-mode", "complain"});
     crun.insert(crun.end(), cmd.begin(), cmd.end());
-    auto cc = run_to_files(crun, dir + "/complain.stdout", dir + "/complain.stderr");
+    auto cc = run_to_files(crun, work + "/complain.stdout", work + "/complain.stderr");
     (void)cc;
-    auto found = complain_findings(dir + "/complain.jsonl");
+    auto found = complain_findings(work + "/complain.jsonl");
     auto& denied = found.syscalls;
     // Explicit errno rules of the profile (clone3 -> ENOSYS so libc falls back
     // to clone) are intended answers, not false denials.
@@ -319,14 +332,17 @@ int verb_harden(std::span<char* const> args) {
             dir + "/record.stdout and " + dir + "/replay.stdout");
         break;
       }
+      std::string kept = setup->out.keep();
       print_error("replay exited " + std::to_string(replay_code) + " instead of " + std::to_string(rec_code) +
-                  " and complain mode reports nothing denied: see " + dir + "/replay.stderr");
+                  " and complain mode reports nothing denied: see " + kept + "/replay.stderr (" + dir +
+                  " not replaced)");
       return 1;
     }
     std::cout << "     false denial: " << join(names, ", ", 20) << "\n";
     if (round >= retries) {
-      print_error("false denials remain after " + std::to_string(retries) +
-                  " fix rounds: " + join(names, ", ", 20));
+      std::string kept = setup->out.keep();
+      print_error("false denials remain after " + std::to_string(retries) + " fix rounds: " +
+                  join(names, ", ", 20) + " (" + dir + " not replaced; this attempt is in " + kept + ")");
       return 1;
     }
     for (const auto& [n, a] : denied) {
@@ -342,6 +358,13 @@ int verb_harden(std::span<char* const> args) {
     }
     b.notes.push_back("added after a false denial in replay: " + join(names, ", "));
   }
+
+  // The replay passed: switch the whole set in.
+  if (auto c = setup->out.commit(); !c.ok()) {
+    print_error(std::move(c).error().context("writing " + dir));
+    return 125;
+  }
+  rec_out = dir + "/record.stdout";
 
   // 4. report
   auto ours_prof = generate::seccomp_profile(b, setup->gen);
@@ -366,14 +389,15 @@ int verb_harden(std::span<char* const> args) {
     std::string name, path;
   };
   std::vector<Peer> peers = {
-      {"runtime-default", data_path("profiles/runtime-default.json")},
+      {"runtime-default", ""},  // bundled
       {"docker-default", "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"}};
   for (const auto& p : peers) {
-    if (access(p.path.c_str(), R_OK) != 0) {
+    if (!p.path.empty() && access(p.path.c_str(), R_OK) != 0) {
       std::cout << "     " << p.name << ": not installed (" << p.path << ")\n";
       continue;
     }
-    auto prof = seccomp::load_profile(p.path);
+    auto prof = p.path.empty() ? seccomp::parse_profile_text(*seccomp::bundled_profile(p.name), p.name)
+                               : seccomp::load_profile(p.path);
     if (!prof.ok() || !ours.ok()) continue;
     auto theirs = generate::allowed_syscalls(*prof, Arch::X86_64);
     if (!theirs.ok()) continue;

@@ -261,8 +261,9 @@ std::string report_json(const inspect::Report& r, const inspect::ProbeReport* pr
 
 std::string report_text(const inspect::Report& r, const inspect::ProbeReport* probe) {
   std::string o;
-  o += "Process: " + std::to_string(r.pid) + " (" + r.comm + ")";
-  if (!r.exe.empty()) o += " exe=" + r.exe;
+  // comm, exe and labels are the task's own text: escaped for the terminal.
+  o += "Process: " + std::to_string(r.pid) + " (" + file::escape_terminal(r.comm) + ")";
+  if (!r.exe.empty()) o += " exe=" + file::escape_terminal(r.exe);
   o += "\n";
   if (!r.uids.empty()) {
     o += "Uid/Gid: ";
@@ -396,9 +397,10 @@ int run_all(bool json) {
     if (p.seccomp == 2 && p.seccomp_filters >= 0) sc += "/" + std::to_string(p.seccomp_filters);
     std::string caps = p.caps_known ? inspect::cap_summary(p.cap_eff) : "?";
     if (caps.size() > 20) caps = caps.substr(0, 17) + "...";
-    std::printf("%7d %-16.16s %6s %-10s %3s %-20s %s\n", p.pid, p.comm.c_str(), p.uid.c_str(), sc.c_str(),
+    std::string comm = file::escape_terminal(p.comm), label = file::escape_terminal(p.lsm_label);
+    std::printf("%7d %-16.16s %6s %-10s %3s %-20s %s\n", p.pid, comm.c_str(), p.uid.c_str(), sc.c_str(),
                 p.no_new_privs < 0 ? "?" : std::to_string(p.no_new_privs).c_str(), caps.c_str(),
-                p.lsm_label.empty() ? "-" : p.lsm_label.c_str());
+                label.empty() ? "-" : label.c_str());
   }
   return kExitOk;
 }

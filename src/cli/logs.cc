@@ -132,11 +132,12 @@ int read_kmsg(bool follow, const std::function<void(std::string_view)>& on_recor
 
 // tail -f: reads FILE from the start, then keeps reading appended lines.
 int follow_file(const std::string& path, const std::function<void(std::string_view)>& on_line) {
-  int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    print_error(Error::sys("open(\"" + path + "\")", errno));
+  auto opened = path == "-" ? Result<int>(dup(0)) : file::open_regular(path);
+  if (!opened.ok() || *opened < 0) {
+    print_error(opened.ok() ? Error::sys("dup(0)", errno) : opened.error());
     return kExitInvalid;
   }
+  int fd = *opened;
   std::string pending;
   char buf[65536];
   for (;;) {
@@ -243,7 +244,7 @@ void apply_filter(const logs::Filter& f, std::vector<logs::Event>& evs) {
 
 int to_apparmor_mode(const std::string& profile, const std::vector<std::string>& inputs, bool write,
                      const logs::Filter& filter, bool all_processes) {
-  auto text = read_file(profile);
+  auto text = file::read_file(profile);
   if (!text) {
     print_error(std::move(text).error().context("--to-apparmor"));
     return kExitInvalid;
@@ -293,7 +294,7 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
       }
   } else {
     for (const auto& in : inputs) {
-      auto data = read_file(in, 1u << 30);
+      auto data = file::read_file(in, file::kMaxLogBytes);
       if (!data) {
         print_error(data.error());
         return kExitInvalid;
@@ -317,7 +318,7 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
             << (json_lines ? " and " + std::to_string(json_lines) + " complain JSON line(s)" : std::string())
             << ": " << res->added.size() << " rule(s) added or extended in " << profile << "\n";
   if (write && res->changed()) {
-    auto st = write_file(profile, res->text);
+    auto st = file::write_output(profile, res->text);
     if (!st) {
       print_error(st.error());
       return kExitInvalid;
@@ -431,7 +432,7 @@ int verb_logs(std::span<char* const> argv) {
   logs::ParseOutput parsed;
   std::string input_text;  // FILE's text (kept for the complain JSON lines)
   if (file) {
-    auto data = read_file(*file, 1u << 30);
+    auto data = confine::file::read_file(*file, confine::file::kMaxLogBytes);
     if (!data) {
       print_error(data.error());
       return kExitInvalid;
@@ -458,7 +459,7 @@ int verb_logs(std::span<char* const> argv) {
     // denials too: {"kind":"seccomp","syscall":..,"nr":..,"arch":..}.
     if (size_t n = add_complain_seccomp_events(input_text, &parsed.events))
       std::cerr << "confine: " << n << " complain JSON line(s) from " << *file << "\n";
-    auto text = read_file(*to_seccomp);
+    auto text = file::read_file(*to_seccomp);
     if (!text) {
       print_error(text.error());
       return kExitInvalid;
@@ -470,7 +471,7 @@ int verb_logs(std::span<char* const> argv) {
     }
     for (const auto& n : res->notes) std::cerr << "confine: " << n << "\n";
     if (args->has("write")) {
-      auto st = write_file(*to_seccomp, res->profile);
+      auto st = file::write_output(*to_seccomp, res->profile);
       if (!st) {
         print_error(st.error());
         return kExitInvalid;

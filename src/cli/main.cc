@@ -1,6 +1,5 @@
 #include <unistd.h>
 
-#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -12,11 +11,13 @@ namespace confine::cli {
 namespace {
 // The verb table: one line per verb, in the order `confine --help` lists them.
 constexpr Verb kVerbs[] = {
-    {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml", verb_record},
+    {"record", "record what a command does; write behavior.json, seccomp.json, securityContext.yaml",
+     verb_record},
     {"harden", "record, generate, replay enforced and report the attack surface removed", verb_harden},
     {"run", "run a command confined: namespaces, capabilities, no_new_privs, seccomp, Landlock", verb_run},
     {"inspect", "show what confines a process (namespaces, caps, seccomp, LSM, ...)", verb_inspect},
-    {"logs", "turn kernel audit lines (seccomp, AppArmor, Landlock) into events and profile fixes", verb_logs},
+    {"logs", "turn kernel audit lines (seccomp, AppArmor, Landlock) into events and profile fixes",
+     verb_logs},
     {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
     {"apparmor", "check, format AppArmor profiles; translate them to Landlock rulesets", verb_apparmor},
     {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
@@ -33,19 +34,6 @@ void usage(std::ostream& os) {
   os << "\nRun `confine <command> --help` for the options and examples of a command.\n";
 }
 }  // namespace
-
-std::string data_path(std::string_view relative) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (fs::path base : {exe.parent_path() / "../share/confine", exe.parent_path() / ".."}) {
-      fs::path p = base / relative;
-      if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
-    }
-  }
-  return (fs::path(CONFINE_DATA_DIR) / relative).string();
-}
 
 int main(int argc, char** argv) {
   if (argc < 2) {

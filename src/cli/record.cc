@@ -49,9 +49,13 @@ void usage(std::ostream& os) {
         "  confine record -o prof --target oci -- ./app     # for runc/podman/Kubernetes (docs/record.md)\n"
         "  confine record -o prof --tightness strict -- ./app   # the exact trace, no generalisation\n"
         "  confine run --profile prof -- ls -la /usr\n"
+        "\nThe files are written into a fresh directory next to DIR and switched in as one\n"
+        "set (rename): a failed run never leaves a mixed or empty set. An existing DIR that\n"
+        "holds files confine did not write is not replaced.\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 125 confine error;\n"
-        "126 not executable; 127 not found. A recording of a command that was killed,\n"
-        "interrupted or did not start is still written, marked \"partial\".\n";
+        "126 not executable; 127 not found. A command that did not start writes nothing.\n"
+        "A recording of a command that was killed or interrupted is written, marked\n"
+        "\"partial\", only to a new DIR: it never replaces an existing one.\n";
 }
 }  // namespace
 
@@ -92,14 +96,15 @@ Result<RecordSetup> record_setup(const Args& a) {
     s.rec.backend = *be;
   }
   s.rec.argv = a.rest();
-  // The output directory must be writable before anything runs.
+  // The output set is prepared before anything runs: an unwritable DIR is exit 125.
+  std::string parent = std::filesystem::path(s.dir).parent_path().string();
   std::error_code ec;
-  std::filesystem::create_directories(s.dir, ec);
-  if (ec) return Error("-o " + s.dir + ": cannot create directory: " + ec.message());
-  struct stat st;
-  if (stat(s.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Error("-o " + s.dir + ": not a directory");
-  if (access(s.dir.c_str(), W_OK) != 0) return Error::sys("-o " + s.dir + ": not writable", errno);
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Error("-o " + s.dir + ": cannot create directory " + parent + ": " + ec.message());
+  auto out = file::OutputDir::prepare(s.dir, is_output_name);
+  if (!out.ok()) return std::move(out).error().context("-o " + s.dir + ": cannot create directory");
+  s.out = std::move(*out);
+  s.work = s.out.work();
   return s;
 }
 
@@ -117,17 +122,28 @@ std::string apparmor_name(const std::string& dir) {
 }
 }  // namespace
 
+bool is_output_name(std::string_view n) {
+  for (std::string_view k :
+       {"behavior.json", "seccomp.json", "securityContext.yaml", "apparmor.profile", "record.stdout",
+        "replay.stdout", "replay.stderr", "complain.jsonl", "complain.stdout", "complain.stderr"})
+    if (n == k) return true;
+  // harden --runs N: record-2.stdout ...
+  return n.starts_with("record-") && n.ends_with(".stdout") && n.size() > 14 &&
+         n.substr(7, n.size() - 14).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vector<std::string>* notes) {
   const std::string& dir = s.dir;
+  const std::string& w = s.work;
   auto prof = generate::seccomp_profile(b, s.gen);
-  CONFINE_CHECK(write_file(dir + "/behavior.json", behavior::format_behavior(b)));
-  CONFINE_CHECK(write_file(dir + "/seccomp.json", seccomp::format_profile(prof)));
+  CONFINE_CHECK(file::write_file_atomic(w + "/behavior.json", behavior::format_behavior(b)));
+  CONFINE_CHECK(file::write_file_atomic(w + "/seccomp.json", seccomp::format_profile(prof)));
   generate::SecurityContextOptions k;
   std::string base = std::filesystem::path(dir).filename().string();
   if (base.empty() || base == "." || base == "..") base = "confine";
   k.localhost_profile = "confine/" + base + ".json";
-  CONFINE_CHECK(write_file(dir + "/securityContext.yaml", generate::security_context_yaml(b, k)));
-  std::string aa_path = dir + "/apparmor.profile";
+  CONFINE_CHECK(file::write_file_atomic(w + "/securityContext.yaml", generate::security_context_yaml(b, k)));
+  std::string aa_path = w + "/apparmor.profile";
   if (s.apparmor_mode == "off") {
     // A stale profile from an earlier run would be enforced by `run --profile DIR`.
     if (unlink(aa_path.c_str()) != 0 && errno != ENOENT)
@@ -141,7 +157,7 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
       if (auto* p = std::get_if<std::shared_ptr<apparmor::Profile>>(&item))
         if (std::find((*p)->flags.begin(), (*p)->flags.end(), "complain") == (*p)->flags.end())
           (*p)->flags.push_back("complain");
-  CONFINE_CHECK(write_file(aa_path, apparmor::format(f)));
+  CONFINE_CHECK(file::write_file_atomic(aa_path, apparmor::format(f)));
   if (notes)
     for (auto& n : aa_notes) notes->push_back("apparmor.profile: " + n);
   return ok();
@@ -220,8 +236,21 @@ int verb_record(std::span<char* const> args) {
     merged.exit_status = b.exit_status;
     b = std::move(merged);
   }
+  // A command that did not start leaves nothing; a partial recording (killed,
+  // interrupted) never replaces an existing set.
+  if (b.partial && r->events == 0) {
+    print_warning("nothing written to " + setup->dir + " (the command did not run)");
+    return r->exit_code;
+  }
+  if (b.partial && setup->out.existed()) {
+    print_warning(
+        setup->dir +
+        " kept as it was: a partial recording does not replace it (record again, or to a new directory)");
+    return r->exit_code == 0 ? 125 : r->exit_code;
+  }
   std::vector<std::string> notes;
   auto w = write_outputs(*setup, b, &notes);
+  if (w.ok()) w = setup->out.commit();
   if (!w.ok()) {
     print_error(std::move(w).error().context("writing " + setup->dir));
     return 125;

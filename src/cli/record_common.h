@@ -14,7 +14,11 @@
 namespace confine::cli {
 
 struct RecordSetup {
-  std::string dir;
+  std::string dir;   // what -o named (for names and messages)
+  std::string work;  // where the files are written now: out.work()
+  // The output set: written into a fresh sibling directory, switched in as one
+  // by out.commit(); without a commit DIR is left as it was.
+  file::OutputDir out;
   generate::SeccompOptions gen;
   record::RecordOptions rec;
   // DIR/apparmor.profile: written unless --apparmor-mode off; "complain" adds flags=(complain).
@@ -51,12 +55,16 @@ constexpr std::array<OptSpec, N + std::size(kRecordCommonOpts)> with_record_opts
   for (const auto& o : kRecordCommonOpts) out[k++] = o;
   return out;
 }
-// Reads -o/--args/--errno/--pin/--no-pin/--main-only and the command; creates
-// and checks the output directory.
+// Reads -o/--args/--errno/--pin/--no-pin/--main-only and the command; prepares
+// the output set (DIR's parents created, a fresh sibling work directory) so an
+// unwritable DIR is an error before anything runs.
 Result<RecordSetup> record_setup(const Args& a);
+// The names record and harden write into DIR (an existing DIR holding anything
+// else is not replaced).
+bool is_output_name(std::string_view name);
 // DIR/behavior.json, DIR/seccomp.json, DIR/securityContext.yaml and (unless
 // s.apparmor_mode is "off") DIR/apparmor.profile; notes from the AppArmor
-// generator go to *notes.
+// generator go to *notes. Written into s.work.
 Status write_outputs(const RecordSetup& s, const behavior::Behavior& b,
                      std::vector<std::string>* notes = nullptr);
 // Prints write_outputs' notes as warnings: summaries in full, per-path

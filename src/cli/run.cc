@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -44,7 +43,7 @@ struct LoadedAppArmor {
   std::shared_ptr<apparmor::Profile> profile;  // the first profile of the file
 };
 Result<LoadedAppArmor> load_apparmor(const std::string& path) {
-  CONFINE_TRY(std::string text, read_file(path));
+  CONFINE_TRY(std::string text, file::read_file(path));
   CONFINE_TRY(apparmor::File f, apparmor::parse(text, path));
   std::string dir = std::filesystem::path(path).parent_path().string();
   CONFINE_TRY(apparmor::Resolved r, apparmor::resolve(std::move(f), dir.empty() ? "." : dir));
@@ -340,7 +339,7 @@ Status fill_config(const Args& a, RunConfig& c) {
     if (stat(prof.c_str(), &st) != 0)
       return Error::sys("--profile " + *dir + ": stat(\"" + prof + "\")", errno);
   }
-  if (prof.empty() || prof == "runtime-default") prof = data_path("profiles/runtime-default.json");
+  if (prof.empty()) prof = "runtime-default";  // bundled: compiled into the binary
   if (prof == "unconfined") {
     if (sm == SeccompMode::Complain) return Error("--mode complain needs a seccomp profile (not unconfined)");
     c.seccomp.mode = SeccompMode::Unconfined;
@@ -414,11 +413,20 @@ int verb_run(std::span<char* const> args) {
     std::cout << plan(c);
     return kExitOk;
   }
-  std::ofstream log;
+  // Output paths are checked before the command starts: a path that cannot be
+  // written is exit 125 with the command not run.
+  file::AppendFile log;
   if (!c.log_path.empty()) {
-    log.open(c.log_path, std::ios::trunc);
-    if (!log) {
-      print_error(Error::sys("--log: open(\"" + c.log_path + "\")", errno));
+    auto l = file::AppendFile::open(c.log_path);
+    if (!l.ok()) {
+      print_error(std::move(l).error().context("--log"));
+      return kExitConfineError;
+    }
+    log = std::move(*l);
+  }
+  if (!c.suggest_path.empty()) {
+    if (auto s = file::check_writable(c.suggest_path); !s.ok()) {
+      print_error(std::move(s).error().context("--suggest"));
       return kExitConfineError;
     }
   }
@@ -428,14 +436,18 @@ int verb_run(std::span<char* const> args) {
     // One write per line: the command shares this stderr.
     std::string aa_text = apparmor_event_text(line);
     if (!aa_text.empty()) aa_summary.add(line);
-    std::string text = "confine: complain: " + (aa_text.empty() ? event_line_text(line) : aa_text) + "\n";
+    // comm, paths and arguments come from the task: escaped before they reach the terminal.
+    std::string text =
+        "confine: complain: " + file::escape_terminal(aa_text.empty() ? event_line_text(line) : aa_text) +
+        "\n";
     if (write(STDERR_FILENO, text.data(), text.size()) < 0) { /* stderr gone: keep supervising */
     }
-    if (log) log << line << "\n" << std::flush;
+    if (log.is_open()) (void)log.append(line + "\n");  // a full disk must not stop supervision
   };
   ComplainReport report;
   int code = launch(c, hooks, &report);
-  if (c.observe.enabled()) std::cerr << "confine: complain summary (apparmor): " << aa_summary.str() << "\n";
+  if (c.observe.enabled())
+    std::cerr << "confine: complain summary (apparmor): " << file::escape_terminal(aa_summary.str()) << "\n";
   if (c.seccomp.mode == SeccompMode::Complain) {
     std::string list;
     for (const auto& s : report.syscalls) list += (list.empty() ? "" : " ") + s;

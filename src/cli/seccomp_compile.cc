@@ -207,7 +207,7 @@ int seccomp_compile(std::span<char* const> args) {
   } else {
     text = bpf::to_bytes(cp->program.insns);
   }
-  if (auto st = write_file(out, text); !st.ok()) {
+  if (auto st = file::write_output(out, text); !st.ok()) {
     print_error(st.error());
     return kExitInvalid;
   }

@@ -3,6 +3,7 @@
 
 #include "cli/args.h"
 #include "cli/seccomp_profile_args.h"
+#include "json/json.h"
 
 namespace confine::cli {
 
@@ -18,13 +19,40 @@ void usage(std::ostream& os) {
         "Prints PROFILE (Docker profile, OCI linux.seccomp or OCI config.json) as a canonical Docker\n"
         "seccomp profile: fixed key order, \"names\" instead of the deprecated \"name\", SCMP_ACT_KILL\n"
         "spelled SCMP_ACT_KILL_THREAD, empty fields omitted, short name lists on one line.\n"
-        "Unknown keys are dropped (with a warning). The output parses to the same profile.\n\n"
+        "Unknown keys are dropped (with a warning). The output parses to the same profile.\n"
+        "-w on an OCI config.json rewrites only .linux.seccomp and keeps the rest of the document\n"
+        "(key order and values as read; indentation becomes 2 spaces, string escapes normalised).\n"
+        "-w goes through confine's safe writer: mode and owner kept, a symlink followed only when\n"
+        "nobody else can write on its way, a file with other hard links refused.\n\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine seccomp fmt /usr/share/containers/seccomp.json > podman.json\n"
         "  confine seccomp fmt -w my-profile.json\n"
+        "  confine seccomp fmt -w bundle/config.json    # only linux.seccomp changes\n"
         "  confine seccomp fmt --check my-profile.json || echo 'run confine seccomp fmt -w'\n\n"
         "exit status: 0 ok, 1 invalid profile (or not canonical with --check), 2 usage error\n";
+}
+}  // namespace
+
+namespace {
+// PATH's text with linux.seccomp replaced by the formatted profile, when PATH
+// is an OCI config (or a {"linux": {"seccomp": ...}} wrapper); nullopt for a
+// bare profile. Key order, values and number literals are kept as read; the
+// whitespace is json::write's (2-space indent) and string escapes are
+// normalised.
+Result<std::optional<std::string>> replace_oci_seccomp(const std::string& path,
+                                                       const std::string& formatted) {
+  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+  CONFINE_TRY(json::Value doc, json::parse(text, path));
+  json::Value* slot = nullptr;
+  for (auto& m : doc.members)
+    if (m.key == "linux" && m.value.is(json::Type::Object))
+      for (auto& n : m.value.members)
+        if (n.key == "seccomp") slot = &n.value;
+  if (!slot) return std::optional<std::string>();
+  CONFINE_TRY(json::Value prof, json::parse(formatted, "<formatted profile>"));
+  *slot = std::move(prof);
+  return std::optional<std::string>(json::write(doc) + "\n");
 }
 }  // namespace
 
@@ -45,9 +73,9 @@ int seccomp_fmt(std::span<char* const> args) {
     print_error(path.error());
     return kExitInvalid;
   }
-  if (a.has("write") && *path != a.positional()[0]) {
-    print_error("seccomp fmt: -w does not rewrite the bundled profile \"" + a.positional()[0] + "\" (" +
-                *path + ")");
+  if (a.has("write") && seccomp::is_bundled_profile(*path)) {
+    print_error("seccomp fmt: -w does not rewrite the bundled profile \"" + *path +
+                "\" (it is compiled into confine; give a file)");
     return kExitUsage;
   }
   if (a.has("write") && *path == "-") {
@@ -63,7 +91,7 @@ int seccomp_fmt(std::span<char* const> args) {
   }
   std::string out = seccomp::format_profile(*p);
   if (a.has("check")) {
-    auto cur = read_file(*path);
+    auto cur = file::read_file(*path);
     if (!cur.ok()) {
       print_error(cur.error());
       return kExitInvalid;
@@ -74,7 +102,17 @@ int seccomp_fmt(std::span<char* const> args) {
     }
     return kExitOk;
   }
-  if (auto s = write_file(a.has("write") ? *path : "-", out); !s.ok()) {
+  if (a.has("write")) {
+    // A document that holds more than the profile (an OCI config.json) is
+    // updated in place: only .linux.seccomp is replaced, never the whole file.
+    auto in_place = replace_oci_seccomp(*path, out);
+    if (!in_place.ok()) {
+      print_error(in_place.error());
+      return kExitInvalid;
+    }
+    if (*in_place) out = std::move(**in_place);
+  }
+  if (auto s = file::write_output(a.has("write") ? *path : "-", out); !s.ok()) {
     print_error(s.error());
     return kExitInvalid;
   }

@@ -63,7 +63,8 @@ int seccomp_merge(std::span<char* const> args) {
                 " conflict(s) with --strict; nothing written");
     return kExitInvalid;
   }
-  if (auto s = write_file(a.get("output").value_or("-"), seccomp::format_profile(m->profile)); !s.ok()) {
+  if (auto s = file::write_output(a.get("output").value_or("-"), seccomp::format_profile(m->profile));
+      !s.ok()) {
     print_error(s.error());
     return kExitInvalid;
   }

@@ -1,7 +1,5 @@
 #include "cli/seccomp_profile_args.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -10,21 +8,9 @@
 
 namespace confine::cli {
 
-namespace {
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-}  // namespace
-
 Result<std::string> profile_path(const std::string& arg) {
   if (arg.empty()) return Error("empty PROFILE argument");
-  for (auto b : kBundledProfiles) {
-    if (arg != b || exists(arg)) continue;
-    std::string p = data_path("profiles/" + std::string(b) + ".json");
-    if (!exists(p)) return Error("bundled profile \"" + arg + "\" is not installed (looked for " + p + ")");
-    return p;
-  }
+  // Bundled profiles are compiled in: seccomp::load_profile reads them by name.
   return arg;
 }
 

@@ -12,11 +12,8 @@
 
 namespace confine::cli {
 
-// Bundled profiles addressable by name (data/profiles/<name>.json).
-inline constexpr std::string_view kBundledProfiles[] = {"runtime-default"};
-
-// PROFILE: a file path, "-" (stdin) or a bundled name such as "runtime-default".
-// Returns the path actually read (for messages and `fmt -w`).
+// PROFILE: a file path, "-" (stdin) or a bundled name such as "runtime-default"
+// (compiled into the binary; seccomp::is_bundled_profile). Returns what to load.
 Result<std::string> profile_path(const std::string& arg);
 Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings);
 

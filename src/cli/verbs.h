@@ -26,8 +26,4 @@ int verb_record(std::span<char* const> args);
 int verb_harden(std::span<char* const> args);
 int verb_apparmor(std::span<char* const> args);
 
-// Path of a bundled data file (profiles/runtime-default.json, ...): looks next
-// to the binary's install prefix, then in the source tree it was built from.
-std::string data_path(std::string_view relative);
-
 }  // namespace confine::cli

@@ -17,9 +17,9 @@
 namespace confine {
 
 struct SourcePos {
-  std::string file;   // may be empty (e.g. stdin or an in-memory buffer)
-  uint32_t line = 0;  // 1-based; 0 = unknown
-  uint32_t col = 0;   // 1-based; 0 = unknown
+  std::string file;         // may be empty (e.g. stdin or an in-memory buffer)
+  uint32_t line = 0;        // 1-based; 0 = unknown
+  uint32_t col = 0;         // 1-based; 0 = unknown
   std::string str() const;  // "file:line:col" (omits unknown parts)
   bool operator==(const SourcePos&) const = default;
 };
@@ -36,7 +36,7 @@ class Error {
   Error&& context(std::string ctx) &&;
   Error& context(std::string ctx) &;
 
-  std::string message() const;  // full text with position and contexts
+  std::string message() const;                        // full text with position and contexts
   const std::string& detail() const { return msg_; }  // message without pos/context
   const SourcePos& pos() const { return pos_; }
   bool has_pos() const { return pos_.line != 0 || !pos_.file.empty(); }
@@ -59,28 +59,46 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<T, Error>);
 
  public:
-  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT: implicit on purpose
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}      // NOLINT: implicit on purpose
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, Error> &&
-             !std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
+           !std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, Result>) Result(U&& u)
+      : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  Error& error() & { assert(!ok()); return std::get<1>(v_); }
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  Error& error() & {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -93,9 +111,18 @@ class [[nodiscard]] Result<void> {
   Result(Error e) : err_(std::move(e)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  Error& error() & { assert(!ok_); return err_; }
-  const Error& error() const& { assert(!ok_); return err_; }
-  Error&& error() && { assert(!ok_); return std::move(err_); }
+  Error& error() & {
+    assert(!ok_);
+    return err_;
+  }
+  const Error& error() const& {
+    assert(!ok_);
+    return err_;
+  }
+  Error&& error() && {
+    assert(!ok_);
+    return std::move(err_);
+  }
 
  private:
   Error err_{""};
@@ -112,22 +139,21 @@ inline Status ok() { return {}; }
 
 // CONFINE_TRY(decl, expr): evaluate expr (a Result<T>); on error return the
 // Error from the enclosing function; otherwise `decl = value`.
-#define CONFINE_TRY(decl, expr)                                   \
-  auto CONFINE_CAT(confine_r_, __LINE__) = (expr);                \
-  if (!CONFINE_CAT(confine_r_, __LINE__).ok())                    \
-    return std::move(CONFINE_CAT(confine_r_, __LINE__)).error();  \
+#define CONFINE_TRY(decl, expr)                                                                             \
+  auto CONFINE_CAT(confine_r_, __LINE__) = (expr);                                                          \
+  if (!CONFINE_CAT(confine_r_, __LINE__).ok()) return std::move(CONFINE_CAT(confine_r_, __LINE__)).error(); \
   decl = std::move(CONFINE_CAT(confine_r_, __LINE__)).value()
 
 // CONFINE_CHECK(expr): evaluate a Status; on error return it.
-#define CONFINE_CHECK(expr)                                       \
-  do {                                                            \
-    auto confine_s_ = (expr);                                     \
-    if (!confine_s_.ok()) return std::move(confine_s_).error();   \
+#define CONFINE_CHECK(expr)                                     \
+  do {                                                          \
+    auto confine_s_ = (expr);                                   \
+    if (!confine_s_.ok()) return std::move(confine_s_).error(); \
   } while (0)
 
 // Same, adding context to the error on the way out.
-#define CONFINE_CHECK_CTX(expr, ctx)                                          \
-  do {                                                                        \
-    auto confine_s_ = (expr);                                                 \
-    if (!confine_s_.ok()) return std::move(confine_s_).error().context(ctx);  \
+#define CONFINE_CHECK_CTX(expr, ctx)                                         \
+  do {                                                                       \
+    auto confine_s_ = (expr);                                                \
+    if (!confine_s_.ok()) return std::move(confine_s_).error().context(ctx); \
   } while (0)

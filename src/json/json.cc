@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/file.h"
+
 namespace confine::json {
 
 std::string_view type_name(Type t) {
@@ -509,32 +511,7 @@ Result<Value> parse(std::string_view text, std::string_view file, ParseLimits li
 }
 
 Result<Value> parse_file(const std::string& path, ParseLimits limits) {
-  int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::sys("open(\"" + path + "\")", errno);
-  std::string data;
-  struct stat st {};
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    if (fd != 0) ::close(fd);
-    return Error::sys("read(\"" + path + "\")", EISDIR);
-  }
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      if (fd != 0) ::close(fd);
-      return Error::sys("read(\"" + path + "\")", e);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > limits.max_bytes) {
-      if (fd != 0) ::close(fd);
-      return Error::at({path == "-" ? "<stdin>" : path, 0, 0},
-                       "file too large (more than " + std::to_string(limits.max_bytes) + " bytes)");
-    }
-  }
-  if (fd != 0) ::close(fd);
+  CONFINE_TRY(std::string data, file::read_file(path, limits.max_bytes));
   return parse(data, path == "-" ? "<stdin>" : path, limits);
 }
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include "core/file.h"
+
 namespace confine::logs {
 
 namespace {
@@ -14,22 +16,14 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-// Printable form of a value for the one-line text output.
+// Printable form of a value for the one-line text output: the terminal
+// escaping of core/file.h (control bytes, C1, invalid UTF-8 as \xNN), quoted
+// when it holds a space or a quote.
 std::string shown(std::string_view v) {
-  bool plain = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
-    return static_cast<unsigned char>(c) > 0x20 && c != '"' && c != 0x7f;
-  });
-  if (plain) return std::string(v);
+  std::string e = file::escape_terminal(v);
+  if (!v.empty() && e == v && v.find_first_of(" \"") == std::string_view::npos) return e;
   std::string o = "\"";
-  for (unsigned char c : v) {
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      o += b;
-    } else {
-      o.push_back(static_cast<char>(c));
-    }
-  }
+  for (char c : e) o += c == '"' ? std::string("\\x22") : std::string(1, c);
   return o + "\"";
 }
 

@@ -1,18 +1,15 @@
 #include "sandbox/suggest.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-
+#include "core/file.h"
 #include "json/json.h"
+#include "seccomp/profile.h"
 
 namespace confine::sandbox {
 
 Status write_suggestion(const std::string& profile_path, const std::vector<std::string>& syscalls,
                         const std::string& out_path) {
-  CONFINE_TRY(json::Value doc, json::parse_file(profile_path));
+  CONFINE_TRY(std::string source, seccomp::read_profile_text(profile_path));
+  CONFINE_TRY(json::Value doc, json::parse(source, profile_path));
   // OCI config.json / linux.seccomp wrappers: edit the seccomp object itself.
   json::Value* target = &doc;
   for (auto& m : doc.members)
@@ -35,16 +32,9 @@ Status write_suggestion(const std::string& profile_path, const std::vector<std::
     list->push(std::move(rule));
   }
   std::string text = json::write(doc) + "\n";
-  std::string tmp = out_path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error::sys("open(\"" + tmp + "\", O_WRONLY|O_CREAT|O_TRUNC)", errno);
-  bool okw = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int e = errno;
-  close(fd);
-  if (!okw) return Error::sys("write(\"" + tmp + "\")", e);
-  if (rename(tmp.c_str(), out_path.c_str()) != 0)
-    return Error::sys("rename(\"" + tmp + "\", \"" + out_path + "\")", errno);
-  return ok();
+  // Written after the workload ran, next to files it may have planted: the
+  // safe writer (O_EXCL|O_NOFOLLOW temp by directory fd, rename, mode kept).
+  return file::write_file_atomic(out_path, text);
 }
 
 }  // namespace confine::sandbox

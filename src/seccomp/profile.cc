@@ -13,6 +13,7 @@
 //   - errnoRet only with SCMP_ACT_ERRNO / SCMP_ACT_TRACE (runc), and at most 65535 (SECCOMP_RET_DATA).
 #include "seccomp/profile.h"
 
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -20,6 +21,9 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/capabilities.h"
+#include "core/embedded.h"
+#include "core/file.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::seccomp {
@@ -344,6 +348,10 @@ class ProfileParser {
     if (auto it = f.find("caps"); it != f.end()) {
       CONFINE_TRY(auto caps, get_strings(*it->second));
       for (auto& [c, pos] : caps) {
+        // Fail closed: an unknown name (a typo) would silently never match.
+        if (!capability_from_name(c))
+          return Error::at(pos, "unknown capability " + q(c) + " in " + q(m.key) +
+                                    " (expected a name such as \"CAP_SYS_ADMIN\")");
         if (!c.starts_with("CAP_"))
           warn(pos, "capability " + q(c) +
                         " never matches: runtimes compare full names such as \"CAP_SYS_ADMIN\"");
@@ -533,8 +541,24 @@ Result<Profile> parse_profile_text(std::string_view text, std::string_view file,
   return p;
 }
 
+std::optional<std::string_view> bundled_profile(std::string_view name) {
+  if (name == "runtime-default") return embedded_file("profiles/runtime-default.json");
+  return std::nullopt;
+}
+
+bool is_bundled_profile(const std::string& path) {
+  struct stat st {};
+  return bundled_profile(path) && ::stat(path.c_str(), &st) != 0;
+}
+
+Result<std::string> read_profile_text(const std::string& path) {
+  if (is_bundled_profile(path)) return std::string(*bundled_profile(path));
+  return file::read_file(path, file::kMaxProfileBytes);
+}
+
 Result<Profile> load_profile(const std::string& path, std::vector<Warning>* warnings) {
-  CONFINE_TRY(json::Value doc, json::parse_file(path));
+  CONFINE_TRY(std::string text, read_profile_text(path));
+  CONFINE_TRY(json::Value doc, json::parse(text, path == "-" ? "<stdin>" : path));
   CONFINE_TRY(Profile p, parse_profile(doc, warnings));
   p.source = path == "-" ? "<stdin>" : path;
   return p;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -32,7 +33,7 @@ struct ArgCond {
   }
 };
 
-struct Filter {  // includes / excludes
+struct Filter {                     // includes / excludes
   std::vector<std::string> caps;    // "CAP_SYS_ADMIN"
   std::vector<std::string> arches;  // as written ("amd64", "s390x", ...)
   std::optional<KernelVersion> min_kernel;
@@ -62,7 +63,7 @@ struct Profile {
   std::optional<uint32_t> default_errno_ret;
   std::vector<Arch> architectures;  // "architectures" (Docker/OCI)
   std::vector<ArchMapEntry> arch_map;
-  std::vector<std::string> flags;   // SECCOMP_FILTER_FLAG_*
+  std::vector<std::string> flags;  // SECCOMP_FILTER_FLAG_*
   std::string listener_path, listener_metadata;
   std::vector<SyscallRule> syscalls;
   SourcePos pos;
@@ -80,7 +81,15 @@ struct Warning {
 Result<Profile> parse_profile(const json::Value& doc, std::vector<Warning>* warnings = nullptr);
 Result<Profile> parse_profile_text(std::string_view text, std::string_view file,
                                    std::vector<Warning>* warnings = nullptr);
+// PATH: a file, "-" (stdin), or a bundled profile's name ("runtime-default",
+// compiled into the binary) when no file of that name exists.
 Result<Profile> load_profile(const std::string& path, std::vector<Warning>* warnings = nullptr);
+// The bundled profile named `name` (nullopt if there is none by that name).
+std::optional<std::string_view> bundled_profile(std::string_view name);
+// True when `path` names a bundled profile (no file of that name exists).
+bool is_bundled_profile(const std::string& path);
+// The text load_profile parses: the bundled profile, or the file (bounded, regular files or stdin only).
+Result<std::string> read_profile_text(const std::string& path);
 
 // Canonical Docker-format JSON (stable key order, one syscall group per rule).
 json::Value profile_to_json(const Profile& p);

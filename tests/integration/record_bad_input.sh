@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# confine record on bad input: clear message, right exit status, and a
-# partial recording still written (and marked partial) when the command ran.
+# confine record on bad input: clear message, right exit status; nothing
+# written when the command did not start; a partial recording (marked partial)
+# written when the command ran, to a new directory only.
 #   bash record_bad_input.sh CONFINE_BIN SRC_DIR
 set -uo pipefail
 CONFINE=$1
@@ -33,10 +34,17 @@ partial() {  # DIR REASON_REGEX
 expect "missing command" 2 "no command given" -- record -o "$W/a"
 expect "unknown option" 2 "unknown option|unknown" -- record --bogus -- true
 expect "bad --args" 125 "expected none, sensitive or strict" -- record --args loose -o "$W/a" -- true
+nothing() {  # DIR
+  if [ ! -e "$1" ] && ! ls -a "$(dirname "$1")" | grep -q "^\.$(basename "$1")\.tmp-"; then
+    echo "PASS:   ... nothing written"
+  else
+    echo "FAIL:   ... $1 (or its temp directory) exists"; fails=$((fails + 1))
+  fi
+}
 expect "not found" 127 "not found" -- record -o "$W/nf" -- /nonexistent/cmd
-partial "$W/nf" "did not start"
+nothing "$W/nf"
 expect "not executable" 126 "not executable" -- record -o "$W/nx" -- /etc/passwd
-partial "$W/nx" "did not start"
+nothing "$W/nx"
 expect "directory as command" 126 "is a directory" -- record -o "$W/nd" -- /usr
 expect "output dir not writable" 125 "cannot create directory|not writable|not a directory" -- record -o /proc/confine-x -- true
 expect "output is a file" 125 "cannot create|not a directory" -- record -o /etc/passwd -- true
@@ -45,6 +53,10 @@ expect "crash (SIGSEGV)" 139 "partial recording: the command was killed by signa
 partial "$W/segv" "signal 11"
 expect "killed (SIGKILL)" 137 "killed by signal 9" -- record -o "$W/kill" -- sh -c 'kill -KILL $$'
 partial "$W/kill" "signal 9"
+# A partial recording never replaces an existing set.
+cp "$W/e7/seccomp.json" "$W/e7.seccomp"
+expect "partial keeps an existing DIR" 137 "kept as it was" -- record -o "$W/e7" -- sh -c 'kill -KILL $$'
+cmp -s "$W/e7/seccomp.json" "$W/e7.seccomp" && echo "PASS:   ... $W/e7 unchanged" || { echo "FAIL:   ... $W/e7 changed"; fails=$((fails + 1)); }
 # A program that installs its own seccomp filter (allow-all, via prctl).
 cat >"$W/ownfilter.py" <<'PY'
 import ctypes, struct
