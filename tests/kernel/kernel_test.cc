@@ -102,7 +102,7 @@ std::vector<Outcome> expect_kernel_matches_interpreter(const std::vector<sock_fi
 }
 
 TEST(Kernel, BaselinesAreMeaningful) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   const Baselines& b = baselines();
   ASSERT_EQ(b.probes.size(), b.outcomes.size());
   for (size_t i = 0; i < b.probes.size(); ++i) {
@@ -119,7 +119,7 @@ TEST(Kernel, BaselinesAreMeaningful) {
 
 // The kernel accepts exactly the programs bpf::check accepts.
 TEST(Kernel, LoadTimeRulesMatchCheck) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& c : bpf::testprogs::check_cases()) {
     Outcome o = install_only(c.prog);
     const bool kernel_ok = o.kind != Outcome::Kind::InstallFailed;
@@ -133,7 +133,7 @@ TEST(Kernel, LoadTimeRulesMatchCheck) {
 
 // Every action, the errno cap, an unknown action, the x32 bit and i386, by hand.
 TEST(Kernel, HandwrittenActions) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   auto nr = [](const char* n) { return static_cast<uint32_t>(*syscall_number(Arch::X86_64, n)); };
   const uint32_t RET = BPF_RET | BPF_K, JEQ = BPF_JMP | BPF_JEQ | BPF_K;
   Prog p = {
@@ -231,7 +231,7 @@ Result<seccomp::ResolvedProfile> resolved(const std::string& path) {
 }
 
 TEST(Kernel, LibseccompProgramsOfRealProfiles) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& peer : kPeers) {
     auto rp = resolved(peer.path);
     if (!rp.ok() && rp.error().sys_errno() == ENOENT) continue;
@@ -248,7 +248,7 @@ TEST(Kernel, LibseccompProgramsOfRealProfiles) {
 }
 
 TEST(Kernel, CompiledProgramsOfRealProfilesMatchInterpreterAndLibseccomp) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& peer : kPeers) {
     auto rp = resolved(peer.path);
     if (!rp.ok() && rp.error().sys_errno() == ENOENT) continue;
