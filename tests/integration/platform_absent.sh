@@ -33,6 +33,14 @@ for f in int80 i386-exec; do
   [ $rc = 1 ] && [ "$out" = "absent: forced absent by CONFINE_TEST_ABSENT=$FORCED" ] &&
     pass "probe $f forced absent: $out" || fail "probe $f forced absent: exit $rc: $out"
 done
+# A real refusal, not a forced one: under a seccomp profile that knows only x86_64, i386 calls hit the
+# bad-arch action (SIGSYS): both probes must say absent with that signal.
+echo '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[]}' >"$W/x86_64-only.json"
+for f in int80 i386-exec; do
+  out=$("$CONFINE" run --seccomp "$W/x86_64-only.json" -- "$B/platform_probe" $f 2>&1); rc=$?
+  [ $rc = 1 ] && [[ $out == "absent: "*"killed by SIGSYS"* ]] && pass "probe $f under an x86_64-only filter: $out" ||
+    fail "probe $f under an x86_64-only filter: exit $rc: $out"
+done
 out=$("$B/platform_probe" no-such-feature); rc=$?
 [ $rc = 2 ] && [[ $out == "error: unknown platform feature"* ]] && pass "unknown feature is an error" ||
   fail "unknown feature: exit $rc: $out"

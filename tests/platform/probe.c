@@ -62,10 +62,11 @@ static result_t probe_int80(char* why, size_t len) {
   }
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return CONFINE_PROBE_PRESENT;
   if (WIFSIGNALED(st))
-    say(why, len,
-        "int $0x80 from a 64-bit process is killed by SIG%s: no IA32 emulation in this kernel "
-        "(CONFIG_IA32_EMULATION off or ia32_emulation=0)",
-        sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+    say(why, len, "int $0x80 from a 64-bit process is killed by SIG%s: %s",
+        sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?",
+        WTERMSIG(st) == SIGSEGV
+            ? "no IA32 emulation in this kernel (CONFIG_IA32_EMULATION off or ia32_emulation=0)"
+            : "the i386 ABI is refused here (e.g. a seccomp filter without it)");
   else
     say(why, len, "int $0x80 getpid did not return the pid (child exit %d)", WEXITSTATUS(st));
   return CONFINE_PROBE_ABSENT;
