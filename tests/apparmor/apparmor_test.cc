@@ -220,7 +220,7 @@ TEST(AppArmorCorpus, DebianProfilesRoundTrip) {
 // Our writer's output passes the real validator.
 TEST(AppArmorValidator, FormattedFixturesPassApparmorParser) {
   if (system("command -v apparmor_parser >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "apparmor_parser not installed";
+    FAIL() << "apparmor_parser not installed (required: see README Set-up; never a skip)";
   for (const char* name : {"features.profile", "deny-write.profile"}) {
     auto f = parse_file(kFix + name);
     ASSERT_TRUE(f.ok());
@@ -379,7 +379,8 @@ TEST(AppArmorLandlock, DenyInsideAllowedTreeByComplement) {
 
 // Real kernel: the seeds' profile applied through Landlock in a child.
 TEST(AppArmorLandlock, SeedDenyWriteOnRealKernel) {
-  if (sandbox::LandlockRuleset::abi_version() <= 0) GTEST_SKIP() << "Landlock unavailable";
+  if (sandbox::LandlockRuleset::abi_version() <= 0)
+    FAIL() << "Landlock unavailable (required: see README Set-up; never a skip)";
   std::string tmpf = "/tmp/confine-h8-denywrite-" + std::to_string(getpid());
   unlink(tmpf.c_str());
   auto f = parse("profile apparmor-deny-write flags=(attach_disconnected) { file, deny /** w, }", "seed");
@@ -446,7 +447,8 @@ TEST(AppArmorLandlock, DegradesOnOlderAbi) {
 
 // Real kernel: deny inside an allowed tree (complement expansion) holds.
 TEST(AppArmorLandlock, ComplementOnRealKernel) {
-  if (sandbox::LandlockRuleset::abi_version() <= 0) GTEST_SKIP() << "Landlock unavailable";
+  if (sandbox::LandlockRuleset::abi_version() <= 0)
+    FAIL() << "Landlock unavailable (required: see README Set-up; never a skip)";
   fs::path d = fs::path("/tmp") / ("confine-h8-cmp-" + std::to_string(getpid()));
   fs::create_directories(d / "a" / "secret");
   fs::create_directories(d / "b");
@@ -726,7 +728,8 @@ const char* kOracleCases[] = {
 };
 
 TEST(AppArmorBlocks, RealApparmorParserAgrees) {
-  if (!have_apparmor_parser()) GTEST_SKIP() << "apparmor_parser not installed";
+  if (!have_apparmor_parser())
+    FAIL() << "apparmor_parser not installed (required: see README Set-up; never a skip)";
   int i = 0;
   for (const char* text : kOracleCases) {
     SCOPED_TRACE(text);

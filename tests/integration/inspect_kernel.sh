@@ -17,10 +17,10 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIP: $*"; exit 0; }
-command -v cc >/dev/null || skip "no C compiler"
-command -v python3 >/dev/null || skip "no python3"
-[ "$(id -u)" = 0 ] || skip "needs root (unshare of pid/net/mnt namespaces)"
+missing() { echo "FAIL: $* (this machine kind has it; make deps-test installs the tools)" >&2; exit 1; }
+command -v cc >/dev/null || missing "no C compiler"
+command -v python3 >/dev/null || missing "no python3"
+[ "$(id -u)" = 0 ] || missing "needs root (unshare of pid/net/mnt namespaces)"
 # The LeakSanitizer of ASan builds needs ptrace, which the test filter blocks.
 export ASAN_OPTIONS=detect_leaks=0
 

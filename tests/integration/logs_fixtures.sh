@@ -7,7 +7,7 @@ CONFINE=${1:?confine binary}
 SRC=${2:?source dir}
 F="$SRC/tests/fixtures/logs"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 0; }
+command -v python3 >/dev/null || { echo "FAIL: no python3 (make deps-test installs it)"; exit 1; }
 
 check() {  # file events skipped
   local out

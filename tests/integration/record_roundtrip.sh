@@ -12,8 +12,10 @@ W=$(mktemp -d /tmp/confine-rt.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 PY=/usr/bin/python3
 fails=0
+. "$SRC/tests/platform/results.sh"
+platform_probe_init "$(dirname "$CONFINE")" "$SRC" || exit 1
 pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); t_result fail "record_roundtrip/${*%%:*}" "$*"; }
 
 allowed_count() {  # names allowed on x86_64 by a generated profile
   "$PY" -c 'import json,sys
@@ -164,11 +166,15 @@ PY
   [ -z "$errdiff" ] && [ "${nerr:-0}" -gt 0 ] && pass "error counts by syscall match strace -f -c ($nerr failures)" ||
     fail "error counts differ from strace -f -c: $errdiff"
 else
-  echo "SKIP: error counts not observed here (needs root / CAP_PERFMON)"
+  fail "error counts not observed (perf: needs root / CAP_PERFMON, which make test has)"
 fi
 
-# i386 (compat) syscalls are recorded under arch x86.
-if printf '#include <unistd.h>\nint main(void){write(1,"hi32\\n",5);return 3;}\n' |
+# i386 (compat) syscalls are recorded under arch x86 (where this kernel can exec an i386 binary).
+platform_absent i386-exec
+case $? in
+  0) echo "SKIP: i386: $PLATFORM_WHY"; t_result skip record_roundtrip/i386 "$PLATFORM_WHY" ;;
+  2) fail "i386: $PLATFORM_WHY" ;;
+  *) if printf '#include <unistd.h>\nint main(void){write(1,"hi32\\n",5);return 3;}\n' |
   gcc -m32 -static -x c -o "$W/t32" - 2>/dev/null; then
   "$CONFINE" record --format none -o "$W/i386" -- "$W/t32" >"$W/i386.out" 2>/dev/null
   rc=$?
@@ -181,8 +187,9 @@ if printf '#include <unistd.h>\nint main(void){write(1,"hi32\\n",5);return 3;}\n
   fi
   roundtrip i386 -- "$W/t32"
 else
-  echo "SKIP: i386: gcc -m32 -static unavailable (gcc-multilib)"
-fi
+  fail "i386: gcc -m32 -static failed (gcc-multilib is installed by make deps-test)"
+fi ;;
+esac
 
 # x32: an x86_64 process issuing getpid with the x32 bit (the kernel may lack
 # the x32 ABI and answer ENOSYS, but seccomp sees the call first).

@@ -37,7 +37,7 @@ has() {
   fi
 }
 
-[ -f "$DOCKER" ] || { echo "SKIP: Docker profiles not installed"; exit 0; }
+[ -f "$DOCKER" ] || { echo "FAIL: Docker profiles not installed (golang-github-docker-docker-dev, make deps-test)"; exit 1; }
 
 # --- usage ------------------------------------------------------------------
 run usage-none 2 "$BIN" seccomp check
@@ -235,10 +235,10 @@ GO
       done
     done
   else
-    echo "note: moby oracle did not build; skipped ($(head -1 "$T/gobuild.err"))"
+    fail "moby oracle did not build: $(head -1 "$T/gobuild.err")"
   fi
 else
-  echo "note: go toolchain or Go sources missing; moby oracle skipped"
+  fail "go toolchain or Go sources missing (golang-go, golang-github-docker-docker-dev: make deps-test)"
 fi
 
 # x86 socketcall/ipc: fail-closed by default, libseccomp's widening only with --compat libseccomp,

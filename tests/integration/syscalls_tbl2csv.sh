@@ -6,7 +6,7 @@
 # usage: bash syscalls_tbl2csv.sh CONFINE_BIN SRC_DIR
 set -u
 SRC=${2:?source dir}
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 0; }
+command -v python3 >/dev/null || { echo "FAIL: no python3 (make deps-test installs it)"; exit 1; }
 T=$(mktemp -d /tmp/confine-tbl2csv-it.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0

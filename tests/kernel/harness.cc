@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "platform/probe.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::ktest {
@@ -206,11 +207,7 @@ bool seccomp_available() {
   return ok;
 }
 
-bool ia32_available() {
-  Probe p{"i386 getpid", Abi::I386, 20, {}};
-  Outcome o = run_probe({}, p);
-  return o.kind == Outcome::Kind::Returned && o.ret > 0;
-}
+bool ia32_available() { return confine_probe("int80", nullptr, 0) == CONFINE_PROBE_PRESENT; }
 
 std::vector<Probe> safe_probes(const std::string& scratch) {
   // Chosen so that the unfiltered call is harmless in a throw-away child and its

@@ -51,7 +51,7 @@ bool same(const Outcome& predicted, const Outcome& actual);
 // True if this process may install a seccomp filter at all (not in a sandbox that forbids it).
 bool seccomp_available();
 
-// True if int $0x80 works in this kernel (CONFIG_IA32_EMULATION and not disabled at boot).
+// True if int $0x80 works in this kernel (the "int80" platform probe, tests/platform/probe.h).
 bool ia32_available();
 
 // The safe probe set (see harness.cc for why each call is safe and what it shows).

@@ -21,6 +21,7 @@
 #include "bpf/programs.h"
 #include "kernel/harness.h"
 #include "oracle/libseccomp_oracle.h"
+#include "platform/probe.h"
 #include "seccomp/bpf/bpf.h"
 #include "seccomp/compiler.h"
 #include "seccomp/profile.h"
@@ -103,7 +104,7 @@ std::vector<Outcome> expect_kernel_matches_interpreter(const std::vector<sock_fi
 }
 
 TEST(Kernel, BaselinesAreMeaningful) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   const Baselines& b = baselines();
   ASSERT_EQ(b.probes.size(), b.outcomes.size());
   for (size_t i = 0; i < b.probes.size(); ++i) {
@@ -115,12 +116,12 @@ TEST(Kernel, BaselinesAreMeaningful) {
       EXPECT_FALSE(b.outcomes[i].ret == -1 && b.outcomes[i].err == EPERM) << b.probes[i].label;
     }
   }
-  if (!ia32_available()) GTEST_SKIP() << "int $0x80 unavailable: i386 probes skipped";
+  CONFINE_REQUIRE_PLATFORM("int80");  // the i386 probes above were left out
 }
 
 // The kernel accepts exactly the programs bpf::check accepts.
 TEST(Kernel, LoadTimeRulesMatchCheck) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& c : bpf::testprogs::check_cases()) {
     Outcome o = install_only(c.prog);
     const bool kernel_ok = o.kind != Outcome::Kind::InstallFailed;
@@ -134,7 +135,7 @@ TEST(Kernel, LoadTimeRulesMatchCheck) {
 
 // Every action, the errno cap, an unknown action, the x32 bit and i386, by hand.
 TEST(Kernel, HandwrittenActions) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   auto nr = [](const char* n) { return static_cast<uint32_t>(*syscall_number(Arch::X86_64, n)); };
   const uint32_t RET = BPF_RET | BPF_K, JEQ = BPF_JMP | BPF_JEQ | BPF_K;
   Prog p = {
@@ -232,7 +233,7 @@ Result<seccomp::ResolvedProfile> resolved(const std::string& path) {
 }
 
 TEST(Kernel, LibseccompProgramsOfRealProfiles) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& peer : kPeers) {
     auto rp = resolved(peer.path);
     if (!rp.ok() && rp.error().sys_errno() == ENOENT) continue;
@@ -249,7 +250,7 @@ TEST(Kernel, LibseccompProgramsOfRealProfiles) {
 }
 
 TEST(Kernel, CompiledProgramsOfRealProfilesMatchInterpreterAndLibseccomp) {
-  if (!seccomp_available()) GTEST_SKIP() << "seccomp filters cannot be installed here";
+  ASSERT_TRUE(seccomp_available()) << "seccomp filters cannot be installed here";
   for (const auto& peer : kPeers) {
     auto rp = resolved(peer.path);
     if (!rp.ok() && rp.error().sys_errno() == ENOENT) continue;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "platform/probe.h"
 #include "record/perf_counter.h"
 #include "record/recorder.h"
 #include "syscalls/syscalls.h"
@@ -18,10 +19,10 @@
 namespace confine::record {
 namespace {
 
-#define SKIP_WITHOUT_PERF()                                                       \
-  do {                                                                            \
-    auto av = perf_counter_available();                                           \
-    if (!av.ok()) GTEST_SKIP() << "perf not permitted: " << av.error().message(); \
+#define REQUIRE_PERF()                                                      \
+  do {                                                                      \
+    auto av = perf_counter_available();                                     \
+    ASSERT_TRUE(av.ok()) << "perf not permitted: " << av.error().message(); \
   } while (0)
 
 RecordResult rec(std::vector<std::string> argv, Backend b, size_t ring = 0, bool pin = false) {
@@ -91,7 +92,7 @@ void expect_same_calls(const RecordResult& p, const RecordResult& u, bool exact 
 }
 
 TEST(PerfBackend, ThreadAndGrandchildExactCounts) {
-  SKIP_WITHOUT_PERF();
+  REQUIRE_PERF();
   std::string bin = build("tg", R"(
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -111,7 +112,7 @@ int main(void) {
   return 0;
 })",
                           "-O1 -pthread");
-  if (bin.empty()) GTEST_SKIP() << "no gcc";
+  ASSERT_FALSE(bin.empty()) << "gcc failed";
   auto p = rec({bin}, Backend::Perf);
   auto u = rec({bin}, Backend::Unotify);
   EXPECT_FALSE(p.behavior.partial) << p.behavior.partial_reason;
@@ -128,7 +129,9 @@ int main(void) {
 }
 
 TEST(PerfBackend, I386BinaryAndInt80AndX32) {
-  SKIP_WITHOUT_PERF();
+  REQUIRE_PERF();
+  CONFINE_REQUIRE_PLATFORM("int80");
+  CONFINE_REQUIRE_PLATFORM("i386-exec");
   // i386 getppid = 64, exit = 1, open = 5 (decoded: notified on i386 too).
   std::string b32 = build("i386", R"(
 void _start(void) {
@@ -147,17 +150,17 @@ int main(void) {
   return 0;
 })",
                           "-O1");
-  if (b64.empty()) GTEST_SKIP() << "no gcc";
+  ASSERT_FALSE(b64.empty()) << "gcc failed";
   auto p = rec({b64}, Backend::Perf);
   auto u = rec({b64}, Backend::Unotify);
-  if (u.exit_code != 0) GTEST_SKIP() << "int $0x80 not available here (exit " << u.exit_code << ")";
+  ASSERT_EQ(u.exit_code, 0);
   EXPECT_EQ(count(p, Arch::X86, "getppid"), 55u);
   EXPECT_EQ(count(p, Arch::X32, "getppid"), 44u);
   expect_same_calls(p, u);
-  if (b32.empty()) GTEST_SKIP() << "no gcc -m32";
+  ASSERT_FALSE(b32.empty()) << "gcc -m32 failed (gcc-multilib is installed by make deps-test)";
   auto p32 = rec({b32}, Backend::Perf);
   auto u32 = rec({b32}, Backend::Unotify);
-  if (u32.exit_code != 0) GTEST_SKIP() << "cannot run an i386 binary (exit " << u32.exit_code << ")";
+  ASSERT_EQ(u32.exit_code, 0);
   EXPECT_EQ(count(p32, Arch::X86, "getppid"), 321u);
   EXPECT_EQ(count(p32, Arch::X86, "open"), 1u);
   EXPECT_EQ(count(p32, Arch::X86, "exit"), 1u);
@@ -168,7 +171,7 @@ int main(void) {
 }
 
 TEST(PerfBackend, ShellPipelineSameBehavior) {
-  SKIP_WITHOUT_PERF();
+  REQUIRE_PERF();
   std::vector<std::string> cmd = {"sh", "-c", "ls /usr >/dev/null; cat /etc/hostname >/dev/null"};
   auto p = rec(cmd, Backend::Perf);
   auto u = rec(cmd, Backend::Unotify);
@@ -185,13 +188,13 @@ TEST(PerfBackend, ShellPipelineSameBehavior) {
 }
 
 TEST(PerfBackend, DroppedSamplesMarkThePartial) {
-  SKIP_WITHOUT_PERF();
+  REQUIRE_PERF();
   std::string bin = build("many", R"(
 #include <sys/syscall.h>
 #include <unistd.h>
 int main(void) { for (int i = 0; i < 300000; ++i) syscall(SYS_getppid); return 0; })",
                           "-O1");
-  if (bin.empty()) GTEST_SKIP() << "no gcc";
+  ASSERT_FALSE(bin.empty()) << "gcc failed";
   // 32 KiB rings (~290 samples), pinned with the drain thread: it falls behind.
   auto p = rec({bin}, Backend::Perf, 32 << 10, /*pin=*/true);
   if (p.perf_lost == 0) {  // kept up after all: then the counts are exact

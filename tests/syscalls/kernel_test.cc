@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "platform/probe.h"
 #include "syscalls/arch.h"
 #include "syscalls/syscalls.h"
 
@@ -142,7 +143,7 @@ TEST(RunningKernel, I386UnassignedNumbersAreEnosysOn618) {
   uname(&u);
   if (std::string(u.release).rfind("6.18", 0) != 0)
     GTEST_SKIP() << "exact check needs a 6.18 kernel, have " << u.release;
-  if (int80(20, 0, 0, 0) != getpid()) GTEST_SKIP() << "no IA32 emulation (int $0x80 getpid failed)";
+  CONFINE_REQUIRE_PLATFORM("int80");
   std::string bad = in_child([](int fd) {
     for (long nr = 0; nr < 520; ++nr) {
       if (syscall_name(Arch::X86, static_cast<int32_t>(nr))) continue;
@@ -164,7 +165,7 @@ TEST(RunningKernel, I386PostLinux61CallsExist) {
   int major = 0, minor = 0;
   std::sscanf(u.release, "%d.%d", &major, &minor);
   if (major < 6 || (major == 6 && minor < 18)) GTEST_SKIP() << "kernel " << u.release << " older than 6.18";
-  if (int80(20, 0, 0, 0) != getpid()) GTEST_SKIP() << "no IA32 emulation";
+  CONFINE_REQUIRE_PLATFORM("int80");
   std::string bad = in_child([](int fd) {
     const char* added[] = {"fchmodat2",     "futex_wake",     "futex_wait",   "futex_requeue", "statmount",
                            "listmount",     "mseal",          "setxattrat",   "getxattrat",    "listxattrat",
