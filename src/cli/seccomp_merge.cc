@@ -63,7 +63,7 @@ int seccomp_merge(std::span<char* const> args) {
                 " conflict(s) with --strict; nothing written");
     return kExitInvalid;
   }
-  if (auto s = file::write_output(a.get("output").value_or("-"), seccomp::format_profile(m->profile));
+  if (auto s = write_profile_output(a.get("output").value_or("-"), seccomp::format_profile(m->profile));
       !s.ok()) {
     print_error(s.error());
     return kExitInvalid;

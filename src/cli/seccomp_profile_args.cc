@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "cli/verbs.h"
+#include "json/json.h"
 
 namespace confine::cli {
 
@@ -58,6 +59,28 @@ Result<std::string> profile_path(const std::string& arg) {
   if (arg.empty()) return Error("empty PROFILE argument");
   // Bundled profiles are compiled in: seccomp::load_profile reads them by name.
   return arg;
+}
+
+Status write_profile_output(const std::string& path, const std::string& formatted) {
+  if (path == "-") return file::write_output(path, formatted);
+  std::string out = formatted;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+    if (auto doc = json::parse(text, path); doc.ok()) {  // not JSON: replaced, as asked
+      json::Value* slot = nullptr;
+      for (auto& m : doc->members)
+        if (m.key == "linux" && m.value.is(json::Type::Object))
+          for (auto& n : m.value.members)
+            if (n.key == "seccomp") slot = &n.value;
+      if (slot) {
+        CONFINE_TRY(json::Value prof, json::parse(formatted, "<formatted profile>"));
+        *slot = std::move(prof);
+        out = json::write(*doc) + "\n";
+      }
+    }
+  }
+  return file::write_output(path, out);
 }
 
 Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings) {

@@ -105,6 +105,15 @@ else
   bad "seccomp fmt -w config.json lost the rest of the document: $(head -c 200 "$W/config.json")"
 fi
 
+printf '{"ociVersion":"1.0.2","hostname":"kept","linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}}' >"$W/config2.json"
+"$CONFINE" seccomp merge "$W/p.json" "$W/p.json" -o "$W/config2.json" 2>"$W/err"
+if grep -q '"hostname": "kept"' "$W/config2.json" && grep -q '"ociVersion"' "$W/config2.json" &&
+  grep -q '"SCMP_ACT_ERRNO"' "$W/config2.json"; then
+  ok "seccomp merge -o config.json updates only linux.seccomp"
+else
+  bad "seccomp merge -o config.json replaced the document: $(head -c 120 "$W/config2.json")"
+fi
+
 # -------------------------------------------------------------- -w keeps mode, symlinks, hard links
 printf '{"defaultAction":"SCMP_ACT_ALLOW"}' >"$W/m.json"
 chmod 600 "$W/m.json"
