@@ -570,4 +570,17 @@ std::string escape_terminal(std::string_view s) {
   return o;
 }
 
+std::string escape_terminal_lines(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (size_t start = 0; start <= s.size();) {
+    size_t nl = s.find('\n', start);
+    o += escape_terminal(s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    if (nl == std::string_view::npos) break;
+    o += '\n';
+    start = nl + 1;
+  }
+  return o;
+}
+
 }  // namespace confine::file

@@ -134,5 +134,8 @@ class OutputDir {
 // invalid UTF-8 and backslashes are written as \xNN (so the escaping is
 // unambiguous).
 std::string escape_terminal(std::string_view s);
+// The same for multi-line text (a diff, a report): each line escaped, the
+// newlines between lines kept.
+std::string escape_terminal_lines(std::string_view s);
 
 }  // namespace confine::file

@@ -310,6 +310,7 @@ TEST(EscapeTerminal, ControlBytesAreEscapedPrintableUtf8Kept) {
             "\\xc2\\x9b2J");                                      // C1 CSI
   EXPECT_EQ(escape_terminal("\xff\xc0\xaf"), "\\xff\\xc0\\xaf");  // invalid, overlong
   EXPECT_EQ(escape_terminal("a\\x41"), "a\\x5cx41");              // unambiguous
+  EXPECT_EQ(escape_terminal_lines("+ /a\x1b[2J r,\n- /b\n"), "+ /a\\x1b[2J r,\n- /b\n");
 }
 
 }  // namespace
