@@ -65,7 +65,7 @@ Result<int> open_regular(const std::string& path);
 // Replaces `path` atomically (see above).
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt = {});
 
-// "-" -> stdout; anything else -> write_file_atomic.
+// "-" and "/dev/stdout" -> standard output; anything else -> write_file_atomic.
 Status write_output(const std::string& path, std::string_view bytes, const WriteOptions& opt = {});
 
 // Checks, before a command runs, that write_file_atomic(path) can succeed
