@@ -69,12 +69,15 @@ int seccomp_fmt(std::span<char* const> args) {
   }
   std::string out = seccomp::format_profile(*p);
   if (a.has("check")) {
-    auto cur = file::read_file(*path);
-    if (!cur.ok()) {
-      print_error(cur.error());
+    // An OCI config is canonical when its linux.seccomp is (the rest is json::write's form).
+    auto cur = seccomp::read_profile_text(*path);
+    auto want = seccomp::is_bundled_profile(*path) || *path == "-" ? Result<std::string>(out)
+                                                                   : profile_output_text(*path, out);
+    if (!cur.ok() || !want.ok()) {
+      print_error(!cur.ok() ? cur.error() : want.error());
       return kExitInvalid;
     }
-    if (*cur != out) {
+    if (*cur != *want) {
       std::cerr << *path << ": not in canonical form\n";
       return kExitInvalid;
     }

@@ -61,9 +61,9 @@ Result<std::string> profile_path(const std::string& arg) {
   return arg;
 }
 
-Status write_profile_output(const std::string& path, const std::string& formatted) {
-  if (path == "-") return file::write_output(path, formatted);
+Result<std::string> profile_output_text(const std::string& path, const std::string& formatted) {
   std::string out = formatted;
+  if (path == "-") return out;
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
@@ -80,6 +80,11 @@ Status write_profile_output(const std::string& path, const std::string& formatte
       }
     }
   }
+  return out;
+}
+
+Status write_profile_output(const std::string& path, const std::string& formatted) {
+  CONFINE_TRY(std::string out, profile_output_text(path, formatted));
   return file::write_output(path, out);
 }
 
