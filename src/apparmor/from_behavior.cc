@@ -11,7 +11,6 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -258,11 +257,19 @@ bool proc_glob(const std::string& p, std::string* emit, std::string* sample) {
 
 // "#!/bin/sh -e" -> "/bin/sh"; ELF PT_INTERP -> "/lib64/ld-linux-x86-64.so.2".
 std::string interpreter_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
+  // A recorded path: a FIFO or device there must not block or be read.
+  auto opened = file::open_regular(path);
+  if (!opened.ok()) return "";
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{*opened};
+  auto read_at = [&](void* buf, size_t len, uint64_t off) {
+    return ::pread(closer.fd, buf, len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+  };
   char head[256] = {};
-  in.read(head, sizeof head);
-  size_t n = static_cast<size_t>(in.gcount());
+  ssize_t got = ::pread(closer.fd, head, sizeof head, 0);
+  size_t n = got > 0 ? static_cast<size_t>(got) : 0;
   if (n > 2 && head[0] == '#' && head[1] == '!') {
     std::string line(head + 2, n - 2);
     line = line.substr(0, line.find('\n'));
@@ -274,25 +281,21 @@ std::string interpreter_of(const std::string& path) {
   if (n < sizeof(Elf64_Ehdr) || std::memcmp(head, ELFMAG, SELFMAG) != 0) return "";
   auto read_interp = [&](uint64_t phoff, uint16_t phnum, uint16_t phentsize, bool is64) -> std::string {
     for (uint16_t i = 0; i < phnum && i < 256; ++i) {
-      in.clear();
-      in.seekg(static_cast<std::streamoff>(phoff + uint64_t(i) * phentsize));
       uint64_t off = 0, sz = 0;
       uint32_t type = 0;
       if (is64) {
         Elf64_Phdr ph{};
-        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return "";
+        if (!read_at(&ph, sizeof ph, phoff + uint64_t(i) * phentsize)) return "";
         type = ph.p_type, off = ph.p_offset, sz = ph.p_filesz;
       } else {
         Elf32_Phdr ph{};
-        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return "";
+        if (!read_at(&ph, sizeof ph, phoff + uint64_t(i) * phentsize)) return "";
         type = ph.p_type, off = ph.p_offset, sz = ph.p_filesz;
       }
       if (type != PT_INTERP) continue;
       if (sz == 0 || sz > 4096) return "";
       std::string s(sz, '\0');
-      in.clear();
-      in.seekg(static_cast<std::streamoff>(off));
-      if (!in.read(s.data(), static_cast<std::streamsize>(sz))) return "";
+      if (!read_at(s.data(), sz, off)) return "";
       s = s.substr(0, s.find('\0'));
       return s;
     }

@@ -313,7 +313,7 @@ int to_apparmor_mode(const std::string& profile, const std::vector<std::string>&
     return kExitInvalid;
   }
   for (const auto& n : res->notes) std::cerr << "confine: note: " << n << "\n";
-  std::cout << res->diff;
+  std::cout << file::escape_terminal_lines(res->diff);  // paths from the log: task text
   std::cerr << "confine: " << events << " AppArmor/Landlock record(s)"
             << (json_lines ? " and " + std::to_string(json_lines) + " complain JSON line(s)" : std::string())
             << ": " << res->added.size() << " rule(s) added or extended in " << profile << "\n";

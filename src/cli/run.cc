@@ -102,8 +102,12 @@ constexpr OptSpec kOpts[] = {
     {"apparmor-mode", 0, true, "MODE",
      "AppArmor: enforce or complain (overrides flags=(complain); complain: no Landlock, report denials)"},
     {"mode", 0, true, "MODE", "seccomp: enforce (default) or complain (report what the profile would deny)"},
-    {"log", 0, true, "FILE", "complain mode (seccomp or AppArmor): write events as JSON lines to FILE"},
-    {"suggest", 0, true, "OUT.json", "complain mode: write the profile that would have allowed the run"},
+    {"log", 0, true, "FILE",
+     "complain mode (seccomp or AppArmor): append events as JSON lines to FILE (opened before the command "
+     "runs)"},
+    {"suggest", 0, true, "OUT.json",
+     "complain mode: write the profile that would have allowed the run (path checked before the command "
+     "runs)"},
     {"pin-cpu", 0, false, "", "complain mode: pin supervisor and command to one CPU"},
     {"ro", 0, true, "PATH",
      "Landlock: allow reading PATH (repeatable; any --ro/--rw/--exec denies the rest)"},

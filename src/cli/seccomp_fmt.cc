@@ -34,28 +34,6 @@ void usage(std::ostream& os) {
 }
 }  // namespace
 
-namespace {
-// PATH's text with linux.seccomp replaced by the formatted profile, when PATH
-// is an OCI config (or a {"linux": {"seccomp": ...}} wrapper); nullopt for a
-// bare profile. Key order, values and number literals are kept as read; the
-// whitespace is json::write's (2-space indent) and string escapes are
-// normalised.
-Result<std::optional<std::string>> replace_oci_seccomp(const std::string& path,
-                                                       const std::string& formatted) {
-  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
-  CONFINE_TRY(json::Value doc, json::parse(text, path));
-  json::Value* slot = nullptr;
-  for (auto& m : doc.members)
-    if (m.key == "linux" && m.value.is(json::Type::Object))
-      for (auto& n : m.value.members)
-        if (n.key == "seccomp") slot = &n.value;
-  if (!slot) return std::optional<std::string>();
-  CONFINE_TRY(json::Value prof, json::parse(formatted, "<formatted profile>"));
-  *slot = std::move(prof);
-  return std::optional<std::string>(json::write(doc) + "\n");
-}
-}  // namespace
-
 int seccomp_fmt(std::span<char* const> args) {
   auto pa = parse_verb_args(args, kOpts, usage);
   if (const int* rc = std::get_if<int>(&pa)) return *rc;
@@ -91,28 +69,22 @@ int seccomp_fmt(std::span<char* const> args) {
   }
   std::string out = seccomp::format_profile(*p);
   if (a.has("check")) {
-    auto cur = file::read_file(*path);
-    if (!cur.ok()) {
-      print_error(cur.error());
+    // An OCI config is canonical when its linux.seccomp is (the rest is json::write's form).
+    auto cur = seccomp::read_profile_text(*path);
+    auto want = seccomp::is_bundled_profile(*path) || *path == "-" ? Result<std::string>(out)
+                                                                   : profile_output_text(*path, out);
+    if (!cur.ok() || !want.ok()) {
+      print_error(!cur.ok() ? cur.error() : want.error());
       return kExitInvalid;
     }
-    if (*cur != out) {
+    if (*cur != *want) {
       std::cerr << *path << ": not in canonical form\n";
       return kExitInvalid;
     }
     return kExitOk;
   }
-  if (a.has("write")) {
-    // A document that holds more than the profile (an OCI config.json) is
-    // updated in place: only .linux.seccomp is replaced, never the whole file.
-    auto in_place = replace_oci_seccomp(*path, out);
-    if (!in_place.ok()) {
-      print_error(in_place.error());
-      return kExitInvalid;
-    }
-    if (*in_place) out = std::move(**in_place);
-  }
-  if (auto s = file::write_output(a.has("write") ? *path : "-", out); !s.ok()) {
+  // -w on an OCI config.json replaces only .linux.seccomp (write_profile_output).
+  if (auto s = write_profile_output(a.has("write") ? *path : "-", out); !s.ok()) {
     print_error(s.error());
     return kExitInvalid;
   }

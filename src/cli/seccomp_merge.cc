@@ -22,11 +22,14 @@ void usage(std::ostream& os) {
         "    for every syscall it does not name;\n"
         "  - a syscall with unconditional rules in several inputs takes the most permissive action;\n"
         "  - archMap/architectures, flags: union.\n"
-        "Every decision that loses information is reported on stderr as a conflict.\n\n"
+        "Every decision that loses information is reported on stderr as a conflict.\n"
+        "-o OUT goes through the safe writer (docs/files.md); an OUT that is an OCI config.json\n"
+        "gets only its .linux.seccomp replaced, the rest of the document is kept.\n\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine seccomp merge app1.json app2.json -o both.json\n"
-        "  confine seccomp merge runtime-default extra.json > combined.json\n\n"
+        "  confine seccomp merge runtime-default extra.json > combined.json\n"
+        "  confine seccomp merge runtime-default extra.json -o bundle/config.json\n\n"
         "exit status: 0 ok (conflicts are reported, not fatal unless --strict), 1 invalid input, 2 usage "
         "error\n";
 }
@@ -63,7 +66,7 @@ int seccomp_merge(std::span<char* const> args) {
                 " conflict(s) with --strict; nothing written");
     return kExitInvalid;
   }
-  if (auto s = file::write_output(a.get("output").value_or("-"), seccomp::format_profile(m->profile));
+  if (auto s = write_profile_output(a.get("output").value_or("-"), seccomp::format_profile(m->profile));
       !s.ok()) {
     print_error(s.error());
     return kExitInvalid;

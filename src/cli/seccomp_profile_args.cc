@@ -5,6 +5,7 @@
 
 #include "cli/verbs.h"
 #include "core/capabilities.h"
+#include "json/json.h"
 
 namespace confine::cli {
 
@@ -12,6 +13,33 @@ Result<std::string> profile_path(const std::string& arg) {
   if (arg.empty()) return Error("empty PROFILE argument");
   // Bundled profiles are compiled in: seccomp::load_profile reads them by name.
   return arg;
+}
+
+Result<std::string> profile_output_text(const std::string& path, const std::string& formatted) {
+  std::string out = formatted;
+  if (path == "-") return out;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+    if (auto doc = json::parse(text, path); doc.ok()) {  // not JSON: replaced, as asked
+      json::Value* slot = nullptr;
+      for (auto& m : doc->members)
+        if (m.key == "linux" && m.value.is(json::Type::Object))
+          for (auto& n : m.value.members)
+            if (n.key == "seccomp") slot = &n.value;
+      if (slot) {
+        CONFINE_TRY(json::Value prof, json::parse(formatted, "<formatted profile>"));
+        *slot = std::move(prof);
+        out = json::write(*doc) + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+Status write_profile_output(const std::string& path, const std::string& formatted) {
+  CONFINE_TRY(std::string out, profile_output_text(path, formatted));
+  return file::write_output(path, out);
 }
 
 Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings) {

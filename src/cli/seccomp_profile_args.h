@@ -15,6 +15,14 @@ namespace confine::cli {
 // PROFILE: a file path, "-" (stdin) or a bundled name such as "runtime-default"
 // (compiled into the binary; seccomp::is_bundled_profile). Returns what to load.
 Result<std::string> profile_path(const std::string& arg);
+// Writes a formatted profile to PATH ("-" = stdout) through the safe writer. A
+// PATH that is an OCI config.json (or any JSON document with linux.seccomp) is
+// updated in place: only .linux.seccomp is replaced; key order, values and
+// number literals of the rest are kept as read (indentation becomes json::write's
+// 2 spaces, string escapes are normalised).
+Status write_profile_output(const std::string& path, const std::string& formatted);
+// The text write_profile_output would write to PATH (for `fmt --check`).
+Result<std::string> profile_output_text(const std::string& path, const std::string& formatted);
 Result<seccomp::Profile> load_profile_arg(const std::string& arg, std::vector<seccomp::Warning>* warnings);
 
 // --arch A (primary arch; selects the archMap entry) or --arch A,B,... (exactly these arches),

@@ -212,6 +212,18 @@ bool in_place_kind(const std::string& path, struct stat* st) {
   return ::stat(path.c_str(), st) == 0 && (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode));
 }
 
+// A device or FIFO reached through a symlink (/dev/stdout) is written only
+// when the symlink policy allows it: a link planted where others can write
+// must not send a profile to /dev/kmsg or a terminal.
+Status in_place_allowed(const std::string& path) {
+  struct stat l {};
+  if (::lstat(path.c_str(), &l) == 0 && S_ISLNK(l.st_mode)) {
+    CONFINE_TRY(Target t, resolve(path));
+    (void)t;
+  }
+  return ok();
+}
+
 Status write_in_place(const std::string& path, std::string_view bytes) {
   int raw = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
   if (raw < 0) return Error::sys("open(" + q(path) + ", O_WRONLY)", errno);
@@ -291,7 +303,10 @@ Result<int> open_regular(const std::string& path) {
 
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt) {
   struct stat dev {};
-  if (in_place_kind(path, &dev)) return write_in_place(path, bytes);
+  if (in_place_kind(path, &dev)) {
+    CONFINE_CHECK(in_place_allowed(path));
+    return write_in_place(path, bytes);
+  }
   CONFINE_TRY(Target t, resolve(path));
   CONFINE_TRY(Fd dir, open_dir(t.dir));
   struct stat old {};
@@ -330,7 +345,7 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, const 
 }
 
 Status write_output(const std::string& path, std::string_view bytes, const WriteOptions& opt) {
-  if (path == "-") {
+  if (path == "-" || path == "/dev/stdout") {  // the descriptor itself: reopening a pipe may be denied
     std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::cout.flush();
     if (!std::cout) return Error::sys("write(<stdout>)", errno ? errno : EIO);
@@ -343,6 +358,7 @@ Status check_writable(const std::string& path, const WriteOptions& opt) {
   if (path == "-") return ok();
   struct stat dev {};
   if (in_place_kind(path, &dev)) {
+    CONFINE_CHECK(in_place_allowed(path));
     if (S_ISFIFO(dev.st_mode)) return ok();  // opening it would wait for a reader
     if (access(path.c_str(), W_OK) != 0) return Error::sys("access(" + q(path) + ", W_OK)", errno);
     return ok();
@@ -365,6 +381,7 @@ Result<AppendFile> AppendFile::open(const std::string& path) {
   f.path_ = path;
   struct stat st {};
   if (in_place_kind(path, &st)) {
+    CONFINE_CHECK(in_place_allowed(path));
     // A FIFO without a reader fails with ENXIO instead of blocking.
     f.fd_ = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (f.fd_ < 0) return Error::sys("open(" + q(path) + ", O_WRONLY|O_NONBLOCK)", errno);
@@ -566,6 +583,19 @@ std::string escape_terminal(std::string_view s) {
       esc(c);
       ++i;
     }
+  }
+  return o;
+}
+
+std::string escape_terminal_lines(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (size_t start = 0; start <= s.size();) {
+    size_t nl = s.find('\n', start);
+    o += escape_terminal(s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    if (nl == std::string_view::npos) break;
+    o += '\n';
+    start = nl + 1;
   }
   return o;
 }

@@ -65,7 +65,7 @@ Result<int> open_regular(const std::string& path);
 // Replaces `path` atomically (see above).
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt = {});
 
-// "-" -> stdout; anything else -> write_file_atomic.
+// "-" and "/dev/stdout" -> standard output; anything else -> write_file_atomic.
 Status write_output(const std::string& path, std::string_view bytes, const WriteOptions& opt = {});
 
 // Checks, before a command runs, that write_file_atomic(path) can succeed
@@ -134,5 +134,8 @@ class OutputDir {
 // invalid UTF-8 and backslashes are written as \xNN (so the escaping is
 // unambiguous).
 std::string escape_terminal(std::string_view s);
+// The same for multi-line text (a diff, a report): each line escaped, the
+// newlines between lines kept.
+std::string escape_terminal_lines(std::string_view s);
 
 }  // namespace confine::file

@@ -137,6 +137,9 @@ TEST(WriteFileAtomic, SymlinkInAWorldWritableDirectoryIsRefused) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("writable by others"), std::string::npos) << s.error().message();
   EXPECT_EQ(slurp(host / "secret"), "host data");
+  // Nor to a device: a planted link must not send the profile to a terminal or /dev/kmsg.
+  ASSERT_EQ(symlink("/dev/null", (d / "dev").c_str()), 0);
+  EXPECT_FALSE(write_file_atomic(d / "dev", "x").ok());
   // The append writer has the same policy.
   EXPECT_FALSE(AppendFile::open(d / "out").ok());
   EXPECT_FALSE(check_writable(d / "out").ok());
@@ -310,6 +313,7 @@ TEST(EscapeTerminal, ControlBytesAreEscapedPrintableUtf8Kept) {
             "\\xc2\\x9b2J");                                      // C1 CSI
   EXPECT_EQ(escape_terminal("\xff\xc0\xaf"), "\\xff\\xc0\\xaf");  // invalid, overlong
   EXPECT_EQ(escape_terminal("a\\x41"), "a\\x5cx41");              // unambiguous
+  EXPECT_EQ(escape_terminal_lines("+ /a\x1b[2J r,\n- /b\n"), "+ /a\\x1b[2J r,\n- /b\n");
 }
 
 }  // namespace

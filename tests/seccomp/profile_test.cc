@@ -311,5 +311,24 @@ TEST(Profile, WriterIsCanonical) {
             "      \"action\": \"SCMP_ACT_KILL_THREAD\"\n    }\n  ]\n}\n");
 }
 
+TEST(Profile, UnknownCapabilityInIncludesOrExcludesIsAnErrorWithPosition) {
+  for (const char* key : {"includes", "excludes"}) {
+    std::string text =
+        std::string(
+            "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n  {\"names\": [\"mkdir\"], "
+            "\"action\": \"SCMP_ACT_ERRNO\",\n   \"") +
+        key + "\": {\"caps\": [\"CAP_SYS_ADMIN\", \"CAP_BOGUS\"]}}]}";
+    auto p = parse_profile_text(text, "p.json");
+    ASSERT_FALSE(p.ok()) << key;
+    EXPECT_NE(p.error().message().find("p.json:3:"), std::string::npos) << p.error().message();
+    EXPECT_NE(p.error().message().find("unknown capability \"CAP_BOGUS\""), std::string::npos);
+  }
+  auto good = parse_profile_text(
+      R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
+          "includes": {"caps": ["CAP_SYS_ADMIN", "CAP_CHECKPOINT_RESTORE"]}}]})",
+      "ok.json");
+  EXPECT_TRUE(good.ok()) << good.error().message();
+}
+
 }  // namespace
 }  // namespace confine::seccomp
