@@ -1,5 +1,7 @@
 #include "cli/seccomp_profile_args.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 
