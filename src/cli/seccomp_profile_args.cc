@@ -24,12 +24,7 @@ Result<std::string> profile_output_text(const std::string& path, const std::stri
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
     if (auto doc = json::parse(text, path); doc.ok()) {  // not JSON: replaced, as asked
-      json::Value* slot = nullptr;
-      for (auto& m : doc->members)
-        if (m.key == "linux" && m.value.is(json::Type::Object))
-          for (auto& n : m.value.members)
-            if (n.key == "seccomp") slot = &n.value;
-      if (slot) {
+      if (json::Value* slot = seccomp::oci_seccomp_slot(*doc)) {
         CONFINE_TRY(json::Value prof, json::parse(formatted, "<formatted profile>"));
         *slot = std::move(prof);
         out = json::write(*doc) + "\n";

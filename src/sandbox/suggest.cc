@@ -11,11 +11,8 @@ Status write_suggestion(const std::string& profile_path, const std::vector<std::
   CONFINE_TRY(std::string source, seccomp::read_profile_text(profile_path));
   CONFINE_TRY(json::Value doc, json::parse(source, profile_path));
   // OCI config.json / linux.seccomp wrappers: edit the seccomp object itself.
-  json::Value* target = &doc;
-  for (auto& m : doc.members)
-    if (m.key == "linux")
-      for (auto& n : m.value.members)
-        if (n.key == "seccomp") target = &n.value;
+  json::Value* target = seccomp::oci_seccomp_slot(doc);
+  if (!target) target = &doc;
   if (!target->is(json::Type::Object)) return Error(profile_path + ": not a JSON object");
   json::Value* list = nullptr;
   for (auto& m : target->members)

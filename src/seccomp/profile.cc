@@ -546,6 +546,15 @@ std::optional<std::string_view> bundled_profile(std::string_view name) {
   return std::nullopt;
 }
 
+json::Value* oci_seccomp_slot(json::Value& doc) {
+  json::Value* slot = nullptr;
+  for (auto& m : doc.members)
+    if (m.key == "linux" && m.value.is(json::Type::Object))
+      for (auto& n : m.value.members)
+        if (n.key == "seccomp") slot = &n.value;
+  return slot;
+}
+
 bool is_bundled_profile(const std::string& path) {
   struct stat st {};
   return bundled_profile(path) && ::stat(path.c_str(), &st) != 0;

@@ -88,6 +88,9 @@ Result<Profile> load_profile(const std::string& path, std::vector<Warning>* warn
 std::optional<std::string_view> bundled_profile(std::string_view name);
 // True when `path` names a bundled profile (no file of that name exists).
 bool is_bundled_profile(const std::string& path);
+// The linux.seccomp value of an OCI config.json (or any document with it),
+// for editing a profile in place; nullptr for a bare profile.
+json::Value* oci_seccomp_slot(json::Value& doc);
 // The text load_profile parses: the bundled profile, or the file (bounded, regular files or stdin only).
 Result<std::string> read_profile_text(const std::string& path);
 
