@@ -11,6 +11,8 @@
 #include <cstring>
 #include <functional>
 
+#include "core/file.h"
+
 namespace confine::logs {
 
 namespace {
@@ -50,27 +52,8 @@ bool is_hex_id(std::string_view s) {
 // Reads cgroup.procs of dir and of every cgroup below it (depth-bounded).
 Status collect_pids(const std::string& dir, std::set<int64_t>& out, int depth) {
   if (depth > 32) return Error("cgroup tree deeper than 32 levels at " + dir);
-  std::string procs = dir + "/cgroup.procs";
-  int fd = open(procs.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Error::sys("open(\"" + procs + "\")", errno);
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      return Error::sys("read(\"" + procs + "\")", e);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > (16u << 20)) {
-      close(fd);
-      return Error(procs + ": more than 16 MiB of pids");
-    }
-  }
-  close(fd);
+  // kernfs reports a size of 0 or 4096 whatever it holds: read_file reads to EOF, within the bound.
+  CONFINE_TRY(std::string text, file::read_file(dir + "/cgroup.procs", 16u << 20));
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
