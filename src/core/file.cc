@@ -313,7 +313,9 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, const 
   bool exists = false;
   CONFINE_CHECK(check_existing(dir.get(), t, path, opt, &old, &exists));
   CONFINE_TRY(auto tmp, create_temp(dir.get(), t, 0600));
-  auto& [fd, tmp_name] = tmp;
+  // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture those in a lambda.
+  auto& fd = tmp.first;
+  auto& tmp_name = tmp.second;
   std::string tmp_path = t.dir + "/" + tmp_name;
   auto fail = [&](Error e) -> Status {
     fd.reset();
