@@ -348,14 +348,25 @@ Status fill_config(const Args& a, RunConfig& c) {
     if (sm == SeccompMode::Complain) return Error("--mode complain needs a seccomp profile (not unconfined)");
     c.seccomp.mode = SeccompMode::Unconfined;
   } else {
-    std::vector<std::string> warnings;
     CONFINE_TRY(seccomp::CompileOptions compat, compat_options(a));
-    auto s = prepare_seccomp(prof, sm, c.caps.keep, &warnings,
-                             c.observe.enabled() ? c.observe.syscalls : std::vector<std::string>{},
-                             compat.libseccomp_compat);
-    if (!s.ok()) return std::move(s).error().context("seccomp");
-    for (const auto& w : warnings) print_warning(w);
-    c.seccomp = std::move(*s);
+    auto prepare = [prof, sm, caps = c.caps.keep, compat = compat.libseccomp_compat,
+                    notify = c.observe.enabled() ? c.observe.syscalls
+                                                 : std::vector<std::string>{}]() -> Result<SeccompConfig> {
+      std::vector<std::string> warnings;
+      auto s = prepare_seccomp(prof, sm, caps, &warnings, notify, compat);
+      for (const auto& w : warnings) print_warning(w);
+      return s;
+    };
+    if (sm == SeccompMode::Enforce && !c.observe.enabled() && !a.has("dry-run")) {
+      // Compiled by launch() while the sandbox sets itself up (start-up, docs/benchmarks.md).
+      c.seccomp.mode = SeccompMode::Enforce;
+      c.seccomp.source = prof;
+      c.seccomp.deferred = prepare;
+    } else {
+      auto s = prepare();
+      if (!s.ok()) return std::move(s).error().context("seccomp");
+      c.seccomp = std::move(*s);
+    }
   }
   if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain) {
     auto f = notify_filter(c.observe.syscalls);

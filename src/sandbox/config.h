@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
+
 namespace confine::sandbox {
 
 // namespaces.cc
@@ -125,6 +127,12 @@ struct SeccompConfig {
   // became ALLOW). The kernel logs by the filter whose action won, so the expected
   // answers stay out of the rate-limited kernel log and real denials stay visible.
   std::vector<sock_filter> quiet_prog;
+  // Enforce: when set, prog/quiet_prog/filter_flags are not filled yet. launch() runs
+  // this in confine after the clone, while the sandbox builds its namespaces and
+  // mounts on the other CPU, and sends the programs to the command's process, which
+  // waits for them just before it installs them (start-up: docs/benchmarks.md). An
+  // error kills the sandbox: the command never runs.
+  std::function<Result<SeccompConfig>()> deferred;
 };
 
 struct UnotifyEvent;  // unotify.h

@@ -54,7 +54,53 @@ struct ChildFds {
   int handoff_r = -1, handoff_w = -1;
   int ack_r = -1, ack_w = -1;
   int event_w = -1;
+  int prog_r = -1;  // SeccompConfig::deferred: the compiled programs from confine
 };
+
+// The deferred programs over a pipe: u32 flags, u32 n_prog, u32 n_quiet, then the instructions.
+Status send_programs(int fd, const SeccompConfig& sc) {
+  uint32_t hdr[3] = {sc.filter_flags, static_cast<uint32_t>(sc.prog.size()),
+                     static_cast<uint32_t>(sc.quiet_prog.size())};
+  std::string buf(reinterpret_cast<const char*>(hdr), sizeof hdr);
+  buf.append(reinterpret_cast<const char*>(sc.prog.data()), sc.prog.size() * sizeof(sock_filter));
+  buf.append(reinterpret_cast<const char*>(sc.quiet_prog.data()), sc.quiet_prog.size() * sizeof(sock_filter));
+  size_t off = 0;
+  while (off < buf.size()) {
+    ssize_t n = write(fd, buf.data() + off, buf.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::sys("write(seccomp program pipe)", errno);
+    off += static_cast<size_t>(n);
+  }
+  return ok();
+}
+
+bool read_exact(int fd, void* p, size_t len) {
+  auto* b = static_cast<char*>(p);
+  while (len) {
+    ssize_t n = read(fd, b, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    b += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// In the command's process: waits for the programs confine compiles meanwhile.
+Status receive_programs(int fd, SeccompConfig& sc) {
+  uint32_t hdr[3];
+  if (!read_exact(fd, hdr, sizeof hdr))
+    return Error("read(seccomp program pipe): confine sent no program (it failed to compile the profile)");
+  if (hdr[1] == 0 || hdr[1] > 65535 || hdr[2] > 65535) return Error("seccomp program pipe: bad sizes");
+  sc.filter_flags = hdr[0];
+  sc.prog.resize(hdr[1]);
+  sc.quiet_prog.resize(hdr[2]);
+  if (!read_exact(fd, sc.prog.data(), sc.prog.size() * sizeof(sock_filter)) ||
+      !read_exact(fd, sc.quiet_prog.data(), sc.quiet_prog.size() * sizeof(sock_filter)))
+    return Error("read(seccomp program pipe): truncated program");
+  close(fd);
+  return ok();
+}
 
 // ---- the ordered checklist, in the command's process ----------------------
 [[noreturn]] void run_workload(const RunConfig& c, const ChildFds& f, const sigset_t& oldmask, bool memory_cg,
@@ -70,7 +116,7 @@ struct ChildFds {
   // 1. limits not handled by a cgroup
   check(apply_rlimits(c.limits, memory_cg, pids_cg), "limits");
   // 2. file descriptors: only stdio, --keep-fd and our own close-on-exec pipes
-  check(close_fds(c.fds, {f.err_w, f.handoff_w, f.ack_r}), "fds");
+  check(close_fds(c.fds, {f.err_w, f.handoff_w, f.ack_r, f.prog_r}), "fds");
   // 3. environment
   check(apply_env(c.env), "env");
   // 4. capabilities: bounding set first (needs CAP_SETPCAP, before the uid change)
@@ -82,11 +128,20 @@ struct ChildFds {
   // install them before the final capability drop (the profile must then allow capset/prctl).
   bool late_caps = !c.nnp.no_new_privs;
   std::vector<std::string> notes;
+  SeccompConfig deferred_sc;  // c.seccomp with the programs confine compiled meanwhile
+  const SeccompConfig* sc = &c.seccomp;
   auto restrict_steps = [&] {
+    if (c.seccomp.deferred) {
+      deferred_sc.mode = c.seccomp.mode;
+      deferred_sc.source = c.seccomp.source;
+      deferred_sc.memfd_noexec = c.seccomp.memfd_noexec;
+      check(receive_programs(f.prog_r, deferred_sc), "seccomp");
+      sc = &deferred_sc;
+    }
     // 7. Landlock
     check(apply_landlock(c.landlock, &notes), "landlock");
     // 8. seccomp, last: everything before may use syscalls the profile forbids
-    bool complain = c.seccomp.mode == SeccompMode::Complain;
+    bool complain = sc->mode == SeccompMode::Complain;
     if (complain || c.observe.enabled()) {
       // The listener will get the lowest free fd: tell the supervisor which.
       int probe = dup(f.err_w);
@@ -96,7 +151,7 @@ struct ChildFds {
         check(Error::sys("write(handoff_pipe)", errno), "seccomp");
       // Only one listener per task: in Complain mode the complain filter also
       // notifies the observed file syscalls; else a separate observation filter.
-      auto r = complain ? install_seccomp(c.seccomp) : install_listener_filter(c.observe.prog);
+      auto r = complain ? install_seccomp(*sc) : install_listener_filter(c.observe.prog);
       if (!r.ok()) check(std::move(r).error(), "seccomp");
       char ack = 0;
       if (read(f.ack_r, &ack, 1) != 1 || ack != 'k')
@@ -106,11 +161,11 @@ struct ChildFds {
             f.err_w, kExitConfineError,
             "seccomp: listener fd " + std::to_string(*r) + " is not the announced " + std::to_string(probe));
       if (!complain) {
-        auto e = install_seccomp(c.seccomp);
+        auto e = install_seccomp(*sc);
         if (!e.ok()) check(std::move(e).error(), "seccomp");
       }
     } else {
-      auto r = install_seccomp(c.seccomp);
+      auto r = install_seccomp(*sc);
       if (!r.ok()) check(std::move(r).error(), "seccomp");
     }
   };
@@ -168,6 +223,7 @@ struct ChildFds {
   close(f.err_w);
   if (f.handoff_w >= 0) close(f.handoff_w);
   if (f.ack_r >= 0) close(f.ack_r);
+  if (f.prog_r >= 0) close(f.prog_r);
   InitConfig ic;
   ic.ack_fd = f.ack_w;
   ic.workload = w;
@@ -277,6 +333,9 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   f.event_w = ev_p[1];
   f.ack_r = ack_p[0];
   f.ack_w = ack_p[1];
+  int prog_p[2] = {-1, -1};
+  if (c.seccomp.deferred && pipe2(prog_p, O_CLOEXEC) != 0) return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
+  f.prog_r = prog_p[0];
 
   // Forwarded signals arrive on a signalfd.
   sigset_t fwd, old;
@@ -300,11 +359,13 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     close(sync_p[1]);
     close(sfd);
     if (ev_p[0] >= 0) close(ev_p[0]);
+    if (prog_p[1] >= 0) close(prog_p[1]);
     sigprocmask(SIG_SETMASK, &old, nullptr);
     run_ns_child(c, f, parent, cg->memory_in_cgroup(), cg->pids_in_cgroup());
   }
   close(err_p[1]);
   close(sync_p[0]);
+  if (prog_p[0] >= 0) close(prog_p[0]);
   if (hand_p[0] >= 0) close(hand_p[0]), close(hand_p[1]);
   if (ack_p[0] >= 0) close(ack_p[0]), close(ack_p[1]);
   if (ev_p[1] >= 0) close(ev_p[1]);
@@ -324,6 +385,23 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   if (auto s = cg->add(child); !s.ok()) return abort_child(std::move(s).error().context("limits"));
   if (write(sync_p[1], "g", 1) != 1) return abort_child(Error::sys("write(sync_pipe)", errno));
   close(sync_p[1]);
+  if (c.seccomp.deferred) {
+    // The sandbox builds its namespaces and mounts meanwhile; it waits for the
+    // programs only at its last step. A failure here kills it (fail closed).
+    auto sc = c.seccomp.deferred();
+    if (!sc.ok()) {
+      close(prog_p[1]);
+      return abort_child(std::move(sc).error().context("seccomp"));
+    }
+    // The sandbox may have failed already (its error comes through err_p): no SIGPIPE.
+    struct sigaction ign {
+    }, prev{};
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &prev);
+    (void)send_programs(prog_p[1], *sc);
+    sigaction(SIGPIPE, &prev, nullptr);
+    close(prog_p[1]);
+  }
 
   // Supervise: signals, timeout, error channel, complain events.
   std::string errbuf, evbuf;
