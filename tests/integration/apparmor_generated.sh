@@ -58,7 +58,9 @@ check() {
     >"$W/$name.rep.out" 2>"$W/$name.rep.err" </dev/null
   local rc2=$?
   if [ "$rc1" != "$rc2" ]; then
-    fail "$name: recorded exit $rc1, replay exit $rc2"; grep -v 'warning:' "$W/$name.rep.err" | tail -5 | sed 's/^/    /'
+    fail "$name: recorded exit $rc1, replay exit $rc2"
+    echo "    recording's stderr:"; grep -v '^confine: ' "$W/$name.rec.err" | tail -5 | sed 's/^/    | /'
+    echo "    replay's stderr:"; grep -v 'warning:' "$W/$name.rep.err" | tail -5 | sed 's/^/    /'
     sed 's/^/    | /' "$prof"; return
   fi
   if [ $nondet = 0 ] && ! cmp -s "$W/$name.rec.out" "$W/$name.rep.out"; then

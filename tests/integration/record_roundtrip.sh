@@ -34,7 +34,9 @@ roundtrip() {
   timeout -k 5 60 "$CONFINE" run --profile "$d" -- "$@" >"$W/$name.rep.out" 2>"$W/$name.rep.err" </dev/null
   local rc2=$?
   if [ "$rc1" != "$rc2" ]; then
-    fail "$name: recorded exit $rc1, replay exit $rc2"; sed 's/^/    /' "$W/$name.rep.err" | tail -5; return
+    fail "$name: recorded exit $rc1, replay exit $rc2"
+    echo "    recording's stderr:"; grep -v '^confine: ' "$W/$name.rec.err" | sed 's/^/    | /' | tail -5
+    echo "    replay's stderr:"; sed 's/^/    | /' "$W/$name.rep.err" | tail -5; return
   fi
   if [ $nondet = 0 ] && ! cmp -s "$W/$name.rec.out" "$W/$name.rep.out"; then
     fail "$name: replay stdout differs"; diff "$W/$name.rec.out" "$W/$name.rep.out" | head -5; return
