@@ -12,6 +12,7 @@
 # A profile with a recorded path removed must make the replay fail (the test can fail).
 #   bash apparmor_generated.sh CONFINE_BIN SRC_DIR
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/record.sh"
 CONFINE=$1
 W=$(mktemp -d /tmp/confine-aagen.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -43,18 +44,8 @@ check() {
   [ "$1" = --nondet ] && { nondet=1; shift; }
   [ "$1" = -- ] && shift
   local d=$W/$name
-  timeout -k 5 120 "$CONFINE" record --format none -o "$d" -- "$@" >"$W/$name.rec.out" 2>"$W/$name.rec.err" </dev/null
-  local rc1=$? try
-  # The recorder's documented observer effect (docs/record.md): a notified fork that a signal
-  # interrupts before the supervisor has received it fails with EINTR, and dash gives up with
-  # "Cannot fork" (seen about 1 run in 4 under make test's parallel load). That run recorded a
-  # different program run, not a profile bug: record again, and say so.
-  for try in 2 3; do
-    [ "$rc1" != 0 ] && grep -q "Cannot fork" "$W/$name.rec.err" || break
-    echo "NOTE: $name: the recording hit the observer effect (dash: Cannot fork); recording again ($try/3)"
-    timeout -k 5 120 "$CONFINE" record --format none -o "$d" -- "$@" >"$W/$name.rec.out" 2>"$W/$name.rec.err" </dev/null
-    rc1=$?
-  done
+  record_workload "$name" "$d" "$@"
+  local rc1=$rec_rc
   local prof
   prof=$(profile_of "$name" "$d") || { fail "$name: no profile generated"; return; }
   if ! apparmor_parser -Q -K --base /etc/apparmor.d "$prof" >"$W/$name.aa.out" 2>&1; then
