@@ -35,6 +35,10 @@ cp "$DEV" "$T/dev" && chmod 755 "$T/dev" && DEV=$T/dev
 cp "$SRC/tests/escape/surfaces_enum.sh" "$T/enum.sh" && chmod 644 "$T/enum.sh"
 mkdir "$T/bind" && chmod 1777 "$T/bind"
 echo secret >"$T/secret" && chmod 644 "$T/secret"
+# A host device node outside /dev (a chroot's or a container root's /dev, as a
+# CI host has under /var/tmp): the read-only walks meet it; nodev must make it
+# unopenable, and its write bit alone must not count as a finding.
+mkdir "$T/chroot-dev" && mknod -m 666 "$T/chroot-dev/zero" c 1 5 || exit 1
 echo host-secret >"$SHM" && chmod 666 "$SHM"
 # A pty of another session on the host (what pts-host looks for).
 script -qfc "sleep 600" /dev/null </dev/null >/dev/null 2>&1 &
