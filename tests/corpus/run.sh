@@ -39,6 +39,8 @@ if [ ${#NAMES[@]} = 0 ]; then
 fi
 mkdir -p "$WORK" || exit 2
 WORK=$(readlink -f "$WORK")
+# services drop privileges (nginx's workers run as nobody, memcached as memcache): they must reach DATA
+chmod go+rx "$WORK" || exit 2
 TMO=${CORPUS_TIMEOUT:-180}   # per step; a step that hangs is a failure, not a stuck test
 
 meta() { sed -n "s/^$2=//p" "$HERE/$1/meta" | head -1; }
