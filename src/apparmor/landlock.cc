@@ -28,7 +28,7 @@ constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate |
 // more than the AppArmor rule does (Landlock rules name existing inodes and cover
 // their whole hierarchy). Everything else it cannot express exactly is dropped (a
 // narrowing) and printed; a row is printed with its reason when it is used.
-constexpr ReviewedRow kWidenings[] = {
+const std::vector<ReviewedRow> kWidenings = {
     {"glob-read",
      "a glob's read/execute rights go to its longest literal directory (Landlock cannot match names): "
      "every file beneath it can be read; never for /, /root, /home, /dev, /sys, /etc"},
@@ -37,9 +37,14 @@ constexpr ReviewedRow kWidenings[] = {
      "DIR/ r (list DIR): read_dir on DIR, which lets the directories beneath it be listed too (names, "
      "no file content); never for /, /root, /home, /dev, /proc, /sys, /etc"},
     {"created",
-     "a writable path that does not exist yet, or a writable glob (files the program creates): the "
-     "creating rights go to the nearest existing directory, i.e. to every file beneath it; never for "
-     "/, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+     "a writable glob, or a writable directory rule (D/, D/**) that does not exist yet (files and "
+     "directories the program creates): the creating rights go to the nearest existing directory, i.e. to "
+     "every file beneath it; never for /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"missing-file",
+     "a writable rule on one file that does not exist at translation time (a pid file, an output the "
+     "program creates): Landlock names existing inodes only, so the rule's own rights (no listing, no "
+     "directories) go to the file's parent directory, i.e. to every file in it; only the parent, never an "
+     "ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -114,6 +119,8 @@ std::string join(const std::string& d, const std::string& n) { return d == "/" ?
 }  // namespace
 
 std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
+
+const std::vector<ReviewedRow>& landlock_widening_table() { return kWidenings; }
 
 bool under_system_tree(std::string_view path) {
   for (std::string_view p = path; p.size() > 1; p = p.substr(0, p.rfind('/')))
@@ -250,7 +257,31 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       if (!fs::exists(lp, ec)) {
         // A file the program creates (and maybe removes) again: Landlock can only name
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
-        created_row(fs::path(lp).parent_path().string(), tg.rest == "**" || g.ends_with("/"));
+        bool dir_rule = tg.rest == "**" || g.ends_with("/");
+        std::string parent = fs::path(lp).parent_path().string();
+        if (dir_rule) {
+          created_row(parent, true);
+        } else if (!(a & kWriteRights)) {
+          missing.push_back(lp);
+        } else if (!fs::is_directory(parent, ec)) {
+          // Its directory is missing too: creating that needs a directory rule, which grants it.
+          dropped.push_back(g + " (neither it nor its directory " + parent + " exists)");
+        } else if (no_widening(parent, false) || under_system_tree(parent)) {
+          dropped.push_back(g + " (creating in " + parent + ")");
+        } else {
+          // The rule's own rights, on the parent: the file's content rights and creating or
+          // removing a file; never listing, nor directories.
+          uint64_t give =
+              a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer | kMakeSym);
+          size_t entries = 0;
+          for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator();
+               it.increment(ec))
+            ++entries;
+          add_allow(parent, give, fr.origin);
+          rows["missing-file"].push_back(g + " -> " + parent + " (" + access_names(give) + "; " +
+                                         std::to_string(entries) + " entr" + (entries == 1 ? "y" : "ies") +
+                                         " there now)");
+        }
         continue;
       }
       uint64_t acc = a;

@@ -267,7 +267,10 @@ TEST(AppArmorLandlock, MissingWritablePathGoesToItsDirectory) {
   EXPECT_TRUE(parent->access & kWriteFile);
   EXPECT_FALSE(parent->access & kMakeDir);  // a file rule creates files only
   EXPECT_FALSE(parent->access & kExecute);
-  EXPECT_TRUE(has_warning(t, "the nearest existing directory"));
+  EXPECT_FALSE(parent->access & kReadDir);   // nor listing
+  EXPECT_FALSE(parent->access & kReadFile);  // `w` only: not every file of the directory readable
+  EXPECT_TRUE(has_warning(t, "widening row missing-file"));
+  EXPECT_TRUE(has_warning(t, dir + "/new.log -> " + dir + " (")) << "the use is printed with the directory";
   // Read-only rules on missing paths, and missing paths under / only, stay skipped.
   for (const auto& r : t.rules) EXPECT_NE(r.path, "/") << "never widened to /";
   EXPECT_TRUE(has_warning(t, "their rules are skipped"));
