@@ -2,6 +2,7 @@
 // include): the same text with and without /etc/apparmor.d; it must pass the
 // real validator (apparmor_parser -Q -K) and read back as the same model.
 #include "apparmor/from_behavior.h"
+#include "apparmor/landlock.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -334,6 +335,32 @@ TEST(AppArmorFromBehavior, ExecNetworkCapsModeDeterminism) {
   EXPECT_EQ(format(*old).find("complain"), std::string::npos);
   EXPECT_FALSE(from_behavior(b, "bad name", nullptr).ok());
   EXPECT_FALSE(mode_from_name("strict").ok());
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+// docs/generalisation.md, "Path side": one line per row of path_generalisation_table()
+// (| kind | id | grants | when | reason | strict |) and per row of the Landlock
+// translation's table (| landlock | id | reason |), in table order.
+TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
+  std::ifstream f(std::string(CONFINE_SOURCE_DIR) + "/docs/generalisation.md");
+  ASSERT_TRUE(f) << "docs/generalisation.md";
+  std::vector<std::string> doc, code;
+  for (std::string line; std::getline(f, line);)
+    for (const char* k : {"| hierarchy |", "| data |", "| name |", "| exec |", "| never |", "| landlock |"})
+      if (line.starts_with(k)) doc.push_back(line);
+  for (const auto& r : path_generalisation_table())
+    code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
+                   r.reason + " | " + (r.strict ? "yes" : "no") + " |");
+  for (const auto& r : landlock_widening_table())
+    code.push_back(std::string("| landlock | `") + r.id + "` | " + r.reason + " |");
+  std::string want;
+  for (const auto& l : code) want += l + "\n";
+  EXPECT_EQ(doc, code) << "the rows, as docs/generalisation.md must list them:\n" << want;
 }
 
 }  // namespace
