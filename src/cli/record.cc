@@ -170,7 +170,8 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
 void print_notes(const std::vector<std::string>& notes) {
   for (const auto& n : notes) {
     if (n.find(": no rule for ") != std::string::npos) continue;
-    if (n.find(": generalised: ") != std::string::npos)  // a row applied: information, not a warning
+    if (n.find(": generalised: ") != std::string::npos ||
+        n.find(": generalisation ") != std::string::npos)  // a row applied, its reason: information
       std::cerr << "confine: " << file::escape_terminal(n) << "\n";
     else
       print_warning(n);
