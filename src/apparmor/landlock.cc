@@ -32,6 +32,11 @@ const std::vector<ReviewedRow> kWidenings = {
     {"glob-read",
      "a glob's read/execute rights go to its longest literal directory (Landlock cannot match names): "
      "every file beneath it can be read; never for /, /root, /home, /dev, /sys, /etc"},
+    {"glob-files",
+     "a one-component glob (DIR/*, DIR/*.txt) in a directory that has sub-directories: its read/execute "
+     "rights go to each existing file it matches at translation time instead of DIR's subtree (the "
+     "sub-directories are other data); a matching file created after the translation is readable only if "
+     "a write rule covers DIR (a narrowing, printed)"},
     {"tree-dir", "DIR/** also covers DIR itself (a Landlock rule includes the directory it names)"},
     {"list-dir",
      "DIR/ r (list DIR): read_dir on DIR, which lets the directories beneath it be listed too (names, "
@@ -115,6 +120,13 @@ bool is_ancestor_or_self(const std::string& a, const std::string& p) {
 }
 
 std::string join(const std::string& d, const std::string& n) { return d == "/" ? "/" + n : d + "/" + n; }
+
+bool has_subdirectory(const std::string& d) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec)) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -244,9 +256,36 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         if (read && fs::is_directory(lp, ec)) {
           if (no_widening(lp, true)) {
             dropped.push_back(g + " (read; glob below " + lp + ")");
+          } else if (tg.rest.find('/') == std::string::npos && tg.rest.find("**") == std::string::npos &&
+                     has_subdirectory(lp)) {
+            // DIR/* (one component) beside sub-directories: DIR's subtree would cover them
+            // (other data); each existing file the glob matches instead (row glob-files).
+            std::vector<std::string> files;
+            bool bounded = true;
+            size_t scanned = 0;
+            std::error_code ec2;
+            for (auto it = fs::directory_iterator(lp, ec2); !ec2 && it != fs::directory_iterator();
+                 it.increment(ec2)) {
+              if (++scanned > opt.max_glob_files) {
+                bounded = false;
+                break;
+              }
+              std::string name = it->path().filename().string();
+              if (it->is_directory(ec2) || fnmatch(tg.rest.c_str(), name.c_str(), 0) != 0) continue;
+              files.push_back(join(lp, name));
+            }
+            if (!bounded || ec2) {
+              add_allow(lp, read, fr.origin);
+              rows["glob-read"].push_back(rule.path + " -> " + lp + " (more than " +
+                                          std::to_string(opt.max_glob_files) + " entries)");
+            } else {
+              for (const auto& f : files) add_allow(f, read & (kReadFile | kExecute | kIoctlDev), fr.origin);
+              rows["glob-files"].push_back(rule.path + " -> " + std::to_string(files.size()) +
+                                           " file(s) in " + lp);
+            }
           } else {
             add_allow(lp, read, fr.origin);
-            rows["glob-read"].push_back(g + " -> " + lp);
+            rows["glob-read"].push_back(rule.path + " -> " + lp);
           }
         } else if (read) {
           missing.push_back(lp);
@@ -287,7 +326,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       uint64_t acc = a;
       if (fs::is_directory(lp, ec)) {
         if (tg.rest == "**") {
-          if (acc) rows["tree-dir"].push_back(g + " -> " + lp);
+          if (acc) rows["tree-dir"].push_back(rule.path + " -> " + lp);
         } else {
           // A rule on the directory itself: AppArmor applies it to DIR/ only, a Landlock
           // rule to everything beneath. Only listing is kept (row list-dir).
@@ -375,8 +414,8 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     v.erase(std::unique(v.begin(), v.end()), v.end());
     if (v.empty()) return;
     std::string s = std::to_string(v.size()) + " " + what + ": ";
-    for (size_t i = 0; i < v.size() && i < 4; ++i) s += (i ? ", " : "") + v[i];
-    if (v.size() > 4) s += ", ...";
+    for (size_t i = 0; i < v.size() && i < 12; ++i) s += (i ? ", " : "") + v[i];
+    if (v.size() > 12) s += ", ...";
     t.warnings.push_back(s);
   };
   for (const auto& w : kWidenings) {

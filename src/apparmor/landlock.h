@@ -25,6 +25,7 @@ namespace confine::apparmor {
 struct TranslateOptions {
   int abi = -1;                   // -1 = the running kernel's Landlock ABI
   size_t max_complement = 20000;  // sibling entries enumerated for deny rules
+  size_t max_glob_files = 4096;   // entries of one DIR/* enumerated (row glob-files); more: DIR's subtree
 };
 
 struct PathRule {
