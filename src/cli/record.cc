@@ -79,6 +79,7 @@ Result<RecordSetup> record_setup(const Args& a) {
   if (a.has("no-companions") && tight != "strict")
     return Error("--no-companions and --tightness " + tight + " disagree");
   s.gen.companions = tight == "default";
+  s.apparmor_generalise = tight == "default";
   if (auto t = a.get("target")) {
     CONFINE_TRY(s.gen.target, generate::target_from_name(*t));
   }
@@ -151,7 +152,10 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
     return ok();
   }
   std::vector<std::string> aa_notes;
-  CONFINE_TRY(apparmor::File f, apparmor::from_behavior(b, apparmor_name(dir), &aa_notes));
+  apparmor::GenerateOptions ao;
+  ao.name = apparmor_name(dir);
+  ao.generalise = s.apparmor_generalise;
+  CONFINE_TRY(apparmor::File f, apparmor::from_behavior(b, ao, &aa_notes));
   if (s.apparmor_mode == "complain")
     for (auto& item : f.items)
       if (auto* p = std::get_if<std::shared_ptr<apparmor::Profile>>(&item))
@@ -164,8 +168,14 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
 }
 
 void print_notes(const std::vector<std::string>& notes) {
-  for (const auto& n : notes)
-    if (n.find(": no rule for ") == std::string::npos) print_warning(n);
+  for (const auto& n : notes) {
+    if (n.find(": no rule for ") != std::string::npos) continue;
+    if (n.find(": generalised: ") != std::string::npos ||
+        n.find(": generalisation ") != std::string::npos)  // a row applied, its reason: information
+      std::cerr << "confine: " << file::escape_terminal(n) << "\n";
+    else
+      print_warning(n);
+  }
 }
 
 std::string output_names(const RecordSetup& s) {
