@@ -301,6 +301,36 @@ const std::vector<Generalisation>& generalisation_table() {
        {"getdents64", "getdents"},
        "a program that manages directories (creates, removes or enters them) lists one when it has entries "
        "(rm -r, find, tar of a tree)"},
+      // ---- rows the corpus (tests/corpus/, docs/profile-quality.md) showed on its check inputs ----------
+      {G::Family,
+       {"chdir", "fchdir"},
+       {},
+       false,
+       {"chdir", "fchdir"},
+       "changing the working directory by path or by descriptor (seen: mkdir -p of nested directories "
+       "returns to the saved directory with fchdir)"},
+      {G::Companion,
+       {"getdents64", "getdents"},
+       {},
+       false,
+       {"readlink", "readlinkat"},
+       "a program that lists directories meets symbolic links in other trees and reads them (seen: tar of a "
+       "tree with a symlink in a new subdirectory)"},
+      {G::Companion,
+       {"write", "writev"},
+       {},
+       false,
+       {"gettid", "tgkill"},
+       "glibc's raise signals the calling thread (gettid, tgkill): a writer whose pipe reader exits early "
+       "re-raises SIGPIPE (seen: sort | uniq | head on a bigger input); nginx writes pid#tid on each "
+       "error-log line, only when a request fails"},
+      {G::Companion,
+       {"mmap", "mmap2", "brk"},
+       {},
+       false,
+       {"sysinfo"},
+       "glibc's qsort asks sysinfo for the physical memory size once the array passes 1 KiB (seen: jq "
+       "group_by over 5000 objects, tar --sort=name of 300 files)"},
   };
   return k;
 }
