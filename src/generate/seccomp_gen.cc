@@ -331,6 +331,28 @@ const std::vector<Generalisation>& generalisation_table() {
        {"sysinfo"},
        "glibc's qsort asks sysinfo for the physical memory size once the array passes 1 KiB (seen: jq "
        "group_by over 5000 objects, tar --sort=name of 300 files)"},
+      {G::Companion,
+       {"mkdir", "mkdirat"},
+       {"utimensat"},
+       false,
+       {"symlink", "symlinkat", "unlink", "unlinkat"},
+       "an extractor (creates directories, restores file times: tar -x, cpio) recreates the symbolic links "
+       "an archive holds and replaces its placeholder files; where is the path rules' business (seen: tar -x "
+       "of an archive with a symlink in a new subdirectory)"},
+      {G::Companion,
+       {"wait4", "waitid", "waitpid"},
+       {"pipe2"},
+       false,
+       {"pselect6", "select", "poll", "ppoll"},
+       "a program that runs children and talks to them over pipes waits on several at once with select or "
+       "poll when it runs them in parallel (seen: make -j4 waits on its jobserver pipe with pselect6)"},
+      {G::Companion,
+       {"open", "openat"},
+       {},
+       false,
+       {"getcwd"},
+       "resolving a relative name to a full path asks for the working directory (seen: jq resolving an "
+       "import against its -L search path)"},
   };
   return k;
 }
