@@ -353,6 +353,14 @@ const std::vector<Generalisation>& generalisation_table() {
        {"getcwd"},
        "resolving a relative name to a full path asks for the working directory (seen: jq resolving an "
        "import against its -L search path)"},
+      {G::Companion,
+       {"clone", "fork"},
+       {"execve"},
+       false,
+       {"vfork", "rt_sigprocmask"},
+       "a shell starts a pipeline stage with fork (clone) and a simple command with vfork, signals blocked "
+       "around it: a script on other input takes the other path (seen: dash running the corpus near "
+       "misses)"},
   };
   return k;
 }
