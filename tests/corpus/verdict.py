@@ -228,7 +228,7 @@ def report(work, out, names):
          "(a sibling directory of the data, or an unrecorded member of a recorded syscall family) runs under the",
          "same profile and must be denied. Docker's default profile allows 290 syscalls unconditionally on x86_64.",
          "",
-         "| program | kind | check differs by | syscalls (any args) | % of Docker's 290 | with argument rules | AppArmor path rules (globs, dirs) | check: false denials | near miss |",
+         "| program | kind | check differs by | syscalls (any args) | % of Docker's 290 | with argument rules | AppArmor path rules (globs, dirs) | check: false denials (grouped items) | near miss |",
          "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.get("missing"):
@@ -253,15 +253,21 @@ def report(work, out, names):
               "",
               f"Programs with false denials on their check input: **{nfd}** of {len(done)}. "
               f"Near misses not denied: **{sum(1 for r in done if not r['near_miss'].startswith('denied'))}**.", ""]
-        L += ["Enforcer of every check run: " + "; ".join(sorted(set(re.sub(r"\(\d+ path rules; \d+ approximations.*",
+        L += ["Enforcer of every check run: " + "; ".join(sorted(set(re.sub(r" \(\d+ path rules; \d+ approximations.*",
                                                                           "", r["enforcer"]) for r in done))) + ".", ""]
     bad = [r for r in done if r["false_denials"]]
     if bad:
         L += ["## False denials on the check inputs", "",
               "Each line names the difference or the denied access (from the complain pass: the rule that would fix it).", ""]
+        known = {}
+        for l in read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "known-false-denials")).splitlines():
+            if ":" in l and not l.startswith("#"):
+                known[l.split(":", 1)[0].strip()] = l.split(":", 1)[1].strip()
         for r in bad:
             L.append(f"### {r['name']}")
             L.append("")
+            if r["name"] in known:
+                L += [f"Why (tests/corpus/known-false-denials): {md(known[r['name']])}", ""]
             for x in r["false_denials"][:15]:
                 L.append(f"- {md(x)}")
             if len(r["false_denials"]) > 15:
