@@ -969,7 +969,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   }
   f.items.push_back(comment("Self-contained: no include; every rule is a recorded access or a"));
   f.items.push_back(
-      comment("generalisation of the reviewed table (docs/apparmor.md), listed here when used."));
+      comment("row of the reviewed table (docs/generalisation.md, Path side), listed here when used."));
   f.items.push_back(comment("Approximations:"));
   f.items.push_back(
       comment("- programs run with ix (inherit this profile); px would need a profile per program"));
