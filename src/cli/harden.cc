@@ -56,26 +56,48 @@ constexpr OptSpec kOwnOpts[] = {
 constexpr auto kOpts = with_record_opts(kOwnOpts);
 
 void usage(std::ostream& os) {
-  os << "usage: confine harden [options] [-- COMMAND [ARGS...]]\n\n"
-        "Records COMMAND (--runs times), generates its seccomp profile, AppArmor profile,\n"
-        "securityContext and behavior (as `confine record`), replays the same command\n"
-        "enforced under `confine run --profile DIR` (seccomp + the AppArmor file rules\n"
-        "through Landlock), and reports the syscalls allowed against the runtime-default\n"
-        "and Docker default profiles and the attack surface removed. Every replay is\n"
-        "repeated in complain mode: syscalls and file accesses the profiles would deny\n"
-        "are added (false denials) and the replay is retried, else harden fails.\n"
+  os << "usage: confine harden [options] [-- COMMAND [ARGS...]]\n"
+        "       confine harden [options] --train CMD [--train CMD...] --check CMD [--check CMD...]\n"
+        "       confine harden [options] --service [--ready CMD] --train LOAD... --check LOAD... -- SERVICE "
+        "[ARGS...]\n\n"
+        "Records a workload, generates its seccomp profile, AppArmor profile, securityContext\n"
+        "and behavior (as `confine record`), runs a workload enforced under `confine run\n"
+        "--profile DIR` (seccomp + the AppArmor file rules through Landlock) and in complain\n"
+        "mode, and reports false denials and the attack surface removed against the\n"
+        "runtime-default and Docker default profiles.\n\n"
+        "Training and checking (--train/--check): the profile is generated from the union of\n"
+        "the --train recordings; each --check (a different workload) is then run unconfined\n"
+        "(observed by the recorder), enforced and in complain mode; its exit status and stdout\n"
+        "must match, and every access the complain run reports is a false denial, printed\n"
+        "with the rule that would fix it (never added silently). The report says how much of\n"
+        "the profile the checks exercised: a rule no check used is not proven by them.\n"
+        "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n\n"
+        "Services (--service): SERVICE is started for every --train and --check (under record,\n"
+        "unconfined and enforced); --ready is polled until it exits 0, then the load script\n"
+        "runs unconfined against the service, then the service gets the stop signal. The load\n"
+        "script's exit status and stdout are compared; a service that exits before it is\n"
+        "stopped failed; exiting by the stop signal (or 0 after it) succeeded.\n\n"
+        "Without --train/--check: COMMAND is recorded (--runs times, the SAME input each time:\n"
+        "this cannot see what other inputs need) and replayed; a complain-mode replay's\n"
+        "denials are added (false denials) and the replay retried, else harden fails.\n"
         "Without COMMAND it hardens the sample workload compiled into confine\n"
-        "(examples/sample-workload.sh, run as `sh -c SCRIPT`).\n"
+        "(examples/sample-workload.sh, run as `sh -c SCRIPT`).\n\n"
+        "Standard input is read once (up to 256 MiB; a terminal is not read: /dev/null) and\n"
+        "the same bytes are fed to every recording and replay (load scripts with --service).\n"
         "The outputs are written into a fresh directory next to DIR and switched in as one\n"
-        "set only when the replay passed: a failed harden leaves DIR as it was (the attempt\n"
-        "is kept and named in the error).\n\noptions:\n"
+        "set only when the replay (every check) passed: a failed harden leaves DIR as it was\n"
+        "(the attempt, with every run's stdout/stderr, is kept and named in the error).\n\noptions:\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine harden -o prof\n"
         "  confine harden -o prof -- tar czf /tmp/etc.tgz /etc/apt\n"
-        "  confine harden -o prof --runs 3 -- ./flaky-timing-app\n"
-        "\nexit codes: 0 hardened and replayed with identical exit status; 1 the replay failed\n"
-        "(false denial that could not be fixed); 2 usage; 125 confine error.\n";
+        "  sort -u words.txt | confine harden -o prof -- sha256sum      # stdin replayed identically\n"
+        "  confine harden -o prof --train 'gzip -c a.txt' --train 'gzip -9c b.bin' --check 'gzip -dc c.gz'\n"
+        "  confine harden -o prof --service --ready 'redis-cli -p 6390 ping' \\\n"
+        "      --train load-writes.sh --check load-reads.sh -- redis-server --port 6390 --save ''\n"
+        "\nexit codes: 0 hardened: the replay (every check) ran enforced with identical exit\n"
+        "status and stdout and no false denial; 1 it did not (false denials, mismatches, a\n"
+        "service never ready); 2 usage; 125 confine error.\n";
 }
 
 std::string self_exe() {
@@ -428,6 +450,8 @@ Result<Observed> run_workload(TrainCheck& tc, How how, const std::string& cmd, c
 }
 
 std::string exit_str(int code) {
+  if (code == -2) return "none (killed at --load-timeout)";
+  if (code < 0) return "none (not run)";
   if (code > 128 && code < 128 + NSIG) {
     const char* a = sigabbrev_np(code - 128);
     if (a) return std::to_string(code) + " (SIG" + a + ")";
@@ -494,8 +518,8 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
       return 125;
     }
     for (const auto& w : o->warnings) print_warning(tag + ": " + w);
-    std::cout << "  1. recorded   " << tag << ": " << file::escape_terminal(trains[i]) << ": exit "
-              << exit_str(o->exit);
+    std::cout << "  1. recorded   " << tag << ": " << file::escape_terminal(trains[i])
+              << (tc.service ? ": load exit " : ": exit ") << exit_str(o->exit);
     if (tc.service) std::cout << ", service exit " << exit_str(o->service_exit);
     std::cout << "\n";
     if (tc.service && !o->control.ready) {
@@ -574,8 +598,9 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
       return 125;
     }
     bool same_exit = enf->exit == ref->exit, same_out = enf->out == ref->out;
-    std::cout << "  2. checked    " << tag << ": " << shown << ": unconfined exit " << exit_str(ref->exit)
-              << ", enforced exit " << exit_str(enf->exit)
+    std::string what = tc.service ? "load exit " : "exit ";
+    std::cout << "  2. checked    " << tag << ": " << shown << ": unconfined " << what << exit_str(ref->exit)
+              << ", enforced " << what << exit_str(enf->exit)
               << (same_out ? ", same stdout" : ", stdout differs");
     if (tc.service)
       std::cout << "; service "
@@ -590,9 +615,10 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
                     : std::string(same_exit ? ":" : ",") + " stdout differs (" + dir + "/" + tag +
                           ".stdout vs " + tag + ".replay.stdout)"));
     if (tc.service && (!enf->control.ready || enf->control.service_died || !enf->control.stopped))
-      mismatches.push_back(tag + ": the enforced service " +
-                           (enf->control.message.empty() ? "failed" : enf->control.message) + " (exit " +
-                           exit_str(enf->service_exit) + "; " + dir + "/" + tag + ".replay.service.stderr)");
+      mismatches.push_back(tag + ": enforced, " +
+                           (enf->control.message.empty() ? "the service failed" : enf->control.message) +
+                           " (service exit " + exit_str(enf->service_exit) + "; " + dir + "/" + tag +
+                           ".replay.service.stderr)");
     for (const auto& [n, ar] : cpl->findings.syscalls)
       denials.push_back({"syscall " + n, fixing_rule(n, ar), tag});
     for (const auto& [p, acc] : cpl->findings.files)
@@ -778,7 +804,11 @@ int verb_harden(std::span<char* const> args) {
   const std::string& work = setup->work;  // where this run writes
   const auto& cmd = setup->rec.argv;
   const std::string shown = sample_shown.empty() ? join(cmd, " ") : sample_shown;
-  std::cout << "confine harden: " << file::escape_terminal(shown) << std::endl;
+  std::cout << "confine harden: " << file::escape_terminal(shown) << "\n";
+  if (in.memfd >= 0)
+    std::cout << "     standard input: " << in.size
+              << " bytes, captured once, fed to every recording and replay\n";
+  std::cout.flush();
 
   // 1. record, --runs times (stdout of the first run kept for the comparison;
   // stderr passes through); the profile is generated from the union.
