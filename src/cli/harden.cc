@@ -26,6 +26,7 @@
 #include "cli/verbs.h"
 #include "core/embedded.h"
 #include "json/json.h"
+#include "sandbox/limits.h"
 
 namespace confine::cli {
 
@@ -468,7 +469,7 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
   tc.service_argv = a.rest();
   double load_timeout = 300;
   if (auto t = a.get("load-timeout")) {
-    auto v = parse_duration(*t);
+    auto v = sandbox::parse_duration(*t);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--load-timeout"));
       return kExitUsage;
@@ -478,7 +479,7 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
   tc.plan.load_timeout = load_timeout;
   tc.plan.ready = a.get("ready").value_or("");
   if (auto t = a.get("ready-timeout")) {
-    auto v = parse_duration(*t);
+    auto v = sandbox::parse_duration(*t);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--ready-timeout"));
       return kExitUsage;

@@ -20,6 +20,7 @@
 #include "cli/verbs.h"
 #include "generate/generate.h"
 #include "record/recorder.h"
+#include "sandbox/limits.h"
 
 namespace confine::cli {
 
@@ -250,7 +251,7 @@ int verb_record(std::span<char* const> args) {
   plan.announce = true;
   plan.stop_after = false;
   if (auto d = parsed->get("duration")) {
-    auto v = parse_duration(*d);
+    auto v = sandbox::parse_duration(*d);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--duration"));
       return kExitUsage;
@@ -268,7 +269,7 @@ int verb_record(std::span<char* const> args) {
   }
   plan.ready = parsed->get("ready").value_or("");
   if (auto t = parsed->get("ready-timeout")) {
-    auto v = parse_duration(*t);
+    auto v = sandbox::parse_duration(*t);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--ready-timeout"));
       return kExitUsage;

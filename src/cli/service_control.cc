@@ -162,8 +162,9 @@ Result<int> parse_signal(const std::string& s) {
   if (!n.empty() && std::isdigit(static_cast<unsigned char>(n[0]))) {
     char* end = nullptr;
     long v = std::strtol(n.c_str(), &end, 10);
-    if (*end || v <= 0 || v >= NSIG)
-      return Error("signal " + s + ": expected a name (TERM) or 1.." + std::to_string(NSIG - 1));
+    if (end != n.c_str() + n.size() || v <= 0 || v >= NSIG || v == SIGKILL || v == SIGSTOP || v == SIGCHLD)
+      return Error("signal " + s + ": expected a name (TERM) or a number 1.." + std::to_string(NSIG - 1) +
+                   " (not KILL, STOP, CHLD)");
     return static_cast<int>(v);
   }
   if (n.starts_with("SIG")) n = n.substr(3);
@@ -175,20 +176,6 @@ Result<int> parse_signal(const std::string& s) {
     }
   }
   return Error("signal " + s + ": expected a name such as TERM, INT, HUP, QUIT, USR1 (not KILL, STOP, CHLD)");
-}
-
-Result<double> parse_duration(const std::string& s) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  std::string unit = end ? end : "";
-  double mul = unit.empty() || unit == "s" ? 1
-               : unit == "ms"              ? 0.001
-               : unit == "m"               ? 60
-               : unit == "h"               ? 3600
-                                           : -1;
-  if (s.empty() || end == s.c_str() || mul < 0 || !std::isfinite(v) || v < 0 || v * mul > 86400)
-    return Error("duration " + s + ": expected seconds (30, 1.5s, 500ms, 2m; at most 24h)");
-  return v * mul;
 }
 
 Result<Controller> Controller::start(const ControlPlan& plan) {

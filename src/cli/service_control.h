@@ -73,7 +73,5 @@ std::vector<std::string> shell_argv(const std::string& cmd_or_script);
 
 // "TERM", "SIGTERM" or "15" -> 15.
 Result<int> parse_signal(const std::string& s);
-// "30", "30s", "2m", "1.5s" -> seconds.
-Result<double> parse_duration(const std::string& s);
 
 }  // namespace confine::cli
