@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -50,8 +51,8 @@ constexpr OptSpec kOwnOpts[] = {
     {"stop-signal", 0, true, "SIG",
      "--service: the signal that stops it (default TERM); a service that exits by it succeeded"},
     {"load-timeout", 0, true, "D",
-     "--service and --check: a load script or check still running is killed "
-     "after D (default 300s)"},
+     "with --check: an enforced check (a load script with --service) still running after 10 times its "
+     "unconfined time (at least 10s) or after D (default 300s), whichever is first, is killed"},
     {"help", 'h', false, "", "show this help"},
 };
 constexpr auto kOpts = with_record_opts(kOwnOpts);
@@ -495,8 +496,14 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
     tc.plan.stop_signal = *v;
   }
   // confine run's own bound: the ready wait and the load, with room to stop.
-  tc.run_timeout =
-      std::to_string(static_cast<long>(load_timeout + (tc.service ? tc.plan.ready_timeout + 30 : 0))) + "s";
+  // confine run's own bound (set per check below): the ready wait and the load, with room to stop.
+  auto set_bounds = [&](double load_s) {
+    tc.plan.load_timeout = load_s;
+    tc.run_timeout =
+        std::to_string(static_cast<long>(std::ceil(load_s + (tc.service ? tc.plan.ready_timeout + 30 : 0)))) +
+        "s";
+  };
+  set_bounds(load_timeout);
   const std::string& dir = setup.dir;
   auto trains = a.all("train"), checks = a.all("check");
   std::cout << "confine harden: " << trains.size() << " training and " << checks.size() << " check workload"
@@ -572,7 +579,13 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
   for (size_t j = 0; j < checks.size(); ++j) {
     std::string tag = "check-" + std::to_string(j + 1);
     std::string shown = file::escape_terminal(checks[j]);
+    set_bounds(load_timeout);
+    auto t0 = std::chrono::steady_clock::now();
     auto ref = run_workload(tc, How::Record, checks[j], tag, nullptr);
+    double ref_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // A run blocked by a denial (a wait the unconfined run never needed) must
+    // not hang harden: 10 times the unconfined time, at least 10 s, at most --load-timeout.
+    set_bounds(std::min(load_timeout, std::max(10.0, 10 * ref_s)));
     if (!ref.ok()) {
       print_error(std::move(ref).error().context(tag));
       return 125;
