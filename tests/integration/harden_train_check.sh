@@ -128,6 +128,21 @@ check "service: 0 false denials" "grep -q '0 false denials' '$W/redis.out'"
 check "service: coverage reported" "grep -Eq 'the checks exercised [0-9]+ of [0-9]+ syscalls' '$W/redis.out'"
 check "service: recorded a TCP listener" "grep -q '\"AF_INET\"' '$W/redis/behavior.json'"
 
+# A service false denial: the check load asks the web server for a file the
+# training never served (--tightness strict: not generalised).
+mkdir -p "$W/site" && echo alpha >"$W/site/a.txt" && echo beta >"$W/site/b.txt"
+port4=$(free_port)
+timeout 300 "$CONFINE" harden -o "$W/web" --tightness strict --service --ready "curl -sf http://127.0.0.1:$port4/a.txt" \
+  --train "curl -sf http://127.0.0.1:$port4/a.txt" --check "curl -sf http://127.0.0.1:$port4/b.txt" \
+  -- python3 -m http.server -b 127.0.0.1 -d "$W/site" "$port4" >"$W/web.out" 2>"$W/web.err"
+rc=$?
+show "$W/web.out" "$W/web.err"
+check "service false denial: exit 1, DIR not written" "[ $rc = 1 ] && [ ! -e '$W/web' ]"
+check "service false denial: the unconfined check got the file" "grep -q 'unconfined load exit 0, enforced load exit 22' '$W/web.out'"
+check "service false denial: named with its fixing rule" \
+  "grep -q 'false denial (check-1): $W/site/b.txt (r)' '$W/web.out' && grep -q 'fix: apparmor.profile: $W/site/b.txt r,' '$W/web.out'"
+check "service exit by the stop signal is success (143)" "grep -q 'service stopped by SIGTERM, exit 143' '$W/web.out'"
+
 # record --ready --duration on the same service: stopped by confine, complete.
 port2=$(free_port)
 timeout 120 "$CONFINE" record -o "$W/redis-rec" --format none --ready "redis-cli -p $port2 ping" --duration 1 \
