@@ -347,6 +347,7 @@ struct Observed {
   behavior::Behavior behavior;  // Record only
   ComplainFindings findings;    // Complain only
   std::vector<std::string> warnings;
+  int interrupted = 0;  // a stop signal harden did not send: the user's, harden stops
 };
 
 enum class How { Record, Enforce, Complain };
@@ -402,7 +403,9 @@ Result<Observed> run_workload(TrainCheck& tc, How how, const std::string& cmd, c
     rec.stdout_fd = out;
     rec.stderr_fd = err;
     rec.stdin_fd = in;
+    std::optional<StraySignalGuard> stray;
     if (ctl) {
+      stray.emplace(tc.plan.stop_signal);
       rec.stop_signal = tc.plan.stop_signal;
       rec.on_start = [&ctl](pid_t p) { ctl->go(p, getpid()); };
     }
@@ -413,6 +416,8 @@ Result<Observed> run_workload(TrainCheck& tc, How how, const std::string& cmd, c
     if (ctl) o.control = ctl->finish(10);
     cleanup();
     if (!r.ok()) return std::move(r).error().context("record");
+    for (int sig : r->stop_signals)
+      if (!tc.service || sig != tc.plan.stop_signal) o.interrupted = sig;
     o.warnings = r->warnings;
     if (r->behavior.partial) o.warnings.push_back("partial recording: " + r->behavior.partial_reason);
     o.behavior = std::move(r->behavior);
@@ -525,6 +530,11 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
       print_error(std::move(o).error().context(tag));
       return 125;
     }
+    if (o->interrupted) {
+      print_error(tag + ": interrupted by SIG" + std::string(sigabbrev_np(o->interrupted)) + " (" + dir +
+                  " not replaced)");
+      return 128 + o->interrupted;
+    }
     for (const auto& w : o->warnings) print_warning(tag + ": " + w);
     std::cout << "  1. recorded   " << tag << ": " << file::escape_terminal(trains[i])
               << (tc.service ? ": load exit " : ": exit ") << exit_str(o->exit);
@@ -589,6 +599,11 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
     if (!ref.ok()) {
       print_error(std::move(ref).error().context(tag));
       return 125;
+    }
+    if (ref->interrupted) {
+      print_error(tag + ": interrupted by SIG" + std::string(sigabbrev_np(ref->interrupted)) + " (" + dir +
+                  " not replaced)");
+      return 128 + ref->interrupted;
     }
     for (const auto& w : ref->warnings) print_warning(tag + " (unconfined): " + w);
     if (tc.service && !ref->control.ready) {
@@ -850,6 +865,11 @@ int verb_harden(std::span<char* const> args) {
     if (!r.ok()) {
       print_error(std::move(r).error().context("record"));
       return 125;
+    }
+    if (!r->stop_signals.empty()) {
+      print_error("interrupted by SIG" + std::string(sigabbrev_np(r->stop_signals.front())) + " (" + dir +
+                  " not replaced)");
+      return 128 + r->stop_signals.front();
     }
     for (const auto& w : r->warnings) print_warning(w);
     if (r->behavior.partial) print_warning("partial recording: " + r->behavior.partial_reason);

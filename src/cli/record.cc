@@ -1,6 +1,7 @@
 // confine record [-o DIR] [--merge] [--args MODE] -- COMMAND [ARGS...]
 // Argument wiring and output only: the recorder is src/record, the
 // generators src/generate.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,11 @@ int verb_record(std::span<char* const> args) {
     }
     plan.ready_timeout = *v;
   }
+  // A stop signal is the workload's to answer: forwarded while it runs, and
+  // one arriving after it exited (timeout(1) and service managers signal the
+  // whole process group, after the main process) does not stop confine
+  // writing the recording.
+  StraySignalGuard g_term(SIGTERM), g_int(SIGINT), g_hup(SIGHUP), g_quit(SIGQUIT), g_stop(plan.stop_signal);
   std::optional<Controller> ctl;
   if (!plan.ready.empty() || plan.stop_after) {
     auto c = Controller::start(plan);

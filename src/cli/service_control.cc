@@ -178,6 +178,17 @@ Result<int> parse_signal(const std::string& s) {
   return Error("signal " + s + ": expected a name such as TERM, INT, HUP, QUIT, USR1 (not KILL, STOP, CHLD)");
 }
 
+StraySignalGuard::StraySignalGuard(int sig) : sig_(sig) {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) {};
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  set_ = sigaction(sig_, &sa, &old_) == 0;
+}
+StraySignalGuard::~StraySignalGuard() {
+  if (set_) sigaction(sig_, &old_, nullptr);
+}
+
 Result<Controller> Controller::start(const ControlPlan& plan) {
   int go[2], rep[2];
   if (pipe2(go, O_CLOEXEC) != 0) return Error::sys("pipe2", errno);

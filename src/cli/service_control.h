@@ -10,6 +10,7 @@
 // its exit status.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <string>
@@ -65,6 +66,24 @@ class Controller {
   bool started_ = false;
   int go_w_ = -1;      // -> controller: the two pids
   int report_r_ = -1;  // <- controller: ControlResult fields
+};
+
+// While alive, `sig` (the stop signal a controller sends to this process) is
+// caught by a handler that does nothing (SA_RESTART): a stop that arrives just
+// after the recording ended (the service exited by itself meanwhile) must not
+// kill confine. A handler, not SIG_IGN: ignored signals stay ignored across
+// execve, handlers do not, so the recorded command still gets the default.
+class StraySignalGuard {
+ public:
+  explicit StraySignalGuard(int sig);
+  ~StraySignalGuard();
+  StraySignalGuard(const StraySignalGuard&) = delete;
+  StraySignalGuard& operator=(const StraySignalGuard&) = delete;
+
+ private:
+  int sig_;
+  struct sigaction old_;
+  bool set_ = false;
 };
 
 // A --train/--check/--ready argument: an existing file is run as `sh FILE`,

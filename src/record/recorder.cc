@@ -591,10 +591,12 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       }
       reap();
       std::lock_guard<std::mutex> g(sh.mu);
+      // A stop signal sent to the whole process group (Ctrl-C, timeout(1),
+      // a service manager) may reach the command first: it still counts.
       for (int sig : stop_now) {
+        sh.forwarded.insert(sig);
         if (sh.main_done) continue;
         kill(pid, sig);
-        sh.forwarded.insert(sig);
         if (sh.stop_deadline < 0) sh.stop_deadline = now_ms() + o.stop_grace_ms;
       }
       if (!sh.main_done && sh.stop_deadline >= 0 && now_ms() > sh.stop_deadline && !sh.stop_killed) {
@@ -755,7 +757,13 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   reap();
   bool main_done = sh.main_done;
   int main_status = sh.main_status;
+  {  // a stop signal still pending when the command's exit ended the loop
+    signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si)
+      if (si.ssi_signo != SIGCHLD) sh.forwarded.insert(static_cast<int>(si.ssi_signo));
+  }
   std::set<int> forwarded = sh.forwarded;
+  res.stop_signals.assign(forwarded.begin(), forwarded.end());
   bool stop_killed = sh.stop_killed;
   if (!(main_done)) {
     // main_only/interrupt/loop error with the main process still running is

@@ -85,6 +85,9 @@ struct RecordResult {
   Backend backend = Backend::Unotify;  // the one used
   uint64_t perf_lost = 0;              // perf backend: samples the kernel dropped
   std::vector<std::string> warnings;
+  // Stop signals (TERM, INT, HUP, QUIT, the stop signal) the recording process
+  // received: forwarded to the command (harden tells its own from a user's).
+  std::vector<int> stop_signals;
 };
 
 // Resolves argv[0] like execvp would: the path to run, or an error carrying

@@ -45,12 +45,26 @@ TEST(Recorder, ExitStatusAndSignals) {
 // exiting by it is a complete recording (a service stopped on purpose).
 TEST(Recorder, ForwardedStopIsComplete) {
   RecordOptions o;
-  o.argv = {"sleep", "30"};
-  o.on_start = [](pid_t) { kill(getpid(), SIGTERM); };
+  o.argv = {"sh", "-c", "echo ready; exec sleep 30"};
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  o.stdout_fd = p[1];
+  // Stop once the command runs (says "ready"), as a user or harden would.
+  o.on_start = [&](pid_t) {
+    std::thread([fd = p[0]] {
+      char c;
+      ssize_t n = read(fd, &c, 1);
+      (void)n;
+      kill(getpid(), SIGTERM);
+    }).detach();
+  };
   auto r = record(o);
+  close(p[1]);
+  close(p[0]);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->exit_code, 128 + SIGTERM);
   EXPECT_FALSE(r->behavior.partial) << r->behavior.partial_reason;
+  EXPECT_EQ(r->stop_signals, std::vector<int>{SIGTERM});
   bool noted = false;
   for (const auto& n : r->behavior.notes)
     noted |= n.find("forwarded to the command: SIGTERM") != std::string::npos;
