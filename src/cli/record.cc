@@ -72,8 +72,9 @@ void usage(std::ostream& os) {
         "holds files confine did not write is not replaced.\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 125 confine error;\n"
         "126 not executable; 127 not found. A command that did not start writes nothing.\n"
-        "A recording of a command that was killed or interrupted is written, marked\n"
-        "\"partial\", only to a new DIR: it never replaces an existing one.\n";
+        "A recording of a command that was killed (by a signal confine did not forward, or\n"
+        "SIGKILL after the stop grace) is written, marked \"partial\", only to a new DIR:\n"
+        "it never replaces an existing one.\n";
 }
 }  // namespace
 
