@@ -44,7 +44,9 @@ constexpr OptSpec kOwnOpts[] = {
     {"check", 0, true, "CMD",
      "a check workload (repeatable), different from the training: run unconfined, then enforced, compared; "
      "false denials are reported with the rule that would fix them, never added"},
-    {"service", 0, false, "", "COMMAND is a service: started for every --train/--check, stopped after it"},
+    {"service", 0, false, "",
+     "COMMAND is a service: started for every --train/--check, stopped after it (implied by --train/--check "
+     "with -- COMMAND)"},
     {"ready", 0, true, "CMD",
      "--service: a shell command run unconfined, repeated until it exits 0, before each load script"},
     {"ready-timeout", 0, true, "D", "--service: how long --ready may take (default 30s)"},
@@ -60,8 +62,9 @@ constexpr auto kOpts = with_record_opts(kOwnOpts);
 void usage(std::ostream& os) {
   os << "usage: confine harden [options] [-- COMMAND [ARGS...]]\n"
         "       confine harden [options] --train CMD [--train CMD...] --check CMD [--check CMD...]\n"
-        "       confine harden [options] --service [--ready CMD] --train LOAD... --check LOAD... -- SERVICE "
-        "[ARGS...]\n\n"
+        "       confine harden [options] [--service] [--ready CMD] --train LOAD... --check LOAD... -- "
+        "SERVICE\n"
+        "              [ARGS...]\n\n"
         "Records a workload, generates its seccomp profile, AppArmor profile, securityContext\n"
         "and behavior (as `confine record`), runs a workload enforced under `confine run\n"
         "--profile DIR` (seccomp + the AppArmor file rules through Landlock) and in complain\n"
@@ -74,11 +77,12 @@ void usage(std::ostream& os) {
         "with the rule that would fix it (never added silently). The report says how much of\n"
         "the profile the checks exercised: a rule no check used is not proven by them.\n"
         "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n\n"
-        "Services (--service): SERVICE is started for every --train and --check (under record,\n"
-        "unconfined and enforced); --ready is polled until it exits 0, then the load script\n"
-        "runs unconfined against the service, then the service gets the stop signal. The load\n"
-        "script's exit status and stdout are compared; a service that exits before it is\n"
-        "stopped failed; exiting by the stop signal (or 0 after it) succeeded.\n\n"
+        "Services (-- SERVICE with --train/--check; --service says so explicitly): SERVICE\n"
+        "is started for every --train and --check (under record, unconfined and enforced);\n"
+        "--ready is polled until it exits 0, then the load script runs unconfined against\n"
+        "the service, then the service gets the stop signal. The load script's exit status\n"
+        "and stdout are compared; a service that exits before it is stopped failed; exiting\n"
+        "by the stop signal (or 0 after it) succeeded.\n\n"
         "Without --train/--check: COMMAND is recorded (--runs times, the SAME input each time:\n"
         "this cannot see what other inputs need) and replayed; a complain-mode replay's\n"
         "denials are added (false denials) and the replay retried, else harden fails.\n"
@@ -95,7 +99,7 @@ void usage(std::ostream& os) {
         "  confine harden -o prof -- tar czf /tmp/etc.tgz /etc/apt\n"
         "  sort -u words.txt | confine harden -o prof -- sha256sum      # stdin replayed identically\n"
         "  confine harden -o prof --train 'gzip -c a.txt' --train 'gzip -9c b.bin' --check 'gzip -dc c.gz'\n"
-        "  confine harden -o prof --service --ready 'redis-cli -p 6390 ping' \\\n"
+        "  confine harden -o prof --ready 'redis-cli -p 6390 ping' \\\n"
         "      --train load-writes.sh --check load-reads.sh -- redis-server --port 6390 --save ''\n"
         "\nexit codes: 0 hardened: the replay (every check) ran enforced with identical exit\n"
         "status and stdout and no false denial; 1 it did not (false denials, mismatches, a\n"
@@ -471,7 +475,7 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
   tc.setup = &setup;
   tc.in = &in;
   tc.exe = self_exe();
-  tc.service = a.has("service");
+  tc.service = !a.rest().empty();
   tc.service_argv = a.rest();
   double load_timeout = 300;
   if (auto t = a.get("load-timeout")) {
@@ -793,20 +797,21 @@ int verb_harden(std::span<char* const> args) {
     print_error("--runs/--retries repeat one command: not with --train/--check");
     return kExitUsage;
   }
-  bool service = parsed->has("service");
+  // -- SERVICE with --train/--check can only mean a service: --service is implied.
+  bool service = parsed->has("service") || (train_check && !parsed->rest().empty());
   if (service && (!train_check || parsed->rest().empty())) {
     print_error("--service needs --train, --check and -- SERVICE [ARGS...]");
     return kExitUsage;
   }
-  if (train_check && !service && !parsed->rest().empty()) {
-    print_error("--train/--check run their own command lines: -- COMMAND only with --service");
-    return kExitUsage;
-  }
   for (const char* o : {"ready", "ready-timeout", "stop-signal"})
     if (parsed->has(o) && !service) {
-      print_error(std::string("--") + o + " needs --service");
+      print_error(std::string("--") + o + " needs a service (--train ... --check ... -- SERVICE [ARGS...])");
       return kExitUsage;
     }
+  if (parsed->has("load-timeout") && !train_check) {
+    print_error("--load-timeout needs --train/--check");
+    return kExitUsage;
+  }
   auto setup = record_setup(*parsed);
   if (!setup.ok()) {
     print_error(setup.error());

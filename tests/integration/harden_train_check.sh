@@ -73,8 +73,10 @@ check "DIR not written" "[ ! -e '$W/fd' ] && grep -q 'not replaced' '$W/fd.err'"
 # --- usage errors
 "$CONFINE" harden --train true -- true >/dev/null 2>&1
 check "--train without --check is a usage error" "[ $? = 2 ]"
-"$CONFINE" harden --train true --check true -- true >/dev/null 2>&1
-check "-- COMMAND with batch --train/--check is a usage error" "[ $? = 2 ]"
+"$CONFINE" harden --service --train true --check true >/dev/null 2>&1
+check "--service without -- SERVICE is a usage error" "[ $? = 2 ]"
+"$CONFINE" harden --ready true --train true --check true >/dev/null 2>&1
+check "--ready without a service is a usage error" "[ $? = 2 ]"
 
 # --- confine record: a stop signal sent to it is forwarded; exit by it is complete.
 port=$(free_port)
@@ -95,7 +97,7 @@ check "record: a forwarded stop is a complete recording" \
   "grep -q '\"partial\": false' '$W/http/behavior.json' && grep -q 'stopped by a signal forwarded to the command: SIGTERM' '$W/http/behavior.json'"
 check "record: the request was served (accept recorded)" "grep -Eq '\"accept4?\"' '$W/http/behavior.json'"
 
-# --- a real service: redis-server.
+# --- a real service: redis-server (`--train ... --check ... -- SERVICE`: --service implied).
 # redis-server is in the Makefile's DEPS_TEST: missing, this test fails (like any missing package).
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
   echo "FAIL: redis-server/redis-cli not installed (Debian redis-server redis-tools: make deps-test installs them)"
@@ -114,7 +116,7 @@ redis-cli -p $port incr counter
 redis-cli -p $port exists greeting
 SH
 svc=(redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$W")
-timeout 300 "$CONFINE" harden -o "$W/redis" --service --ready "redis-cli -p $port ping" \
+timeout 300 "$CONFINE" harden -o "$W/redis" --ready "redis-cli -p $port ping" \
   --train "$W/train-load.sh" --check "$W/check-load.sh" -- "${svc[@]}" >"$W/redis.out" 2>"$W/redis.err"
 rc=$?
 show "$W/redis.out" "$W/redis.err"
