@@ -499,7 +499,7 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
     tc.plan.ready_timeout = *v;
   }
   if (auto sg = a.get("stop-signal")) {
-    auto v = parse_signal(*sg);
+    auto v = sandbox::parse_signal(*sg);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--stop-signal"));
       return kExitUsage;
