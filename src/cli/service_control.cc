@@ -95,6 +95,12 @@ int run_bounded(const std::vector<std::string>& argv, int in_fd, int out_fd, boo
   }
   pid_t watch = pids[0], signal_to = pids[1];
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, watch, 0));
+  if (pidfd < 0 && errno == ESRCH) {  // gone (and reaped) already
+    r.service_died = true;
+    r.ready = plan.ready.empty();
+    r.message = "the service exited before it was stopped";
+    report();
+  }
   if (!plan.ready.empty()) {
     r.ready = false;
     long deadline = now_ms() + static_cast<long>(plan.ready_timeout * 1000);
