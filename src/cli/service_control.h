@@ -90,5 +90,4 @@ class StraySignalGuard {
 // anything else as `sh -c ARG`.
 std::vector<std::string> shell_argv(const std::string& cmd_or_script);
 
-
 }  // namespace confine::cli
