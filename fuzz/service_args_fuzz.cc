@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "cli/service_control.h"
+#include "sandbox/limits.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256) return 0;
   std::string s(reinterpret_cast<const char*>(data), size);
-  auto r = confine::cli::parse_signal(s);
+  auto r = confine::sandbox::parse_signal(s);
   if (r.ok() && (*r <= 0 || *r >= NSIG || *r == SIGKILL || *r == SIGSTOP)) abort();
   return 0;
 }

@@ -4,6 +4,7 @@
 // report. Argument wiring, subprocesses and output only.
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -138,6 +139,12 @@ Status capture_stdin(StdinCopy& c) {
     return ok();
   }
   if (fcntl(0, F_GETFD) < 0) return ok();  // closed: /dev/null
+  // A pipe nobody closes (ssh without -n, a CI runner) would block here
+  // silently: say what harden waits for.
+  pollfd p{0, POLLIN, 0};
+  if (poll(&p, 1, 2000) == 0)
+    std::cerr << "confine harden: reading standard input until end of file (every run gets the same bytes; "
+                 "</dev/null for a command that takes no input)\n";
   CONFINE_TRY(std::string bytes, file::read_file("-", kMaxStdinBytes));
   int fd = memfd_create("confine-harden-stdin", MFD_CLOEXEC);
   if (fd < 0) return Error::sys("memfd_create(\"confine-harden-stdin\")", errno);
@@ -499,7 +506,7 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
     tc.plan.ready_timeout = *v;
   }
   if (auto sg = a.get("stop-signal")) {
-    auto v = parse_signal(*sg);
+    auto v = sandbox::parse_signal(*sg);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--stop-signal"));
       return kExitUsage;

@@ -272,7 +272,7 @@ int verb_record(std::span<char* const> args) {
     plan.stop_after = true;
   }
   if (auto sgn = parsed->get("stop-signal")) {
-    auto v = parse_signal(*sgn);
+    auto v = sandbox::parse_signal(*sgn);
     if (!v.ok()) {
       print_error(std::move(v).error().context("--stop-signal"));
       return kExitUsage;

@@ -95,6 +95,12 @@ int run_bounded(const std::vector<std::string>& argv, int in_fd, int out_fd, boo
   }
   pid_t watch = pids[0], signal_to = pids[1];
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, watch, 0));
+  if (pidfd < 0 && errno == ESRCH) {  // gone (and reaped) already
+    r.service_died = true;
+    r.ready = plan.ready.empty();
+    r.message = "the service exited before it was stopped";
+    report();
+  }
   if (!plan.ready.empty()) {
     r.ready = false;
     long deadline = now_ms() + static_cast<long>(plan.ready_timeout * 1000);
@@ -155,27 +161,6 @@ std::vector<std::string> shell_argv(const std::string& cmd) {
   struct stat st;
   if (stat(cmd.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {"/bin/sh", cmd};
   return {"/bin/sh", "-c", cmd};
-}
-
-Result<int> parse_signal(const std::string& s) {
-  std::string n = s;
-  if (!n.empty() && std::isdigit(static_cast<unsigned char>(n[0]))) {
-    char* end = nullptr;
-    long v = std::strtol(n.c_str(), &end, 10);
-    if (end != n.c_str() + n.size() || v <= 0 || v >= NSIG || v == SIGKILL || v == SIGSTOP || v == SIGCHLD)
-      return Error("signal " + s + ": expected a name (TERM) or a number 1.." + std::to_string(NSIG - 1) +
-                   " (not KILL, STOP, CHLD)");
-    return static_cast<int>(v);
-  }
-  if (n.starts_with("SIG")) n = n.substr(3);
-  for (int i = 1; i < NSIG; ++i) {
-    const char* a = sigabbrev_np(i);
-    if (a && n == a) {
-      if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD) break;
-      return i;
-    }
-  }
-  return Error("signal " + s + ": expected a name such as TERM, INT, HUP, QUIT, USR1 (not KILL, STOP, CHLD)");
 }
 
 StraySignalGuard::StraySignalGuard(int sig) : sig_(sig) {

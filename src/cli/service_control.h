@@ -90,7 +90,4 @@ class StraySignalGuard {
 // anything else as `sh -c ARG`.
 std::vector<std::string> shell_argv(const std::string& cmd_or_script);
 
-// "TERM", "SIGTERM" or "15" -> 15.
-Result<int> parse_signal(const std::string& s);
-
 }  // namespace confine::cli
