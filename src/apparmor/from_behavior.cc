@@ -48,8 +48,11 @@ const std::vector<PathRow> kPathRows = {
      "a file read beneath ROOT: /usr/lib/python3.N/, /usr/lib/python3/, /usr/share/perl/VERSION/, "
      "/usr/share/perl5/, /usr/lib/ruby/, /usr/share/lua/, /usr/share/nodejs/, /usr/share/tcltk/",
      "an interpreter imports the standard-library and packaged modules the script and the input need", false},
-    {"package-data", "hierarchy", "`/usr/share/PKG/** r`, `/usr/lib/PKG/** mr`, `/usr/libexec/PKG/** mr`",
-     "a file read in a sub-directory PKG of /usr/share, /usr/lib or /usr/libexec (not one of the rows above)",
+    {"package-data", "hierarchy",
+     "`/usr/share/PKG/** r`, `/usr/lib/PKG/** mr`, `/usr/libexec/PKG/** mr`, the same under /usr/local, "
+     "`/opt/PKG/** mr`",
+     "a file read in a sub-directory PKG of /usr/share, /usr/lib, /usr/libexec, /usr/local/share, "
+     "/usr/local/lib or /opt (not one of the rows above)",
      "a program's own installed data and plugins (magic, dictionaries, templates) are read by input; one "
      "package's tree, read only",
      false},
@@ -233,12 +236,13 @@ std::string hierarchy_of(const std::string& p, std::string* id, std::string* let
     std::string c = comp(9);
     if (c.find("-linux-gnu") != std::string::npos) return set("system-libraries", "mr", "/usr/lib/" + c);
   }
-  for (const char* r : {"/usr/share/", "/usr/lib/", "/usr/libexec/"}) {
+  for (const char* r :
+       {"/usr/share/", "/usr/lib/", "/usr/libexec/", "/usr/local/share/", "/usr/local/lib/", "/opt/"}) {
     size_t n = std::strlen(r);
     if (!p.starts_with(r)) continue;
     std::string c = comp(n);
     if (c.empty() || c[0] == '.') continue;
-    return set("package-data", std::string_view(r) == "/usr/share/" ? "r" : "mr", r + c);
+    return set("package-data", std::string_view(r).ends_with("/share/") ? "r" : "mr", r + c);
   }
   return "";
 }
@@ -969,7 +973,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   }
   f.items.push_back(comment("Self-contained: no include; every rule is a recorded access or a"));
   f.items.push_back(
-      comment("generalisation of the reviewed table (docs/apparmor.md), listed here when used."));
+      comment("row of the reviewed table (docs/generalisation.md, Path side), listed here when used."));
   f.items.push_back(comment("Approximations:"));
   f.items.push_back(
       comment("- programs run with ix (inherit this profile); px would need a profile per program"));

@@ -10,8 +10,9 @@
 // The profile is self-contained: no include (no tunables, no abstractions), its
 // own @{pid}/@{tid} definitions when it uses them, so it is byte-identical on a
 // host with or without /etc/apparmor.d. Every rule is a recorded access, or a
-// row of the reviewed generalisation table (kGeneralisations in the .cc, each
-// row with its reason, named in the header and in the notes when used).
+// row of the reviewed generalisation table (path_generalisation_table(), each
+// row with its reason, named in the header when used; every widening is a note
+// "generalised: RULE (row ID: ...)" that record/harden print).
 // Nothing is generalised under /, /root, /home, /dev, /proc, /sys, /etc (except
 // /proc/<pid>, row proc-pid): rules there name exactly the recorded paths.
 //

@@ -247,7 +247,9 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           dropped.push_back(g + " (creating in " + parent + ")");
         } else {
           add_allow(parent, give, fr.origin);
-          rows["created"].push_back(g + " -> " + parent);
+          rows["created"].push_back(
+              g + " -> " + parent +
+              (parent == from ? "" : " (nearest existing ancestor: " + from + " is missing)"));
         }
       };
       if (!tg.rest.empty() && tg.rest != "**") {

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -192,6 +193,7 @@ std::vector<std::string_view> notified_names() {
   std::vector<char*> av;
   for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
   av.push_back(nullptr);
+  if (o.stdin_fd >= 0 && dup2(o.stdin_fd, 0) < 0) child_fail(err_fd, "dup2(stdin): " + errno_str(errno), 125);
   if (o.stdout_fd >= 0 && dup2(o.stdout_fd, 1) < 0)
     child_fail(err_fd, "dup2(stdout): " + errno_str(errno), 125);
   if (o.stderr_fd >= 0 && dup2(o.stderr_fd, 2) < 0)
@@ -408,11 +410,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     ~SubreaperRestore() { prctl(PR_SET_CHILD_SUBREAPER, was); }
   } sub_restore{was_subreaper};
 
-  // Signals the supervisor handles through a signalfd: children dying,
-  // Ctrl-C (stop recording; the workload got it too), TERM/HUP (forwarded).
+  // Signals the supervisor handles through a signalfd: children dying; INT,
+  // QUIT, TERM, HUP and the stop signal: a stop request, forwarded to the
+  // main process (Ctrl-C reaches the workload from the terminal too).
   sigset_t mask, old_mask;
   sigemptyset(&mask);
   for (int s : {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP}) sigaddset(&mask, s);
+  bool extra_stop = o.stop_signal > 0 && o.stop_signal < NSIG && o.stop_signal != SIGKILL &&
+                    o.stop_signal != SIGSTOP && o.stop_signal != SIGCHLD && o.stop_signal != kInterruptSignal;
+  if (extra_stop) sigaddset(&mask, o.stop_signal);
   if (sigprocmask(SIG_BLOCK, &mask, &old_mask) != 0) return Error::sys("sigprocmask", errno);
   struct MaskRestore {
     sigset_t* m;
@@ -452,6 +458,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     return std::move(lis).error().context("getting the seccomp listener of the recorded command");
   }
   int lfd = *lis;
+  if (o.on_start) o.on_start(pid);
   // Error counts: the child is blocked in its execve notification, before any
   // thread or child of its own, so an inherited perf event covers the tree.
   std::unique_ptr<ErrorSampler> sampler;
@@ -510,8 +517,11 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     std::atomic<bool> has_reaped{false};
     std::atomic<bool> stop{false};
     std::atomic<bool> main_left{false};
-    bool main_done = false, interrupted = false;
+    bool main_done = false;
     int main_status = 0;
+    std::set<int> forwarded;  // stop signals forwarded to the main process
+    long stop_deadline = -1;  // forwarded + stop_grace_ms: SIGKILL if still running
+    bool stop_killed = false;
     std::optional<Error> error;
   } sh;
   int stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // main thread -> watcher: "I stopped"
@@ -573,19 +583,30 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
         for (nfds_t i = 3; i < np; ++i)
           if (p[i].revents & (POLLHUP | POLLERR)) sampler_hup = true;
       }
-      bool interrupted_now = false;
+      std::vector<int> stop_now;
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == sizeof si) {
-          if (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) interrupted_now = true;
-          if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) kill(pid, static_cast<int>(si.ssi_signo));
-        }
+        while (read(sfd, &si, sizeof si) == sizeof si)
+          if (si.ssi_signo != SIGCHLD) stop_now.push_back(static_cast<int>(si.ssi_signo));
       }
       reap();
       std::lock_guard<std::mutex> g(sh.mu);
-      if (interrupted_now) sh.interrupted = true;
+      // A stop signal sent to the whole process group (Ctrl-C, timeout(1),
+      // a service manager) may reach the command first: it still counts.
+      for (int sig : stop_now) {
+        sh.forwarded.insert(sig);
+        if (sh.main_done) continue;
+        kill(pid, sig);
+        if (sh.stop_deadline < 0) sh.stop_deadline = now_ms() + o.stop_grace_ms;
+      }
+      if (!sh.main_done && sh.stop_deadline >= 0 && now_ms() > sh.stop_deadline && !sh.stop_killed) {
+        kill(pid, SIGKILL);
+        sh.stop_killed = true;
+      }
       if (p[0].revents & (POLLHUP | POLLERR)) break;  // no task left under the filter
-      if (sh.main_done && (o.main_only || sh.interrupted)) break;
+      // A stop request ends the recording with the main process (its
+      // descendants continue unrecorded, as with --main-only).
+      if (sh.main_done && (o.main_only || sh.stop_deadline >= 0)) break;
     }
     sh.stop.store(true, std::memory_order_release);
     // The main thread may be between its stop check and the ioctl: repeat.
@@ -734,14 +755,22 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   // continue unrecorded, as with unotify's detached drainer).
   if (counter) counter->finish();
   reap();
-  bool main_done = sh.main_done, interrupted = sh.interrupted;
+  bool main_done = sh.main_done;
   int main_status = sh.main_status;
+  {  // a stop signal still pending when the command's exit ended the loop
+    signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si)
+      if (si.ssi_signo != SIGCHLD) sh.forwarded.insert(static_cast<int>(si.ssi_signo));
+  }
+  std::set<int> forwarded = sh.forwarded;
+  res.stop_signals.assign(forwarded.begin(), forwarded.end());
+  bool stop_killed = sh.stop_killed;
   if (!(main_done)) {
     // main_only/interrupt/loop error with the main process still running is
     // impossible except on a loop error: do not leave it blocked.
     if (loop_error) kill(pid, SIGKILL);
   }
-  // Tasks may remain (main_only, interrupted): hand the listener to a
+  // Tasks may remain (main_only, stopped): hand the listener to a
   // detached drainer that answers CONTINUE until they are gone.
   pollfd lp{lfd, POLLIN, 0};
   if (poll(&lp, 1, 0) >= 0 && !(lp.revents & POLLHUP) && main_done) {
@@ -862,13 +891,14 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   } else if (loop_error) {
     beh.partial = true;
     beh.partial_reason = "supervisor error: " + loop_error->message();
-  } else if (interrupted) {
-    beh.partial = true;
-    beh.partial_reason = "recording interrupted";
   } else if (!perf_partial.empty()) {
     beh.partial = true;
     beh.partial_reason = perf_partial;
-  } else if (WIFSIGNALED(main_status)) {
+  } else if (stop_killed && WIFSIGNALED(main_status) && WTERMSIG(main_status) == SIGKILL) {
+    beh.partial = true;
+    beh.partial_reason = "the command did not exit within " + std::to_string(o.stop_grace_ms / 1000) +
+                         " s of the stop signal and was killed (SIGKILL)";
+  } else if (WIFSIGNALED(main_status) && !forwarded.count(WTERMSIG(main_status))) {
     beh.partial = true;
     beh.partial_reason = std::string("the command was killed by signal ") +
                          std::to_string(WTERMSIG(main_status)) + " (" + strsignal(WTERMSIG(main_status)) +
@@ -879,6 +909,11 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
         "the command installed its own seccomp filter: syscalls that filter denies never reach the recorder";
     beh.notes.push_back(n);
     res.warnings.push_back(n);
+  }
+  if (!forwarded.empty()) {
+    std::string n = "stopped by a signal forwarded to the command:";
+    for (int sig : forwarded) n += std::string(" SIG") + sigabbrev_np(sig);
+    beh.notes.push_back(n);
   }
   if (o.main_only)
     beh.notes.push_back(

@@ -476,6 +476,33 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   fs::remove_all(root);
 }
 
+// The hierarchy rows: one installed tree each, read (and map) only; never /etc.
+TEST(AppArmorFromBehavior, HierarchyRows) {
+  behavior::Behavior b;
+  for (const char* p :
+       {"/usr/lib/python3.11/json/__init__.py", "/usr/lib/python3/dist-packages/x/y.py", "/opt/app/lib/m.py",
+        "/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h", "/usr/share/perl/5.36/strict.pm",
+        "/usr/share/misc/magic.mgc", "/usr/lib/os-release", "/usr/share/locale/de/LC_MESSAGES/coreutils.mo",
+        "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "/etc/ssl/certs/ca-certificates.crt",
+        "/usr/local/lib/python3.11/dist-packages/z.py"})
+    b.files[p] = behavior::kRead;
+  b.files["/usr/share/app/state.db"] = behavior::kRead | behavior::kWrite;  // written: exact
+  GenerateOptions o;
+  o.name = "trees";
+  o.canonicalize = false;
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  for (const char* line : {"  /usr/lib/python3.11/** mr,", "  /usr/lib/python3/** mr,", "  /opt/app/** mr,",
+                           "  /usr/lib/gcc/x86_64-linux-gnu/12/** r,", "  /usr/share/perl/5.36/** mr,",
+                           "  /usr/share/misc/** r,", "  /usr/lib/os-release r,", "  /usr/share/locale/** r,",
+                           "  /usr/lib/x86_64-linux-gnu/** mr,", "  /etc/ssl/certs/ca-certificates.crt r,",
+                           "  /usr/local/lib/python3.11/** mr,", "  /usr/share/app/state.db rw,"})
+    EXPECT_TRUE(has_line(t, line)) << line << "\n" << t;
+  EXPECT_EQ(t.find("/usr/share/app/**"), std::string::npos) << "a written file's tree is not granted" << t;
+  expect_valid(t, "trees");
+}
+
 // The never rows as a predicate: data rows only for the program's own directories.
 TEST(AppArmorFromBehavior, DataDirAllowed) {
   for (const char* d :

@@ -119,7 +119,7 @@ timeout -k 5 60 "$CONFINE" run --profile "$P" -- sh "$W/workload.sh" "$D" >"$W/c
 conf_rc=$?
 (cd "$D/out" && cat ./*) >"$W/conf.files"
 if [ "$free_rc" = 0 ] && [ "$conf_rc" = 0 ] && cmp -s "$W/free.out" "$W/conf.out" && cmp -s "$W/free.files" "$W/conf.files"; then
-  pass "check input (new files in the data directory, other headers, new output names) runs confined as unconfined"
+  pass "check input (new files in the data directory, other headers, new output names) runs confined as unconfined [seccomp + Landlock]"
 else
   fail "check input: unconfined exit $free_rc, confined exit $conf_rc"
   diff "$W/free.out" "$W/conf.out" | head -10 | sed 's/^/    /'
@@ -131,7 +131,7 @@ near() { # near NAME SH-COMMAND
   timeout -k 5 60 "$CONFINE" run --profile "$P" -- sh -c "$2" >"$W/near.out" 2>"$W/near.err" </dev/null
   local rc=$?
   if [ "$rc" != 0 ] && grep -q "Permission denied" "$W/near.err"; then
-    pass "near miss denied: $1"
+    pass "near miss denied: $1 [seccomp + Landlock]"
   else
     fail "near miss allowed: $1 (exit $rc)"
     sed 's/^/    /' "$W/near.err" | head -5
@@ -158,7 +158,7 @@ else
   prepare check
   timeout -k 5 60 "$CONFINE" run --profile "$S" -- sh "$W/workload.sh" "$D" >"$W/strict.out" 2>"$W/strict.err" </dev/null
   if [ $? != 0 ]; then
-    pass "the strict profile denies the check input (the rows are what makes it pass)"
+    pass "the strict profile denies the check input (the rows are what makes it pass) [seccomp + Landlock]"
   else
     fail "the strict profile lets the check input pass: this test would not see a missing row"
   fi
