@@ -41,6 +41,8 @@ mkdir -p "$WORK" || exit 2
 WORK=$(readlink -f "$WORK")
 # services drop privileges (nginx's workers run as nobody, memcached as memcache): they must reach DATA
 chmod go+rx "$WORK" || exit 2
+# `make quality` runs this under make: the corpus' own make must not inherit its jobserver
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR
 TMO=${CORPUS_TIMEOUT:-180}   # per step; a step that hangs is a failure, not a stuck test
 
 meta() { sed -n "s/^$2=//p" "$HERE/$1/meta" | head -1; }
