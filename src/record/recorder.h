@@ -20,12 +20,14 @@
 // that keeps answering CONTINUE).
 //
 // The perf backend (root / CAP_PERFMON): the same supervisor, but the filter
-// returns USER_NOTIF only for the syscalls whose arguments the recorder
-// decodes (decode_relevant() names plus execve/execveat, per arch: x86_64,
-// i386 and x32 told apart by seccomp_data.arch and the x32 bit) and ALLOW for
-// the rest; every syscall is counted by a SyscallCounter (perf_counter.h, perf
-// on raw_syscalls:sys_enter) opened on the child while it is blocked in its
-// execve notification. Counts come from perf only. A recording in which perf
+// returns USER_NOTIF only for the syscalls whose decoding needs the live task
+// (decode_needs_task(): paths, sockaddrs, clone3/openat2 structs; plus
+// execve/execveat, per arch: x86_64, i386 and x32 told apart by
+// seccomp_data.arch and the x32 bit) and ALLOW for the rest; every syscall is
+// counted by a SyscallCounter (perf_counter.h, perf on raw_syscalls:sys_enter)
+// opened on the child while it is blocked in its execve notification, which
+// also decodes the scalar arguments (socket, clone, ioctl, mmap, ...) from its
+// samples. Counts come from perf only. A recording in which perf
 // dropped samples is marked partial (a dropped sample may be the only call of
 // a syscall).
 #pragma once
