@@ -501,6 +501,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   std::vector<NrInfo> flat(kFlatArches * kFlatNrs);
   bool own_filter = false;
   std::optional<Error> loop_error;
+  uint64_t last_id = 0, vanished = 0;  // notification ids (see handle())
+  bool have_last_id = false;
 
   // Two threads. This one blocks in SECCOMP_IOCTL_NOTIF_RECV and answers:
   // a notification costs RECV + SEND and two context switches, nothing else
@@ -610,8 +612,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   // priority and the watcher was started before), restored at the end.
   errno = 0;
   int old_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-  bool reniced = errno == 0 && old_nice > -15 &&
-                 setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -15) == 0;
+  bool reniced =
+      errno == 0 && old_nice > -15 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -15) == 0;
 
   // SEND takes the listener's mutex interruptibly: the stop signal can make it
   // fail with EINTR, and a received notification nobody answers would block
@@ -632,6 +634,13 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", errno);
     }
     ++res.events;
+    // The kernel numbers a filter's notifications consecutively as tasks make
+    // them, and RECV hands them out in that order: a gap is a notification
+    // that left the queue before we received it -- its task was interrupted
+    // by a signal (the syscall failed with EINTR unless restarted) or killed.
+    if (have_last_id && req.id > last_id) vanished += req.id - last_id - 1;
+    if (!have_last_id || req.id > last_id) last_id = req.id;
+    have_last_id = true;
     if (sh.has_reaped.load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> g(sh.mu);
       for (pid_t w : sh.reaped) tasks.erase(w);
@@ -902,6 +911,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   if (own_filter) {
     std::string n =
         "the command installed its own seccomp filter: syscalls that filter denies never reach the recorder";
+    beh.notes.push_back(n);
+    res.warnings.push_back(n);
+  }
+  res.interrupted_notifications = vanished;
+  if (vanished) {
+    std::string n = std::to_string(vanished) +
+                    " notified syscalls ended before the recorder received them: a signal interrupted them "
+                    "(a program that does not retry saw EINTR where an unrecorded run cannot fail; "
+                    "docs/record.md, \"The observer effect\") or their task was killed";
     beh.notes.push_back(n);
     res.warnings.push_back(n);
   }

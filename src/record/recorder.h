@@ -72,6 +72,10 @@ struct RecordResult {
   uint64_t notifications = 0;
   Backend backend = Backend::Unotify;  // the one used
   uint64_t perf_lost = 0;              // perf backend: samples the kernel dropped
+  // Notifications that vanished before RECV (gaps in the kernel's ids): each
+  // was a syscall interrupted by a signal (EINTR unless restarted) or a task
+  // killed meanwhile. Also a note in the behavior and a warning.
+  uint64_t interrupted_notifications = 0;
   std::vector<std::string> warnings;
 };
 
