@@ -212,7 +212,9 @@ std::vector<std::string_view> notified_names() {
   // SIGCHLD during fork, say) no longer cuts the wait short and turns the
   // syscall into EINTR (or ERESTARTSYS): fork never fails with EINTR
   // normally, and dash gave up with "Cannot fork". The window before the
-  // RECV remains (short with SYNC_WAKE_UP). Older kernels: EINVAL, retried without.
+  // RECV remains (short with SYNC_WAKE_UP): hence the perf backend notifies
+  // as little as it can and the supervisor counts notifications that vanish
+  // (docs/record.md, "The observer effect"). Older kernels: EINVAL, retried without.
   unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv;
   auto install = [&] {
     long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
