@@ -20,12 +20,14 @@
 // that keeps answering CONTINUE).
 //
 // The perf backend (root / CAP_PERFMON): the same supervisor, but the filter
-// returns USER_NOTIF only for the syscalls whose arguments the recorder
-// decodes (decode_relevant() names plus execve/execveat, per arch: x86_64,
-// i386 and x32 told apart by seccomp_data.arch and the x32 bit) and ALLOW for
-// the rest; every syscall is counted by a SyscallCounter (perf_counter.h, perf
-// on raw_syscalls:sys_enter) opened on the child while it is blocked in its
-// execve notification. Counts come from perf only. A recording in which perf
+// returns USER_NOTIF only for the syscalls whose decoding needs the live task
+// (decode_needs_task(): paths, sockaddrs, clone3/openat2 structs; plus
+// execve/execveat, per arch: x86_64, i386 and x32 told apart by
+// seccomp_data.arch and the x32 bit) and ALLOW for the rest; every syscall is
+// counted by a SyscallCounter (perf_counter.h, perf on raw_syscalls:sys_enter)
+// opened on the child while it is blocked in its execve notification, which
+// also decodes the scalar arguments (socket, clone, ioctl, mmap, ...) from its
+// samples. Counts come from perf only. A recording in which perf
 // dropped samples is marked partial (a dropped sample may be the only call of
 // a syscall).
 #pragma once
@@ -84,6 +86,10 @@ struct RecordResult {
   uint64_t notifications = 0;
   Backend backend = Backend::Unotify;  // the one used
   uint64_t perf_lost = 0;              // perf backend: samples the kernel dropped
+  // Notifications that vanished before RECV (gaps in the kernel's ids): each
+  // was a syscall interrupted by a signal (EINTR unless restarted) or a task
+  // killed meanwhile. Also a note in the behavior and a warning.
+  uint64_t interrupted_notifications = 0;
   std::vector<std::string> warnings;
   // Stop signals (TERM, INT, HUP, QUIT, the stop signal) the recording process
   // received: forwarded to the command (harden tells its own from a user's).
