@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Held-out checks (issue 12, docs/heldout.md): programs that are NOT in tests/corpus, each
+# hardened with `confine harden --train A --check B` (default tightness), where B differs from A
+# along one axis: other files of the same directory, a bigger input, other modules or options, an
+# output tree that now exists. Fails on any false denial or mismatch. Then near misses that the
+# hardened profile must deny (a file beside the data it was never given, writing where the
+# program only read, a program it never ran).
+#   bash heldout.sh CONFINE_BIN SRC_DIR
+set -uo pipefail
+CONFINE=$1
+W=$(mktemp -d /tmp/confine-heldout.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+export TMPDIR=$W/tmp
+fails=0
+check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
+for p in perl file bc cp sha256sum; do
+  command -v $p >/dev/null || { echo "SKIP: $p not installed (DEPS_TEST)"; exit 77; }
+done
+
+mkdir -p "$W/tmp" "$W/in" "$W/out" "$W/tree/a" "$W/secret"
+cd "$W" || exit 1
+seq 1 300 | sed 's/^/alpha beta line /' >in/small.txt
+seq 1 50000 | sed 's/^/gamma delta epsilon line /' >in/big.txt
+printf '#!/usr/bin/python3\nprint(1)\n' >in/prog.py
+head -c 20000 /dev/urandom >in/blob.bin
+for i in 1 2 3; do echo "file $i" >tree/a/f$i.txt; done
+echo 'top secret' >secret/key.txt
+
+# harden NAME TRAIN CHECK: passes when the check ran enforced with no false denial.
+harden() {
+  local name=$1
+  timeout -k 5 120 "$CONFINE" harden -o "$W/prof-$name" --train "$2" --check "$3" </dev/null \
+    >"$W/$name.out" 2>"$W/$name.err"
+  local rc=$?
+  if [ $rc != 0 ]; then sed 's/^/    /' "$W/$name.out" | grep -E 'false denial|fix:|mismatch|result' | head -20; fi
+  check "$name: no false denial on held-out input (exit $rc)" \
+    "[ $rc = 0 ] && grep -q 'result     OK: 1 check passed enforced, 0 false denials' '$W/$name.out'"
+}
+
+# perl: other core modules (List::Util, POSIX) and a 50x bigger input than training.
+harden perl "perl -ne '\$c{\$_}++ for split; END { print scalar(keys %c), qq(\\n) }' in/small.txt" \
+  "perl -MList::Util=sum -MPOSIX=floor -ne '\$s += length; END { print floor(\$s/3), qq(\\n) }' in/big.txt"
+# file(1) with libmagic: other files of the same directory, of other types (binary, script).
+harden file "file in/small.txt" "file in/big.txt in/blob.bin in/prog.py"
+# bc: the -l math library (sine, log, sqrt) after plain integer arithmetic.
+harden bc "echo '2^100 + 7*3' | bc" "echo 's(1)+l(10)+sqrt(2)' | bc -l"
+# sha256sum: more files of the same directory, a bigger one, into a pipe.
+harden sha256sum "sha256sum in/small.txt | cat" "sha256sum in/small.txt in/big.txt in/prog.py | cat"
+# rm -rf of an output tree: training removed a tree that did not exist yet, the check one with entries
+# (gnulib fts then uses fcntl: the companion row added for it, docs/heldout.md).
+harden rmtree "rm -rf out/cp && mkdir -p out/cp && cp tree/a/* out/cp/ && ls out/cp" \
+  "rm -rf out/cp/* && mkdir -p out/cp/sub && cp tree/a/* out/cp/sub/ && rm -rf out/cp/sub && ls out/cp"
+
+# --- near misses: the hardened profiles must deny what the program never needed.
+# denied WHAT PROF CMD: `confine run` with the hardened profile; passes when CMD failed or, for
+# a program that reports an unreadable file and exits 0 (file, perl -n), said "Permission denied";
+# and never when the secret reached its output.
+denied() {
+  timeout -k 5 60 "$CONFINE" run --profile "$W/prof-$2" -- sh -c "$3" >"$W/nm.out" 2>"$W/nm.err" </dev/null
+  local rc=$?
+  check "near miss denied ($1): exit $rc" \
+    "{ [ $rc != 0 ] || grep -Eq 'Permission denied|no read permission' '$W/nm.out' '$W/nm.err'; } && ! grep -q 'top secret' '$W/nm.out'"
+}
+if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; then
+  denied "file: a directory beside the data" file "file secret/key.txt"
+  denied "perl: read a file outside the data directory" perl "perl -ne 'print' secret/key.txt"
+  denied "perl: write into the input directory" perl "perl -e 'open(F, q(>), q(in/new.txt)) or die \$!'"
+  denied "rm -rf: remove the input tree" rmtree "rm -rf tree/a"
+  check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
+  denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
+else
+  echo "FAIL: a hardened profile is missing, near misses not run"
+  fails=$((fails + 1))
+fi
+
+[ $fails = 0 ] && echo "heldout: all passed" || echo "heldout: $fails failure(s)"
+[ $fails = 0 ]
