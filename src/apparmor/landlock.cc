@@ -50,6 +50,12 @@ const std::vector<ReviewedRow> kWidenings = {
      "program creates): Landlock names existing inodes only, so the rule's own rights (no listing, no "
      "directories) go to the file's parent directory, i.e. to every file in it; only the parent, never an "
      "ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"recreate-dir",
+     "a writable rule on a directory itself (D/ w: the program creates or removes D) when D exists at "
+     "translation time: make_dir and remove_dir go to D's parent, i.e. every empty directory beneath it can "
+     "be removed and directories created there (no files); the same rights the created row gives when D is "
+     "missing, so a program that removes and re-creates its output directory runs the same either way; "
+     "never for /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -335,6 +341,14 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           if (acc & ~(kReadDir | kIoctlDev))
             dropped.push_back(g + " (" + access_names(acc & ~(kReadDir | kIoctlDev)) +
                               " on the directory itself)");
+          // Creating or removing DIR itself (row recreate-dir): on DIR's parent, as the
+          // created row does when DIR is missing.
+          std::string parent = fs::path(lp).parent_path().string();
+          if ((acc & kRemoveDir) && lp != "/" && !parent.empty() && !no_widening(parent, false) &&
+              !under_system_tree(parent)) {
+            add_allow(parent, kMakeDir | kRemoveDir, fr.origin);
+            rows["recreate-dir"].push_back(g + " -> " + parent);
+          }
           acc &= kReadDir;
           if (acc && no_widening(lp, false)) {
             dropped.push_back(g + " (read_dir: listing " + lp + " would list everything beneath it)");

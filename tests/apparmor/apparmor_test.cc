@@ -291,6 +291,11 @@ TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
   EXPECT_FALSE(m.count("/root"));
   ASSERT_TRUE(m.count(d.string()));
   EXPECT_EQ(m[d.string()], kReadDir);  // list it; no write, no file read
+  // Creating or removing the directory itself: make_dir/remove_dir on its parent only (row
+  // recreate-dir), never file rights there; never on / (for `/root/ rw`).
+  ASSERT_TRUE(m.count(d.parent_path().string()));
+  EXPECT_EQ(m[d.parent_path().string()], kMakeDir | kRemoveDir);
+  EXPECT_TRUE(has_warning(t, "widening row recreate-dir"));
   EXPECT_TRUE(has_warning(t, "widening row list-dir"));
   EXPECT_TRUE(has_warning(t, "narrowed"));
   EXPECT_TRUE(has_warning(t, "on the directory itself"));
