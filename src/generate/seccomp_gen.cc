@@ -366,10 +366,10 @@ const std::vector<Generalisation>& generalisation_table() {
        {"unlinkat", "rmdir"},
        {},
        false,
-       {"fcntl"},
-       "a program that removes directories walks the tree with gnulib fts, which reads and sets the flags of "
-       "each directory descriptor with fcntl only when a directory to remove exists and has entries (seen: "
-       "rm -rf of an output tree that training had not yet created)"},
+       {"fcntl", "fstatfs"},
+       "a program that removes directories walks the tree with gnulib fts, which duplicates and flags each "
+       "directory descriptor with fcntl and asks fstatfs for the file system type only when a directory to "
+       "remove exists and has entries (seen: rm -rf of an output tree that training had not yet created)"},
   };
   return k;
 }
