@@ -363,6 +363,14 @@ const std::vector<Generalisation>& generalisation_table() {
        "misses)"},
       // ---- rows the held-out checks (tests/integration/heldout.sh, docs/heldout.md) needed ----------
       {G::Companion,
+       {"unlink", "unlinkat"},
+       {},
+       false,
+       {"rmdir"},
+       "a program that deletes files removes a directory too when its input has one to delete (rsync "
+       "--delete of a directory gone from the source: rmdir; rm -r: unlinkat with AT_REMOVEDIR, which the "
+       "unlinkat rule already allows); where is the path rules' business"},
+      {G::Companion,
        {"unlinkat", "rmdir"},
        {},
        false,

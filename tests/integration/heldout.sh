@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 export TMPDIR=$W/tmp
 fails=0
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
-for p in perl file bc cp sha256sum; do
+for p in perl file bc cp sha256sum rsync unzip python3; do
   command -v $p >/dev/null || { echo "SKIP: $p not installed (DEPS_TEST)"; exit 77; }
 done
 
@@ -25,6 +25,10 @@ printf '#!/usr/bin/python3\nprint(1)\n' >in/prog.py
 head -c 20000 /dev/urandom >in/blob.bin
 for i in 1 2 3; do echo "file $i" >tree/a/f$i.txt; done
 echo 'top secret' >secret/key.txt
+mkdir -p tree2/a tree2/b/c
+for i in 1 2 3 4 5 6; do seq $i 100 >tree2/a/f$i.txt; done
+echo deep >tree2/b/c/deep.txt
+python3 -c 'import shutil; shutil.make_archive("t1", "zip", "tree"); shutil.make_archive("t2", "zip", "tree2")'
 
 # harden NAME TRAIN CHECK: passes when the check ran enforced with no false denial.
 harden() {
@@ -50,6 +54,13 @@ harden sha256sum "sha256sum in/small.txt | cat" "sha256sum in/small.txt in/big.t
 # (gnulib fts then uses fcntl: the companion row added for it, docs/heldout.md).
 harden rmtree "rm -rf out/cp && mkdir -p out/cp && cp tree/a/* out/cp/ && ls out/cp" \
   "rm -rf out/cp/* && mkdir -p out/cp/sub && cp tree/a/* out/cp/sub/ && rm -rf out/cp/sub && ls out/cp"
+# rsync: a tree with new files and a deeper sub-directory into the output tree training made, then
+# --delete back to the first tree: training deleted a stale file, the check also a directory (rmdir).
+harden rsync "rsync -a tree/ out/rs/ && echo old >out/rs/stale.txt && rsync -a --delete tree/ out/rs/" \
+  "rsync -a tree2/ out/rs/ && rsync -a --delete tree/ out/rs/"
+# unzip over the directory training extracted into, from an archive with a deeper tree. (Not after
+# rm -rf of it: Landlock rules name inodes, a re-created directory loses them; docs/heldout.md.)
+harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d out/uz && ls out/uz"
 
 # --- near misses: the hardened profiles must deny what the program never needed.
 # denied WHAT PROF CMD: `confine run` with the hardened profile; passes when CMD failed or, for
@@ -68,6 +79,7 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   denied "rm -rf: remove the input tree" rmtree "rm -rf tree/a"
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
+  denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
 else
   echo "FAIL: a hardened profile is missing, near misses not run"
   fails=$((fails + 1))
