@@ -7,7 +7,7 @@
 # program only read, a program it never ran).
 #   bash heldout.sh CONFINE_BIN SRC_DIR
 set -uo pipefail
-CONFINE=$1
+CONFINE=$(readlink -f "$1")
 W=$(mktemp -d /tmp/confine-heldout.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export TMPDIR=$W/tmp
