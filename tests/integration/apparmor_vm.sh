@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Generated AppArmor profiles under a real AppArmor kernel (issue 12): for every corpus entry with vm=yes
+# (tests/corpus/NAME/meta), on this host: prepare the training input, `confine record -o P -- sh workload DATA`
+# (default generator), take P/apparmor.profile, prepare the check input. Then ONE boot of Debian's cloud kernel
+# under qemu (tools/aa-vm), for every program:
+#   - apparmor_parser -r the profile (enforce mode);
+#   - the workload on the check input unconfined, then (same input again) confined by the profile
+#     (/proc/self/attr/apparmor/exec): same exit status, stdout and files under DATA, and 0 DENIED records;
+#   - near_miss unconfined succeeds (the access exists), confined it fails with at least one DENIED record.
+# DATA has the same absolute path here and in the VM (the profile names it). Record and VM runs share one fixed
+# environment (env -i, standard PATH, LANG=C.UTF-8). near_miss runs as `sh -c "$(cat near_miss)" near_miss DATA`
+# in both places, so its denial is its own access, not the read of a script file the profile never saw.
+# Skips (exit 77) only when the kernel package cannot be downloaded.
+#   bash apparmor_vm.sh CONFINE_BIN SRC_DIR
+set -uo pipefail
+CONFINE=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+STDPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+if [ -z "${AAVM_CLEAN_ENV:-}" ]; then
+  exec env -i AAVM_CLEAN_ENV=1 PATH=$STDPATH LANG=C.UTF-8 HOME=/root ${CONFINE_TEST_RESULTS:+CONFINE_TEST_RESULTS="$CONFINE_TEST_RESULTS"} \
+    ${AA_VM_KEEP:+AA_VM_KEEP=1} bash "$0" "$@"
+fi
+. "$SRC/tests/platform/results.sh"
+W=$(mktemp -d /var/tmp/confine-aavm.XXXXXX)
+[ -n "${AA_VM_KEEP:-}" ] && echo "work directory: $W" || trap 'rm -rf "$W"' EXIT
+fails=0
+fail() { echo "FAIL: $1${2:+: $2}"; t_result fail "apparmor_vm/$1" "${2:-}"; fails=$((fails + 1)); }
+pass() { echo "PASS: $1${2:+  ($2)}"; t_result pass "apparmor_vm/$1" "${2:-}"; }
+if ! command -v apparmor_parser >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
+  echo "FAIL: apparmor_parser or qemu-system-x86_64 not installed (make deps-test)"
+  exit 1
+fi
+meta() { sed -n "s/^$2=//p" "$SRC/tests/corpus/$1/meta" | head -1; }
+
+names=()
+bins=()
+adds=()
+for m in "$SRC"/tests/corpus/*/meta; do
+  [ -f "$m" ] || continue
+  n=$(basename "$(dirname "$m")")
+  [ "$(meta "$n" vm)" = yes ] || continue
+  C=$SRC/tests/corpus/$n
+  D=$W/$n/data
+  mkdir -p "$D"
+  kind=$(meta "$n" kind)
+  if ! sh "$C/prepare" "$D" train >"$W/$n.prep.log" 2>&1; then
+    fail "$n/prepare" "prepare train: $(tail -1 "$W/$n.prep.log")"; continue
+  fi
+  # Record (service: the runner's protocol: ready, load train, touch stop).
+  P=$W/$n/aavm-$n
+  if [ "$kind" = service ]; then
+    timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null &
+    rp=$!
+    i=0
+    until sh "$C/ready" "$D" >/dev/null 2>&1; do
+      i=$((i + 1)); [ $i -le 600 ] || break; sleep 0.1
+    done
+    sh "$C/load" "$D" train >"$W/$n.load.out" 2>&1
+    touch "$D/stop"
+    wait $rp
+    rc=$?
+  else
+    timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null
+    rc=$?
+  fi
+  if [ $rc != 0 ] || [ ! -s "$P/apparmor.profile" ]; then
+    fail "$n/record" "exit $rc, $(grep -v '^confine: warning' "$W/$n.rec.err" | tail -2 | tr '\n' ' ')"; continue
+  fi
+  if ! apparmor_parser -Q -K "$P/apparmor.profile" >"$W/$n.parse" 2>&1; then
+    fail "$n/parse" "apparmor_parser -Q -K rejects the profile: $(head -2 "$W/$n.parse" | tr '\n' ' ')"; continue
+  fi
+  # The check input, at the same absolute path.
+  rm -rf "$D" "$W/$n/sibling" && mkdir -p "$D"
+  if ! sh "$C/prepare" "$D" check >"$W/$n.prep.log" 2>&1; then
+    fail "$n/prepare" "prepare check: $(tail -1 "$W/$n.prep.log")"; continue
+  fi
+  names+=("$n")
+  for b in $(meta "$n" programs); do bins+=(--bin "$b"); done
+  adds+=(--add "$W/$n" --add "$C")
+done
+if [ ${#names[@]} = 0 ]; then
+  echo "FAIL: no corpus entry with vm=yes could be recorded"
+  exit 1
+fi
+
+# The script for the VM (busybox sh; its own tools from /aa-vm/bin, the workloads with the standard PATH).
+cat >"$W/vm.sh" <<'VM'
+PATH=/aa-vm/bin:/usr/sbin:/sbin
+W=$1
+SRC=$2
+STDPATH=$3
+shift 3
+E="env -i PATH=$STDPATH LANG=C.UTF-8 HOME=/root"
+T=/run/aavm
+mkdir -p $T
+# files DATA: every regular file under DATA with its checksum (what a run wrote)
+files() { (cd "$1" && find . -type f | sort | xargs -r md5sum); }
+reset() { rm -rf "$W/$1/data" && cp -a "$T/$1.pristine" "$W/$1/data"; }
+for n in "$@"; do
+  C=$SRC/tests/corpus/$n
+  D=$W/$n/data
+  kind=$(sed -n 's/^kind=//p' "$C/meta")
+  prof=$(sed -n 's/^profile \([^ ]*\) .*/\1/p' "$W/$n/aavm-$n/apparmor.profile")
+  cp -a "$D" "$T/$n.pristine"
+  # run MODE(-|profile) TAG: the workload (service: + ready, load check, stop) on the check input
+  run() {
+    if [ "$kind" = service ]; then
+      $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.wout $T/$n.$2.err /usr/bin/sh "$C/workload" "$D" &
+      rp=$!
+      i=0
+      until $E /usr/bin/sh "$C/ready" "$D" >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -le 1200 ] || break; sleep 0.1
+      done
+      $E /usr/bin/sh "$C/load" "$D" check >$T/$n.$2.out 2>>$T/$n.$2.lerr </dev/null
+      touch "$D/stop"
+      wait $rp
+      echo $? >$T/$n.$2.rc
+      rm -f "$D/stop"
+    else
+      $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh "$C/workload" "$D"
+      echo $? >$T/$n.$2.rc
+    fi
+    files "$D" >$T/$n.$2.files
+  }
+  nearmiss() { # MODE TAG
+    $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh -c "$(cat "$C/near_miss")" near_miss "$D"
+    echo "aa-vm-result $n $2 rc=$?"
+  }
+  # Unconfined first, with no profile loaded: the generated profile attaches to the shell's path (real AppArmor
+  # would confine every unconfined exec of it), so it is loaded only for the confined runs, one at a time.
+  run - free
+  [ "$(cat $T/$n.free.rc)" = 0 ] || tail -3 $T/$n.free.err | sed "s|^|aa-vm-detail $n stderr unconfined: |"
+  reset $n
+  nearmiss - near_miss_free
+  reset $n
+  aa-vm-denials "$n/free"
+  if ! apparmor_parser -r "$W/$n/aavm-$n/apparmor.profile" >$T/parse 2>&1; then
+    echo "aa-vm-result $n load fail $(head -3 $T/parse | tr '\n' ' ')"; continue
+  fi
+  echo "aa-vm-result $n load ok $(grep -c '' /sys/kernel/security/apparmor/profiles) profiles loaded"
+  run "$prof" conf
+  aa-vm-denials "$n/check"
+  same_out=same; cmp -s $T/$n.free.out $T/$n.conf.out || same_out=differs
+  same_files=same; cmp -s $T/$n.free.files $T/$n.conf.files || same_files=differs
+  echo "aa-vm-result $n check rc_free=$(cat $T/$n.free.rc) rc_confined=$(cat $T/$n.conf.rc) stdout=$same_out files=$same_files"
+  if [ $same_out = differs ] || [ $same_files = differs ] || [ "$(cat $T/$n.free.rc)" != "$(cat $T/$n.conf.rc)" ]; then
+    diff $T/$n.free.out $T/$n.conf.out | head -8 | sed "s|^|aa-vm-detail $n stdout: |"
+    diff $T/$n.free.files $T/$n.conf.files | head -8 | sed "s|^|aa-vm-detail $n files: |"
+    tail -5 $T/$n.conf.err | sed "s|^|aa-vm-detail $n stderr confined: |"
+  fi
+  # near_miss: unconfined it works (the access is real, above), confined it must fail with a denial.
+  reset $n
+  nearmiss "$prof" near_miss
+  aa-vm-denials "$n/near_miss"
+  tail -2 $T/$n.near_miss.err | sed "s|^|aa-vm-detail $n stderr near_miss: |"
+  apparmor_parser -R "$W/$n/aavm-$n/apparmor.profile" >/dev/null 2>&1 || echo "aa-vm-result $n unload fail"
+  reset $n
+done
+VM
+
+echo "booting the VM for: ${names[*]}"
+"$SRC/tools/aa-vm" "${bins[@]}" "${adds[@]}" -- "$W/vm.sh" "$W" "$SRC" "$STDPATH" "${names[@]}" >"$W/vm.out" 2>&1
+vmrc=$?
+if [ $vmrc = 77 ]; then
+  grep '^SKIP:' "$W/vm.out" | tail -1
+  t_result skip apparmor_vm "$(grep '^SKIP:' "$W/vm.out" | tail -1)"
+  exit 77
+fi
+grep -q '^aa-vm-kernel .*apparmor=Y' "$W/vm.out" || { fail vm "no AppArmor in the VM's kernel (aa-vm exit $vmrc)"; sed 's/^/    /' "$W/vm.out" | tail -20; exit 1; }
+[ $vmrc = 0 ] || fail vm "tools/aa-vm exit $vmrc: $(tail -3 "$W/vm.out" | tr '\n' ' ')"
+echo "$(grep '^aa-vm-kernel' "$W/vm.out")"
+
+# Per program: the verdicts from the VM's lines.
+ok=0
+for n in "${names[@]}"; do
+  r() { grep "^aa-vm-result $n $1 " "$W/vm.out" | head -1 | cut -d' ' -f4-; }
+  den() { grep "^aa-vm-denials $n/$1 " "$W/vm.out" | head -1 | cut -d' ' -f3; }
+  detail() { grep "^aa-vm-\(detail\|denied\) $n[ /]" "$W/vm.out" | head -12 | sed 's/^/    /'; }
+  load=$(r load)
+  case $load in
+    ok*) ;;
+    *) fail "$n/load" "apparmor_parser -r in the VM: ${load:-no result}"; continue ;;
+  esac
+  prog_ok=1
+  [ "$(den free)" = 0 ] || { fail "$n/harness" "$(den free) DENIED records while nothing was confined"; detail "$n"; }
+  case $(r check) in
+    rc_free=0\ *) ;;
+    *) fail "$n/harness" "the unconfined run on the check input fails in the VM ($(r check | cut -d' ' -f1)): a program missing from meta programs=?"; detail "$n" ;;
+  esac
+  chk=$(r check)
+  d=$(den check)
+  if [ -n "$chk" ] && [[ $chk == *stdout=same\ files=same ]] && [ "$(echo "$chk" | sed 's/rc_free=\([0-9]*\) rc_confined=\([0-9]*\).*/\1 \2/' | awk '{print ($1 == $2)}')" = 1 ] && [ "$d" = 0 ]; then
+    pass "$n/check" "$chk, 0 AppArmor denials"
+  else
+    fail "$n/check" "${chk:-no result}, ${d:-?} AppArmor denials"; detail "$n"; prog_ok=0
+  fi
+  nmf=$(r near_miss_free)
+  nm=$(r near_miss)
+  nd=$(den near_miss)
+  if [ "$nmf" != "rc=0" ]; then
+    fail "$n/near_miss" "unconfined the near miss fails itself ($nmf): it proves nothing"; detail "$n"; prog_ok=0
+  elif [ -n "$nm" ] && [ "$nm" != "rc=0" ] && [ "${nd:-0}" -gt 0 ] 2>/dev/null; then
+    pass "$n/near_miss" "$nm, $nd DENIED: $(grep "^aa-vm-denied $n/near_miss: " "$W/vm.out" | grep -o 'operation="[^"]*".*name="[^"]*"' | sed 's/profile="[^"]*" //' | head -1)"
+  else
+    fail "$n/near_miss" "confined: ${nm:-no result}, ${nd:-?} AppArmor denials (must fail with a denial)"; detail "$n"; prog_ok=0
+  fi
+  [ $prog_ok = 1 ] && ok=$((ok + 1))
+done
+echo "$ok of ${#names[@]} programs hold under real AppArmor (check input: 0 denials, same result; near miss denied)"
+echo "$fails failure(s)"
+[ $fails = 0 ]
