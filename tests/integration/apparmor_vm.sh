@@ -4,8 +4,11 @@
 # (default generator), take P/apparmor.profile, prepare the check input. Then ONE boot of Debian's cloud kernel
 # under qemu (tools/aa-vm), for every program:
 #   - apparmor_parser -r the profile (enforce mode);
-#   - the workload on the check input unconfined, then (same input again) confined by the profile
-#     (/proc/self/attr/apparmor/exec): same exit status, stdout and files under DATA, and 0 DENIED records;
+#   - the workload on the check input unconfined: the same exit status, stdout and files under DATA as the
+#     check input run on this host (fidelity: the VM holds every file and program that run named, from strace,
+#     and the training recording's behavior.json);
+#   - then (same input again) confined by the profile (/proc/self/attr/apparmor/exec): same exit status,
+#     stdout and files as unconfined, and 0 DENIED records;
 #   - near_miss unconfined succeeds (the access exists), confined it fails with at least one DENIED record.
 # DATA has the same absolute path here and in the VM (the profile names it). Record and VM runs share one fixed
 # environment (env -i, standard PATH, LANG=C.UTF-8). near_miss runs as `sh -c "$(cat near_miss)" near_miss DATA`
@@ -26,11 +29,28 @@ W=$(mktemp -d /var/tmp/confine-aavm.XXXXXX)
 fails=0
 fail() { echo "FAIL: $1${2:+: $2}"; t_result fail "apparmor_vm/$1" "${2:-}"; fails=$((fails + 1)); }
 pass() { echo "PASS: $1${2:+  ($2)}"; t_result pass "apparmor_vm/$1" "${2:-}"; }
-if ! command -v apparmor_parser >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
-  echo "FAIL: apparmor_parser or qemu-system-x86_64 not installed (make deps-test)"
+if ! command -v apparmor_parser >/dev/null || ! command -v qemu-system-x86_64 >/dev/null || ! command -v strace >/dev/null; then
+  echo "FAIL: apparmor_parser, qemu-system-x86_64 or strace not installed (make deps-test)"
   exit 1
 fi
 meta() { sed -n "s/^$2=//p" "$SRC/tests/corpus/$1/meta" | head -1; }
+# files DIR VOLATILE_GLOBS: every regular file under DIR with its checksum; a file matching one of the entry's
+# volatile= globs (content differs from run to run) by name only. The VM's script has the same function.
+files() {
+  (cd "$1" && find . -type f | LC_ALL=C sort | while IFS= read -r f; do
+    v=
+    for g in $2; do case ${f#./} in $g) v=1 ;; esac; done
+    if [ -n "$v" ]; then echo "volatile  $f"; else md5sum "$f"; fi
+  done)
+}
+# fresh NAME train|check: an empty DATA, prepared, and (as tests/corpus/run.sh does) DATA/../sibling,
+# world-writable, with a file secret, for the near miss
+fresh() {
+  rm -rf "$W/$1/data" "$W/$1/sibling" && mkdir -p "$W/$1/data" "$W/$1/sibling" && chmod 1777 "$W/$1/sibling" &&
+    echo "sibling secret" >"$W/$1/sibling/secret" &&
+    sh "$SRC/tests/corpus/$1/prepare" "$W/$1/data" "$2" >"$W/$1.prep.log" 2>&1 ||
+    { fail "$1/prepare" "prepare $2: $(tail -1 "$W/$1.prep.log")"; return 1; }
+}
 
 names=()
 bins=()
@@ -41,42 +61,53 @@ for m in "$SRC"/tests/corpus/*/meta; do
   [ "$(meta "$n" vm)" = yes ] || continue
   C=$SRC/tests/corpus/$n
   D=$W/$n/data
-  mkdir -p "$D"
   kind=$(meta "$n" kind)
-  if ! sh "$C/prepare" "$D" train >"$W/$n.prep.log" 2>&1; then
-    fail "$n/prepare" "prepare train: $(tail -1 "$W/$n.prep.log")"; continue
-  fi
-  # Record (service: the runner's protocol: ready, load train, touch stop).
-  P=$W/$n/aavm-$n
   if [ "$kind" = service ]; then
-    timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null &
-    rp=$!
-    i=0
-    until sh "$C/ready" "$D" >/dev/null 2>&1; do
-      i=$((i + 1)); [ $i -le 600 ] || break; sleep 0.1
-    done
-    sh "$C/load" "$D" train >"$W/$n.load.out" 2>&1
-    touch "$D/stop"
-    wait $rp
-    rc=$?
-  else
-    timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null
-    rc=$?
+    fail "$n/kind" "vm=yes for a service: the VM check drives batch programs only (set vm=no)"; continue
   fi
+  fresh "$n" train || continue
+  P=$W/$n/aavm-$n
+  timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null
+  rc=$?
   if [ $rc != 0 ] || [ ! -s "$P/apparmor.profile" ]; then
     fail "$n/record" "exit $rc, $(grep -v '^confine: warning' "$W/$n.rec.err" | tail -2 | tr '\n' ' ')"; continue
   fi
   if ! apparmor_parser -Q -K "$P/apparmor.profile" >"$W/$n.parse" 2>&1; then
     fail "$n/parse" "apparmor_parser -Q -K rejects the profile: $(head -2 "$W/$n.parse" | tr '\n' ' ')"; continue
   fi
-  # The check input, at the same absolute path.
-  rm -rf "$D" "$W/$n/sibling" && mkdir -p "$D"
-  if ! sh "$C/prepare" "$D" check >"$W/$n.prep.log" 2>&1; then
-    fail "$n/prepare" "prepare check: $(tail -1 "$W/$n.prep.log")"; continue
-  fi
+  # The check input on this host, traced (strace, not confined): what it prints and writes is the reference the
+  # VM's unconfined run must reproduce; every absolute path it named (opened, stat'ed, executed: a landmark such
+  # as python's os.py is only stat'ed) and everything the training recording used goes into the VM.
+  fresh "$n" check || continue
+  timeout -k 5 300 strace -f -qq -s 4096 -e trace=%file -o "$W/$n/host.trace" sh "$C/workload" "$D" \
+    >"$W/$n/host.out" 2>"$W/$n/host.err" </dev/null
+  echo $? >"$W/$n/host.rc"
+  files "$D" "$(meta "$n" volatile)" >"$W/$n/host.files"
+  # The check input again, fresh, for the VM, at the same absolute path (the profile names it).
+  fresh "$n" check || continue
+  python3 - "$P/behavior.json" "$W/$n/host.trace" "$W" "$W/$n.paths" "$W/$n.execs" <<'PY' ||
+import json, os, re, sys
+paths, execs = set(), set()
+b = json.load(open(sys.argv[1]))
+execs.update(b.get("execs", []))
+paths.update(e["path"] for e in b.get("files", []))
+for line in open(sys.argv[2], errors="replace"):
+    paths.update(re.findall(r'"(/[^"]*)"', line))
+    m = re.search(r'execve\("(/[^"]*)".* = 0$', line)
+    if m:
+        execs.add(m.group(1))
+skip = ("/proc/", "/sys/", "/dev/", "/run/", "/tmp/", sys.argv[3] + "/")
+with open(sys.argv[4], "w") as f:
+    f.write("".join(p + "\n" for p in sorted(paths) if not p.startswith(skip)))
+with open(sys.argv[5], "w") as f:
+    f.write("".join(p + "\n" for p in sorted(execs) if os.path.isfile(p)))
+PY
+    { fail "$n/paths" "cannot read the recording's behavior.json or the trace"; continue; }
   names+=("$n")
-  for b in $(meta "$n" programs); do bins+=(--bin "$b"); done
-  adds+=(--add "$W/$n" --add "$C")
+  for b in $(meta "$n" programs) $(cat "$W/$n.execs"); do
+    bins+=(--bin "$b")
+  done
+  adds+=(--add "$W/$n" --add "$C" --paths "$W/$n.paths")
 done
 if [ ${#names[@]} = 0 ]; then
   echo "FAIL: no corpus entry with vm=yes could be recorded"
@@ -93,34 +124,27 @@ shift 3
 E="env -i PATH=$STDPATH LANG=C.UTF-8 HOME=/root"
 T=/run/aavm
 mkdir -p $T
-# files DATA: every regular file under DATA with its checksum (what a run wrote)
-files() { (cd "$1" && find . -type f | sort | xargs -r md5sum); }
-reset() { rm -rf "$W/$1/data" && cp -a "$T/$1.pristine" "$W/$1/data"; }
+# files DIR VOLATILE_GLOBS: as on the host (tests/integration/apparmor_vm.sh)
+files() {
+  (cd "$1" && find . -type f | sort | while IFS= read -r f; do
+    v=
+    for g in $2; do case ${f#./} in $g) v=1 ;; esac; done
+    if [ -n "$v" ]; then echo "volatile  $f"; else md5sum "$f"; fi
+  done)
+}
+reset() { rm -rf "$W/$1/data" "$W/$1/sibling" && cp -a "$T/$1.pristine" "$W/$1/data" && cp -a "$T/$1.sibling" "$W/$1/sibling"; }
 for n in "$@"; do
   C=$SRC/tests/corpus/$n
   D=$W/$n/data
-  kind=$(sed -n 's/^kind=//p' "$C/meta")
+  volatile=$(sed -n 's/^volatile=//p' "$C/meta")
   prof=$(sed -n 's/^profile \([^ ]*\) .*/\1/p' "$W/$n/aavm-$n/apparmor.profile")
   cp -a "$D" "$T/$n.pristine"
-  # run MODE(-|profile) TAG: the workload (service: + ready, load check, stop) on the check input
+  cp -a "$W/$n/sibling" "$T/$n.sibling"
+  # run MODE(-|profile) TAG: the workload on the check input
   run() {
-    if [ "$kind" = service ]; then
-      $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.wout $T/$n.$2.err /usr/bin/sh "$C/workload" "$D" &
-      rp=$!
-      i=0
-      until $E /usr/bin/sh "$C/ready" "$D" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -le 1200 ] || break; sleep 0.1
-      done
-      $E /usr/bin/sh "$C/load" "$D" check >$T/$n.$2.out 2>>$T/$n.$2.lerr </dev/null
-      touch "$D/stop"
-      wait $rp
-      echo $? >$T/$n.$2.rc
-      rm -f "$D/stop"
-    else
-      $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh "$C/workload" "$D"
-      echo $? >$T/$n.$2.rc
-    fi
-    files "$D" >$T/$n.$2.files
+    $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh "$C/workload" "$D"
+    echo $? >$T/$n.$2.rc
+    files "$D" "$volatile" >$T/$n.$2.files
   }
   nearmiss() { # MODE TAG
     $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh -c "$(cat "$C/near_miss")" near_miss "$D"
@@ -130,6 +154,16 @@ for n in "$@"; do
   # would confine every unconfined exec of it), so it is loaded only for the confined runs, one at a time.
   run - free
   [ "$(cat $T/$n.free.rc)" = 0 ] || tail -3 $T/$n.free.err | sed "s|^|aa-vm-detail $n stderr unconfined: |"
+  # Fidelity: the VM reproduces the host's run on the check input (else files or programs are missing here).
+  fid=
+  cmp -s $T/$n.free.rc "$W/$n/host.rc" || fid="$fid exit($(cat $T/$n.free.rc) here, $(cat "$W/$n/host.rc") on the host)"
+  cmp -s $T/$n.free.out "$W/$n/host.out" || fid="$fid stdout"
+  cmp -s $T/$n.free.files "$W/$n/host.files" || fid="$fid files"
+  echo "aa-vm-result $n fidelity ${fid:-same}"
+  if [ -n "$fid" ]; then
+    diff "$W/$n/host.out" $T/$n.free.out | head -6 | sed "s|^|aa-vm-detail $n fidelity stdout: |"
+    diff "$W/$n/host.files" $T/$n.free.files | head -6 | sed "s|^|aa-vm-detail $n fidelity files: |"
+  fi
   reset $n
   nearmiss - near_miss_free
   reset $n
@@ -166,7 +200,10 @@ if [ $vmrc = 77 ]; then
   t_result skip apparmor_vm "$(grep '^SKIP:' "$W/vm.out" | tail -1)"
   exit 77
 fi
-grep -q '^aa-vm-kernel .*apparmor=Y' "$W/vm.out" || { fail vm "no AppArmor in the VM's kernel (aa-vm exit $vmrc)"; sed 's/^/    /' "$W/vm.out" | tail -20; exit 1; }
+if ! grep -q '^aa-vm-kernel ' "$W/vm.out"; then
+  fail vm "the VM did not run the script (tools/aa-vm exit $vmrc)"; sed 's/^/    /' "$W/vm.out" | tail -20; exit 1
+fi
+grep -q '^aa-vm-kernel .*apparmor=Y' "$W/vm.out" || { fail vm "no AppArmor in the VM's kernel: $(grep '^aa-vm-kernel ' "$W/vm.out")"; exit 1; }
 [ $vmrc = 0 ] || fail vm "tools/aa-vm exit $vmrc: $(tail -3 "$W/vm.out" | tr '\n' ' ')"
 echo "$(grep '^aa-vm-kernel' "$W/vm.out")"
 
@@ -183,10 +220,8 @@ for n in "${names[@]}"; do
   esac
   prog_ok=1
   [ "$(den free)" = 0 ] || { fail "$n/harness" "$(den free) DENIED records while nothing was confined"; detail "$n"; }
-  case $(r check) in
-    rc_free=0\ *) ;;
-    *) fail "$n/harness" "the unconfined run on the check input fails in the VM ($(r check | cut -d' ' -f1)): a program missing from meta programs=?"; detail "$n" ;;
-  esac
+  fid=$(r fidelity)
+  [ "$fid" = same ] || { fail "$n/vm-fidelity" "the VM's unconfined run on the check input differs from this host's:${fid:- no result} (a file or program missing in the VM?)"; detail "$n"; }
   chk=$(r check)
   d=$(den check)
   if [ -n "$chk" ] && [[ $chk == *stdout=same\ files=same ]] && [ "$(echo "$chk" | sed 's/rc_free=\([0-9]*\) rc_confined=\([0-9]*\).*/\1 \2/' | awk '{print ($1 == $2)}')" = 1 ] && [ "$d" = 0 ]; then
