@@ -13,7 +13,10 @@
 # DATA has the same absolute path here and in the VM (the profile names it). Record and VM runs share one fixed
 # environment (env -i, standard PATH, LANG=C.UTF-8). near_miss runs as `sh -c "$(cat near_miss)" near_miss DATA`
 # in both places, so its denial is its own access, not the read of a script file the profile never saw.
-# Skips (exit 77) only when the kernel package cannot be downloaded.
+# A program listed in tests/corpus/known-vm-denials (NAME: reason) whose check input is denied is reported as
+# KNOWN (a skip with that reason in the ledger), if the VM reproduced its host run; its near miss must still be
+# denied. A listed program that holds is reported: take it off the list. Fewer than 5 programs holding fails
+# (issue 12's acceptance). Skips (exit 77) only when the kernel package cannot be downloaded.
 #   bash apparmor_vm.sh CONFINE_BIN SRC_DIR
 set -uo pipefail
 CONFINE=$(readlink -f "$1")
@@ -24,8 +27,10 @@ if [ -z "${AAVM_CLEAN_ENV:-}" ]; then
     ${AA_VM_KEEP:+AA_VM_KEEP=1} bash "$0" "$@"
 fi
 . "$SRC/tests/platform/results.sh"
+. "$SRC/tests/integration/lib/record.sh"
 W=$(mktemp -d /var/tmp/confine-aavm.XXXXXX)
 [ -n "${AA_VM_KEEP:-}" ] && echo "work directory: $W" || trap 'rm -rf "$W"' EXIT
+KNOWN=$SRC/tests/corpus/known-vm-denials
 fails=0
 fail() { echo "FAIL: $1${2:+: $2}"; t_result fail "apparmor_vm/$1" "${2:-}"; fails=$((fails + 1)); }
 pass() { echo "PASS: $1${2:+  ($2)}"; t_result pass "apparmor_vm/$1" "${2:-}"; }
@@ -67,8 +72,8 @@ for m in "$SRC"/tests/corpus/*/meta; do
   fi
   fresh "$n" train || continue
   P=$W/$n/aavm-$n
-  timeout -k 5 300 "$CONFINE" record --format none -o "$P" -- sh "$C/workload" "$D" >"$W/$n.rec.out" 2>"$W/$n.rec.err" </dev/null
-  rc=$?
+  record_workload "$n" "$P" sh "$C/workload" "$D"
+  rc=$rec_rc
   if [ $rc != 0 ] || [ ! -s "$P/apparmor.profile" ]; then
     fail "$n/record" "exit $rc, $(grep -v '^confine: warning' "$W/$n.rec.err" | tail -2 | tr '\n' ' ')"; continue
   fi
@@ -226,8 +231,19 @@ for n in "${names[@]}"; do
   d=$(den check)
   if [ -n "$chk" ] && [[ $chk == *stdout=same\ files=same ]] && [ "$(echo "$chk" | sed 's/rc_free=\([0-9]*\) rc_confined=\([0-9]*\).*/\1 \2/' | awk '{print ($1 == $2)}')" = 1 ] && [ "$d" = 0 ]; then
     pass "$n/check" "$chk, 0 AppArmor denials"
+    known=$(sed -n "s/^$n: //p" "$KNOWN" 2>/dev/null | head -1)
+    [ -z "$known" ] || echo "NOTE: $n holds now: take it off tests/corpus/known-vm-denials"
   else
-    fail "$n/check" "${chk:-no result}, ${d:-?} AppArmor denials"; detail "$n"; prog_ok=0
+    prog_ok=0
+    known=$(sed -n "s/^$n: //p" "$KNOWN" 2>/dev/null | head -1)
+    if [ -n "$known" ] && [ "$(r fidelity)" = same ]; then
+      echo "KNOWN $n/check: ${chk:-no result}, ${d:-?} AppArmor denials   [tests/corpus/known-vm-denials: $known]"
+      t_result skip "apparmor_vm/$n/check" "KNOWN FALSE DENIAL (not a pass): $known"
+      grep "^aa-vm-denied $n/check: " "$W/vm.out" | grep -o 'operation="[^"]*".*name="[^"]*"' | sed 's/profile="[^"]*" //' |
+        sort | uniq -c | head -4 | sed 's/^/    /'
+    else
+      fail "$n/check" "${chk:-no result}, ${d:-?} AppArmor denials"; detail "$n"
+    fi
   fi
   nmf=$(r near_miss_free)
   nm=$(r near_miss)
@@ -242,5 +258,7 @@ for n in "${names[@]}"; do
   [ $prog_ok = 1 ] && ok=$((ok + 1))
 done
 echo "$ok of ${#names[@]} programs hold under real AppArmor (check input: 0 denials, same result; near miss denied)"
+# Issue 12's acceptance: at least 5 corpus programs hold.
+[ "$ok" -ge 5 ] || fail acceptance "only $ok program(s) hold under real AppArmor; issue 12 asks for at least 5"
 echo "$fails failure(s)"
 [ $fails = 0 ]
