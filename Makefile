@@ -12,8 +12,8 @@ FUZZ_SECONDS ?= 10
 DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
-             libcap2-bin podman runc busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             xz-utils zstd diffutils grep mawk
+             libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
+             redis-server redis-tools xz-utils zstd diffutils grep mawk
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in

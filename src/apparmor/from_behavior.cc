@@ -1,6 +1,6 @@
 // Behavior (what a workload did) -> AppArmor profile (see from_behavior.h for
 // the steps). The profile is self-contained: no include, its own @{pid}/@{tid},
-// and every rule comes from a recorded access or from a row of kGeneralisations.
+// and every rule comes from a recorded access or from a row of kPathRows.
 #include "apparmor/from_behavior.h"
 
 #include <elf.h>
@@ -23,25 +23,110 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The reviewed table of generalisations: every rule that grants more than the exact
-// recorded access comes from one of these rows; the row is printed (profile header
-// and notes) when it is used. Nothing else widens.
-constexpr ReviewedRow kGeneralisations[] = {
-    {"created-dir",
-     "a directory the program created and wrote in: DIR/ rw and DIR/** rw (the program owns what is "
-     "in it; its name may be random)"},
-    {"temp-name",
-     "a file or directory the program created with a random-looking name: its name becomes a glob"},
-    {"dir-collapse",
-     "several files read in one directory of installed software (or code modules): DIR/* with the "
-     "read letters only"},
-    {"proc-pid",
-     "/proc/<pid>, /proc/self, /proc/thread-self: owner /proc/@{pid}/... and .../task/@{tid}/... (pids "
-     "differ every run; owner: the program's own processes only)"},
-    {"loader",
-     "the ELF loader or #! interpreter of an executed program: mrix (the kernel opens it for the "
-     "exec; Landlock needs execute on it)"},
+// The reviewed table of path generalisations: every rule that grants more than the
+// exact recorded access comes from one of these rows; the row is printed (profile
+// header and notes) when it is used. Nothing else widens.
+const std::vector<PathRow> kPathRows = {
+    {"system-libraries", "hierarchy", "`/usr/lib/ARCH/** mr`",
+     "a file read beneath /usr/lib/ARCH/ (ARCH a multiarch triplet, e.g. x86_64-linux-gnu)",
+     "the loader and dlopen pick libraries and modules (NSS, gconv, plugins) by configuration and input; "
+     "installed, world-readable files; read and map only",
+     false},
+    {"system-headers", "hierarchy", "`/usr/include/** r`", "a file read beneath /usr/include/",
+     "a compiler or preprocessor includes whichever headers the input names", false},
+    {"compiler-tree", "hierarchy", "`/usr/lib/gcc/ARCH/VERSION/** r`",
+     "a file read beneath /usr/lib/gcc/ARCH/VERSION/",
+     "the compiler's own headers (stddef.h, stdarg.h) and specs, included by input; executed programs "
+     "there keep their exact rules",
+     false},
+    {"locale", "hierarchy", "`/usr/share/locale/** r`, `/usr/lib/locale/** r`, `/usr/share/i18n/** r`",
+     "a file read beneath that directory",
+     "message catalogs and locale data are chosen by LANG/LC_* of the run", false},
+    {"zoneinfo", "hierarchy", "`/usr/share/zoneinfo/** r`", "a file read beneath /usr/share/zoneinfo/",
+     "time zone data is chosen by TZ and by the dates in the input", false},
+    {"interpreter-stdlib", "hierarchy", "`ROOT/** mr`",
+     "a file read beneath ROOT: /usr/lib/python3.N/, /usr/lib/python3/, /usr/share/perl/VERSION/, "
+     "/usr/share/perl5/, /usr/lib/ruby/, /usr/share/lua/, /usr/share/nodejs/, /usr/share/tcltk/",
+     "an interpreter imports the standard-library and packaged modules the script and the input need", false},
+    {"package-data", "hierarchy",
+     "`/usr/share/PKG/** r`, `/usr/lib/PKG/** mr`, `/usr/libexec/PKG/** mr`, the same under /usr/local, "
+     "`/opt/PKG/** mr`",
+     "a file read in a sub-directory PKG of /usr/share, /usr/lib, /usr/libexec, /usr/local/share, "
+     "/usr/local/lib or /opt (not one of the rows above)",
+     "a program's own installed data and plugins (magic, dictionaries, templates) are read by input; one "
+     "package's tree, read only",
+     false},
+    {"data-dir", "data", "`DIR/* LETTERS` (the letters among m r w k used on DIR's files)",
+     "a file read, written or created in DIR, DIR allowed by the never rows",
+     "the same program on other input reads other files of the directory it read and writes other names in "
+     "the directory it wrote (read where it read, write where it wrote); depth one: sub-directories and "
+     "siblings are other data",
+     false},
+    {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
+     "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
+     "the never rows (the outermost such DIR)",
+     "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
+     "input; read only, writes stay per directory",
+     false},
+    {"created-dir", "data", "`DIR/ rw`, `DIR/** rw`",
+     "a directory the program created and created files in (not a well-known or never directory)",
+     "the program owns what is in it; its name may be random", true},
+    {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`)",
+     "a file or directory the program created with a random-looking or numbered name",
+     "mkstemp-like and pid-numbered names never repeat", true},
+    {"proc-pid", "name", "`owner /proc/@{pid}/...`, `.../task/@{tid}/...`",
+     "a path beneath /proc/<pid>, /proc/self, /proc/thread-self",
+     "pids differ every run; owner: the program's own processes only", true},
+    {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
+     "the kernel opens it for the exec; Landlock needs execute on it", true},
+    {"never-dev", "never", "-", "/dev", "device nodes: each is another device (a terminal, a disk, /dev/mem)",
+     true},
+    {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
+     "kernel state and other processes; a write there changes the kernel (/proc/sys, /sys)", true},
+    {"never-etc", "never", "-", "/etc, /boot",
+     "configuration and secrets (/etc/shadow, /etc/gshadow, /etc/ssl/private, ssh host keys): exact files "
+     "only",
+     true},
+    {"never-home", "never", "-", "/root, /home, any dot-directory (~/.ssh, .gnupg, .config)",
+     "a user's credentials and configuration live next to the data", true},
+    {"never-shared", "never", "-",
+     "/, /tmp, /var/tmp, /dev/shm, /run, /run/user/UID, /run/lock, /var, /var/lib, /var/cache, /var/log, "
+     "/var/spool, /srv, /mnt, /media, /opt, /usr/local (their direct files)",
+     "directories many programs share: their files are granted only by recorded names and temp-name globs",
+     true},
+    {"never-installed", "never", "-", "/usr, /opt, /bin, /sbin, /lib* outside the hierarchy rows",
+     "installed software: only the hierarchy rows above widen there, read only", true},
+    {"never-write", "never", "-", "any write outside the directories written",
+     "the hierarchy rows grant read (and map) only; data-dir grants w only in a directory the program wrote "
+     "in",
+     true},
 };
+
+}  // namespace
+
+const std::vector<PathRow>& path_generalisation_table() { return kPathRows; }
+
+bool data_dir_allowed(std::string_view dir) {
+  std::string d(dir);
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  if (d.empty() || d[0] != '/' || d == "/") return false;
+  if (is_system_tree(d) || under_system_tree(d))
+    return false;  // never-dev, never-kernel, never-etc, never-home
+  for (const char* p :
+       {"/boot", "/usr", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/snap"})
+    if (d == p || d.starts_with(std::string(p) + "/")) return false;  // never-installed, never-etc (/boot)
+  static const std::set<std::string> shared = {
+      "/tmp",     "/var/tmp",   "/dev/shm",   "/run",       "/run/lock",   "/run/user", "/var",
+      "/var/lib", "/var/cache", "/var/log",   "/var/spool", "/var/run",    "/srv",      "/mnt",
+      "/media",   "/var/mail",  "/var/local", "/var/opt",   "/var/backups"};
+  if (shared.count(d)) return false;  // never-shared
+  if (d.starts_with("/run/user/") && d.find('/', 10) == std::string::npos) return false;
+  for (size_t i = 0; i < d.size(); ++i)  // never-home: dot-directories
+    if (d[i] == '/' && i + 1 < d.size() && d[i + 1] == '.') return false;
+  return true;
+}
+
+namespace {
 
 // Directories under which no generalisation applies: rules there name exactly
 // the recorded paths.
@@ -93,13 +178,6 @@ bool is_lib_name(std::string_view n) {
   return false;
 }
 
-// Directories of installed software, where reading "every file" is no wider than the package.
-bool system_dir(const std::string& d) {
-  for (const char* p : {"/usr/lib", "/usr/share/", "/usr/libexec", "/usr/local/lib", "/opt/"})
-    if (d.starts_with(p)) return true;
-  return false;
-}
-
 // Directories that exist on every system (or are a user's home): never "created by the program".
 bool well_known_dir(std::string d) {
   if (d.size() > 1 && d.back() == '/') d.pop_back();
@@ -115,15 +193,58 @@ bool well_known_dir(std::string d) {
   return false;
 }
 
-// Code a program loads by name from its own tree (modules, libraries).
-bool is_code_name(std::string_view n) {
-  for (const char* ext : {".py", ".pyc", ".pm", ".rb", ".js", ".mjs", ".jar", ".class", ".lua", ".pth"})
-    if (n.ends_with(ext)) return true;
-  return is_lib_name(n);
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The system read-only hierarchy (rows system-libraries ... package-data) a read file is
+// in: its root ("" for none), the row id and the letters the row grants.
+std::string hierarchy_of(const std::string& p, std::string* id, std::string* letters) {
+  auto comp = [&](size_t from) {  // the path component starting at p[from], "" if it is the last one
+    size_t e = p.find('/', from);
+    return e == std::string::npos ? std::string() : p.substr(from, e - from);
+  };
+  auto set = [&](const char* row, const char* l, std::string root) {
+    *id = row;
+    *letters = l;
+    return root;
+  };
+  if (p.starts_with("/usr/include/")) return set("system-headers", "r", "/usr/include");
+  for (const char* r : {"/usr/share/locale", "/usr/lib/locale", "/usr/share/i18n"})
+    if (p.starts_with(std::string(r) + "/")) return set("locale", "r", r);
+  if (p.starts_with("/usr/share/zoneinfo/")) return set("zoneinfo", "r", "/usr/share/zoneinfo");
+  if (p.starts_with("/usr/lib/gcc/")) {
+    std::string arch = comp(13);
+    if (arch.empty()) return "";
+    std::string ver = comp(13 + arch.size() + 1);
+    if (ver.empty()) return "";
+    return set("compiler-tree", "r", "/usr/lib/gcc/" + arch + "/" + ver);
+  }
+  for (const char* r : {"/usr/lib/python3/", "/usr/share/perl5/", "/usr/lib/ruby/", "/usr/share/lua/",
+                        "/usr/share/nodejs/", "/usr/share/tcltk/"})
+    if (p.starts_with(r)) return set("interpreter-stdlib", "mr", std::string(r, std::strlen(r) - 1));
+  for (const char* r : {"/usr/lib/", "/usr/share/perl/"}) {
+    size_t n = std::strlen(r);
+    if (!p.starts_with(r)) continue;
+    std::string c = comp(n);
+    if (c.empty()) continue;
+    bool py = std::string_view(r) == "/usr/lib/" && c.starts_with("python3.") && all_digits(c.substr(8));
+    bool perl = std::string_view(r) == "/usr/share/perl/";
+    if (py || perl) return set("interpreter-stdlib", "mr", r + c);
+  }
+  if (p.starts_with("/usr/lib/")) {
+    std::string c = comp(9);
+    if (c.find("-linux-gnu") != std::string::npos) return set("system-libraries", "mr", "/usr/lib/" + c);
+  }
+  for (const char* r :
+       {"/usr/share/", "/usr/lib/", "/usr/libexec/", "/usr/local/share/", "/usr/local/lib/", "/opt/"}) {
+    size_t n = std::strlen(r);
+    if (!p.starts_with(r)) continue;
+    std::string c = comp(n);
+    if (c.empty() || c[0] == '.') continue;
+    return set("package-data", std::string_view(r).ends_with("/share/") ? "r" : "mr", r + c);
+  }
+  return "";
 }
 
 // ---- the glob matcher -----------------------------------------------------------------
@@ -445,7 +566,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     return Error("bad profile name \"" + name + "\"");
   const bool live = opt.canonicalize;
   std::vector<std::string> approx;  // header lines
-  std::set<std::string> rows_used;  // ids of kGeneralisations rows
+  std::set<std::string> rows_used;  // ids of kPathRows rows
   auto note = [&](const std::string& s) {
     if (notes) notes->push_back(s);
   };
@@ -646,32 +767,111 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     approx.push_back("created " + n.sample + " -> " + n.emit + " (random-looking name)");
   }
 
-  // 4. Many read-only files of one system directory -> DIR/*.
-  std::map<std::string, std::vector<Need*>> by_dir;
-  for (auto& [k, n] : needs) {
-    if (n.covered || !n.literal || n.exec || n.dir || n.written || n.owner) continue;
-    std::string d = parent_of(n.sample);
-    if (no_generalisation_under(d + "/")) continue;
-    if (system_dir(d) || is_code_name(base_of(n.sample))) by_dir[d].push_back(&n);
-  }
-  for (auto& [d, v] : by_dir) {
-    if (v.size() < opt.dir_collapse || opt.dir_collapse == 0) continue;
-    // outside system directories only when every file is code (modules, libraries)
-    if (!system_dir(d) &&
-        !std::all_of(v.begin(), v.end(), [](const Need* n) { return is_code_name(base_of(n->sample)); }))
-      continue;
-    std::string perms;
-    for (auto* n : v) {
-      perms += n->perms;
-      n->covered = true;
+  // 4. (--tightness default) System read-only hierarchies, then the program's data directories.
+  auto generalised = [&](const std::string& id, const std::string& rule, const std::string& detail) {
+    rows_used.insert(id);
+    note("generalised: " + rule + " (row " + id + ": " + detail + ")");
+  };
+  auto plain_file = [](const Need& n) { return !n.covered && !n.exec && !n.dir && !n.owner; };
+  if (opt.generalise) {
+    struct Tree {
+      std::string id, letters;
+      size_t files = 0;
+    };
+    std::map<std::string, Tree> trees;  // root -> row
+    for (auto& [k, n] : needs) {
+      if (!plain_file(n) || !n.literal || n.written) continue;
+      std::string id, letters;
+      std::string root = hierarchy_of(n.sample, &id, &letters);
+      if (root.empty()) continue;
+      Tree& t = trees[root];
+      t.id = id;
+      t.letters = letters;
+      ++t.files;
     }
-    rows_used.insert("dir-collapse");
-    Need c;
-    c.emit = escape(d) + "/*";
-    c.perms = perm_order(perms);
-    c.why = "generalisation dir-collapse: " + std::to_string(v.size()) +
-            " files read in this directory (collapsed at >= " + std::to_string(opt.dir_collapse) + ")";
-    out.push_back(c);
+    for (const auto& [root, t] : trees) {
+      std::string g = escape(root) + "/**";
+      for (auto& [k, n] : needs)
+        if (n.literal && !n.exec && !n.owner && !n.written && n.sample.starts_with(root + "/") &&
+            n.sample.size() > root.size() + 1 && std::all_of(n.perms.begin(), n.perms.end(), [&](char c) {
+              return t.letters.find(c) != std::string::npos;
+            }))
+          n.covered = true;
+      Need c;
+      c.emit = g;
+      c.perms = t.letters;
+      c.why = "generalisation " + t.id + ": " + std::to_string(t.files) + " file(s) read beneath";
+      out.push_back(c);
+      generalised(t.id, g + " " + t.letters, std::to_string(t.files) + " file(s) read beneath " + root);
+    }
+
+    // data-tree: DIR listed, and beneath it a sub-directory listed or a file in a sub-directory read.
+    std::set<std::string> walked;
+    for (const auto& [k, n] : needs) {
+      if (!n.dir || n.owner || !(n.acc & behavior::kRead) || n.sample == "/") continue;
+      std::string d = n.sample.substr(0, n.sample.size() - 1);
+      if (!data_dir_allowed(d)) continue;
+      for (const auto& [k2, m] : needs) {
+        if (m.owner || m.exec || m.written || !m.sample.starts_with(d + "/")) continue;
+        std::string rest = m.sample.substr(d.size() + 1);
+        size_t sl = rest.find('/');
+        bool deeper = sl != std::string::npos && (sl + 1 < rest.size() || m.dir);  // sub/x or sub/ listed
+        if (deeper && (m.acc & behavior::kRead)) {
+          walked.insert(d);
+          break;
+        }
+      }
+    }
+    for (const auto& d : walked) {
+      bool inner = false;
+      for (const auto& e : walked)
+        if (e != d && d.starts_with(e + "/")) inner = true;
+      if (inner) continue;
+      std::string letters = "r";
+      size_t files = 0;
+      for (auto& [k, n] : needs)
+        if (!n.owner && !n.exec && !n.written && n.sample.starts_with(d + "/") &&
+            n.sample.size() > d.size() + 1 && !n.covered) {
+          if (n.perms.find('m') != std::string::npos) letters = "mr";
+          n.covered = true;
+          if (!n.dir) ++files;
+        }
+      std::string g = escape(d) + "/**";
+      Need c;
+      c.emit = g;
+      c.perms = letters;
+      c.why = "generalisation data-tree: a tree the program walked";
+      out.push_back(c);
+      generalised("data-tree", g + " " + letters,
+                  "listed " + d + "/ and read beneath it (" + std::to_string(files) + " file(s))");
+    }
+
+    // data-dir: the files of a directory the program read or wrote in: DIR/* with the letters used.
+    std::map<std::string, std::vector<Need*>> by_dir;
+    for (auto& [k, n] : needs) {
+      if (!plain_file(n)) continue;
+      std::string d = parent_of(n.sample);
+      if (data_dir_allowed(d)) by_dir[d].push_back(&n);
+    }
+    for (auto& [d, v] : by_dir) {
+      std::string letters;
+      size_t read = 0, written = 0;
+      for (auto* n : v) {
+        letters += n->perms;
+        n->covered = true;
+        (n->written ? written : read) += 1;
+      }
+      letters = perm_order(letters);
+      std::string g = escape(d) + "/*";
+      Need c;
+      c.emit = g;
+      c.perms = letters;
+      c.why = "generalisation data-dir: " + std::to_string(read) + " file(s) read, " +
+              std::to_string(written) + " written here";
+      out.push_back(c);
+      generalised("data-dir", g + " " + letters,
+                  std::to_string(read) + " file(s) read, " + std::to_string(written) + " written in " + d);
+    }
   }
 
   // 5. The rest, one rule per path.
@@ -773,13 +973,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   }
   f.items.push_back(comment("Self-contained: no include; every rule is a recorded access or a"));
   f.items.push_back(
-      comment("generalisation of the reviewed table (docs/apparmor.md), listed here when used."));
+      comment("row of the reviewed table (docs/generalisation.md, Path side), listed here when used."));
   f.items.push_back(comment("Approximations:"));
   f.items.push_back(
       comment("- programs run with ix (inherit this profile); px would need a profile per program"));
   f.items.push_back(comment("- only what the recording saw: other inputs or code paths may need more rules"));
   std::vector<std::string> rows;
-  for (const auto& row : kGeneralisations)
+  for (const auto& row : kPathRows)
     if (rows_used.count(row.id)) rows.push_back(std::string("generalisation ") + row.id + ": " + row.reason);
   approx.insert(approx.begin(), rows.begin(), rows.end());
   for (const auto& a : approx) {

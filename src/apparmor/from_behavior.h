@@ -10,8 +10,9 @@
 // The profile is self-contained: no include (no tunables, no abstractions), its
 // own @{pid}/@{tid} definitions when it uses them, so it is byte-identical on a
 // host with or without /etc/apparmor.d. Every rule is a recorded access, or a
-// row of the reviewed generalisation table (kGeneralisations in the .cc, each
-// row with its reason, named in the header and in the notes when used).
+// row of the reviewed generalisation table (path_generalisation_table(), each
+// row with its reason, named in the header when used; every widening is a note
+// "generalised: RULE (row ID: ...)" that record/harden print).
 // Nothing is generalised under /, /root, /home, /dev, /proc, /sys, /etc (except
 // /proc/<pid>, row proc-pid): rules there name exactly the recorded paths.
 //
@@ -26,9 +27,10 @@
 //      `D/** rw,` (row created-dir); random-looking names of created files/dirs
 //      (mktemp tmp.XXXXXXXXXX, pymp-xxxx, tmpabc123, digit runs) become globs
 //      (row temp-name).
-//   3. >= dir_collapse read-only files of one directory under /usr/lib*, /usr/share,
-//      /usr/libexec, /opt (or code modules elsewhere) become one `DIR/* r,`
-//      (mr for libraries; row dir-collapse).
+//   3. (--tightness default) files read in a system read-only hierarchy grant the
+//      hierarchy by glob (`/usr/include/** r`, rows system-*); files read or written
+//      in one of the program's data directories grant DIR/* with the letters used
+//      there (row data-dir), a tree it walked DIR/** r (row data-tree).
 //   4. Executed programs get `mrix` (ix: the child stays in this profile; px would
 //      need a profile per program, which confine does not write), plus their ELF
 //      loader (PT_INTERP) and `#!` interpreter (row loader).
@@ -51,9 +53,29 @@ struct GenerateOptions {
   std::string name;           // profile name (required)
   std::string attachment;     // "" = the main executable (when found), "-" = none
   Mode mode = Mode::Enforce;  // Complain -> flags=(complain)
-  size_t dir_collapse = 4;    // read-only files of one system directory -> DIR/*
-  bool canonicalize = true;   // resolve symlinks/dirs against the live file system
+  // true (--tightness default): the hierarchy and data rows of path_generalisation_table();
+  // false (--tightness strict): the exact recorded paths (only the rows kept in strict).
+  bool generalise = true;
+  bool canonicalize = true;  // resolve symlinks/dirs against the live file system
 };
+
+// One row of the path-side generalisation table (docs/generalisation.md, "Path
+// side"; a unit test keeps the page equal to it). kind: "hierarchy" (system
+// read-only trees), "data" (the program's own directories), "name" (pids and
+// random names), "exec" (what an exec needs), "never" (what no row widens).
+struct PathRow {
+  const char* id;
+  const char* kind;
+  const char* grants;  // the rule it writes ("-" for never rows)
+  const char* when;    // the condition on the recording (never rows: the paths)
+  const char* reason;
+  bool strict;  // also applied under --tightness strict (the trace cannot replay without it)
+};
+const std::vector<PathRow>& path_generalisation_table();
+
+// The directory rules of the data rows may never cover (see the "never" rows):
+// system trees, shared directories, installed software, dot-directories.
+bool data_dir_allowed(std::string_view dir);
 
 Result<GenerateOptions::Mode> mode_from_name(std::string_view s);  // "enforce" | "complain"
 

@@ -28,18 +28,28 @@ constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate |
 // more than the AppArmor rule does (Landlock rules name existing inodes and cover
 // their whole hierarchy). Everything else it cannot express exactly is dropped (a
 // narrowing) and printed; a row is printed with its reason when it is used.
-constexpr ReviewedRow kWidenings[] = {
+const std::vector<ReviewedRow> kWidenings = {
     {"glob-read",
      "a glob's read/execute rights go to its longest literal directory (Landlock cannot match names): "
      "every file beneath it can be read; never for /, /root, /home, /dev, /sys, /etc"},
+    {"glob-files",
+     "a one-component glob (DIR/*, DIR/*.txt) in a directory that has sub-directories: its read/execute "
+     "rights go to each existing file it matches at translation time instead of DIR's subtree (the "
+     "sub-directories are other data); a matching file created after the translation is readable only if "
+     "a write rule covers DIR (a narrowing, printed)"},
     {"tree-dir", "DIR/** also covers DIR itself (a Landlock rule includes the directory it names)"},
     {"list-dir",
      "DIR/ r (list DIR): read_dir on DIR, which lets the directories beneath it be listed too (names, "
      "no file content); never for /, /root, /home, /dev, /proc, /sys, /etc"},
     {"created",
-     "a writable path that does not exist yet, or a writable glob (files the program creates): the "
-     "creating rights go to the nearest existing directory, i.e. to every file beneath it; never for "
-     "/, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+     "a writable glob, or a writable directory rule (D/, D/**) that does not exist yet (files and "
+     "directories the program creates): the creating rights go to the nearest existing directory, i.e. to "
+     "every file beneath it; never for /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"missing-file",
+     "a writable rule on one file that does not exist at translation time (a pid file, an output the "
+     "program creates): Landlock names existing inodes only, so the rule's own rights (no listing, no "
+     "directories) go to the file's parent directory, i.e. to every file in it; only the parent, never an "
+     "ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -111,9 +121,18 @@ bool is_ancestor_or_self(const std::string& a, const std::string& p) {
 
 std::string join(const std::string& d, const std::string& n) { return d == "/" ? "/" + n : d + "/" + n; }
 
+bool has_subdirectory(const std::string& d) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec)) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
+
+const std::vector<ReviewedRow>& landlock_widening_table() { return kWidenings; }
 
 bool under_system_tree(std::string_view path) {
   for (std::string_view p = path; p.size() > 1; p = p.substr(0, p.rfind('/')))
@@ -228,7 +247,9 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           dropped.push_back(g + " (creating in " + parent + ")");
         } else {
           add_allow(parent, give, fr.origin);
-          rows["created"].push_back(g + " -> " + parent);
+          rows["created"].push_back(
+              g + " -> " + parent +
+              (parent == from ? "" : " (nearest existing ancestor: " + from + " is missing)"));
         }
       };
       if (!tg.rest.empty() && tg.rest != "**") {
@@ -237,9 +258,36 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         if (read && fs::is_directory(lp, ec)) {
           if (no_widening(lp, true)) {
             dropped.push_back(g + " (read; glob below " + lp + ")");
+          } else if (tg.rest.find('/') == std::string::npos && tg.rest.find("**") == std::string::npos &&
+                     has_subdirectory(lp)) {
+            // DIR/* (one component) beside sub-directories: DIR's subtree would cover them
+            // (other data); each existing file the glob matches instead (row glob-files).
+            std::vector<std::string> files;
+            bool bounded = true;
+            size_t scanned = 0;
+            std::error_code ec2;
+            for (auto it = fs::directory_iterator(lp, ec2); !ec2 && it != fs::directory_iterator();
+                 it.increment(ec2)) {
+              if (++scanned > opt.max_glob_files) {
+                bounded = false;
+                break;
+              }
+              std::string name = it->path().filename().string();
+              if (it->is_directory(ec2) || fnmatch(tg.rest.c_str(), name.c_str(), 0) != 0) continue;
+              files.push_back(join(lp, name));
+            }
+            if (!bounded || ec2) {
+              add_allow(lp, read, fr.origin);
+              rows["glob-read"].push_back(rule.path + " -> " + lp + " (more than " +
+                                          std::to_string(opt.max_glob_files) + " entries)");
+            } else {
+              for (const auto& f : files) add_allow(f, read & (kReadFile | kExecute | kIoctlDev), fr.origin);
+              rows["glob-files"].push_back(rule.path + " -> " + std::to_string(files.size()) +
+                                           " file(s) in " + lp);
+            }
           } else {
             add_allow(lp, read, fr.origin);
-            rows["glob-read"].push_back(g + " -> " + lp);
+            rows["glob-read"].push_back(rule.path + " -> " + lp);
           }
         } else if (read) {
           missing.push_back(lp);
@@ -250,13 +298,37 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       if (!fs::exists(lp, ec)) {
         // A file the program creates (and maybe removes) again: Landlock can only name
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
-        created_row(fs::path(lp).parent_path().string(), tg.rest == "**" || g.ends_with("/"));
+        bool dir_rule = tg.rest == "**" || g.ends_with("/");
+        std::string parent = fs::path(lp).parent_path().string();
+        if (dir_rule) {
+          created_row(parent, true);
+        } else if (!(a & kWriteRights)) {
+          missing.push_back(lp);
+        } else if (!fs::is_directory(parent, ec)) {
+          // Its directory is missing too: creating that needs a directory rule, which grants it.
+          dropped.push_back(g + " (neither it nor its directory " + parent + " exists)");
+        } else if (no_widening(parent, false) || under_system_tree(parent)) {
+          dropped.push_back(g + " (creating in " + parent + ")");
+        } else {
+          // The rule's own rights, on the parent: the file's content rights and creating or
+          // removing a file; never listing, nor directories.
+          uint64_t give =
+              a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer | kMakeSym);
+          size_t entries = 0;
+          for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator();
+               it.increment(ec))
+            ++entries;
+          add_allow(parent, give, fr.origin);
+          rows["missing-file"].push_back(g + " -> " + parent + " (" + access_names(give) + "; " +
+                                         std::to_string(entries) + " entr" + (entries == 1 ? "y" : "ies") +
+                                         " there now)");
+        }
         continue;
       }
       uint64_t acc = a;
       if (fs::is_directory(lp, ec)) {
         if (tg.rest == "**") {
-          if (acc) rows["tree-dir"].push_back(g + " -> " + lp);
+          if (acc) rows["tree-dir"].push_back(rule.path + " -> " + lp);
         } else {
           // A rule on the directory itself: AppArmor applies it to DIR/ only, a Landlock
           // rule to everything beneath. Only listing is kept (row list-dir).
@@ -344,8 +416,8 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     v.erase(std::unique(v.begin(), v.end()), v.end());
     if (v.empty()) return;
     std::string s = std::to_string(v.size()) + " " + what + ": ";
-    for (size_t i = 0; i < v.size() && i < 4; ++i) s += (i ? ", " : "") + v[i];
-    if (v.size() > 4) s += ", ...";
+    for (size_t i = 0; i < v.size() && i < 12; ++i) s += (i ? ", " : "") + v[i];
+    if (v.size() > 12) s += ", ...";
     t.warnings.push_back(s);
   };
   for (const auto& w : kWidenings) {

@@ -25,6 +25,7 @@ namespace confine::apparmor {
 struct TranslateOptions {
   int abi = -1;                   // -1 = the running kernel's Landlock ABI
   size_t max_complement = 20000;  // sibling entries enumerated for deny rules
+  size_t max_glob_files = 4096;   // entries of one DIR/* enumerated (row glob-files); more: DIR's subtree
 };
 
 struct PathRule {
@@ -46,6 +47,11 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
 // are skipped with a note) and calls landlock_restrict_self. The caller must have
 // set no_new_privs (or hold CAP_SYS_ADMIN).
 Status apply_ruleset(const Translation& t, std::vector<std::string>* notes);
+
+// The reviewed table of widenings (docs/generalisation.md, "Landlock translation"):
+// every grant wider than the AppArmor rule it comes from is one of these rows, printed
+// with its uses by to-landlock and run.
+const std::vector<ReviewedRow>& landlock_widening_table();
 
 // "read_file|read_dir|..." for a mask.
 std::string access_names(uint64_t mask);

@@ -26,6 +26,9 @@ constexpr OptSpec kOpts[] = {
     {"mode", 0, true, "MODE", "generate: enforce (default) or complain (flags=(complain))"},
     {"attach", 0, true, "PATH", "generate: attachment path (default: the main executable; - for none)"},
     {"out", 0, true, "FILE", "generate: write the profile to FILE instead of stdout"},
+    {"tightness", 0, true, "LEVEL",
+     "generate: default (path rows of docs/generalisation.md: data directories, system hierarchies) or "
+     "strict (the exact recorded paths)"},
     {"help", 'h', false, "", "show this help"},
 };
 
@@ -34,7 +37,7 @@ void usage(std::ostream& os) {
         "       confine apparmor fmt PROFILE [-w] [--root DIR]\n"
         "       confine apparmor to-landlock PROFILE [-o text|json] [-p NAME] [--root DIR]\n"
         "       confine apparmor generate BEHAVIOR.json [-n NAME] [--mode enforce|complain] [--attach PATH]\n"
-        "                                [--out FILE]\n\n"
+        "                                [--tightness default|strict] [--out FILE]\n\n"
         "check        parse PROFILE (AppArmor 3.x language), load its includes from the profile root,\n"
         "             check variables; print the profiles it defines and a rule summary\n"
         "fmt          print PROFILE in canonical form (comments kept); -w rewrites it in place\n"
@@ -42,8 +45,9 @@ void usage(std::ostream& os) {
         "             running kernel's Landlock ABI; every approximation is printed as a warning\n"
         "generate     write an AppArmor profile for a recorded behavior (confine record -o DIR writes\n"
         "             DIR/behavior.json): self-contained (no include), one rule per recorded access\n"
-        "             plus the rows of the reviewed generalisation table it used (/proc/@{pid},\n"
-        "             temp-name globs, created directories, the ELF loader; see docs/apparmor.md),\n"
+        "             plus the rows of the reviewed path generalisation table it used (system\n"
+        "             read-only hierarchies, the program's data directories, /proc/@{pid}, temp-name\n"
+        "             globs, created directories, the ELF loader; see docs/generalisation.md),\n"
         "             ix for executed programs, capability and network rules; notes name them\n\n"
      << format_options(kOpts)
      << "\nexamples:\n"
@@ -214,6 +218,13 @@ int do_generate(const Args& a, const std::string& path) {
     o.mode = *mode;
   }
   if (auto at = a.get("attach")) o.attachment = *at;
+  if (auto t = a.get("tightness")) {
+    if (*t != "default" && *t != "strict") {
+      print_error("--tightness " + *t + ": expected default or strict");
+      return kExitUsage;
+    }
+    o.generalise = *t == "default";
+  }
   std::vector<std::string> notes;
   auto f = apparmor::from_behavior(*b, o, &notes);
   if (!f.ok()) {

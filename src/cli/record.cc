@@ -1,6 +1,7 @@
 // confine record [-o DIR] [--merge] [--args MODE] -- COMMAND [ARGS...]
 // Argument wiring and output only: the recorder is src/record, the
 // generators src/generate.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,15 +10,18 @@
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "apparmor/apparmor.h"
 #include "apparmor/from_behavior.h"
 #include "behavior/behavior.h"
 #include "cli/args.h"
 #include "cli/record_common.h"
+#include "cli/service_control.h"
 #include "cli/verbs.h"
 #include "generate/generate.h"
 #include "record/recorder.h"
+#include "sandbox/limits.h"
 
 namespace confine::cli {
 
@@ -28,6 +32,15 @@ constexpr OptSpec kOwnOpts[] = {
      "confine-profile)"},
     {"merge", 0, false, "", "merge with DIR/behavior.json of earlier runs (union)"},
     {"format", 0, true, "FMT", "syscall table on stderr: text (default), json, none"},
+    {"duration", 0, true, "D",
+     "a service: send the stop signal after D (30, 1.5s, 2m), counted from --ready's success"},
+    {"stop-signal", 0, true, "SIG",
+     "the signal --duration sends (default TERM); exiting by it, or by a TERM/INT/HUP/QUIT sent to confine "
+     "record (forwarded), is a complete recording"},
+    {"ready", 0, true, "CMD",
+     "a shell command run unconfined (not recorded), repeated until it exits 0; then --duration starts. "
+     "Not ready within --ready-timeout: the service is stopped and the recording is partial"},
+    {"ready-timeout", 0, true, "D", "how long --ready may take (default 30s)"},
     {"help", 'h', false, "", "show this help"},
 };
 constexpr auto kOpts = with_record_opts(kOwnOpts);
@@ -41,21 +54,27 @@ void usage(std::ostream& os) {
         "  DIR/securityContext.yaml a Kubernetes securityContext using it\n"
         "  DIR/apparmor.profile     an AppArmor profile for the files, programs and sockets it used\n"
         "and prints a syscall table (like strace -c) on stderr. The command's stdin, stdout,\n"
-        "stderr and exit status pass through unchanged.\n\noptions:\n"
+        "stderr and exit status pass through unchanged.\n"
+        "A service is recorded until it exits: stop it with --duration, or send confine record\n"
+        "SIGTERM/SIGINT/SIGHUP (Ctrl-C): the signal is forwarded to the command, and a command\n"
+        "that exits by it made a complete recording. A command still running 10 s after the\n"
+        "stop signal is killed (the recording is then partial).\n\noptions:\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine record -o prof -- ls -la /usr\n"
         "  confine record -o prof --merge -- ./app --other-mode\n"
         "  confine record -o prof --target oci -- ./app     # for runc/podman/Kubernetes (docs/record.md)\n"
         "  confine record -o prof --tightness strict -- ./app   # the exact trace, no generalisation\n"
+        "  confine record -o prof --ready 'curl -sf http://127.0.0.1:8080/' --duration 20s -- ./server\n"
         "  confine run --profile prof -- ls -la /usr\n"
         "\nThe files are written into a fresh directory next to DIR and switched in as one\n"
         "set (rename): a failed run never leaves a mixed or empty set. An existing DIR that\n"
         "holds files confine did not write is not replaced.\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 125 confine error;\n"
         "126 not executable; 127 not found. A command that did not start writes nothing.\n"
-        "A recording of a command that was killed or interrupted is written, marked\n"
-        "\"partial\", only to a new DIR: it never replaces an existing one.\n";
+        "A recording of a command that was killed (by a signal confine did not forward, or\n"
+        "SIGKILL after the stop grace) is written, marked \"partial\", only to a new DIR:\n"
+        "it never replaces an existing one.\n";
 }
 }  // namespace
 
@@ -79,6 +98,7 @@ Result<RecordSetup> record_setup(const Args& a) {
   if (a.has("no-companions") && tight != "strict")
     return Error("--no-companions and --tightness " + tight + " disagree");
   s.gen.companions = tight == "default";
+  s.apparmor_generalise = tight == "default";
   if (auto t = a.get("target")) {
     CONFINE_TRY(s.gen.target, generate::target_from_name(*t));
   }
@@ -127,9 +147,22 @@ bool is_output_name(std::string_view n) {
        {"behavior.json", "seccomp.json", "securityContext.yaml", "apparmor.profile", "record.stdout",
         "replay.stdout", "replay.stderr", "complain.jsonl", "complain.stdout", "complain.stderr"})
     if (n == k) return true;
-  // harden --runs N: record-2.stdout ...
-  return n.starts_with("record-") && n.ends_with(".stdout") && n.size() > 14 &&
-         n.substr(7, n.size() - 14).find_first_not_of("0123456789") == std::string_view::npos;
+  // harden --runs N: record-2.stdout ...; harden --train/--check: train-1.stdout,
+  // check-2.replay.service.stderr, check-1.complain.jsonl ...
+  for (std::string_view prefix : {"record-", "train-", "check-"}) {
+    if (!n.starts_with(prefix)) continue;
+    std::string_view rest = n.substr(prefix.size());
+    size_t digits = rest.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string_view::npos) return false;
+    rest = rest.substr(digits);
+    if (prefix == "record-") return rest == ".stdout";
+    for (std::string_view how : {"", ".replay", ".complain"})
+      for (std::string_view what : {"", ".service"})
+        for (std::string_view ext : {".stdout", ".stderr", ".jsonl"})
+          if (rest == std::string(how) + std::string(what) + std::string(ext)) return true;
+    return false;
+  }
+  return false;
 }
 
 Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vector<std::string>* notes) {
@@ -151,7 +184,10 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
     return ok();
   }
   std::vector<std::string> aa_notes;
-  CONFINE_TRY(apparmor::File f, apparmor::from_behavior(b, apparmor_name(dir), &aa_notes));
+  apparmor::GenerateOptions ao;
+  ao.name = apparmor_name(dir);
+  ao.generalise = s.apparmor_generalise;
+  CONFINE_TRY(apparmor::File f, apparmor::from_behavior(b, ao, &aa_notes));
   if (s.apparmor_mode == "complain")
     for (auto& item : f.items)
       if (auto* p = std::get_if<std::shared_ptr<apparmor::Profile>>(&item))
@@ -164,8 +200,14 @@ Status write_outputs(const RecordSetup& s, const behavior::Behavior& b, std::vec
 }
 
 void print_notes(const std::vector<std::string>& notes) {
-  for (const auto& n : notes)
-    if (n.find(": no rule for ") == std::string::npos) print_warning(n);
+  for (const auto& n : notes) {
+    if (n.find(": no rule for ") != std::string::npos) continue;
+    if (n.find(": generalised: ") != std::string::npos ||
+        n.find(": generalisation ") != std::string::npos)  // a row applied, its reason: information
+      std::cerr << "confine: " << file::escape_terminal(n) << "\n";
+    else
+      print_warning(n);
+  }
 }
 
 std::string output_names(const RecordSetup& s) {
@@ -216,13 +258,64 @@ int verb_record(std::span<char* const> args) {
       have_earlier = true;
     }
   }
+  // A service: a controller probes --ready, waits --duration and sends the stop signal.
+  ControlPlan plan;
+  plan.announce = true;
+  plan.stop_after = false;
+  if (auto d = parsed->get("duration")) {
+    auto v = sandbox::parse_duration(*d);
+    if (!v.ok()) {
+      print_error(std::move(v).error().context("--duration"));
+      return kExitUsage;
+    }
+    plan.duration = *v;
+    plan.stop_after = true;
+  }
+  if (auto sgn = parsed->get("stop-signal")) {
+    auto v = sandbox::parse_signal(*sgn);
+    if (!v.ok()) {
+      print_error(std::move(v).error().context("--stop-signal"));
+      return kExitUsage;
+    }
+    setup->rec.stop_signal = plan.stop_signal = *v;
+  }
+  plan.ready = parsed->get("ready").value_or("");
+  if (auto t = parsed->get("ready-timeout")) {
+    auto v = sandbox::parse_duration(*t);
+    if (!v.ok()) {
+      print_error(std::move(v).error().context("--ready-timeout"));
+      return kExitUsage;
+    }
+    plan.ready_timeout = *v;
+  }
+  // A stop signal is the workload's to answer: forwarded while it runs, and
+  // one arriving after it exited (timeout(1) and service managers signal the
+  // whole process group, after the main process) does not stop confine
+  // writing the recording.
+  StraySignalGuard g_term(SIGTERM), g_int(SIGINT), g_hup(SIGHUP), g_quit(SIGQUIT), g_stop(plan.stop_signal);
+  std::optional<Controller> ctl;
+  if (!plan.ready.empty() || plan.stop_after) {
+    auto c = Controller::start(plan);
+    if (!c.ok()) {
+      print_error(std::move(c).error().context("starting the --ready/--duration controller"));
+      return 125;
+    }
+    ctl = std::move(*c);
+    setup->rec.on_start = [&ctl](pid_t p) { ctl->go(p, getpid()); };
+  }
   auto r = record::record(setup->rec);
+  std::optional<ControlResult> control;
+  if (ctl) control = ctl->finish();
   if (!r.ok()) {
     print_error(std::move(r).error().context("record"));
     return 125;
   }
   for (const auto& w : r->warnings) print_warning(w);
   behavior::Behavior b = std::move(r->behavior);
+  if (control && control->started && !control->ready && !b.partial) {
+    b.partial = true;
+    b.partial_reason = "--ready: " + control->message;
+  }
   if (r->events == 0) fmt = "none";  // the command did not start: no table
   if (fmt == "text")
     std::cerr << generate::syscall_table(b);

@@ -23,6 +23,8 @@ struct RecordSetup {
   record::RecordOptions rec;
   // DIR/apparmor.profile: written unless --apparmor-mode off; "complain" adds flags=(complain).
   std::string apparmor_mode = "enforce";
+  // --tightness default: the path rows of apparmor::path_generalisation_table(); strict: exact paths.
+  bool apparmor_generalise = true;
 };
 
 // The options record and harden share (record_setup reads them).
@@ -30,8 +32,10 @@ inline constexpr OptSpec kRecordCommonOpts[] = {
     {"args", 0, true, "MODE", "argument rules: none, sensitive (default), strict"},
     {"errno", 0, true, "NAME", "errno for unrecorded syscalls: EPERM (default) or ENOSYS"},
     {"tightness", 0, true, "LEVEL",
-     "default (the generalisation table: families and slow paths other inputs need, docs/generalisation.md) "
-     "or strict (the exact trace)"},
+     "default (the generalisation table, docs/generalisation.md: syscall families and slow paths other "
+     "inputs "
+     "need; AppArmor rules for the program's data directories and system read-only hierarchies) or strict "
+     "(the exact trace)"},
     {"no-companions", 0, false, "", "same as --tightness strict"},
     {"target", 0, true, "WHERE",
      "seccomp.json for: host (confine run; default) or oci (runc, podman, Kubernetes: adds the syscalls the "

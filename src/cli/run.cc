@@ -375,7 +375,9 @@ Status fill_config(const Args& a, RunConfig& c) {
   }
   bool aa_restricts_exec = false;
   if (aa_loaded && !aa_complain) {
-    auto l = apparmor_layer(aa, *aa_loaded, /*brief=*/!a.has("apparmor"), &aa_restricts_exec);
+    // --dry-run shows every row of the translation (its subtree grants) with its uses.
+    auto l =
+        apparmor_layer(aa, *aa_loaded, /*brief=*/!a.has("apparmor") && !a.has("dry-run"), &aa_restricts_exec);
     if (!l.ok()) return std::move(l).error().context("--apparmor");
     c.landlock.layer = std::move(*l);
   }

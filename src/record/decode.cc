@@ -163,6 +163,17 @@ bool decode_relevant(std::string_view n) {
   return false;
 }
 
+bool decode_needs_task(std::string_view n) {
+  static constexpr std::string_view kNames[] = {
+      "clone3",    "socketcall", "open",       "creat",     "openat",  "openat2", "execve",
+      "execveat",  "mkdir",      "mknod",      "mkdirat",   "mknodat", "unlink",  "rmdir",
+      "unlinkat",  "rename",     "renameat",   "renameat2", "link",    "linkat",  "symlink",
+      "symlinkat", "truncate",   "truncate64", "connect",   "bind",    "sendto"};
+  for (auto k : kNames)
+    if (k == n) return true;
+  return false;
+}
+
 void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& mem, Decoded* out) {
   Ctx c{arch, args, mem, out};
   // --- sensitive argument values

@@ -47,6 +47,15 @@ void decode(Arch arch, std::string_view name, const uint64_t args[6], MemReader&
 // path). A unit test checks this against decode() for every known name.
 bool decode_relevant(std::string_view name);
 
+// Whether decode() needs the live task for this name: it reads memory (paths,
+// sockaddrs, clone3's and openat2's structs, i386 socketcall's argument
+// array) or /proc/PID (cwd, fds). The other decode_relevant() names (socket,
+// clone, ioctl, mmap, ...) are decoded from the six argument values alone, so
+// the perf backend decodes them from its sys_enter samples and never notifies
+// them (every notification can turn into a spurious EINTR: docs/record.md,
+// "The observer effect"). A unit test checks it against decode().
+bool decode_needs_task(std::string_view name);
+
 // Lexical normalisation: "/a/./b//../c" -> "/a/c"; a relative path is joined
 // to base first (base must be absolute; otherwise the result is "?/" + path).
 std::string join_path(std::string_view base, std::string_view path);

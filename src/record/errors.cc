@@ -103,6 +103,13 @@ Result<SysExitFormat> parse_raw_syscalls_format(std::string_view text, bool want
     }
     size_t sp = decl.find_last_of(" \t");
     std::string_view name = sp == std::string_view::npos ? decl : decl.substr(sp + 1);
+    if (name == "args[6]" && !want_ret) {
+      auto o = parse_int(offset), s = parse_int(size);
+      if (!o || !s || *o < 0 || *o > 4096 || *s != 48)
+        return Error(ev + " format: cannot parse \"" + std::string(line) + "\" (want unsigned long args[6])");
+      f.args_off = static_cast<uint32_t>(*o);
+      continue;
+    }
     if (name != "id" && (name != "ret" || !want_ret)) continue;
     auto o = parse_int(offset), s = parse_int(size), g = parse_int(sign);
     if (!o || !s || !g || *o < 0 || *o > 4096)
@@ -188,7 +195,7 @@ void ErrorSampler::handle_record(const uint8_t* rec, size_t size) {
 
 namespace detail {
 
-Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off) {
+Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off, uint32_t args_off) {
   Decoded d;
   perf_event_header h;
   if (size < sizeof h) return d;
@@ -210,6 +217,10 @@ Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t
   d.kind = Decoded::kSample;
   d.id = load<int64_t>(raw + id_off);
   d.ret = load<int64_t>(raw + ret_off);
+  if (args_off != SysExitFormat::kNoArgs && uint64_t{args_off} + 48 <= raw_size) {
+    d.have_args = true;
+    for (int i = 0; i < 6; ++i) d.args[i] = load<uint64_t>(raw + args_off + 8 * static_cast<size_t>(i));
+  }
   if (p + 8 <= size) d.abi = load<uint64_t>(rec + p), p += 8;
   d.have_regs = d.abi != PERF_SAMPLE_REGS_ABI_NONE && p + 16 <= size;
   if (d.have_regs) d.cx = load<uint64_t>(rec + p), d.ip = load<uint64_t>(rec + p + 8);

@@ -108,6 +108,9 @@ struct SysExitFormat {
   uint64_t id = 0;       // "ID: 442"
   uint32_t id_off = 0;   // offset of `long id` in the raw record
   uint32_t ret_off = 0;  // offset of `long ret`
+  // sys_enter only: offset of `unsigned long args[6]` (kNoArgs: none)
+  static constexpr uint32_t kNoArgs = 0xffffffffu;
+  uint32_t args_off = kNoArgs;
 };
 // One ring-buffer record, as laid out for the sampler's sample_type.
 struct Decoded {
@@ -117,14 +120,19 @@ struct Decoded {
   bool have_regs = false;
   uint64_t cx = 0, ip = 0;  // user registers at the syscall
   uint64_t lost = 0;        // kLost
+  bool have_args = false;   // args_off given and inside the record
+  uint64_t args[6] = {};    // sys_enter's arguments (i386: zero-extended)
 };
 // Never reads outside [rec, rec + size); malformed records decode as kOther.
-Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off);
+// args_off: the sys_enter `args` offset, or SysExitFormat::kNoArgs.
+Decoded decode_record(const uint8_t* rec, size_t size, uint32_t id_off, uint32_t ret_off,
+                      uint32_t args_off = SysExitFormat::kNoArgs);
 // The counted key of a sample, or nullopt (not a failure, or sigreturn).
 std::optional<ErrorSampler::Key> classify(const Decoded& d);
 // Parses the tracefs format text; both fields must be 8-byte signed.
 Result<SysExitFormat> parse_sys_exit_format(std::string_view text);
-// The same for events/raw_syscalls/sys_enter/format: `long id` (ret_off = 0).
+// The same for events/raw_syscalls/sys_enter/format: `long id` (ret_off = 0)
+// and, when present, `unsigned long args[6]` (48 bytes; else args_off = kNoArgs).
 Result<SysExitFormat> parse_sys_enter_format(std::string_view text);
 // (arch, nr) of a sys_enter or sys_exit sample (see the file comment):
 // ABI_32 or a 64-bit task whose cx != ip (int $0x80) -> X86; else X32 when

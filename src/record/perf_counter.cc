@@ -14,7 +14,9 @@
 #include <mutex>
 #include <optional>
 
+#include "record/decode.h"
 #include "record/errors.h"
+#include "syscalls/syscalls.h"
 
 namespace confine::record {
 namespace {
@@ -36,6 +38,15 @@ Result<detail::SysExitFormat> sys_enter_format() {
   cached = *r;
   return *r;
 }
+
+// decode() never calls it for !decode_needs_task() names.
+class NoMem : public MemReader {
+ public:
+  std::optional<std::string> read_string(uint64_t, size_t) override { return std::nullopt; }
+  std::optional<std::string> read_bytes(uint64_t, size_t) override { return std::nullopt; }
+  std::string fd_path(int) override { return ""; }
+  std::string cwd() override { return ""; }
+};
 
 size_t pages_for(size_t bytes) {
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
@@ -79,6 +90,13 @@ Result<std::unique_ptr<SyscallCounter>> SyscallCounter::open(pid_t pid, const Op
   CONFINE_TRY(detail::SysExitFormat fmt, sys_enter_format());
   std::unique_ptr<SyscallCounter> s(new SyscallCounter());
   s->id_off_ = fmt.id_off;
+  if (o.decode_args) {
+    if (fmt.args_off == detail::SysExitFormat::kNoArgs)
+      return Error(
+          "raw_syscalls/sys_enter/format has no `unsigned long args[6]` field to decode arguments from");
+    s->args_off_ = fmt.args_off;
+    s->decodable_.assign(3 * kFlat, 0);
+  }
   perf::RingSpec spec;
   spec.event = kEvent;
   spec.tracepoint_id = fmt.id;
@@ -162,7 +180,7 @@ void SyscallCounter::finish() {
 
 void SyscallCounter::handle(const uint8_t* rec, size_t size) {
   // sys_enter has no `ret`: any in-bounds offset will do for decode_record.
-  detail::Decoded d = detail::decode_record(rec, size, id_off_, id_off_);
+  detail::Decoded d = detail::decode_record(rec, size, id_off_, id_off_, args_off_);
   if (d.kind == detail::Decoded::kLost) {
     lost_records_ += d.lost;
     return;
@@ -178,10 +196,26 @@ void SyscallCounter::handle(const uint8_t* rec, size_t size) {
     case Arch::X32: a = 2, n -= kX32SyscallBit; break;
     default: break;
   }
-  if (a >= 0 && n >= 0 && n < kFlat)
+  bool flat = a >= 0 && n >= 0 && n < kFlat;
+  if (flat)
     ++flat_[static_cast<size_t>(a * kFlat + n)];
   else
     ++other_[{arch, nr}];
+  if (decodable_.empty() || !flat || !d.have_args) return;  // (numbers beyond the table have no name)
+  uint8_t& how = decodable_[static_cast<size_t>(a * kFlat + n)];
+  std::optional<std::string_view> name;
+  if (how != 1) name = syscall_name(arch, nr);
+  if (how == 0) how = name && decode_relevant(*name) && !decode_needs_task(*name) ? 2 : 1;
+  if (how != 2) return;
+  NoMem mem;
+  Decoded dec;
+  decode(arch, *name, d.args, mem, &dec);
+  if (!dec.args.empty()) {
+    auto& m = facts_.args[{arch, nr}];
+    for (const auto& [k, v] : dec.args) m[k].insert(v);
+  }
+  if (dec.family) facts_.families.insert(*dec.family);
+  if (dec.seccomp_filter) facts_.seccomp_filter = true;
 }
 
 std::map<SyscallCounter::Key, uint64_t> SyscallCounter::counts() const {

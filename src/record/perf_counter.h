@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -41,6 +43,19 @@ class SyscallCounter {
     size_t ring_bytes = size_t{8} << 20;        // wanted per CPU (power of two)
     size_t min_ring_bytes = size_t{256} << 10;  // smallest acceptable
     unsigned wakeup_div = 16;                   // wake the drain thread at 1/16 full
+    // Decode the arguments of the decode_relevant() syscalls that decode()
+    // reads from their six values alone (!decode_needs_task(): socket, clone,
+    // ioctl, mmap, ...) from each sample's `args` (see args() below). The
+    // recorder then need not notify them. open() fails when the tracepoint
+    // has no `args` field.
+    bool decode_args = false;
+  };
+  // What decode_args found, per (arch, nr): argument values by key, socket
+  // families, and whether a task installed a seccomp filter of its own.
+  struct ArgFacts {
+    std::map<std::pair<Arch, int32_t>, std::map<std::string, std::set<uint64_t>>> args;
+    std::set<uint64_t> families;
+    bool seccomp_filter = false;
   };
   // `pid` must not have created threads or children yet. The events are
   // enabled on return; call start() to drain them from a thread.
@@ -64,6 +79,7 @@ class SyscallCounter {
   uint64_t lost() const { return lost_; }
   size_t ring_bytes() const { return rings_->data_bytes(); }
   uint64_t wakeups() const { return wakeups_; }
+  const ArgFacts& facts() const { return facts_; }
 
  private:
   SyscallCounter() = default;
@@ -72,6 +88,11 @@ class SyscallCounter {
 
   std::unique_ptr<perf::TracepointRings> rings_;
   uint32_t id_off_ = 0;
+  uint32_t args_off_ = detail_no_args();
+  static constexpr uint32_t detail_no_args() { return 0xffffffffu; }
+  // decode_args: per flat (arch, nr): 0 not looked up, 1 nothing to decode, 2 decode
+  std::vector<uint8_t> decodable_;
+  ArgFacts facts_;
   static constexpr int kFlat = 1024;
   std::vector<uint64_t> flat_ = std::vector<uint64_t>(3 * kFlat);  // X86_64, X86, X32 (bit stripped)
   std::map<Key, uint64_t> other_;

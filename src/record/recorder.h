@@ -20,12 +20,14 @@
 // that keeps answering CONTINUE).
 //
 // The perf backend (root / CAP_PERFMON): the same supervisor, but the filter
-// returns USER_NOTIF only for the syscalls whose arguments the recorder
-// decodes (decode_relevant() names plus execve/execveat, per arch: x86_64,
-// i386 and x32 told apart by seccomp_data.arch and the x32 bit) and ALLOW for
-// the rest; every syscall is counted by a SyscallCounter (perf_counter.h, perf
-// on raw_syscalls:sys_enter) opened on the child while it is blocked in its
-// execve notification. Counts come from perf only. A recording in which perf
+// returns USER_NOTIF only for the syscalls whose decoding needs the live task
+// (decode_needs_task(): paths, sockaddrs, clone3/openat2 structs; plus
+// execve/execveat, per arch: x86_64, i386 and x32 told apart by
+// seccomp_data.arch and the x32 bit) and ALLOW for the rest; every syscall is
+// counted by a SyscallCounter (perf_counter.h, perf on raw_syscalls:sys_enter)
+// opened on the child while it is blocked in its execve notification, which
+// also decodes the scalar arguments (socket, clone, ioctl, mmap, ...) from its
+// samples. Counts come from perf only. A recording in which perf
 // dropped samples is marked partial (a dropped sample may be the only call of
 // a syscall).
 #pragma once
@@ -33,6 +35,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,8 +60,21 @@ struct RecordOptions {
   bool main_only = false;         // stop when the main process exits
   bool pin = false;               // pin supervisor and workload to the supervisor's CPU
   bool errors = true;             // count failed syscalls by errno when perf allows it
+  int stdin_fd = -1;              // >= 0: the command's stdin comes from there (harden's captured stdin)
   int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
   int stderr_fd = -1;
+  // Stopping a service: SIGTERM, SIGINT, SIGHUP, SIGQUIT and stop_signal
+  // received by the recording process are forwarded to the main process, which
+  // is then expected to exit; exiting by a forwarded signal is a complete
+  // recording, not a partial one. A main process still running stop_grace_ms
+  // after the first forwarded signal is killed (SIGKILL: partial).
+  int stop_signal = 15;  // SIGTERM
+  long stop_grace_ms = 10000;
+  // Called once the command runs (blocked in its first syscall, the recording
+  // process's signals already routed to the supervisor): a controller started
+  // by the caller may now signal the recording process (harden --service,
+  // record --ready/--duration).
+  std::function<void(pid_t)> on_start;
   Backend backend = Backend::Auto;
   size_t perf_ring_bytes = 0;  // perf backend: ring per CPU (0: SyscallCounter's default, 8 MiB)
 };
@@ -70,7 +86,14 @@ struct RecordResult {
   uint64_t notifications = 0;
   Backend backend = Backend::Unotify;  // the one used
   uint64_t perf_lost = 0;              // perf backend: samples the kernel dropped
+  // Notifications that vanished before RECV (gaps in the kernel's ids): each
+  // was a syscall interrupted by a signal (EINTR unless restarted) or a task
+  // killed meanwhile. Also a note in the behavior and a warning.
+  uint64_t interrupted_notifications = 0;
   std::vector<std::string> warnings;
+  // Stop signals (TERM, INT, HUP, QUIT, the stop signal) the recording process
+  // received: forwarded to the command (harden tells its own from a user's).
+  std::vector<int> stop_signals;
 };
 
 // Resolves argv[0] like execvp would: the path to run, or an error carrying

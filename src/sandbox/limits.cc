@@ -1,10 +1,13 @@
 #include "sandbox/limits.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -261,6 +264,27 @@ std::string describe(const LimitsConfig& c) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : "; ") + x;
   return s;
+}
+
+Result<int> parse_signal(const std::string& s) {
+  std::string n = s;
+  if (!n.empty() && std::isdigit(static_cast<unsigned char>(n[0]))) {
+    char* end = nullptr;
+    long v = std::strtol(n.c_str(), &end, 10);
+    if (end != n.c_str() + n.size() || v <= 0 || v >= NSIG || v == SIGKILL || v == SIGSTOP || v == SIGCHLD)
+      return Error("signal " + s + ": expected a name (TERM) or a number 1.." + std::to_string(NSIG - 1) +
+                   " (not KILL, STOP, CHLD)");
+    return static_cast<int>(v);
+  }
+  if (n.starts_with("SIG")) n = n.substr(3);
+  for (int i = 1; i < NSIG; ++i) {
+    const char* a = sigabbrev_np(i);
+    if (a && n == a) {
+      if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD) break;
+      return i;
+    }
+  }
+  return Error("signal " + s + ": expected a name such as TERM, INT, HUP, QUIT, USR1 (not KILL, STOP, CHLD)");
 }
 
 }  // namespace confine::sandbox

@@ -45,6 +45,9 @@ Status check_limits(const LimitsConfig& c);
 Status apply_rlimits(const LimitsConfig& c, bool memory_in_cgroup, bool pids_in_cgroup);
 Result<double> parse_cpus(std::string_view s);
 Result<double> parse_duration(std::string_view s);  // "10", "1.5s", "2m", "500ms"
+// A stop signal (record/harden --stop-signal): "TERM", "SIGTERM" or "15" -> 15;
+// KILL, STOP and CHLD are refused (a stop must be catchable and not a child event).
+Result<int> parse_signal(const std::string& s);
 std::string describe(const LimitsConfig& c);
 
 }  // namespace confine::sandbox

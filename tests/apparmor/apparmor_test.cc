@@ -267,7 +267,10 @@ TEST(AppArmorLandlock, MissingWritablePathGoesToItsDirectory) {
   EXPECT_TRUE(parent->access & kWriteFile);
   EXPECT_FALSE(parent->access & kMakeDir);  // a file rule creates files only
   EXPECT_FALSE(parent->access & kExecute);
-  EXPECT_TRUE(has_warning(t, "the nearest existing directory"));
+  EXPECT_FALSE(parent->access & kReadDir);   // nor listing
+  EXPECT_FALSE(parent->access & kReadFile);  // `w` only: not every file of the directory readable
+  EXPECT_TRUE(has_warning(t, "widening row missing-file"));
+  EXPECT_TRUE(has_warning(t, dir + "/new.log -> " + dir + " (")) << "the use is printed with the directory";
   // Read-only rules on missing paths, and missing paths under / only, stay skipped.
   for (const auto& r : t.rules) EXPECT_NE(r.path, "/") << "never widened to /";
   EXPECT_TRUE(has_warning(t, "their rules are skipped"));
@@ -771,6 +774,59 @@ TEST(AppArmorBlocks, RealApparmorParserAgrees) {
 }
 
 }  // namespace blocks
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+// DIR/* r (row data-dir of the generator): Landlock cannot match names, so the read right
+// goes to DIR's subtree (row glob-read) when DIR has no sub-directories, and to each file
+// the glob matches when it has (row glob-files: the sub-directories are other data).
+TEST(AppArmorLandlock, OneComponentGlobBesideSubdirectoriesGoesToItsFiles) {
+  namespace fs = std::filesystem;
+  fs::path d = fs::path(testing::TempDir()) / ("ll-glob-files-" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d / "flat");
+  fs::create_directories(d / "mixed" / "sub");
+  for (const char* f : {"flat/a.txt", "mixed/a.txt", "mixed/b.log", "mixed/sub/secret.txt"})
+    std::ofstream(d / f) << "x";
+  std::string flat = (d / "flat").string(), mixed = (d / "mixed").string();
+  auto f = parse("profile p {\n " + flat + "/* r,\n " + mixed + "/*.txt r,\n}\n", "t");
+  ASSERT_TRUE(f.ok());
+  auto r = resolve(std::move(*f), ".", {});
+  ASSERT_TRUE(r.ok());
+  auto ps = profiles(r->main);
+  ASSERT_FALSE(ps.empty());
+  TranslateOptions o;
+  o.abi = 7;
+  auto t = to_landlock(*r, *ps[0], o);
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  std::map<std::string, uint64_t> m;
+  for (const auto& pr : t->rules) m[pr.path] = pr.access;
+  EXPECT_TRUE(m.count(flat) && (m[flat] & kReadFile)) << "no sub-directory: the directory";
+  EXPECT_FALSE(m.count(mixed)) << "sub-directories: not the subtree";
+  EXPECT_TRUE(m.count(mixed + "/a.txt") && (m[mixed + "/a.txt"] & kReadFile));
+  EXPECT_FALSE(m.count(mixed + "/b.log")) << "not matched by *.txt";
+  EXPECT_FALSE(m.count(mixed + "/sub/secret.txt"));
+  bool files = false, read = false;
+  for (const auto& w : t->warnings) {
+    files |= w.find("widening row glob-files") != std::string::npos &&
+             w.find("1 file(s) in " + mixed) != std::string::npos;
+    read |= w.find("widening row glob-read") != std::string::npos &&
+            w.find(flat + "/* -> " + flat) != std::string::npos;
+  }
+  EXPECT_TRUE(files && read);
+  // bounded: more entries than max_glob_files -> the subtree (glob-read), printed
+  o.max_glob_files = 1;
+  auto t2 = to_landlock(*r, *ps[0], o);
+  ASSERT_TRUE(t2.ok());
+  bool whole = false;
+  for (const auto& pr : t2->rules) whole |= pr.path == mixed;
+  EXPECT_TRUE(whole);
+  fs::remove_all(d);
+}
 
 }  // namespace
 }  // namespace confine::apparmor

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "apparmor/eval.h"
+#include "apparmor/landlock.h"
 #include "gtest/gtest.h"
 
 namespace confine::apparmor {
@@ -81,6 +83,7 @@ TEST(AppArmorFromBehavior, SelfContainedEveryAccessItsOwnRule) {
   GenerateOptions o;
   o.name = "cov";
   o.canonicalize = false;
+  o.generalise = false;  // --tightness strict: the exact trace
   std::vector<std::string> notes;
   auto f = from_behavior(b, o, &notes);
   ASSERT_TRUE(f.ok()) << f.error().message();
@@ -197,6 +200,7 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   GenerateOptions o;
   o.name = "procs";
   o.canonicalize = false;
+  o.generalise = false;  // strict keeps proc-pid and temp-name (a pid, a random name never repeats)
   std::vector<std::string> notes;
   auto f = from_behavior(b, o, &notes);
   ASSERT_TRUE(f.ok()) << f.error().message();
@@ -260,15 +264,15 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   EXPECT_EQ(t.find("a.txt"), std::string::npos) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/share/* r,")) << t;  // 5 modules in one dir
   EXPECT_EQ(t.find("f0.py"), std::string::npos) << t;
-  EXPECT_TRUE(has_line(t, "  /usr/lib/x86_64-linux-gnu/libc.so.6 mr,")) << t;
+  EXPECT_TRUE(has_line(t, "  /usr/lib/x86_64-linux-gnu/** mr,")) << t;  // row system-libraries
   EXPECT_EQ(t.find("gone-never-existed"), std::string::npos) << t;
   EXPECT_EQ(t.find("  " + canon + "/ "), std::string::npos) << t;
   EXPECT_EQ(t.find("  /usr/ "), std::string::npos) << t;
   EXPECT_NE(t.find("mkdir of existing directories"), std::string::npos) << t;
-  EXPECT_TRUE(has_line(t, "  " + canon + "/* w,")) << t;  // row temp-name
+  EXPECT_TRUE(has_line(t, "  " + canon + "/* w,")) << t;  // row data-dir
   expect_valid(t, "dirs");
-  // 4 of them: still collapsed; dir_collapse=10: one rule each
-  o.dir_collapse = 10;
+  // --tightness strict: one rule each
+  o.generalise = false;
   auto g = from_behavior(b, o, nullptr);
   ASSERT_TRUE(g.ok());
   EXPECT_TRUE(has_line(format(*g), "  " + canon + "/share/f0.py r,")) << format(*g);
@@ -332,6 +336,184 @@ TEST(AppArmorFromBehavior, ExecNetworkCapsModeDeterminism) {
   EXPECT_EQ(format(*old).find("complain"), std::string::npos);
   EXPECT_FALSE(from_behavior(b, "bad name", nullptr).ok());
   EXPECT_FALSE(mode_from_name("strict").ok());
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+// docs/generalisation.md, "Path side": one line per row of path_generalisation_table()
+// (| kind | id | grants | when | reason | strict |) and per row of the Landlock
+// translation's table (| landlock | id | reason |), in table order.
+TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
+  std::ifstream f(std::string(CONFINE_SOURCE_DIR) + "/docs/generalisation.md");
+  ASSERT_TRUE(f) << "docs/generalisation.md";
+  std::vector<std::string> doc, code;
+  for (std::string line; std::getline(f, line);)
+    for (const char* k : {"| hierarchy |", "| data |", "| name |", "| exec |", "| never |", "| landlock |"})
+      if (line.starts_with(k)) doc.push_back(line);
+  for (const auto& r : path_generalisation_table())
+    code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
+                   r.reason + " | " + (r.strict ? "yes" : "no") + " |");
+  for (const auto& r : landlock_widening_table())
+    code.push_back(std::string("| landlock | `") + r.id + "` | " + r.reason + " |");
+  std::string want;
+  for (const auto& l : code) want += l + "\n";
+  EXPECT_EQ(doc, code) << "the rows, as docs/generalisation.md must list them:\n" << want;
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+// What AppArmor (its own semantics, src/apparmor/eval.h) decides for `path` under `text`.
+bool aa_allows(const std::string& text, const std::string& path, uint16_t req, bool dir = false) {
+  auto f = parse(text, "gen");
+  if (!f.ok()) return false;
+  auto r = resolve(std::move(*f), ".", {});
+  if (!r.ok()) return false;
+  auto ps = profiles(r->main);
+  if (ps.empty()) return false;
+  auto e = Evaluator::build(*r, *ps[0]);
+  if (!e.ok()) return false;
+  Query q;
+  q.path = path;
+  q.directory = dir;
+  q.requested = req;
+  return e->check(q).allowed;
+}
+
+// The path rows: a data directory read -> DIR/* r, one written -> DIR/* w, a walked tree ->
+// DIR/** r, system hierarchies by rule; near misses (a sibling directory, a write into a
+// directory only read, a sub-directory of a depth-one data directory, /etc) stay denied;
+// --tightness strict keeps the exact paths.
+TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp"))
+    base = "/var/lib";  // a directory the data rows may cover
+  std::string root = base + "/confine-pathrows-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/data/in/sub", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/data/out");
+  fs::create_directories(root + "/data/tree/x");
+  fs::create_directories(root + "/sib");
+  fs::create_directories(root + "/.cfg");
+  for (const char* f : {"/data/in/a.txt", "/data/in/b.txt", "/data/out/r.txt", "/data/tree/x/y.txt",
+                        "/data/tree/z.txt", "/sib/secret", "/.cfg/key"})
+    std::ofstream(root + f) << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root + "/data/in/a.txt"] = behavior::kRead;
+  b.files[root + "/data/out/r.txt"] = behavior::kWrite | behavior::kCreate;
+  b.files[root + "/data/tree"] = behavior::kRead;  // listed
+  b.files[root + "/data/tree/x"] = behavior::kRead;
+  b.files[root + "/data/tree/x/y.txt"] = behavior::kRead;
+  b.files[root + "/.cfg/key"] = behavior::kRead;  // a dot-directory: exact
+  b.files["/usr/include/stdio.h"] = behavior::kRead;
+  b.files["/usr/share/zoneinfo/UTC"] = behavior::kRead;
+  b.files["/etc/passwd"] = behavior::kRead;
+  b.files["/etc/hostname"] = behavior::kRead;
+  b.files["/var/tmp"] = behavior::kRead;  // a shared directory listed: exact
+  GenerateOptions o;
+  o.name = "rows";
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/in/* r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/out/* w,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/tree/** r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/.cfg/key r,")) << t;
+  EXPECT_TRUE(has_line(t, "  /usr/include/** r,")) << t;
+  EXPECT_TRUE(has_line(t, "  /usr/share/zoneinfo/** r,")) << t;
+  EXPECT_TRUE(has_line(t, "  /etc/passwd r,")) << t;
+  EXPECT_TRUE(has_line(t, "  /var/tmp/ r,")) << t;
+  EXPECT_NE(t.find("# - generalisation data-dir:"), std::string::npos) << t;
+  EXPECT_NE(t.find("# - generalisation system-headers:"), std::string::npos) << t;
+  bool printed = false;
+  for (const auto& n : notes) printed |= n.starts_with("generalised: /usr/include/** r (row system-headers:");
+  EXPECT_TRUE(printed) << "every widening is a note";
+  expect_valid(t, "rows");
+  const uint16_t R = kPermRead, W = kPermWrite;
+  // other inputs: other files of the same directories, other headers
+  EXPECT_TRUE(aa_allows(t, canon + "/data/in/c.txt", R));
+  EXPECT_TRUE(aa_allows(t, canon + "/data/out/other.txt", W));
+  EXPECT_TRUE(aa_allows(t, canon + "/data/tree/q/r/s.txt", R));
+  EXPECT_TRUE(aa_allows(t, "/usr/include/zlib.h", R));
+  EXPECT_TRUE(aa_allows(t, "/usr/include/x86_64-linux-gnu/sys/types.h", R));
+  // near misses
+  EXPECT_FALSE(aa_allows(t, canon + "/sib/secret", R)) << "a sibling directory of the data directory";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/in/new.txt", W)) << "a write into a directory only read";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/tree/z.txt", W)) << "a write into a tree only read";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/new.txt", W)) << "a write outside the directories written";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/in/sub/f.txt", R)) << "depth one";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/out/r.txt", R)) << "letters as used: written, not read";
+  EXPECT_FALSE(aa_allows(t, canon + "/.cfg/other", R)) << "dot-directories are exact";
+  EXPECT_FALSE(aa_allows(t, "/usr/include/stdio.h", W)) << "hierarchies are read only";
+  EXPECT_FALSE(aa_allows(t, "/var/tmp/x", R)) << "shared directories are exact";
+  for (const char* secret : {"/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host_ed25519_key", "/etc/group",
+                             "/etc/ssl/private/x.key", "/root/.ssh/id_rsa", "/proc/sys/kernel/core_pattern"})
+    for (uint16_t req : {R, W}) EXPECT_FALSE(aa_allows(t, secret, req)) << secret;
+
+  // --tightness strict: the exact recorded paths
+  o.generalise = false;
+  std::vector<std::string> snotes;
+  auto s = from_behavior(b, o, &snotes);
+  ASSERT_TRUE(s.ok());
+  std::string st = format(*s);
+  EXPECT_TRUE(has_line(st, "  " + canon + "/data/in/a.txt r,")) << st;
+  EXPECT_TRUE(has_line(st, "  " + canon + "/data/out/r.txt w,")) << st;
+  EXPECT_TRUE(has_line(st, "  /usr/include/stdio.h r,")) << st;
+  EXPECT_EQ(st.find('*'), std::string::npos) << st;
+  EXPECT_FALSE(aa_allows(st, canon + "/data/in/c.txt", R));
+  for (const auto& n : snotes) EXPECT_FALSE(n.starts_with("generalised:")) << n;
+  fs::remove_all(root);
+}
+
+// The hierarchy rows: one installed tree each, read (and map) only; never /etc.
+TEST(AppArmorFromBehavior, HierarchyRows) {
+  behavior::Behavior b;
+  for (const char* p :
+       {"/usr/lib/python3.11/json/__init__.py", "/usr/lib/python3/dist-packages/x/y.py", "/opt/app/lib/m.py",
+        "/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h", "/usr/share/perl/5.36/strict.pm",
+        "/usr/share/misc/magic.mgc", "/usr/lib/os-release", "/usr/share/locale/de/LC_MESSAGES/coreutils.mo",
+        "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "/etc/ssl/certs/ca-certificates.crt",
+        "/usr/local/lib/python3.11/dist-packages/z.py"})
+    b.files[p] = behavior::kRead;
+  b.files["/usr/share/app/state.db"] = behavior::kRead | behavior::kWrite;  // written: exact
+  GenerateOptions o;
+  o.name = "trees";
+  o.canonicalize = false;
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  for (const char* line : {"  /usr/lib/python3.11/** mr,", "  /usr/lib/python3/** mr,", "  /opt/app/** mr,",
+                           "  /usr/lib/gcc/x86_64-linux-gnu/12/** r,", "  /usr/share/perl/5.36/** mr,",
+                           "  /usr/share/misc/** r,", "  /usr/lib/os-release r,", "  /usr/share/locale/** r,",
+                           "  /usr/lib/x86_64-linux-gnu/** mr,", "  /etc/ssl/certs/ca-certificates.crt r,",
+                           "  /usr/local/lib/python3.11/** mr,", "  /usr/share/app/state.db rw,"})
+    EXPECT_TRUE(has_line(t, line)) << line << "\n" << t;
+  EXPECT_EQ(t.find("/usr/share/app/**"), std::string::npos) << "a written file's tree is not granted" << t;
+  expect_valid(t, "trees");
+}
+
+// The never rows as a predicate: data rows only for the program's own directories.
+TEST(AppArmorFromBehavior, DataDirAllowed) {
+  for (const char* d :
+       {"/srv/app/data", "/var/lib/redis", "/tmp/job-1/in", "/work/x", "/run/nginx", "/home/u/x"})
+    EXPECT_EQ(data_dir_allowed(d), std::string_view(d) != "/home/u/x") << d;
+  for (const char* d :
+       {"/",        "/tmp",          "/var/tmp",       "/dev/shm",       "/run",     "/var/lib",
+        "/var/log", "/etc",          "/etc/ssl",       "/proc/1",        "/sys/fs",  "/dev",
+        "/root",    "/root/data",    "/home/u",        "/usr/share/doc", "/opt/app", "/boot",
+        "/lib/x",   "/srv/app/.git", "/run/user/1000", "/var/run"})
+    EXPECT_FALSE(data_dir_allowed(d)) << d;
 }
 
 }  // namespace

@@ -163,6 +163,12 @@ TEST(Decode, RelevantNamesCoverEverythingDecodeFinds) {
         decode(arch, name, args, mem, &d);
         bool found = !d.args.empty() || !d.files.empty() || !d.exec.empty() || d.family || !d.bind.empty() ||
                      !d.connect.empty() || d.seccomp_filter || d.used_memory || mem.reads > 0;
+        bool quiet = !d.used_memory && mem.reads == 0;
+        if (!decode_needs_task(name)) {
+          EXPECT_TRUE(quiet) << name << " reads the task but decode_needs_task() says no";
+        } else {
+          EXPECT_TRUE(decode_relevant(name)) << name;
+        }
         if (!decode_relevant(name)) {
           EXPECT_FALSE(found) << name << " decodes something but decode_relevant() says no";
         } else if (found) {
@@ -174,6 +180,9 @@ TEST(Decode, RelevantNamesCoverEverythingDecodeFinds) {
   EXPECT_GT(relevant, 30u);
   EXPECT_FALSE(decode_relevant("getppid"));
   EXPECT_TRUE(decode_relevant("openat"));
+  EXPECT_TRUE(decode_needs_task("openat"));
+  EXPECT_FALSE(decode_needs_task("clone"));  // ns flags are argument 0: perf sees them
+  EXPECT_TRUE(decode_relevant("clone"));
 }
 
 }  // namespace

@@ -142,6 +142,30 @@ TEST(ErrorSampler, FormatParserAcceptsTheKernelsText) {
   EXPECT_EQ(f->ret_off, 16u);
 }
 
+TEST(ErrorSampler, SysEnterFormatGivesTheArguments) {
+  const char* text =
+      "name: sys_enter\nID: 443\nformat:\n"
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+      "\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n"
+      "\tfield:unsigned long args[6];\toffset:16;\tsize:48;\tsigned:0;\n\n"
+      "print fmt: \"NR %ld (%lx, %lx, %lx, %lx, %lx, %lx)\", REC->id, ...\n";
+  auto f = detail::parse_sys_enter_format(text);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->id, 443u);
+  EXPECT_EQ(f->id_off, 8u);
+  EXPECT_EQ(f->args_off, 16u);
+  // Without the args field: no arguments, still a counter format.
+  auto g = detail::parse_sys_enter_format("ID: 443\n\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n");
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  EXPECT_EQ(g->args_off, detail::SysExitFormat::kNoArgs);
+  // args of another size is refused, not misread.
+  EXPECT_FALSE(
+      detail::parse_sys_enter_format("ID: 443\n\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n"
+                                     "\tfield:unsigned long args[6];\toffset:16;\tsize:24;\tsigned:0;\n")
+          .ok());
+}
+
 TEST(ErrorSampler, FormatParserRejectsSurprises) {
   EXPECT_FALSE(detail::parse_sys_exit_format("").ok());
   EXPECT_FALSE(detail::parse_sys_exit_format("ID: 1\n").ok());  // no fields

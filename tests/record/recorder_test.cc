@@ -3,6 +3,10 @@
 #include "record/recorder.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
 
 namespace confine::record {
 namespace {
@@ -35,6 +39,63 @@ TEST(Recorder, ExitStatusAndSignals) {
   EXPECT_EQ(k.exit_code, 128 + 15);
   EXPECT_TRUE(k.behavior.partial);
   EXPECT_NE(k.behavior.partial_reason.find("signal 15"), std::string::npos);
+}
+
+// A stop signal sent to the recording process is forwarded to the command;
+// exiting by it is a complete recording (a service stopped on purpose).
+TEST(Recorder, ForwardedStopIsComplete) {
+  RecordOptions o;
+  o.argv = {"sh", "-c", "echo ready; exec sleep 30"};
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  o.stdout_fd = p[1];
+  // Stop once the command runs (says "ready"), as a user or harden would.
+  o.on_start = [&](pid_t) {
+    std::thread([fd = p[0]] {
+      char c;
+      ssize_t n = read(fd, &c, 1);
+      (void)n;
+      kill(getpid(), SIGTERM);
+    }).detach();
+  };
+  auto r = record(o);
+  close(p[1]);
+  close(p[0]);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 128 + SIGTERM);
+  EXPECT_FALSE(r->behavior.partial) << r->behavior.partial_reason;
+  EXPECT_EQ(r->stop_signals, std::vector<int>{SIGTERM});
+  bool noted = false;
+  for (const auto& n : r->behavior.notes)
+    noted |= n.find("forwarded to the command: SIGTERM") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+// A command that ignores the stop signal is killed after the grace period:
+// that recording is partial.
+TEST(Recorder, IgnoredStopIsKilledAndPartial) {
+  RecordOptions o;
+  o.argv = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"};
+  o.stop_grace_ms = 500;
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  o.stdout_fd = p[1];
+  // Send the stop once the trap is set (the command says "ready").
+  o.on_start = [&](pid_t) {
+    std::thread([fd = p[0]] {
+      char c;
+      ssize_t n = read(fd, &c, 1);
+      (void)n;
+      kill(getpid(), SIGTERM);
+    }).detach();
+  };
+  auto r = record(o);
+  close(p[1]);
+  close(p[0]);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 128 + SIGKILL);
+  EXPECT_TRUE(r->behavior.partial);
+  EXPECT_NE(r->behavior.partial_reason.find("did not exit"), std::string::npos) << r->behavior.partial_reason;
 }
 
 TEST(Recorder, FollowsForksAndFiles) {
