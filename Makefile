@@ -10,10 +10,15 @@ FUZZ_SECONDS ?= 10
 
 # Build and test dependencies (Debian 12 package names).
 DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev
+# The corpus of real programs (tests/corpus/*/meta packages=; tests/integration/corpus.sh, make quality).
+# Services among them (redis-server, nginx-light, memcached) are installed without being started: the
+# tests start their own instances on free ports (install_missing adds a policy-rc.d that says no).
+DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils sed diffutils redis-server redis-tools \
+               nginx-light memcached xz-utils zstd grep mawk
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             redis-server redis-tools xz-utils zstd diffutils grep mawk
+             $(DEPS_CORPUS)
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
@@ -21,7 +26,7 @@ DEPS_BENCH := libbenchmark-dev hyperfine firejail
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build demo test unit integration fuzz bench deps-build deps-test deps-bench deps-demo format clean
+.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
 
 all: build
 
@@ -33,7 +38,13 @@ define install_missing
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "need root to install:$$missing" >&2; exit 1; fi; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  rcd=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\n# make: no service starts while packages install\nexit 101\n' >/usr/sbin/policy-rc.d && \
+	    chmod 755 /usr/sbin/policy-rc.d && rcd=1; \
+	  fi; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; rc=$$?; \
+	  [ -z "$$rcd" ] || rm -f /usr/sbin/policy-rc.d; \
+	  exit $$rc; \
 	fi
 endef
 
@@ -41,6 +52,8 @@ deps-build:
 	$(call install_missing,$(DEPS_BUILD))
 deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
+deps-corpus:
+	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build
 	$(call install_missing,$(DEPS_BENCH))
 deps-demo: deps-build
@@ -85,6 +98,12 @@ bench: deps-bench
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONFINE_BENCH=ON -DCONFINE_TESTS=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	bash bench/run.sh $(BENCH_BUILD)
+
+# docs/profile-quality.md: the corpus (tests/corpus/) recorded, checked and near-missed with the default generator.
+quality: deps-build deps-corpus
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target confine
+	bash tests/corpus/run.sh --confine $(BUILD)/confine --report docs/profile-quality.md || true
 
 demo: deps-demo build
 	bash tools/demo.sh $(BUILD)/confine

@@ -301,6 +301,66 @@ const std::vector<Generalisation>& generalisation_table() {
        {"getdents64", "getdents"},
        "a program that manages directories (creates, removes or enters them) lists one when it has entries "
        "(rm -r, find, tar of a tree)"},
+      // ---- rows the corpus (tests/corpus/, docs/profile-quality.md) showed on its check inputs ----------
+      {G::Family,
+       {"chdir", "fchdir"},
+       {},
+       false,
+       {"chdir", "fchdir"},
+       "changing the working directory by path or by descriptor (seen: mkdir -p of nested directories "
+       "returns to the saved directory with fchdir)"},
+      {G::Companion,
+       {"getdents64", "getdents"},
+       {},
+       false,
+       {"readlink", "readlinkat"},
+       "a program that lists directories meets symbolic links in other trees and reads them (seen: tar of a "
+       "tree with a symlink in a new subdirectory)"},
+      {G::Companion,
+       {"write", "writev"},
+       {},
+       false,
+       {"gettid", "tgkill"},
+       "glibc's raise signals the calling thread (gettid, tgkill): a writer whose pipe reader exits early "
+       "re-raises SIGPIPE (seen: sort | uniq | head on a bigger input); nginx writes pid#tid on each "
+       "error-log line, only when a request fails"},
+      {G::Companion,
+       {"mmap", "mmap2", "brk"},
+       {},
+       false,
+       {"sysinfo"},
+       "glibc's qsort asks sysinfo for the physical memory size once the array passes 1 KiB (seen: jq "
+       "group_by over 5000 objects, tar --sort=name of 300 files)"},
+      {G::Companion,
+       {"mkdir", "mkdirat"},
+       {"utimensat"},
+       false,
+       {"symlink", "symlinkat", "unlink", "unlinkat"},
+       "an extractor (creates directories, restores file times: tar -x, cpio) recreates the symbolic links "
+       "an archive holds and replaces its placeholder files; where is the path rules' business (seen: tar -x "
+       "of an archive with a symlink in a new subdirectory)"},
+      {G::Companion,
+       {"wait4", "waitid", "waitpid"},
+       {"pipe2"},
+       false,
+       {"pselect6", "select", "poll", "ppoll"},
+       "a program that runs children and talks to them over pipes waits on several at once with select or "
+       "poll when it runs them in parallel (seen: make -j4 waits on its jobserver pipe with pselect6)"},
+      {G::Companion,
+       {"open", "openat"},
+       {},
+       false,
+       {"getcwd"},
+       "resolving a relative name to a full path asks for the working directory (seen: jq resolving an "
+       "import against its -L search path)"},
+      {G::Companion,
+       {"clone", "fork"},
+       {"execve"},
+       false,
+       {"vfork", "rt_sigprocmask"},
+       "a shell starts a pipeline stage with fork (clone) and a simple command with vfork, signals blocked "
+       "around it: a script on other input takes the other path (seen: dash running the corpus near "
+       "misses)"},
   };
   return k;
 }

@@ -68,12 +68,12 @@ TEST(Generate, SeccompSensitive) {
   ASSERT_TRUE(allowed.ok()) << allowed.error().message();
   // clone3 recorded -> futex and exit as companions (slow paths of threads); read, write
   // and openat bring their families; a written file brings fsync/fdatasync/ftruncate,
-  // a writer poll/ppoll (generalisation table).
-  EXPECT_EQ(*allowed,
-            (std::set<std::string>{"clone",   "exit",   "exit_group", "fdatasync", "fsync",   "ftruncate",
-                                   "futex",   "ioctl",  "open",       "openat",    "poll",    "ppoll",
-                                   "pread64", "preadv", "preadv2",    "pwrite64",  "pwritev", "pwritev2",
-                                   "read",    "readv",  "socket",     "write",     "writev"}));
+  // a writer poll/ppoll and raise's gettid/tgkill, an opener getcwd (generalisation table).
+  EXPECT_EQ(*allowed, (std::set<std::string>{
+                          "clone",   "exit",   "exit_group", "fdatasync", "fsync",   "ftruncate", "futex",
+                          "getcwd",  "gettid", "ioctl",      "open",      "openat",  "poll",      "ppoll",
+                          "pread64", "preadv", "preadv2",    "pwrite64",  "pwritev", "pwritev2",  "read",
+                          "readv",   "socket", "tgkill",     "write",     "writev"}));
 }
 
 TEST(Generate, Clone3FallbackEvenWhenOnlyCloneWasSeen) {
