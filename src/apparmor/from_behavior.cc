@@ -793,9 +793,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       std::string g = escape(root) + "/**";
       for (auto& [k, n] : needs)
         if (n.literal && !n.exec && !n.owner && !n.written && n.sample.starts_with(root + "/") &&
-            n.sample.size() > root.size() + 1 && std::all_of(n.perms.begin(), n.perms.end(), [&](char c) {
-              return t.letters.find(c) != std::string::npos;
-            }))
+            n.sample.size() > root.size() + 1 &&
+            std::all_of(n.perms.begin(), n.perms.end(),
+                        [&letters = t.letters](char c) { return letters.find(c) != std::string::npos; }))
           n.covered = true;
       Need c;
       c.emit = g;
