@@ -22,6 +22,27 @@ namespace confine::apparmor {
 namespace fs = std::filesystem;
 
 namespace {
+// Executables that run other programs' code: a profile generated from one run of a script must not
+// attach to the interpreter by path, or it confines every script and program that interpreter runs on
+// the host (the profile stays usable by name). docs/apparmor.md "Attachment".
+const char* shared_interpreter(const std::string& exe) {
+  std::string base = exe.substr(exe.rfind('/') + 1);
+  auto is = [&](std::string_view stem) {
+    if (!base.starts_with(stem)) return false;
+    std::string_view rest = std::string_view(base).substr(stem.size());
+    return std::all_of(rest.begin(), rest.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  };
+  for (const char* sh :
+       {"sh", "dash", "bash", "zsh", "ksh", "mksh", "ksh93", "busybox", "rbash", "fish", "tcsh", "csh"})
+    if (base == sh) return "a shell";
+  for (const char* in : {"python", "perl", "ruby", "node", "nodejs", "lua", "luajit", "php", "tclsh", "wish",
+                         "guile", "java", "pwsh", "Rscript", "R", "mawk", "gawk", "awk", "nawk"})
+    if (is(in)) return "an interpreter";
+  if (base == "env" || base == "nice" || base == "nohup" || base == "timeout" || base == "xargs" ||
+      base == "setsid" || base == "stdbuf")
+    return "a launcher of other programs";
+  return nullptr;
+}
 
 // The reviewed table of path generalisations: every rule that grants more than the
 // exact recorded access comes from one of these rows; the row is printed (profile
@@ -1025,7 +1046,19 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
           break;
         }
     }
-    if (!main.empty()) p->attachment = quote_if_needed(escape(canonical(main, live)));
+    if (!main.empty()) {
+      std::string exe = canonical(main, live);
+      if (const char* why = shared_interpreter(exe))
+        note("no attachment: " + exe + " is " + why +
+             "; a path attachment would confine every program it runs on this host. Attach by name: "
+             "aa-exec -p " +
+             name +
+             ", /proc/self/attr/apparmor/exec, or Kubernetes' appArmorProfile "
+             "(Localhost " +
+             name + "); --attach PATH sets one");
+      else
+        p->attachment = quote_if_needed(escape(exe));
+    }
   }
   if (opt.mode == GenerateOptions::Mode::Complain) p->flags = {"complain"};
   if (!caps.empty()) {

@@ -306,7 +306,11 @@ TEST(AppArmorFromBehavior, ExecNetworkCapsModeDeterminism) {
   ASSERT_TRUE(f.ok()) << f.error().message();
   std::string t = format(*f);
   std::string sh = std::filesystem::canonical("/bin/sh").string();
-  EXPECT_TRUE(has_line(t, "profile gen-test " + sh + " flags=(complain) {")) << t;
+  // A shell is not an attachment: it would confine every script on the host (note says how to attach).
+  EXPECT_TRUE(has_line(t, "profile gen-test flags=(complain) {")) << t;
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.starts_with("no attachment: ") && n.find("a shell") != std::string::npos;
+  }));
   EXPECT_TRUE(has_line(t, "  /usr/bin/cat mrix,")) << t;
   EXPECT_NE(t.find("  " + sh + " mrix,"), std::string::npos) << t;
   // the ELF loader of the executed programs
@@ -514,6 +518,36 @@ TEST(AppArmorFromBehavior, DataDirAllowed) {
         "/root",    "/root/data",    "/home/u",        "/usr/share/doc", "/opt/app", "/boot",
         "/lib/x",   "/srv/app/.git", "/run/user/1000", "/var/run"})
     EXPECT_FALSE(data_dir_allowed(d)) << d;
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+TEST(AppArmorFromBehavior, AttachesToAProgramNotToAnInterpreter) {
+  auto gen = [](std::vector<std::string> cmd, std::vector<std::string> execs) {
+    behavior::Behavior b;
+    b.command = std::move(cmd);
+    b.execs = {execs.begin(), execs.end()};
+    for (const auto& e : b.execs) b.files[e] = behavior::kExec;
+    GenerateOptions o;
+    o.name = "attach-test";
+    std::vector<std::string> notes;
+    auto f = from_behavior(b, o, &notes);
+    EXPECT_TRUE(f.ok());
+    return std::make_pair(f.ok() ? format(*f) : std::string(), notes);
+  };
+  std::string cat = std::filesystem::canonical("/usr/bin/cat").string();
+  auto [t1, n1] = gen({"cat", "x"}, {"/usr/bin/cat"});
+  EXPECT_TRUE(has_line(t1, "profile attach-test " + cat + " {")) << t1;
+  std::string py = std::filesystem::canonical("/usr/bin/python3").string();
+  auto [t2, n2] = gen({"/usr/bin/python3", "x.py"}, {"/usr/bin/python3"});
+  EXPECT_TRUE(has_line(t2, "profile attach-test {")) << t2;
+  EXPECT_TRUE(std::any_of(n2.begin(), n2.end(), [&](const std::string& n) {
+    return n.starts_with("no attachment: " + py + " is an interpreter");
+  }));
 }
 
 }  // namespace
