@@ -100,6 +100,13 @@ const std::vector<PathRow> kPathRows = {
      "pids differ every run; owner: the program's own processes only", true},
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
+    {"file-lock", "lock", "`k` on each file the program wrote",
+     "any of `flock`, `fcntl`, `fcntl64` (the recorder does not keep fcntl's command)",
+     "a program that locks its own files (SQLite's fcntl F_SETLK, flock) locks on every write path; AppArmor "
+     "mediates locking with k, which a recording cannot tell from other fcntl commands; advisory locks on "
+     "files "
+     "it may write already (seen: sqlite3 under real AppArmor, 490 file_lock denials)",
+     true},
     {"never-dev", "never", "-", "/dev", "device nodes: each is another device (a terminal, a disk, /dev/mem)",
      true},
     {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
@@ -705,9 +712,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (missing.size() > 5)
       note("no rule for " + std::to_string(missing.size() - 5) + " more path(s): they do not exist now");
   }
-  if (uses(b, "flock"))
+  if (uses(b, "flock") || uses(b, "fcntl") || uses(b, "fcntl64"))
     for (auto& [k, n] : needs)
-      if (n.written && !n.dir) n.perms = perm_order(n.perms + "k");
+      if (n.written && !n.dir && n.perms.find('k') == std::string::npos) {
+        n.perms = perm_order(n.perms + "k");
+        rows_used.insert("file-lock");
+      }
 
   // 3. Created directories with created/written content -> D/ rw + D/** rwk.
   std::vector<Need> out;

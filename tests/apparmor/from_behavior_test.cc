@@ -356,7 +356,8 @@ TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
   ASSERT_TRUE(f) << "docs/generalisation.md";
   std::vector<std::string> doc, code;
   for (std::string line; std::getline(f, line);)
-    for (const char* k : {"| hierarchy |", "| data |", "| name |", "| exec |", "| never |", "| landlock |"})
+    for (const char* k :
+         {"| hierarchy |", "| data |", "| name |", "| exec |", "| lock |", "| never |", "| landlock |"})
       if (line.starts_with(k)) doc.push_back(line);
   for (const auto& r : path_generalisation_table())
     code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
