@@ -328,7 +328,15 @@ Status fill_config(const Args& a, RunConfig& c) {
   }
   if (aa_complain) {
     std::vector<std::string> notes;
-    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes);
+    // What the Landlock translation would deny is reported too: complain mode says what
+    // `confine run` would deny in enforce mode on this kernel (no AppArmor LSM).
+    std::optional<apparmor::Translation> tr;
+    if (auto t = apparmor::to_landlock(aa_loaded->r, *aa_loaded->profile); t.ok())
+      tr = std::move(*t);
+    else
+      notes.push_back("Landlock translation unavailable (" + t.error().message() +
+                      "): only the AppArmor evaluation is reported");
+    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
     if (!o.ok()) return std::move(o).error().context("--apparmor " + aa);
     for (const auto& n : notes) print_warning("--apparmor " + aa + ": " + n);
     c.observe = std::move(*o);
