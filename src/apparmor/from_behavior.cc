@@ -651,6 +651,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   };
   for (const auto& [path, acc] : b.files) add(path, acc, "");
+  // A unix socket the program connected to: AppArmor mediates connect() to a path socket with
+  // the file rules (w on the socket). Only a socket there now (a failed lookup is not mediated);
+  // kSocket keeps it out of the data rows (its own rule, not DIR/* w).
+  for (const auto& c : b.connects)
+    if (c.starts_with("unix:/") && (!live || exists(canonical(c.substr(5), live), live)))
+      add(c.substr(5), behavior::kWrite | behavior::kSocket, "connected unix socket");
   std::set<std::string> interps;
   for (const auto& e : b.execs) {
     add(e, behavior::kExec, "");
@@ -750,7 +756,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     all.emit = g + "/**";
     all.perms = lock ? "rwk" : "rw";
     all.why = "generalisation created-dir: files the program created in it";
-    all.acc = kinds;
+    all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
     if (g != escape(d)) {
       rows_used.insert("temp-name");
@@ -1054,7 +1060,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (!n.why.empty()) r.trailing_comment = " " + n.why;
     if (n.perms.find('w') != std::string::npos)
       for (auto [bit, tag] : {std::pair{behavior::kSocket, kTagSocket}, std::pair{behavior::kFifo, kTagFifo}})
-        if (n.acc & bit) r.trailing_comment += " " + std::string(tag);
+        if ((n.acc & bit) && (n.acc & behavior::kCreate)) r.trailing_comment += " " + std::string(tag);
     // A file name the language cannot carry (control characters, ...) must not cost the profile.
     if (!parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()) {
       note("path " + n.emit + " cannot be written as an AppArmor rule; left out");

@@ -34,6 +34,8 @@
 //   4. Executed programs get `mrix` (ix: the child stays in this profile; px would
 //      need a profile per program, which confine does not write), plus their ELF
 //      loader (PT_INTERP) and `#!` interpreter (row loader).
+//   4b. A unix socket bound or a fifo made (behavior s/p) keeps its own rule, marked with
+//      kTagSocket/kTagFifo; a unix socket connected to (network.connect) gets `PATH w`.
 //   5. capability rules from generate::inferred_caps(); network rules per
 //      (family, type) from the recorded socket()/socketpair() arguments.
 // Output is deterministic (sorted, no dates). Every approximation is a note and

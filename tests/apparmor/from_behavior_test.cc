@@ -81,6 +81,7 @@ TEST(AppArmorFromBehavior, SocketsAndFifosKeepTheirRuleAndKind) {
   b.files["/srv/app/data/out.txt"] = behavior::kWrite | behavior::kCreate;
   b.files["/srv/app/data/redis.sock"] = behavior::kCreate | behavior::kSocket | behavior::kUnlink;
   b.files["/srv/app/data/q.fifo"] = behavior::kCreate | behavior::kFifo | behavior::kRead;
+  b.connects.insert("unix:/srv/app/data/peer.sock");  // connect: w on the socket, no mark
   GenerateOptions o;
   o.name = "sock";
   o.canonicalize = false;
@@ -91,6 +92,7 @@ TEST(AppArmorFromBehavior, SocketsAndFifosKeepTheirRuleAndKind) {
   EXPECT_NE(t.find("  /srv/app/data/redis.sock w, # [created: unix socket]\n"), std::string::npos) << t;
   EXPECT_NE(t.find("  /srv/app/data/q.fifo rw, # [created: fifo]\n"), std::string::npos) << t;
   EXPECT_NE(t.find("  /srv/app/data/* rw,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/peer.sock w, # connected unix socket\n"), std::string::npos) << t;
   expect_valid(t, "sock");
 }
 
