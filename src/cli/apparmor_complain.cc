@@ -459,6 +459,13 @@ void AppArmorSummary::add(const std::string& line) {
   if (!p || !d) return;
   ++events_;
   std::string path = p->text + (dir && dir->boolean && p->text != "/" ? "/" : "");
+  const json::Value* enf = v->find("enforcer");
+  const json::Value* ll = v->find("landlock");
+  if (enf && enf->text == "landlock" && ll) {  // allowed by the rules, denied by the translation
+    path += " [landlock: " + ll->text + "]";
+    if (!denied_.count(path)) order_.push_back(path), denied_[path] = d->text;
+    return;
+  }
   auto it = denied_.find(path);
   if (it == denied_.end()) {
     order_.push_back(path);
