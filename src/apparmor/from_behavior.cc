@@ -679,6 +679,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   };
   for (const auto& [path, acc] : b.files) add(path, acc, "");
+  // A unix socket the program connected to: AppArmor mediates connect() to a path socket with
+  // the file rules (w on the socket). Only a socket there now (a failed lookup is not mediated);
+  // kSocket keeps it out of the data rows (its own rule, not DIR/* w).
+  for (const auto& c : b.connects)
+    if (c.starts_with("unix:/") && (!live || exists(canonical(c.substr(5), live), live)))
+      add(c.substr(5), behavior::kWrite | behavior::kSocket, "connected unix socket");
   std::set<std::string> interps;
   for (const auto& e : b.execs) {
     add(e, behavior::kExec, "");
@@ -764,10 +770,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (g != "/") g += "/";
     g += temp_glob(base_of(d));
     bool lock = false;
+    uint8_t kinds = 0;  // sockets/fifos created in it
     for (auto& [k, n] : needs)
       if (n.literal && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
         n.covered = true;
         lock |= n.perms.find('k') != std::string::npos;
+        kinds |= n.acc & (behavior::kSocket | behavior::kFifo);
       }
     rows_used.insert("created-dir");
     Need dn;
@@ -779,6 +787,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     all.emit = g + "/**";
     all.perms = lock ? "rwk" : "rw";
     all.why = "generalisation created-dir: files the program created in it";
+    all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
     if (g != escape(d)) {
       rows_used.insert("temp-name");
@@ -803,7 +812,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     rows_used.insert(id);
     note("generalised: " + rule + " (row " + id + ": " + detail + ")");
   };
-  auto plain_file = [](const Need& n) { return !n.covered && !n.exec && !n.dir && !n.owner; };
+  // A socket or fifo keeps its own rule (with the kind it was created as): no data or
+  // hierarchy row covers it.
+  auto plain_file = [](const Need& n) {
+    return !n.covered && !n.exec && !n.dir && !n.owner && !(n.acc & (behavior::kSocket | behavior::kFifo));
+  };
   if (opt.generalise) {
     struct Tree {
       std::string id, letters;
@@ -919,6 +932,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     } else {
       it->second.perms = perm_order(it->second.perms + n.perms);
       it->second.exec |= n.exec;
+      it->second.acc |= n.acc;
       if (it->second.why.empty()) it->second.why = n.why;
     }
   }
@@ -1087,6 +1101,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     r.perms = n.perms + (n.exec ? "ix" : "");
     if (n.owner) r.owner = "owner";
     if (!n.why.empty()) r.trailing_comment = " " + n.why;
+    if (n.perms.find('w') != std::string::npos)
+      for (auto [bit, tag] : {std::pair{behavior::kSocket, kTagSocket}, std::pair{behavior::kFifo, kTagFifo}})
+        if ((n.acc & bit) && (n.acc & behavior::kCreate)) r.trailing_comment += " " + std::string(tag);
     // A file name the language cannot carry (control characters, ...) must not cost the profile.
     if (!parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()) {
       note("path " + n.emit + " cannot be written as an AppArmor rule; left out");

@@ -71,6 +71,31 @@ TEST(AppArmorGlob, TempNames) {
   EXPECT_EQ(temp_glob("a[1]"), "a\\[1\\]");
 }
 
+// A unix socket bound (s) or a fifo made (p) keeps its own rule, marked with the kind the
+// Landlock translation grants (row created-node); the data-dir row covers the regular files
+// beside it only.
+TEST(AppArmorFromBehavior, SocketsAndFifosKeepTheirRuleAndKind) {
+  behavior::Behavior b;
+  b.command = {"/usr/bin/redis-server"};
+  b.files["/srv/app/data/in.txt"] = behavior::kRead;
+  b.files["/srv/app/data/out.txt"] = behavior::kWrite | behavior::kCreate;
+  b.files["/srv/app/data/redis.sock"] = behavior::kCreate | behavior::kSocket | behavior::kUnlink;
+  b.files["/srv/app/data/q.fifo"] = behavior::kCreate | behavior::kFifo | behavior::kRead;
+  b.connects.insert("unix:/srv/app/data/peer.sock");  // connect: w on the socket, no mark
+  GenerateOptions o;
+  o.name = "sock";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_NE(t.find("  /srv/app/data/redis.sock w, # [created: unix socket]\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/q.fifo rw, # [created: fifo]\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/* rw,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/peer.sock w, # connected unix socket\n"), std::string::npos) << t;
+  expect_valid(t, "sock");
+}
+
 TEST(AppArmorFromBehavior, SelfContainedEveryAccessItsOwnRule) {
   behavior::Behavior b;
   b.command = {"/usr/bin/true"};
