@@ -14,7 +14,7 @@ DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgte
 # Services among them (redis-server, nginx-light, memcached) are installed without being started: the
 # tests start their own instances on free ports (install_missing adds a policy-rc.d that says no).
 DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils sed diffutils redis-server redis-tools \
-               nginx-light memcached
+               nginx-light memcached xz-utils zstd grep mawk
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \

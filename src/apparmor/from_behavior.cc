@@ -22,6 +22,27 @@ namespace confine::apparmor {
 namespace fs = std::filesystem;
 
 namespace {
+// Executables that run other programs' code: a profile generated from one run of a script must not
+// attach to the interpreter by path, or it confines every script and program that interpreter runs on
+// the host (the profile stays usable by name). docs/apparmor.md "Attachment".
+const char* shared_interpreter(const std::string& exe) {
+  std::string base = exe.substr(exe.rfind('/') + 1);
+  auto is = [&](std::string_view stem) {
+    if (!base.starts_with(stem)) return false;
+    std::string_view rest = std::string_view(base).substr(stem.size());
+    return std::all_of(rest.begin(), rest.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  };
+  for (const char* sh :
+       {"sh", "dash", "bash", "zsh", "ksh", "mksh", "ksh93", "busybox", "rbash", "fish", "tcsh", "csh"})
+    if (base == sh) return "a shell";
+  for (const char* in : {"python", "perl", "ruby", "node", "nodejs", "lua", "luajit", "php", "tclsh", "wish",
+                         "guile", "java", "pwsh", "Rscript", "R", "mawk", "gawk", "awk", "nawk"})
+    if (is(in)) return "an interpreter";
+  if (base == "env" || base == "nice" || base == "nohup" || base == "timeout" || base == "xargs" ||
+      base == "setsid" || base == "stdbuf")
+    return "a launcher of other programs";
+  return nullptr;
+}
 
 // The reviewed table of path generalisations: every rule that grants more than the
 // exact recorded access comes from one of these rows; the row is printed (profile
@@ -79,6 +100,13 @@ const std::vector<PathRow> kPathRows = {
      "pids differ every run; owner: the program's own processes only", true},
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
+    {"file-lock", "lock", "`k` on each file the program wrote",
+     "any of `flock`, `fcntl`, `fcntl64` (the recorder does not keep fcntl's command)",
+     "a program that locks its own files (SQLite's fcntl F_SETLK, flock) locks on every write path; AppArmor "
+     "mediates locking with k, which a recording cannot tell from other fcntl commands; advisory locks on "
+     "files "
+     "it may write already (seen: sqlite3 under real AppArmor, 490 file_lock denials)",
+     true},
     {"never-dev", "never", "-", "/dev", "device nodes: each is another device (a terminal, a disk, /dev/mem)",
      true},
     {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
@@ -651,6 +679,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   };
   for (const auto& [path, acc] : b.files) add(path, acc, "");
+  // A unix socket the program connected to: AppArmor mediates connect() to a path socket with
+  // the file rules (w on the socket). Only a socket there now (a failed lookup is not mediated);
+  // kSocket keeps it out of the data rows (its own rule, not DIR/* w).
+  for (const auto& c : b.connects)
+    if (c.starts_with("unix:/") && (!live || exists(canonical(c.substr(5), live), live)))
+      add(c.substr(5), behavior::kWrite | behavior::kSocket, "connected unix socket");
   std::set<std::string> interps;
   for (const auto& e : b.execs) {
     add(e, behavior::kExec, "");
@@ -684,9 +718,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (missing.size() > 5)
       note("no rule for " + std::to_string(missing.size() - 5) + " more path(s): they do not exist now");
   }
-  if (uses(b, "flock"))
+  if (uses(b, "flock") || uses(b, "fcntl") || uses(b, "fcntl64"))
     for (auto& [k, n] : needs)
-      if (n.written && !n.dir) n.perms = perm_order(n.perms + "k");
+      if (n.written && !n.dir && n.perms.find('k') == std::string::npos) {
+        n.perms = perm_order(n.perms + "k");
+        rows_used.insert("file-lock");
+      }
 
   // 3. Created directories with created/written content -> D/ rw + D/** rwk.
   std::vector<Need> out;
@@ -733,10 +770,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (g != "/") g += "/";
     g += temp_glob(base_of(d));
     bool lock = false;
+    uint8_t kinds = 0;  // sockets/fifos created in it
     for (auto& [k, n] : needs)
       if (n.literal && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
         n.covered = true;
         lock |= n.perms.find('k') != std::string::npos;
+        kinds |= n.acc & (behavior::kSocket | behavior::kFifo);
       }
     rows_used.insert("created-dir");
     Need dn;
@@ -748,6 +787,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     all.emit = g + "/**";
     all.perms = lock ? "rwk" : "rw";
     all.why = "generalisation created-dir: files the program created in it";
+    all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
     if (g != escape(d)) {
       rows_used.insert("temp-name");
@@ -772,7 +812,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     rows_used.insert(id);
     note("generalised: " + rule + " (row " + id + ": " + detail + ")");
   };
-  auto plain_file = [](const Need& n) { return !n.covered && !n.exec && !n.dir && !n.owner; };
+  // A socket or fifo keeps its own rule (with the kind it was created as): no data or
+  // hierarchy row covers it.
+  auto plain_file = [](const Need& n) {
+    return !n.covered && !n.exec && !n.dir && !n.owner && !(n.acc & (behavior::kSocket | behavior::kFifo));
+  };
   if (opt.generalise) {
     struct Tree {
       std::string id, letters;
@@ -793,9 +837,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       std::string g = escape(root) + "/**";
       for (auto& [k, n] : needs)
         if (n.literal && !n.exec && !n.owner && !n.written && n.sample.starts_with(root + "/") &&
-            n.sample.size() > root.size() + 1 && std::all_of(n.perms.begin(), n.perms.end(), [&](char c) {
-              return t.letters.find(c) != std::string::npos;
-            }))
+            n.sample.size() > root.size() + 1 &&
+            std::all_of(n.perms.begin(), n.perms.end(),
+                        [&letters = t.letters](char c) { return letters.find(c) != std::string::npos; }))
           n.covered = true;
       Need c;
       c.emit = g;
@@ -888,6 +932,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     } else {
       it->second.perms = perm_order(it->second.perms + n.perms);
       it->second.exec |= n.exec;
+      it->second.acc |= n.acc;
       if (it->second.why.empty()) it->second.why = n.why;
     }
   }
@@ -1025,7 +1070,19 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
           break;
         }
     }
-    if (!main.empty()) p->attachment = quote_if_needed(escape(canonical(main, live)));
+    if (!main.empty()) {
+      std::string exe = canonical(main, live);
+      if (const char* why = shared_interpreter(exe))
+        note("no attachment: " + exe + " is " + why +
+             "; a path attachment would confine every program it runs on this host. Attach by name: "
+             "aa-exec -p " +
+             name +
+             ", /proc/self/attr/apparmor/exec, or Kubernetes' appArmorProfile "
+             "(Localhost " +
+             name + "); --attach PATH sets one");
+      else
+        p->attachment = quote_if_needed(escape(exe));
+    }
   }
   if (opt.mode == GenerateOptions::Mode::Complain) p->flags = {"complain"};
   if (!caps.empty()) {
@@ -1044,6 +1101,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     r.perms = n.perms + (n.exec ? "ix" : "");
     if (n.owner) r.owner = "owner";
     if (!n.why.empty()) r.trailing_comment = " " + n.why;
+    if (n.perms.find('w') != std::string::npos)
+      for (auto [bit, tag] : {std::pair{behavior::kSocket, kTagSocket}, std::pair{behavior::kFifo, kTagFifo}})
+        if ((n.acc & bit) && (n.acc & behavior::kCreate)) r.trailing_comment += " " + std::string(tag);
     // A file name the language cannot carry (control characters, ...) must not cost the profile.
     if (!parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()) {
       note("path " + n.emit + " cannot be written as an AppArmor rule; left out");

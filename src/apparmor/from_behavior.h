@@ -34,6 +34,8 @@
 //   4. Executed programs get `mrix` (ix: the child stays in this profile; px would
 //      need a profile per program, which confine does not write), plus their ELF
 //      loader (PT_INTERP) and `#!` interpreter (row loader).
+//   4b. A unix socket bound or a fifo made (behavior s/p) keeps its own rule, marked with
+//      kTagSocket/kTagFifo; a unix socket connected to (network.connect) gets `PATH w`.
 //   5. capability rules from generate::inferred_caps(); network rules per
 //      (family, type) from the recorded socket()/socketpair() arguments.
 // Output is deterministic (sorted, no dates). Every approximation is a note and
@@ -91,6 +93,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
 // \-escapes. A * or ** right after '/' at the end of the pattern matches at
 // least one character (so `/dir/*` does not match `/dir/`), as apparmor_parser does.
 bool glob_match(std::string_view pattern, std::string_view path);
+
+// The kind of inode the program created at a rule's path (recorded: behavior s/p), written
+// by the generator into the rule's comment and read by the Landlock translation (row
+// created-node): AppArmor's 'w' allows creating any kind there, Landlock grants each kind
+// (make_sock, make_fifo) separately, and only the recorded kind is granted.
+inline constexpr std::string_view kTagSocket = "[created: unix socket]";
+inline constexpr std::string_view kTagFifo = "[created: fifo]";
 
 // "tmp.*" for "tmp.Ab3dE6fGh1", "pymp-*" for "pymp-k2j3h4g5", "out-[0-9]*.txt" for
 // "out-17.txt"; the escaped name itself when nothing looks random.

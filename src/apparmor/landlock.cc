@@ -1,7 +1,6 @@
 // AppArmor file rules -> Landlock path-beneath rules (see landlock.h).
 #include "apparmor/landlock.h"
 
-#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -9,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "apparmor/eval.h"
+#include "apparmor/from_behavior.h"
 #include "sandbox/landlock.h"
 
 namespace confine::apparmor {
@@ -50,6 +51,14 @@ const std::vector<ReviewedRow> kWidenings = {
      "program creates): Landlock names existing inodes only, so the rule's own rights (no listing, no "
      "directories) go to the file's parent directory, i.e. to every file in it; only the parent, never an "
      "ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"created-node",
+     "a writable rule the generator marked as a unix socket or a fifo the program created (bind() to a "
+     "path, mkfifo; the rule's comment says \"[created: unix socket]\" or \"[created: fifo]\"): make_sock "
+     "or make_fifo (only the kind recorded, never make_char/make_block), with remove_file and, for a fifo, "
+     "the rule's read/write, on its parent directory, whether or not the path exists at translation time "
+     "(the program removes and creates it again; Landlock names existing inodes only): every name in that "
+     "directory can be created as that kind; only the parent, never an ancestor, never /, nor in or under "
+     "/root, /home, /dev, /proc, /sys, /etc"},
     {"recreate-dir",
      "a writable rule on a directory itself (D/ w: the program creates or removes D) when D exists at "
      "translation time: make_dir and remove_dir go to D's parent, i.e. every empty directory beneath it can "
@@ -103,29 +112,62 @@ uint64_t perms_to_access(const std::string& perms, std::set<std::string>& notes)
   return a;
 }
 
+std::string join(const std::string& d, const std::string& n) { return d == "/" ? "/" + n : d + "/" + n; }
+
 struct Target {
   std::string dir;   // Landlock path (literal prefix)
   std::string rest;  // remaining glob ("" exact, "**" whole tree, else pattern)
 };
 
+// `\x` is a literal x (Glob::compile, expand()): the directory part loses its escapes,
+// the glob part keeps them (it is matched with Glob, the evaluator's matcher).
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) ++i;
+    out += s[i];
+  }
+  return out;
+}
+
 Target split(const std::string& glob) {
-  size_t g = glob.find_first_of("*?[{");
+  size_t g = std::string::npos, slash = std::string::npos;  // first unescaped *?[{, last '/' before it
+  for (size_t i = 0; i < glob.size(); ++i) {
+    if (glob[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (glob[i] == '/') slash = i;
+    if (std::string_view("*?[{").find(glob[i]) != std::string_view::npos) {
+      g = i;
+      break;
+    }
+  }
   if (g == std::string::npos) {
-    std::string p = glob;
+    std::string p = unescape(glob);
     if (p.size() > 1 && p.back() == '/') p.pop_back();
     return {p, ""};
   }
-  size_t slash = glob.rfind('/', g);
-  std::string dir = slash == 0 ? "/" : glob.substr(0, slash);
+  std::string dir = slash == 0 ? "/" : unescape(glob.substr(0, slash));
   return {dir, glob.substr(slash + 1)};
+}
+
+// Does the entry `name` of directory `dir` match the one-component glob `rest`
+// (AppArmor's matcher: `*` matches dot files too, `\x` is literal)?
+bool component_matches(const std::string& dir, const std::string& rest, const std::string& name) {
+  std::string pat;
+  for (char c : dir) {  // the directory literally
+    if (std::string_view("*?[]{}\\").find(c) != std::string_view::npos) pat += '\\';
+    pat += c;
+  }
+  auto g = Glob::compile((dir == "/" ? "/" : pat + "/") + rest);
+  return g.ok() && g->match(join(dir, name));
 }
 
 bool is_ancestor_or_self(const std::string& a, const std::string& p) {
   if (a == "/") return true;
   return p == a || (p.starts_with(a) && p.size() > a.size() && p[a.size()] == '/');
 }
-
-std::string join(const std::string& d, const std::string& n) { return d == "/" ? "/" + n : d + "/" + n; }
 
 bool has_subdirectory(const std::string& d) {
   std::error_code ec;
@@ -223,7 +265,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           size_t n = 0;
           for (const auto& e : fs::directory_iterator(tg.dir, ec)) {
             std::string name = e.path().filename().string();
-            if (fnmatch(tg.rest.c_str(), name.c_str(), FNM_PERIOD) == 0) {
+            if (component_matches(tg.dir, tg.rest, name)) {
               denies.push_back({join(tg.dir, name), a, fr.origin});
               ++n;
             }
@@ -239,11 +281,30 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
       }
       std::string lp = tg.dir;
       std::error_code ec;
+      // Row created-node: the kind of inode the program created at this path (socket, fifo).
+      uint64_t node = 0;
+      if (a & kWriteRights) {
+        if (rule.trailing_comment.find(kTagSocket) != std::string::npos) node |= kMakeSock;
+        if (rule.trailing_comment.find(kTagFifo) != std::string::npos) node |= kMakeFifo;
+      }
+      if (node && tg.rest.empty() && !g.ends_with("/")) {
+        std::string parent = fs::path(lp).parent_path().string();
+        uint64_t give = node | (a & kRemoveFile) | ((node & kMakeFifo) ? a & (kReadFile | kWriteFile) : 0);
+        if (!fs::is_directory(parent, ec)) {
+          dropped.push_back(g + " (neither it nor its directory " + parent + " exists)");
+        } else if (no_widening(parent, false) || under_system_tree(parent)) {
+          dropped.push_back(g + " (" + access_names(node) + " in " + parent + ")");
+        } else {
+          add_allow(parent, give, fr.origin);
+          rows["created-node"].push_back(g + " -> " + parent + " (" + access_names(give) + ")");
+        }
+        continue;
+      }
       // Creating rights for a path that does not exist yet (row created): on the nearest
       // existing directory at or above `from`.
       auto created_row = [&](const std::string& from, bool dir_rule) {
-        uint64_t give = a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer | kMakeSym |
-                             (dir_rule ? (kMakeDir | kRemoveDir | kReadDir) : 0));
+        uint64_t give = node | (a & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile | kRefer |
+                                     kMakeSym | (dir_rule ? (kMakeDir | kRemoveDir | kReadDir) : 0)));
         std::string parent = from;
         while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec))
           parent = fs::path(parent).parent_path().string();
@@ -255,7 +316,9 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           add_allow(parent, give, fr.origin);
           rows["created"].push_back(
               g + " -> " + parent +
-              (parent == from ? "" : " (nearest existing ancestor: " + from + " is missing)"));
+              (parent == from ? "" : " (nearest existing ancestor: " + from + " is missing)") +
+              (node ? " (with " + access_names(node) + ", row created-node)" : ""));
+          if (node) rows["created-node"].push_back(g + " -> " + parent + " (" + access_names(node) + ")");
         }
       };
       if (!tg.rest.empty() && tg.rest != "**") {
@@ -279,7 +342,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
                 break;
               }
               std::string name = it->path().filename().string();
-              if (it->is_directory(ec2) || fnmatch(tg.rest.c_str(), name.c_str(), 0) != 0) continue;
+              if (it->is_directory(ec2) || !component_matches(lp, tg.rest, name)) continue;
               files.push_back(join(lp, name));
             }
             if (!bounded || ec2) {

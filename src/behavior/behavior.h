@@ -7,7 +7,9 @@
 //    "notes": ["..."],
 //    "arches": {"x86_64": {"openat": {"count": 12},
 //                          "socket": {"count": 1, "args": {"domain": [2], "type": [1]}}}},
-//    "files": [{"path": "/etc/passwd", "access": "r"}],   // r w c x d (d = unlink/rmdir)
+//    "files": [{"path": "/etc/passwd", "access": "r"}],   // r w c x d s p (d = unlink/rmdir,
+//                                                         // s = created as a unix socket by bind(),
+//                                                         // p = created as a fifo by mkfifo/mknod)
 //    "execs": ["/usr/bin/ls"],
 //    "network": {"families": ["AF_INET"], "bind": ["127.0.0.1:8000"], "connect": []},
 //    "processes": [{"comm": "ls", "exe": "/usr/bin/ls"}]}
@@ -31,13 +33,17 @@
 
 namespace confine::behavior {
 
-// File access bits ("rwcxd").
+// File access bits ("rwcxdsp"). kSocket and kFifo say which kind of inode a creation
+// made (with kCreate): a unix socket bound at the path (bind(), mknod S_IFSOCK) or a
+// fifo (mkfifo, mknod S_IFIFO); kCreate alone is a regular file or a directory.
 enum Access : uint8_t {
   kRead = 1,
   kWrite = 2,
   kCreate = 4,
   kExec = 8,
   kUnlink = 16,
+  kSocket = 32,
+  kFifo = 64,
 };
 std::string access_str(uint8_t a);                    // "rw", "rwc", ...
 Result<uint8_t> access_from_str(std::string_view s);  // inverse; error on other letters

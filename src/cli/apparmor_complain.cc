@@ -14,6 +14,7 @@
 #include "json/json.h"
 #include "record/decode.h"
 #include "record/procmem.h"
+#include "sandbox/landlock.h"
 #include "sandbox/unotify.h"
 #include "syscalls/arch.h"
 
@@ -24,6 +25,7 @@ namespace {
 using apparmor::Decision;
 using apparmor::Evaluator;
 using apparmor::Query;
+namespace ll = sandbox::landlock_access;
 
 constexpr uint64_t kAtRemovedir = 0x200;
 constexpr int kMaxLinks = 40;  // MAXSYMLINKS
@@ -113,6 +115,9 @@ struct Access {
   std::string mask;  // kernel log letters
   std::string link_target;
   bool created = false;  // the syscall creates it (owner = the task)
+  // The Landlock rights the same syscall needs (enforcement through the translation):
+  // beneath the target itself, and on its parent directory (creating, removing).
+  uint64_t ll_file = 0, ll_parent = 0;
 };
 
 std::string open_mask(uint64_t flags, uint16_t* req) {
@@ -170,6 +175,10 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     if (a.target.exists && (flags & O_CREAT) && (flags & O_EXCL)) return out;  // EEXIST first
     a.created = !a.target.exists;
     a.mask = open_mask(flags, &a.requested);
+    if ((flags & O_ACCMODE) != O_WRONLY) a.ll_file |= a.target.dir ? ll::kReadDir : ll::kReadFile;
+    if ((flags & O_ACCMODE) != O_RDONLY) a.ll_file |= ll::kWriteFile;
+    if ((flags & O_TRUNC) && a.target.exists && !a.target.dir) a.ll_file |= ll::kTruncate;
+    if (a.created) a.ll_parent |= ll::kMakeReg;
     out.push_back(std::move(a));
   } else if (n == "execve" || n == "execveat") {
     const std::string* p = path(0);
@@ -180,6 +189,7 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     if (!a.target.exists) return out;
     a.requested = kPermExec;
     a.mask = "x";
+    a.ll_file = ll::kExecute;
     out.push_back(std::move(a));
   } else if (n == "mkdir" || n == "mkdirat" || n == "mknod" || n == "mknodat" || n == "symlink" ||
              n == "symlinkat") {
@@ -193,6 +203,20 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     a.created = true;
     a.requested = kPermWrite;
     a.mask = "c";
+    if (a.op == "mkdir") {
+      a.ll_parent = ll::kMakeDir;
+    } else if (a.op == "symlink") {
+      a.ll_parent = ll::kMakeSym;
+    } else {
+      uint32_t mode = u32(n == "mknodat" ? 2 : 1);
+      switch (mode & S_IFMT) {
+        case S_IFSOCK: a.ll_parent = ll::kMakeSock; break;
+        case S_IFIFO: a.ll_parent = ll::kMakeFifo; break;
+        case S_IFCHR: a.ll_parent = ll::kMakeChar; break;
+        case S_IFBLK: a.ll_parent = ll::kMakeBlock; break;
+        default: a.ll_parent = ll::kMakeReg; break;
+      }
+    }
     out.push_back(std::move(a));
   } else if (n == "unlink" || n == "unlinkat" || n == "rmdir") {
     const std::string* p = path(0);
@@ -203,6 +227,7 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     if (!a.target.exists) return out;
     a.requested = kPermWrite;
     a.mask = "d";
+    a.ll_parent = a.op == "rmdir" ? ll::kRemoveDir : ll::kRemoveFile;
     out.push_back(std::move(a));
   } else if (n == "rename" || n == "renameat" || n == "renameat2") {
     const std::string *src = path(0), *dst = path(1);
@@ -213,6 +238,7 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     if (!s.target.exists) return out;
     s.requested = kPermRead | kPermWrite;
     s.mask = "rwd";
+    s.ll_parent = s.target.dir ? ll::kRemoveDir : ll::kRemoveFile;
     Access t;
     t.op = "rename_dest";
     t.target = resolve_for(pid, *dst, false);
@@ -220,6 +246,8 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     t.created = !t.target.exists;
     t.requested = kPermWrite;
     t.mask = "wc";
+    t.ll_parent = (s.target.dir ? ll::kMakeDir : ll::kMakeReg) |
+                  (t.target.exists ? (t.target.dir ? ll::kRemoveDir : ll::kRemoveFile) : 0);
     out.push_back(std::move(s));
     out.push_back(std::move(t));
   } else if (n == "link" || n == "linkat") {
@@ -234,6 +262,7 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     a.created = true;
     a.requested = kPermLink;
     a.mask = "l";
+    a.ll_parent = ll::kMakeReg;
     a.link_target = old.path;
     out.push_back(std::move(a));
   } else if (n == "truncate" || n == "truncate64") {
@@ -245,6 +274,24 @@ std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::
     if (!a.target.exists) return out;
     a.requested = kPermWrite;
     a.mask = "w";
+    a.ll_file = ll::kTruncate;
+    out.push_back(std::move(a));
+  } else if (n == "bind" || n == "connect" || (n == "socketcall" && (u32(0) == 2 || u32(0) == 3))) {
+    // A unix socket path: bind creates the socket inode (AppArmor: the mknod hook, w;
+    // Landlock: make_sock on the directory); connect needs w on the socket (AppArmor's
+    // file rules mediate path sockets) and is not mediated by Landlock's file rights.
+    bool bind = n == "bind" || (n == "socketcall" && u32(0) == 2);
+    const std::string& addr = bind ? d.bind : d.connect;
+    if (!addr.starts_with("unix:/")) return out;
+    std::string p = record::join_path(mem.cwd(), addr.substr(5));
+    Access a;
+    a.op = bind ? "mknod" : "connect";
+    a.target = resolve_for(pid, p, !bind);
+    if (bind == a.target.exists) return out;  // EADDRINUSE / ECONNREFUSED first
+    a.created = bind;
+    a.requested = kPermWrite;
+    a.mask = bind ? "c" : "w";
+    if (bind) a.ll_parent = ll::kMakeSock;
     out.push_back(std::move(a));
   }
   return out;
@@ -283,18 +330,59 @@ std::string event_line(const std::string& profile, const sandbox::UnotifyEvent& 
   return s + "}";
 }
 
+// The Landlock rights of `need` that no rule of t grants beneath `path` (a right the
+// ruleset does not handle is allowed).
+uint64_t landlock_missing(const apparmor::Translation& t, const std::string& path, uint64_t need) {
+  need &= t.handled;
+  for (const auto& r : t.rules) {
+    if (!need) break;
+    bool beneath = r.path == "/" || path == r.path ||
+                   (path.starts_with(r.path) && path.size() > r.path.size() && path[r.path.size()] == '/');
+    if (beneath) need &= ~r.access;
+  }
+  return need;
+}
+
+std::string parent_of(const std::string& p) {
+  size_t s = p.rfind('/');
+  return s == 0 || s == std::string::npos ? "/" : p.substr(0, s);
+}
+
+// "landlock would deny": the AppArmor profile allows the access, its Landlock translation
+// (what `confine run` enforces without the AppArmor LSM) does not.
+std::string landlock_line(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+                          uint64_t file_missing, uint64_t parent_missing) {
+  std::string where;
+  if (file_missing) where = apparmor::access_names(file_missing) + " on " + a.target.path;
+  if (parent_missing)
+    where += (where.empty() ? "" : ", ") + apparmor::access_names(parent_missing) + " on " +
+             parent_of(a.target.path);
+  std::string info = "the profile allows it, its Landlock translation does not grant " + where +
+                     " (confine apparmor to-landlock PROFILE)";
+  return "{\"kind\":\"apparmor\",\"enforcer\":\"landlock\",\"profile\":" + quote(profile) +
+         ",\"syscall\":" + quote(e.name) + ",\"arch\":" + quote(e.arch) +
+         ",\"pid\":" + std::to_string(e.pid) + ",\"comm\":" + quote(e.comm) +
+         ",\"operation\":" + quote(a.op) + ",\"path\":" + quote(a.target.path) +
+         (a.target.dir ? ",\"directory\":true" : "") +
+         ",\"requested\":" + quote(apparmor::perm_letters(a.requested)) +
+         ",\"denied\":" + quote(apparmor::perm_letters(a.requested)) + ",\"mask\":" + quote(a.mask) +
+         ",\"landlock\":" + quote(apparmor::access_names(file_missing | parent_missing)) +
+         ",\"rule\":\"\",\"info\":" + quote(info) + "}";
+}
+
 }  // namespace
 
 const std::vector<std::string>& apparmor_observed_syscalls() {
   static const std::vector<std::string> k = {
-      "open",  "openat",  "openat2", "creat",     "execve",   "execveat",  "mkdir",    "mkdirat",
-      "mknod", "mknodat", "unlink",  "unlinkat",  "rmdir",    "rename",    "renameat", "renameat2",
-      "link",  "linkat",  "symlink", "symlinkat", "truncate", "truncate64"};
+      "open",  "openat",  "openat2", "creat",     "execve",   "execveat",   "mkdir",    "mkdirat",
+      "mknod", "mknodat", "unlink",  "unlinkat",  "rmdir",    "rename",     "renameat", "renameat2",
+      "link",  "linkat",  "symlink", "symlinkat", "truncate", "truncate64", "bind",     "connect"};
   return k;
 }
 
 Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
-                                                     std::vector<std::string>* notes) {
+                                                     std::vector<std::string>* notes,
+                                                     std::optional<apparmor::Translation> landlock) {
   CONFINE_TRY(Evaluator ev, Evaluator::build(r, p));
   if (notes)
     for (const auto& n : ev.notes()) notes->push_back(n);
@@ -302,7 +390,8 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
   sandbox::FileObserveConfig c;
   c.syscalls = apparmor_observed_syscalls();
   std::string name = p.display_name();
-  c.observe = [shared, name](const sandbox::UnotifyEvent& e) {
+  auto ll = landlock ? std::make_shared<const apparmor::Translation>(std::move(*landlock)) : nullptr;
+  c.observe = [shared, name, ll](const sandbox::UnotifyEvent& e) {
     std::vector<std::string> lines;
     auto arch = arch_from_name(e.arch);
     if (!arch) return lines;
@@ -327,7 +416,13 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
           d = shared->check(q);
         }
       }
-      if (!d.allowed) lines.push_back(event_line(name, e, a, d));
+      if (!d.allowed) {
+        lines.push_back(event_line(name, e, a, d));
+      } else if (ll) {
+        uint64_t fm = landlock_missing(*ll, a.target.path, a.ll_file);
+        uint64_t pm = landlock_missing(*ll, parent_of(a.target.path), a.ll_parent);
+        if (fm | pm) lines.push_back(landlock_line(name, e, a, fm, pm));
+      }
     }
     return lines;
   };
@@ -346,6 +441,8 @@ std::string apparmor_event_text(const std::string& line) {
   const json::Value* dir = v->find("directory");
   std::string path = str("path") + (dir && dir->boolean && str("path") != "/" ? "/" : "");
   std::string s = "apparmor would deny " + str("syscall") + " " + path + " (" + str("denied") + ")";
+  if (str("enforcer") == "landlock")
+    s = "landlock would deny " + str("syscall") + " " + path + " (" + str("landlock") + ")";
   if (!str("target").empty()) s += " -> " + str("target");
   s += " [pid " + str("pid") + " " + str("comm") + "; " + why + "]";
   if (const json::Value* o = v->find("owner_assumed"); o && o->boolean) s += " (owner rule assumed to match)";
@@ -362,6 +459,13 @@ void AppArmorSummary::add(const std::string& line) {
   if (!p || !d) return;
   ++events_;
   std::string path = p->text + (dir && dir->boolean && p->text != "/" ? "/" : "");
+  const json::Value* enf = v->find("enforcer");
+  const json::Value* ll = v->find("landlock");
+  if (enf && enf->text == "landlock" && ll) {  // allowed by the rules, denied by the translation
+    path += " [landlock: " + ll->text + "]";
+    if (!denied_.count(path)) order_.push_back(path), denied_[path] = d->text;
+    return;
+  }
   auto it = denied_.find(path);
   if (it == denied_.end()) {
     order_.push_back(path);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "apparmor/apparmor.h"
+#include "apparmor/landlock.h"
 #include "core/error.h"
 #include "sandbox/config.h"
 
@@ -24,12 +25,16 @@ namespace confine::cli {
 
 // The file syscalls observed (open, openat, openat2, creat, execve, execveat,
 // mkdir(at), mknod(at), unlink(at), rmdir, rename(at,at2), link(at),
-// symlink(at), truncate(64)).
+// symlink(at), truncate(64), bind and connect (unix socket paths)).
 const std::vector<std::string>& apparmor_observed_syscalls();
 
-// The observer for profile p (evaluator built here, in the parent).
+// The observer for profile p (evaluator built here, in the parent). With `landlock` (the
+// profile's translation, apparmor::to_landlock), an access the profile allows but the
+// translation would deny (what `confine run` enforces without the AppArmor LSM) is
+// reported too, as {"kind":"apparmor","enforcer":"landlock",...,"landlock":"make_sock"}.
 Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
-                                                     std::vector<std::string>* notes);
+                                                     std::vector<std::string>* notes,
+                                                     std::optional<apparmor::Translation> landlock = {});
 
 // "apparmor would deny openat /tmp/f (w) [pid 3 sh; no rule allows it]" for an
 // apparmor JSON line; "" for other lines.

@@ -148,7 +148,8 @@ void usage(std::ostream& os) {
         "\ncomplain modes: --mode complain observes the seccomp profile; an AppArmor profile with\n"
         "flags=(complain) or --apparmor-mode complain is observed instead of enforced with Landlock.\n"
         "They combine: seccomp enforce + AppArmor complain = syscalls the seccomp profile denies still\n"
-        "fail, the allowed file syscalls are checked against the AppArmor profile; both complain = both\n"
+        "fail, the allowed file syscalls are checked against the AppArmor profile (and its Landlock\n"
+        "translation: \"landlock would deny ...\" is what enforce mode would deny); both complain = both\n"
         "reported (\"complain: pid ...\" lines for seccomp, \"complain: apparmor would deny ...\" for\n"
         "AppArmor; --log gets JSON lines with \"kind\":\"seccomp\" or \"kind\":\"apparmor\").\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 124 timeout;\n"
@@ -328,7 +329,15 @@ Status fill_config(const Args& a, RunConfig& c) {
   }
   if (aa_complain) {
     std::vector<std::string> notes;
-    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes);
+    // What the Landlock translation would deny is reported too: complain mode says what
+    // `confine run` would deny in enforce mode on this kernel (no AppArmor LSM).
+    std::optional<apparmor::Translation> tr;
+    if (auto t = apparmor::to_landlock(aa_loaded->r, *aa_loaded->profile); t.ok())
+      tr = std::move(*t);
+    else
+      notes.push_back("Landlock translation unavailable (" + t.error().message() +
+                      "): only the AppArmor evaluation is reported");
+    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
     if (!o.ok()) return std::move(o).error().context("--apparmor " + aa);
     for (const auto& n : notes) print_warning("--apparmor " + aa + ": " + n);
     c.observe = std::move(*o);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cstring>
@@ -15,7 +16,9 @@ namespace confine::record {
 namespace {
 using behavior::kCreate;
 using behavior::kExec;
+using behavior::kFifo;
 using behavior::kRead;
+using behavior::kSocket;
 using behavior::kUnlink;
 using behavior::kWrite;
 
@@ -70,8 +73,24 @@ struct Ctx {
     std::string s = format_sockaddr(*bytes);
     if (s.empty()) return;
     (is_bind ? out->bind : out->connect) = s;
+    // bind() to a path creates a socket inode there (relative to the cwd, as the
+    // kernel resolves it): a file the program created, of type socket.
+    if (is_bind && s.starts_with("unix:") && s.size() > 5 && s[5] != '@' && s != "unix:unnamed") {
+      std::string full = join_path(mem.cwd(), s.substr(5));
+      out->files.emplace_back(std::move(full), kCreate | kSocket);
+    }
   }
 };
+
+// The kind of inode mknod(2) makes, as an access bit (0: a regular file, or a device
+// node, which stays plain c: no generalisation grants creating devices).
+uint8_t mknod_kind(uint32_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFSOCK: return kSocket;
+    case S_IFIFO: return kFifo;
+    default: return 0;
+  }
+}
 
 uint8_t open_access(uint64_t flags) {
   uint8_t acc = 0;
@@ -232,10 +251,14 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
     c.file(c.ptr(0), kExec);
   } else if (n == "execveat") {
     c.file_at(c.i32(0), c.ptr(1), kExec, (c.u32(4) & kAtEmptyPath) != 0);
-  } else if (n == "mkdir" || n == "mknod") {
+  } else if (n == "mkdir") {
     c.file(c.ptr(0), kCreate);
-  } else if (n == "mkdirat" || n == "mknodat") {
+  } else if (n == "mknod") {
+    c.file(c.ptr(0), kCreate | mknod_kind(c.u32(1)));
+  } else if (n == "mkdirat") {
     c.file_at(c.i32(0), c.ptr(1), kCreate);
+  } else if (n == "mknodat") {
+    c.file_at(c.i32(0), c.ptr(1), kCreate | mknod_kind(c.u32(2)));
   } else if (n == "unlink" || n == "rmdir") {
     c.file(c.ptr(0), kUnlink);
   } else if (n == "unlinkat") {

@@ -276,6 +276,65 @@ TEST(AppArmorLandlock, MissingWritablePathGoesToItsDirectory) {
   EXPECT_TRUE(has_warning(t, "their rules are skipped"));
 }
 
+// A unix socket or fifo the program created (the generator's mark in the rule comment):
+// make_sock / make_fifo on its directory (row created-node), also when a stale socket exists
+// at translation time; an unmarked rule gets no make_sock; never make_char/make_block.
+TEST(AppArmorLandlock, CreatedSocketAndFifoGetTheirKindOnTheDirectory) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-sock-" + std::to_string(getpid()));
+  fs::create_directories(d / "stale");
+  std::ofstream((d / "stale" / "s.sock").string()) << "";
+  Translation t =
+      translate("profile p {\n " + (d / "run").string() + "/x.sock w, # [created: unix socket]\n " +
+                    (d / "stale").string() + "/s.sock w, # [created: unix socket]\n " + (d / "q").string() +
+                    "/fifo rw, # [created: fifo]\n " + (d / "plain").string() + "/out w,\n}\n",
+                7);
+  fs::create_directories(d / "run");  // after: the translation sees "run" missing -> dropped
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  EXPECT_FALSE(m.count((d / "run").string())) << "its directory does not exist: narrowed, not widened";
+  ASSERT_TRUE(m.count((d / "stale").string())) << "a stale socket: the grant is on the directory";
+  uint64_t st = m[(d / "stale").string()];
+  EXPECT_TRUE(st & kMakeSock);
+  EXPECT_TRUE(st & kRemoveFile);
+  EXPECT_FALSE(st & (kMakeReg | kMakeFifo | kMakeChar | kMakeBlock | kReadDir | kReadFile | kWriteFile));
+  EXPECT_FALSE(m.count((d / "stale" / "s.sock").string()));
+  EXPECT_TRUE(has_warning(t, "widening row created-node"));
+  fs::create_directories(d / "q");
+  fs::create_directories(d / "plain");
+  Translation t2 = translate("profile p {\n " + (d / "q").string() + "/fifo rw, # [created: fifo]\n " +
+                                 (d / "plain").string() + "/out w,\n}\n",
+                             7);
+  std::map<std::string, uint64_t> m2;
+  for (const auto& r : t2.rules) m2[r.path] = r.access;
+  uint64_t q = m2[(d / "q").string()];
+  EXPECT_TRUE(q & kMakeFifo);
+  EXPECT_TRUE(q & kReadFile);
+  EXPECT_TRUE(q & kWriteFile);
+  EXPECT_FALSE(q & (kMakeSock | kMakeReg | kMakeChar | kMakeBlock));
+  uint64_t pl = m2[(d / "plain").string()];
+  EXPECT_TRUE(pl & kMakeReg) << "row missing-file";
+  EXPECT_FALSE(pl & (kMakeSock | kMakeFifo | kMakeChar | kMakeBlock)) << "no kind beyond the recorded one";
+  fs::remove_all(d);
+}
+
+// `\[` is a literal '[' (the evaluator's Glob and expand() read escapes the same way):
+// a literal path with brackets names that path; a glob below it starts after it.
+TEST(AppArmorLandlock, EscapedBracketIsLiteral) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-br-" + std::to_string(getpid()));
+  fs::create_directories(d / "a[1]" / "sub");
+  std::ofstream((d / "a[1]" / "f").string()) << "x";
+  std::ofstream((d / "a[1]" / ".hidden").string()) << "x";
+  std::string e = d.string() + "/a\\[1\\]";
+  Translation t = translate("profile p {\n " + e + "/f r,\n " + e + "/* r,\n deny " + e + "/.h* r,\n}\n", 7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  EXPECT_TRUE(m.count((d / "a[1]" / "f").string())) << "the literal file";
+  EXPECT_FALSE(m.count(d.string())) << "not split at the escaped '['";
+  EXPECT_FALSE(m.count((d / "a[1]" / ".hidden").string())) << "deny /x/.h* matches the dot file";
+  EXPECT_TRUE(has_warning(t, "2 file(s) in " + (d / "a[1]").string()));
+  fs::remove_all(d);
+}
+
 // A rule on a directory itself (AppArmor: DIR/ only) never becomes rights over the tree:
 // `/ w` and `DIR/ w` give nothing, `DIR/ r` only read_dir (row list-dir), and never on /,
 // /etc, /root, /home, /dev, /proc, /sys.

@@ -71,6 +71,31 @@ TEST(AppArmorGlob, TempNames) {
   EXPECT_EQ(temp_glob("a[1]"), "a\\[1\\]");
 }
 
+// A unix socket bound (s) or a fifo made (p) keeps its own rule, marked with the kind the
+// Landlock translation grants (row created-node); the data-dir row covers the regular files
+// beside it only.
+TEST(AppArmorFromBehavior, SocketsAndFifosKeepTheirRuleAndKind) {
+  behavior::Behavior b;
+  b.command = {"/usr/bin/redis-server"};
+  b.files["/srv/app/data/in.txt"] = behavior::kRead;
+  b.files["/srv/app/data/out.txt"] = behavior::kWrite | behavior::kCreate;
+  b.files["/srv/app/data/redis.sock"] = behavior::kCreate | behavior::kSocket | behavior::kUnlink;
+  b.files["/srv/app/data/q.fifo"] = behavior::kCreate | behavior::kFifo | behavior::kRead;
+  b.connects.insert("unix:/srv/app/data/peer.sock");  // connect: w on the socket, no mark
+  GenerateOptions o;
+  o.name = "sock";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_NE(t.find("  /srv/app/data/redis.sock w, # [created: unix socket]\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/q.fifo rw, # [created: fifo]\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/* rw,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/peer.sock w, # connected unix socket\n"), std::string::npos) << t;
+  expect_valid(t, "sock");
+}
+
 TEST(AppArmorFromBehavior, SelfContainedEveryAccessItsOwnRule) {
   behavior::Behavior b;
   b.command = {"/usr/bin/true"};
@@ -306,7 +331,11 @@ TEST(AppArmorFromBehavior, ExecNetworkCapsModeDeterminism) {
   ASSERT_TRUE(f.ok()) << f.error().message();
   std::string t = format(*f);
   std::string sh = std::filesystem::canonical("/bin/sh").string();
-  EXPECT_TRUE(has_line(t, "profile gen-test " + sh + " flags=(complain) {")) << t;
+  // A shell is not an attachment: it would confine every script on the host (note says how to attach).
+  EXPECT_TRUE(has_line(t, "profile gen-test flags=(complain) {")) << t;
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.starts_with("no attachment: ") && n.find("a shell") != std::string::npos;
+  }));
   EXPECT_TRUE(has_line(t, "  /usr/bin/cat mrix,")) << t;
   EXPECT_NE(t.find("  " + sh + " mrix,"), std::string::npos) << t;
   // the ELF loader of the executed programs
@@ -352,7 +381,8 @@ TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
   ASSERT_TRUE(f) << "docs/generalisation.md";
   std::vector<std::string> doc, code;
   for (std::string line; std::getline(f, line);)
-    for (const char* k : {"| hierarchy |", "| data |", "| name |", "| exec |", "| never |", "| landlock |"})
+    for (const char* k :
+         {"| hierarchy |", "| data |", "| name |", "| exec |", "| lock |", "| never |", "| landlock |"})
       if (line.starts_with(k)) doc.push_back(line);
   for (const auto& r : path_generalisation_table())
     code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
@@ -514,6 +544,36 @@ TEST(AppArmorFromBehavior, DataDirAllowed) {
         "/root",    "/root/data",    "/home/u",        "/usr/share/doc", "/opt/app", "/boot",
         "/lib/x",   "/srv/app/.git", "/run/user/1000", "/var/run"})
     EXPECT_FALSE(data_dir_allowed(d)) << d;
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+TEST(AppArmorFromBehavior, AttachesToAProgramNotToAnInterpreter) {
+  auto gen = [](std::vector<std::string> cmd, std::vector<std::string> execs) {
+    behavior::Behavior b;
+    b.command = std::move(cmd);
+    b.execs = {execs.begin(), execs.end()};
+    for (const auto& e : b.execs) b.files[e] = behavior::kExec;
+    GenerateOptions o;
+    o.name = "attach-test";
+    std::vector<std::string> notes;
+    auto f = from_behavior(b, o, &notes);
+    EXPECT_TRUE(f.ok());
+    return std::make_pair(f.ok() ? format(*f) : std::string(), notes);
+  };
+  std::string cat = std::filesystem::canonical("/usr/bin/cat").string();
+  auto [t1, n1] = gen({"cat", "x"}, {"/usr/bin/cat"});
+  EXPECT_TRUE(has_line(t1, "profile attach-test " + cat + " {")) << t1;
+  std::string py = std::filesystem::canonical("/usr/bin/python3").string();
+  auto [t2, n2] = gen({"/usr/bin/python3", "x.py"}, {"/usr/bin/python3"});
+  EXPECT_TRUE(has_line(t2, "profile attach-test {")) << t2;
+  EXPECT_TRUE(std::any_of(n2.begin(), n2.end(), [&](const std::string& n) {
+    return n.starts_with("no attachment: " + py + " is an interpreter");
+  }));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cstring>
@@ -45,6 +46,48 @@ TEST(Decode, JoinPath) {
   EXPECT_EQ(join_path("/a", "."), "/a");
   EXPECT_EQ(join_path("", "rel"), "?/rel");
   EXPECT_EQ(join_path("pipe:[1]", "rel"), "?/rel");
+}
+
+// bind() to a unix socket path creates a socket inode there (relative to the cwd): a
+// file the program created, of kind socket; abstract names and connect() create nothing.
+// mknod/mknodat record the kind they make (fifo, socket; devices stay plain c).
+TEST(Decode, UnixSocketBindAndMknodRecordTheKindCreated) {
+  FakeMem m;
+  auto un = [](const std::string& path, bool abstract) {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path + (abstract ? 1 : 0), path.data(), path.size());
+    return std::string(reinterpret_cast<const char*>(&sa), sizeof sa);
+  };
+  m.mem[0x1000] = un("run/redis.sock", false);
+  m.mem[0x2000] = un("abs", true);
+  uint64_t a[6] = {3, 0x1000, sizeof(sockaddr_un), 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "bind", a, m, &d);
+  EXPECT_EQ(d.bind, "unix:run/redis.sock");
+  ASSERT_EQ(d.files.size(), 1u);
+  EXPECT_EQ(d.files[0].first, "/home/u/run/redis.sock");
+  EXPECT_EQ(d.files[0].second, behavior::kCreate | behavior::kSocket);
+  Decoded c;
+  decode(Arch::X86_64, "connect", a, m, &c);
+  EXPECT_TRUE(c.files.empty()) << "connect creates nothing";
+  uint64_t b[6] = {3, 0x2000, sizeof(sockaddr_un), 0, 0, 0};
+  Decoded ab;
+  decode(Arch::X86_64, "bind", b, m, &ab);
+  EXPECT_TRUE(ab.files.empty()) << "an abstract socket has no path";
+  m.mem[0x3000] = cstr("/tmp/q/fifo");
+  uint64_t f[6] = {0x3000, S_IFIFO | 0600, 0, 0, 0, 0};
+  Decoded fd;
+  decode(Arch::X86_64, "mknod", f, m, &fd);
+  ASSERT_EQ(fd.files.size(), 1u);
+  EXPECT_EQ(fd.files[0].second, behavior::kCreate | behavior::kFifo);
+  uint64_t fa[6] = {static_cast<uint64_t>(-100), 0x3000, S_IFCHR | 0600, 0, 0, 0};
+  Decoded ch;
+  decode(Arch::X86_64, "mknodat", fa, m, &ch);
+  ASSERT_EQ(ch.files.size(), 1u);
+  EXPECT_EQ(ch.files[0].second, behavior::kCreate);
+  EXPECT_EQ(behavior::access_str(behavior::kCreate | behavior::kSocket), "cs");
+  EXPECT_EQ(*behavior::access_from_str("cp"), behavior::kCreate | behavior::kFifo);
 }
 
 TEST(Decode, OpenatRelativeToDirfdAndCwd) {
