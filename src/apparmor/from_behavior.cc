@@ -101,11 +101,10 @@ const std::vector<PathRow> kPathRows = {
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
     {"file-lock", "lock", "`k` on each file the program wrote",
-     "any of `flock`, `fcntl`, `fcntl64` (the recorder does not keep fcntl's command)",
-     "a program that locks its own files (SQLite's fcntl F_SETLK, flock) locks on every write path; AppArmor "
-     "mediates locking with k, which a recording cannot tell from other fcntl commands; advisory locks on "
-     "files "
-     "it may write already (seen: sqlite3 under real AppArmor, 490 file_lock denials)",
+     "`flock`, or `fcntl`/`fcntl64` with a lock command (F_GETLK, F_SETLK, F_SETLKW, their OFD forms)",
+     "a program that locks its own files (SQLite's fcntl F_SETLK, flock) locks whichever files it writes on "
+     "other input; AppArmor mediates locking with k; advisory locks on files it may write already (seen: "
+     "sqlite3 under real AppArmor, 490 file_lock denials)",
      true},
     {"never-dev", "never", "-", "/dev", "device nodes: each is another device (a terminal, a disk, /dev/mem)",
      true},
@@ -506,6 +505,22 @@ bool uses(const behavior::Behavior& b, const char* sys) {
   return false;
 }
 
+// A lock taken through fcntl: F_GETLK/F_SETLK/F_SETLKW (5-7), their i386 64-bit forms (12-14) and the
+// open file description locks F_OFD_GETLK/SETLK/SETLKW (36-38); or flock.
+bool locks_files(const behavior::Behavior& b) {
+  if (uses(b, "flock")) return true;
+  for (const auto& [arch, m] : b.arches)
+    for (const char* sys : {"fcntl", "fcntl64"}) {
+      auto it = m.find(sys);
+      if (it == m.end()) continue;
+      auto cmd = it->second.args.find("cmd");
+      if (cmd == it->second.args.end()) continue;
+      for (uint64_t c : cmd->second)
+        if ((c >= 5 && c <= 7) || (c >= 12 && c <= 14) || (c >= 36 && c <= 38)) return true;
+    }
+  return false;
+}
+
 const char* sock_type_word(uint64_t t) {
   switch (t & 0xf) {
     case 1: return "stream";
@@ -718,7 +733,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (missing.size() > 5)
       note("no rule for " + std::to_string(missing.size() - 5) + " more path(s): they do not exist now");
   }
-  if (uses(b, "flock") || uses(b, "fcntl") || uses(b, "fcntl64"))
+  if (locks_files(b))
     for (auto& [k, n] : needs)
       if (n.written && !n.dir && n.perms.find('k') == std::string::npos) {
         n.perms = perm_order(n.perms + "k");

@@ -176,7 +176,7 @@ bool decode_relevant(std::string_view n) {
       "seccomp",  "open",        "creat",     "openat",  "openat2",  "execve",        "execveat",
       "mkdir",    "mknod",       "mkdirat",   "mknodat", "unlink",   "rmdir",         "unlinkat",
       "rename",   "renameat",    "renameat2", "link",    "linkat",   "symlink",       "symlinkat",
-      "truncate", "truncate64",  "connect",   "bind",    "sendto"};
+      "truncate", "truncate64",  "connect",   "bind",    "sendto",   "fcntl",         "fcntl64"};
   for (auto k : kNames)
     if (k == n) return true;
   return false;
@@ -227,6 +227,8 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
       c.arg("prot", c.u32(2) & 0x6);          // PROT_WRITE | PROT_EXEC
   } else if (n == "socketcall") {
     c.arg("call", c.u32(0));
+  } else if (n == "fcntl" || n == "fcntl64") {
+    c.arg("cmd", c.u32(1));  // the apparmor generator's file-lock row looks for the lock commands
   } else if (n == "seccomp") {
     c.arg("op", c.u32(0));
     if (c.u32(0) == 1) out->seccomp_filter = true;  // SECCOMP_SET_MODE_FILTER
