@@ -57,13 +57,16 @@ const std::vector<PathRow> kPathRows = {
      "package's tree, read only",
      false},
     {"data-dir", "data",
-     "`DIR/** r` for a directory read in (m too if a library was mapped); `DIR/* LETTERS` for one written in "
-     "(the letters among r w k used on the files written there)",
-     "a file read, written or created in DIR, DIR allowed by the never rows (reads: the outermost such DIR)",
+     "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
+     "it was read in too; `DIR/* LETTERS` for one written in (the letters among r w k used on the files "
+     "written there)",
+     "a file read, written or created in DIR, DIR allowed by the never rows",
      "the same program on other input reads other files of the directory it read, in its sub-directories too "
      "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
      "to search), and writes other names in the directory it wrote (read where it read, write where it "
-     "wrote); siblings and parents of DIR are other data; writes stay depth one",
+     "wrote); siblings and parents of DIR are other data, and so are the other sub-directories of a "
+     "directory "
+     "that holds several data directories (a script beside them); writes stay depth one",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
      "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
@@ -861,8 +864,16 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         }
       }
     }
+    // A directory read in that holds another directory read in (or walked) is a container of
+    // distinct data sets (a script beside its data directories): its own files only (DIR/*,
+    // below), each data directory beneath it its own tree.
     std::set<std::string> tree_roots = walked;
-    tree_roots.insert(read_dirs.begin(), read_dirs.end());
+    for (const auto& d : read_dirs) {
+      bool container = false;
+      for (const auto& e : read_dirs) container |= e.starts_with(d + "/");
+      for (const auto& e : walked) container |= e.starts_with(d + "/");
+      if (!container) tree_roots.insert(d);
+    }
     for (const auto& d : tree_roots) {
       bool inner = false;
       for (const auto& e : tree_roots)

@@ -414,6 +414,7 @@ TEST(AppArmorFromBehavior, CreatedDirWithFailedUnlinksIsNotEexist) {
   b.files[root + "/repo/.git"] = behavior::kCreate;
   b.files[root + "/repo/.git/HEAD"] = behavior::kCreate | behavior::kWrite;
   b.files[root + "/repo/.git/MERGE_HEAD"] = behavior::kUnlink;  // ENOENT: never there
+  b.files[root + "/repo/.git/objects/info/commit-graph-chain"] = behavior::kRead | behavior::kUnlink;  // same
   b.files[root + "/repo/.git/objects"] = behavior::kCreate;
   b.files[root + "/repo/.git/objects/1e"] = behavior::kCreate;
   b.files[root + "/repo/.git/objects/1e/tmp_obj_NzaefE"] =
@@ -461,9 +462,12 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   fs::create_directories(root + "/data/out");
   fs::create_directories(root + "/data/tree/x");
   fs::create_directories(root + "/sib");
+  fs::create_directories(root + "/job/in/deep");
+  fs::create_directories(root + "/job/other");
   fs::create_directories(root + "/.cfg");
   for (const char* f : {"/data/in/a.txt", "/data/in/b.txt", "/data/out/r.txt", "/data/tree/x/y.txt",
-                        "/data/tree/z.txt", "/sib/secret", "/.cfg/key"})
+                        "/data/tree/z.txt", "/sib/secret", "/.cfg/key", "/job/run.sh", "/job/in/a.txt",
+                        "/job/in/deep/b.txt", "/job/other/secret"})
     std::ofstream(root + f) << "x";
   std::string canon = fs::canonical(root).string();
   behavior::Behavior b;
@@ -472,7 +476,9 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   b.files[root + "/data/tree"] = behavior::kRead;  // listed
   b.files[root + "/data/tree/x"] = behavior::kRead;
   b.files[root + "/data/tree/x/y.txt"] = behavior::kRead;
-  b.files[root + "/.cfg/key"] = behavior::kRead;  // a dot-directory: exact
+  b.files[root + "/.cfg/key"] = behavior::kRead;    // a dot-directory: exact
+  b.files[root + "/job/run.sh"] = behavior::kRead;  // a script beside its data directory: a container
+  b.files[root + "/job/in/a.txt"] = behavior::kRead;
   b.files["/usr/include/stdio.h"] = behavior::kRead;
   b.files["/usr/share/zoneinfo/UTC"] = behavior::kRead;
   b.files["/etc/passwd"] = behavior::kRead;
@@ -512,6 +518,10 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   EXPECT_FALSE(aa_allows(t, canon + "/data/tree/z.txt", W)) << "a write into a tree only read";
   EXPECT_FALSE(aa_allows(t, canon + "/data/new.txt", W)) << "a write outside the directories written";
   EXPECT_FALSE(aa_allows(t, canon + "/data/other.txt", R)) << "the parent of a data directory";
+  EXPECT_TRUE(has_line(t, "  " + canon + "/job/* r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/job/in/** r,")) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/job/in/deep/b.txt", R));
+  EXPECT_FALSE(aa_allows(t, canon + "/job/other/secret", R)) << "a container's other sub-directories";
   EXPECT_FALSE(aa_allows(t, canon + "/data/in/sub/f.txt", W)) << "reads only";
   EXPECT_FALSE(aa_allows(t, canon + "/data/out/sub/f.txt", W)) << "writes: depth one";
   EXPECT_FALSE(aa_allows(t, canon + "/data/out/r.txt", R)) << "letters as used: written, not read";
