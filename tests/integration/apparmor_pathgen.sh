@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Path-side generalisation (docs/generalisation.md, "Path side"): a program recorded on a
 # training input, then enforced on a check input that reads other files of the same data
-# directory (and of a new sub-directory of it), includes other system headers and creates other output names, must pass
-# under `confine run --profile DIR` (seccomp + the Landlock translation of
-# DIR/apparmor.profile), with the same exit status and output as unconfined. Near misses
+# directory (and of a new sub-directory of it), includes other system headers and creates
+# other output names, must pass under `confine run --profile DIR` (seccomp + the Landlock
+# translation of DIR/apparmor.profile), with the same exit status and output as
+# unconfined. Near misses
 # must be denied under the same profile: a sibling directory of the data directory, a file
 # of its parent, a write into a directory only read (or its sub-directory), a write outside
 # the directories written (writes stay depth one under AppArmor; under Landlock a written
