@@ -77,11 +77,17 @@ const std::vector<PathRow> kPathRows = {
      "a program's own installed data and plugins (magic, dictionaries, templates) are read by input; one "
      "package's tree, read only",
      false},
-    {"data-dir", "data", "`DIR/* LETTERS` (the letters among m r w k used on DIR's files)",
+    {"data-dir", "data",
+     "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
+     "it was read in too; `DIR/* LETTERS` for one written in (the letters among r w k used on the files "
+     "written there)",
      "a file read, written or created in DIR, DIR allowed by the never rows",
-     "the same program on other input reads other files of the directory it read and writes other names in "
-     "the directory it wrote (read where it read, write where it wrote); depth one: sub-directories and "
-     "siblings are other data",
+     "the same program on other input reads other files of the directory it read, in its sub-directories too "
+     "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
+     "to search), and writes other names in the directory it wrote (read where it read, write where it "
+     "wrote); siblings and parents of DIR are other data, and so are the other sub-directories of a "
+     "directory "
+     "that holds several data directories (a script beside them); writes stay depth one",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
      "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
@@ -89,15 +95,35 @@ const std::vector<PathRow> kPathRows = {
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
      "input; read only, writes stay per directory",
      false},
-    {"created-dir", "data", "`DIR/ rw`, `DIR/** rw`",
-     "a directory the program created and created files in (not a well-known or never directory)",
-     "the program owns what is in it; its name may be random", true},
+    {"created-dir", "data", "`DIR/ rw`, `DIR/** rw` (l too if the program made hard links, k if it locked)",
+     "a directory the program created and created files in (not a well-known or never directory; a "
+     "recorded path beneath it that the program did not create and that exists now shows the directory was "
+     "there: mkdir -p's EEXIST)",
+     "the program owns what is in it, at any depth (git's .git/objects/XX/ for other hashes); its name may "
+     "be random",
+     true},
     {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`)",
      "a file or directory the program created with a random-looking or numbered name",
      "mkstemp-like and pid-numbered names never repeat", true},
-    {"proc-pid", "name", "`owner /proc/@{pid}/...`, `.../task/@{tid}/...`",
+    {"proc-pid", "name", "`owner /proc/@{pid}/...`, `.../task/@{tid}/...`; `comm` without owner",
      "a path beneath /proc/<pid>, /proc/self, /proc/thread-self",
-     "pids differ every run; owner: the program's own processes only", true},
+     "pids differ every run; owner: the program's own processes only (comm: the kernel writes a thread "
+     "name only within the writer's own thread group and every user may read it, while a service that "
+     "dropped privileges is not dumpable, so its /proc files belong to root and owner never matches)",
+     true},
+    {"library-config", "config", "`/etc/ssl/openssl.cnf r` (the exact file, when it exists)",
+     "libssl or libcrypto read (mapped) by the program, or an interpreter executed (exec:interpreter of the "
+     "seccomp table: its standard library loads OpenSSL when the script imports hashlib or ssl)",
+     "OpenSSL loads its configuration the first time the program uses it (a hash, a TLS context), which "
+     "depends on the input; the file is world-readable and holds no key (those are in /etc/ssl/private, "
+     "never granted)",
+     false},
+    {"random-devices", "config", "`/dev/urandom r`, `/dev/random r`",
+     "getrandom called, or /dev/urandom or /dev/random read",
+     "a program that needs entropy gets it through getrandom or by reading the device, by library and "
+     "input (seen: python's hashlib/uuid beside os.urandom); read only (a write to /dev/random credits "
+     "the pool: not granted); every other device stays exact (never-dev)",
+     false},
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
     {"file-lock", "lock", "`k` on each file the program wrote",
@@ -106,11 +132,11 @@ const std::vector<PathRow> kPathRows = {
      "other input; AppArmor mediates locking with k; advisory locks on files it may write already (seen: "
      "sqlite3 under real AppArmor, 490 file_lock denials)",
      true},
-    {"never-dev", "never", "-", "/dev", "device nodes: each is another device (a terminal, a disk, /dev/mem)",
-     true},
+    {"never-dev", "never", "-", "/dev (except the two of random-devices)",
+     "device nodes: each is another device (a terminal, a disk, /dev/mem)", true},
     {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
      "kernel state and other processes; a write there changes the kernel (/proc/sys, /sys)", true},
-    {"never-etc", "never", "-", "/etc, /boot",
+    {"never-etc", "never", "-", "/etc, /boot (library-config names one exact file)",
      "configuration and secrets (/etc/shadow, /etc/gshadow, /etc/ssl/private, ssh host keys): exact files "
      "only",
      true},
@@ -638,7 +664,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       rows_used.insert("proc-pid");
       n.sample = ps;
       n.emit = pe;
-      n.owner = true;
+      // comm: the kernel itself limits writes to the writer's own thread group (comm_write:
+      // EINVAL otherwise) and it is world-readable; owner would fail for a service that dropped
+      // privileges (not dumpable: its /proc files belong to root).
+      n.owner = !(pe == "/proc/@{pid}/comm" || pe == "/proc/@{pid}/task/@{tid}/comm");
       n.literal = false;
       // directory-ness from our own /proc/self (same layout)
       std::string tail = raw.substr(6);
@@ -748,12 +777,15 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (n.literal && n.created && !n.covered) {
       // "created" may be a mkdir that failed with EEXIST (mkdir -p): the recorder sees no
       // return values. A directory holding a recorded path the program did not create
-      // existed before it; well-known directories are never collapsed.
+      // existed before it; well-known directories are never collapsed. A path that does not
+      // exist now is no such evidence: its unlink or open may have failed with ENOENT (git
+      // removes MERGE_HEAD, gc.log, a stale commit-graph-chain... in the repository it has
+      // just created).
       bool has_child = false, preexisting_child = false;
       std::string d = with_slash(n.sample);
       for (const auto& [k2, m] : needs) {
         if (m.sample.size() <= d.size() || !m.sample.starts_with(d)) continue;
-        if (!m.created && m.sample != d) preexisting_child = true;
+        if (!m.created && m.sample != d && exists(m.sample, live)) preexisting_child = true;
         if (m.literal && m.written && m.created) has_child = true;
       }
       if (n.dir && n.acc == behavior::kCreate && (preexisting_child || well_known_dir(d))) {
@@ -772,6 +804,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     for (const auto& d : eexist) l += (l.empty() ? "" : " ") + d;
     approx.push_back("mkdir of existing directories (EEXIST, not mediated) left out: " + l);
   }
+  const bool links = uses(b, "link") || uses(b, "linkat");
   // keep outermost created dirs only
   std::set<std::string> top_dirs;
   for (const auto& d : created_dirs) {
@@ -800,7 +833,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     out.push_back(dn);
     Need all;
     all.emit = g + "/**";
-    all.perms = lock ? "rwk" : "rw";
+    // l: a program that makes hard links (git's objects, written to a temporary and linked
+    // to their name) links what it created; AppArmor still requires the link's rights to
+    // be a subset of the target's.
+    all.perms = perm_order(std::string("rw") + (lock ? "k" : "") + (links ? "l" : ""));
     all.why = "generalisation created-dir: files the program created in it";
     all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
@@ -865,7 +901,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
 
     // data-tree: DIR listed, and beneath it a sub-directory listed or a file in a sub-directory read.
-    std::set<std::string> walked;
+    // data-dir (reads): a file read in DIR -> DIR/** r as well (the input names the paths).
+    std::set<std::string> walked, read_dirs;
+    for (const auto& [k, n] : needs) {
+      if (!plain_file(n) || !n.literal || n.written || !(n.acc & behavior::kRead)) continue;
+      std::string d = parent_of(n.sample);
+      if (data_dir_allowed(d)) read_dirs.insert(d);
+    }
     for (const auto& [k, n] : needs) {
       if (!n.dir || n.owner || !(n.acc & behavior::kRead) || n.sample == "/") continue;
       std::string d = n.sample.substr(0, n.sample.size() - 1);
@@ -881,11 +923,22 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         }
       }
     }
-    for (const auto& d : walked) {
+    // A directory read in that holds another directory read in (or walked) is a container of
+    // distinct data sets (a script beside its data directories): its own files only (DIR/*,
+    // below), each data directory beneath it its own tree.
+    std::set<std::string> tree_roots = walked;
+    for (const auto& d : read_dirs) {
+      bool container = false;
+      for (const auto& e : read_dirs) container |= e.starts_with(d + "/");
+      for (const auto& e : walked) container |= e.starts_with(d + "/");
+      if (!container) tree_roots.insert(d);
+    }
+    for (const auto& d : tree_roots) {
       bool inner = false;
-      for (const auto& e : walked)
+      for (const auto& e : tree_roots)
         if (e != d && d.starts_with(e + "/")) inner = true;
       if (inner) continue;
+      const bool tree = walked.count(d) > 0;
       std::string letters = "r";
       size_t files = 0;
       for (auto& [k, n] : needs)
@@ -899,10 +952,16 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       Need c;
       c.emit = g;
       c.perms = letters;
-      c.why = "generalisation data-tree: a tree the program walked";
+      if (tree) {
+        c.why = "generalisation data-tree: a tree the program walked";
+        generalised("data-tree", g + " " + letters,
+                    "listed " + d + "/ and read beneath it (" + std::to_string(files) + " file(s))");
+      } else {
+        c.why = "generalisation data-dir: " + std::to_string(files) + " file(s) read beneath";
+        generalised("data-dir", g + " " + letters,
+                    std::to_string(files) + " file(s) read beneath " + d + ", read only");
+      }
       out.push_back(c);
-      generalised("data-tree", g + " " + letters,
-                  "listed " + d + "/ and read beneath it (" + std::to_string(files) + " file(s))");
     }
 
     // data-dir: the files of a directory the program read or wrote in: DIR/* with the letters used.
@@ -931,6 +990,35 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       generalised("data-dir", g + " " + letters,
                   std::to_string(read) + " file(s) read, " + std::to_string(written) + " written in " + d);
     }
+  }
+
+  // 4b. (--tightness default) Exact files a library or a syscall implies (rows library-config,
+  // random-devices): read only, never a directory.
+  if (opt.generalise) {
+    auto exact = [&](const char* id, const std::string& path, const std::string& detail) {
+      std::string c = canonical(path, live);
+      if (!exists(c, live) || is_dir(c, live)) return;
+      for (auto& [k, n] : needs)
+        if (n.sample == c && !n.owner && n.perms.find('r') != std::string::npos) return;  // recorded
+      Need r;
+      r.emit = escape(c);
+      r.perms = "r";
+      r.why = std::string("generalisation ") + id + ": " + detail;
+      out.push_back(r);
+      generalised(id, r.emit + " r", detail);
+    };
+    bool ssl = generate::runs_interpreter(b), entropy = uses(b, "getrandom");
+    for (const auto& [k, n] : needs) {
+      std::string base = base_of(n.sample);
+      if (base.starts_with("libssl.so") || base.starts_with("libcrypto.so")) ssl = true;
+      if (n.sample == "/dev/urandom" || n.sample == "/dev/random") entropy = true;
+    }
+    if (ssl)
+      exact("library-config", "/etc/ssl/openssl.cnf",
+            "libssl/libcrypto loaded or an interpreter run: OpenSSL's configuration");
+    if (entropy)
+      for (const char* d : {"/dev/urandom", "/dev/random"})
+        exact("random-devices", d, "entropy read through getrandom or the device");
   }
 
   // 5. The rest, one rule per path.

@@ -77,6 +77,10 @@ struct Generalisation {
   std::string why;
 };
 const std::vector<Generalisation>& generalisation_table();
+// Interpreters (python3, perl, ruby, node...; a version suffix allowed): a recording that
+// executed one meets the table's "exec:interpreter" condition (the script chooses library code).
+const std::vector<std::string>& interpreter_names();
+bool runs_interpreter(const behavior::Behavior& b);
 
 // For each syscall not recorded but implied by a row of the table: (name, reason).
 // Sorted by name, deterministic. --tightness strict turns the table off.

@@ -35,6 +35,9 @@ std::set<uint64_t> values(const behavior::Behavior& b, const std::string& sys, c
 }
 
 constexpr uint64_t kCloneNsMask = 0x7E020080ull;  // CLONE_NEW* (same as record/decode.h)
+constexpr const char* kInterpreterCloneWhy =
+    "an interpreter whose script imports a module that starts threads creates them with clone (without "
+    "namespace flags, as a recorded clone is allowed; clone3 answers ENOSYS)";
 
 }  // namespace
 
@@ -259,6 +262,34 @@ const std::vector<Generalisation>& generalisation_table() {
        false,
        {"exit"},
        "a thread ends with exit, a process with exit_group"},
+      // ---- interpreters (exec:interpreter: the recording executed python3, perl, ruby, node...;
+      // interpreter_names() lists them). Besides these rows: clone without namespace flags
+      // when such a recording made none (companion_syscalls, seccomp_profile).
+      {G::Companion,
+       {"execve"},
+       {"exec:interpreter"},
+       false,
+       {"futex", "exit", "rt_sigprocmask", "madvise"},
+       "an interpreter's script chooses library code by its imports and input: a module that starts threads "
+       "(python's concurrent.futures, threading) needs the thread's own calls (futex waits, exit, its signal "
+       "mask, stack release) in a process that made none in the recording"},
+      {G::Companion,
+       {"execve"},
+       {"exec:interpreter"},
+       false,
+       {"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait"},
+       "an interpreter's event loop (python's asyncio and selectors, a Ruby or Node reactor) is chosen by "
+       "the "
+       "script's imports: epoll in a process that only read and wrote in the recording (seen: python3 "
+       "importing concurrent.futures)"},
+      {G::Companion,
+       {"execve"},
+       {"exec:interpreter"},
+       true,
+       {"unlink", "unlinkat", "fchown"},
+       "an interpreter's standard library manages the files the script writes: sqlite3 removes its journal "
+       "and, as root, gives it the database's owner (fchown on its descriptor), tempfile removes its files; "
+       "which files stays the path rules' business (AppArmor w), another owner needs CAP_CHOWN"},
       {G::Companion,
        {"fork", "vfork"},
        {},
@@ -382,6 +413,26 @@ const std::vector<Generalisation>& generalisation_table() {
   return k;
 }
 
+const std::vector<std::string>& interpreter_names() {
+  static const std::vector<std::string> k = {"python", "python2", "python3", "perl", "ruby",
+                                             "node",   "nodejs",  "php",     "lua",  "tclsh"};
+  return k;
+}
+
+bool runs_interpreter(const behavior::Behavior& b) {
+  for (const auto& e : b.execs) {
+    std::string base = e.substr(e.rfind('/') + 1);
+    for (const auto& n : interpreter_names()) {
+      // python3.11, lua5.4, ruby3.1, php8.2: the name and a version
+      std::string rest = base.starts_with(n) ? base.substr(n.size()) : "x";
+      if (rest.empty() ||
+          std::all_of(rest.begin(), rest.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); }))
+        return true;
+    }
+  }
+  return false;
+}
+
 namespace {
 bool wrote_a_file(const behavior::Behavior& b) {
   for (const auto& [path, acc] : b.files) {
@@ -395,6 +446,8 @@ bool wrote_a_file(const behavior::Behavior& b) {
 
 std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavior::Behavior& b) {
   std::set<std::string> recorded = b.syscall_names();
+  const bool interpreter = runs_interpreter(b);
+  if (interpreter) recorded.insert("exec:interpreter");  // a condition, not a syscall
   bool wrote = wrote_a_file(b);
   std::map<std::string, std::string> out;
   for (const auto& g : generalisation_table()) {
@@ -406,6 +459,8 @@ std::vector<std::pair<std::string, std::string>> companion_syscalls(const behavi
     for (const auto& a : g.adds)
       if (!recorded.count(a) && !out.count(a)) out[a] = g.why;
   }
+  if (interpreter && !recorded.count("clone") && !recorded.count("clone3"))
+    out["clone"] = kInterpreterCloneWhy;  // argument-filtered: seccomp_profile writes its rule
   return {out.begin(), out.end()};
 }
 
@@ -524,9 +579,13 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
     auto v1 = values(b, "clone", "ns_flags", &c1);
     auto v3 = values(b, "clone3", "ns_flags", &c3);
     v1.insert(v3.begin(), v3.end());
-    if ((c1 || c3) && v1 == std::set<uint64_t>{0}) {
+    // An interpreter that made no thread in the recording: its script's imports may (row
+    // kInterpreterCloneWhy, printed with the table's additions).
+    const bool interp = o.companions && !c1 && !c3 && runs_interpreter(b);
+    if (((c1 || c3) && v1 == std::set<uint64_t>{0}) || interp) {
       SyscallRule r =
-          allow({"clone"}, "clone without namespace flags (the program never created a namespace)");
+          allow({"clone"}, interp ? std::string("clone without namespace flags: ") + kInterpreterCloneWhy
+                                  : "clone without namespace flags (the program never created a namespace)");
       ArgCond c;
       c.index = 0;
       c.op = CmpOp::MaskedEq;
@@ -569,6 +628,8 @@ seccomp::Profile seccomp_profile(const behavior::Behavior& b, const SeccompOptio
     std::string why;
     for (const auto& [n, reason] : companion_syscalls(b)) {
       if (!syscall_known_anywhere(n)) continue;
+      if (n == "clone" && reason == kInterpreterCloneWhy && o.args != ArgMode::None)
+        continue;  // its filtered rule above
       extra.push_back(n);
       why += (why.empty() ? "" : "; ") + n + ": " + reason;
     }

@@ -91,7 +91,8 @@ TEST(AppArmorFromBehavior, SocketsAndFifosKeepTheirRuleAndKind) {
   std::string t = format(*f);
   EXPECT_NE(t.find("  /srv/app/data/redis.sock w, # [created: unix socket]\n"), std::string::npos) << t;
   EXPECT_NE(t.find("  /srv/app/data/q.fifo rw, # [created: fifo]\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("  /srv/app/data/* rw,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /srv/app/data/* w,"), std::string::npos) << t;   // row data-dir, written
+  EXPECT_NE(t.find("  /srv/app/data/** r,"), std::string::npos) << t;  // row data-dir, read (its tree)
   EXPECT_NE(t.find("  /srv/app/data/peer.sock w, # connected unix socket\n"), std::string::npos) << t;
   expect_valid(t, "sock");
 }
@@ -232,7 +233,8 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   std::string t = format(*f);
   EXPECT_TRUE(has_line(t, "  owner /proc/@{pid}/environ r,")) << t;
   EXPECT_TRUE(has_line(t, "  owner /proc/@{pid}/mountinfo r,")) << t;
-  EXPECT_TRUE(has_line(t, "  owner /proc/@{pid}/task/@{tid}/comm rw,")) << t;
+  // comm: no owner (a service that dropped privileges is not dumpable: root owns its /proc files)
+  EXPECT_TRUE(has_line(t, "  /proc/@{pid}/task/@{tid}/comm rw,")) << t;
   EXPECT_TRUE(has_line(t, "  owner /proc/@{pid}/task/@{tid}/attr/current r,")) << t;
   EXPECT_TRUE(has_line(t, "  owner /proc/@{pid}/status r,")) << t;
   EXPECT_TRUE(has_line(t, "  /proc/sys/kernel/hostname r,")) << t;
@@ -287,7 +289,7 @@ TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   EXPECT_TRUE(has_line(t, "  " + canon + "/pymp-*/ rw,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/pymp-*/** rw,")) << t;
   EXPECT_EQ(t.find("a.txt"), std::string::npos) << t;
-  EXPECT_TRUE(has_line(t, "  " + canon + "/share/* r,")) << t;  // 5 modules in one dir
+  EXPECT_TRUE(has_line(t, "  " + canon + "/share/** r,")) << t;  // 5 modules in one dir
   EXPECT_EQ(t.find("f0.py"), std::string::npos) << t;
   EXPECT_TRUE(has_line(t, "  /usr/lib/x86_64-linux-gnu/** mr,")) << t;  // row system-libraries
   EXPECT_EQ(t.find("gone-never-existed"), std::string::npos) << t;
@@ -381,8 +383,8 @@ TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
   ASSERT_TRUE(f) << "docs/generalisation.md";
   std::vector<std::string> doc, code;
   for (std::string line; std::getline(f, line);)
-    for (const char* k :
-         {"| hierarchy |", "| data |", "| name |", "| exec |", "| lock |", "| never |", "| landlock |"})
+    for (const char* k : {"| hierarchy |", "| data |", "| name |", "| config |", "| exec |", "| lock |",
+                          "| never |", "| landlock |"})
       if (line.starts_with(k)) doc.push_back(line);
   for (const auto& r : path_generalisation_table())
     code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
@@ -417,9 +419,66 @@ bool aa_allows(const std::string& text, const std::string& path, uint16_t req, b
   return e->check(q).allowed;
 }
 
-// The path rows: a data directory read -> DIR/* r, one written -> DIR/* w, a walked tree ->
+// git init + commit: the run creates .git and its object directories, links objects to their
+// names and tries to unlink names that were never there (MERGE_HEAD: ENOENT). Those unlinks are
+// no evidence that .git existed before (mkdir -p's EEXIST): .git is a created directory, the
+// other hashes' directories are covered, and a directory that held a file the run did not
+// create stays an EEXIST mkdir.
+TEST(AppArmorFromBehavior, CreatedDirWithFailedUnlinksIsNotEexist) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-gitdirs-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/repo/.git/objects/1e", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/pre");
+  std::ofstream(root + "/repo/.git/objects/1e/2a52") << "x";
+  std::ofstream(root + "/repo/.git/HEAD") << "x";
+  std::ofstream(root + "/repo/f.txt") << "x";
+  std::ofstream(root + "/pre/old.txt") << "x";
+  std::ofstream(root + "/pre/new.txt") << "x";
+  behavior::Behavior b;
+  b.arches[Arch::X86_64]["linkat"];
+  b.files[root + "/repo/f.txt"] = behavior::kRead;
+  b.files[root + "/repo/.git"] = behavior::kCreate;
+  b.files[root + "/repo/.git/HEAD"] = behavior::kCreate | behavior::kWrite;
+  b.files[root + "/repo/.git/MERGE_HEAD"] = behavior::kUnlink;  // ENOENT: never there
+  b.files[root + "/repo/.git/objects/info/commit-graph-chain"] = behavior::kRead | behavior::kUnlink;  // same
+  b.files[root + "/repo/.git/objects"] = behavior::kCreate;
+  b.files[root + "/repo/.git/objects/1e"] = behavior::kCreate;
+  b.files[root + "/repo/.git/objects/1e/tmp_obj_NzaefE"] =
+      behavior::kCreate | behavior::kWrite | behavior::kUnlink;
+  b.files[root + "/repo/.git/objects/1e/2a52"] = behavior::kCreate | behavior::kRead;
+  b.files[root + "/pre"] = behavior::kCreate;  // mkdir -p of a directory with a file the run did not create
+  b.files[root + "/pre/old.txt"] = behavior::kRead;
+  b.files[root + "/pre/new.txt"] = behavior::kCreate | behavior::kWrite;
+  GenerateOptions o;
+  o.name = "git";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  std::string canon = fs::canonical(root).string();
+  EXPECT_TRUE(has_line(t, "  " + canon + "/repo/.git/ rw,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/repo/.git/** rwl,")) << t;
+  size_t eexist = t.find("mkdir of existing directories");
+  ASSERT_NE(eexist, std::string::npos) << t;
+  std::string line = t.substr(eexist, t.find('\n', eexist) - eexist);
+  EXPECT_NE(line.find(canon + "/pre/"), std::string::npos) << line;
+  EXPECT_EQ(line.find(".git"), std::string::npos) << line;
+  EXPECT_FALSE(has_line(t, "  " + canon + "/pre/** rw,")) << t;
+  const uint16_t W = kPermWrite;
+  EXPECT_TRUE(aa_allows(t, canon + "/repo/.git/objects/9f/0be2d5", W)) << "other hashes";
+  EXPECT_FALSE(aa_allows(t, canon + "/repo/g.txt", W)) << "beside the created directory";
+  EXPECT_FALSE(aa_allows(t, canon + "/pre/sub/x", W)) << "an EEXIST directory is not owned";
+  expect_valid(t, "git");
+  fs::remove_all(root);
+}
+
+// The path rows: a data directory read -> DIR/** r, one written -> DIR/* w, a walked tree ->
 // DIR/** r, system hierarchies by rule; near misses (a sibling directory, a write into a
-// directory only read, a sub-directory of a depth-one data directory, /etc) stay denied;
+// directory only read, a file of a data directory's parent, a sub-directory of a directory only
+// written, /etc) stay denied;
 // --tightness strict keeps the exact paths.
 TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   namespace fs = std::filesystem;
@@ -433,9 +492,12 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   fs::create_directories(root + "/data/out");
   fs::create_directories(root + "/data/tree/x");
   fs::create_directories(root + "/sib");
+  fs::create_directories(root + "/job/in/deep");
+  fs::create_directories(root + "/job/other");
   fs::create_directories(root + "/.cfg");
   for (const char* f : {"/data/in/a.txt", "/data/in/b.txt", "/data/out/r.txt", "/data/tree/x/y.txt",
-                        "/data/tree/z.txt", "/sib/secret", "/.cfg/key"})
+                        "/data/tree/z.txt", "/sib/secret", "/.cfg/key", "/job/run.sh", "/job/in/a.txt",
+                        "/job/in/deep/b.txt", "/job/other/secret"})
     std::ofstream(root + f) << "x";
   std::string canon = fs::canonical(root).string();
   behavior::Behavior b;
@@ -444,7 +506,9 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   b.files[root + "/data/tree"] = behavior::kRead;  // listed
   b.files[root + "/data/tree/x"] = behavior::kRead;
   b.files[root + "/data/tree/x/y.txt"] = behavior::kRead;
-  b.files[root + "/.cfg/key"] = behavior::kRead;  // a dot-directory: exact
+  b.files[root + "/.cfg/key"] = behavior::kRead;    // a dot-directory: exact
+  b.files[root + "/job/run.sh"] = behavior::kRead;  // a script beside its data directory: a container
+  b.files[root + "/job/in/a.txt"] = behavior::kRead;
   b.files["/usr/include/stdio.h"] = behavior::kRead;
   b.files["/usr/share/zoneinfo/UTC"] = behavior::kRead;
   b.files["/etc/passwd"] = behavior::kRead;
@@ -456,7 +520,7 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   auto f = from_behavior(b, o, &notes);
   ASSERT_TRUE(f.ok()) << f.error().message();
   std::string t = format(*f);
-  EXPECT_TRUE(has_line(t, "  " + canon + "/data/in/* r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/in/** r,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/out/* w,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/tree/** r,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/.cfg/key r,")) << t;
@@ -473,6 +537,7 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   const uint16_t R = kPermRead, W = kPermWrite;
   // other inputs: other files of the same directories, other headers
   EXPECT_TRUE(aa_allows(t, canon + "/data/in/c.txt", R));
+  EXPECT_TRUE(aa_allows(t, canon + "/data/in/sub/f.txt", R)) << "reads: a sub-directory of a data directory";
   EXPECT_TRUE(aa_allows(t, canon + "/data/out/other.txt", W));
   EXPECT_TRUE(aa_allows(t, canon + "/data/tree/q/r/s.txt", R));
   EXPECT_TRUE(aa_allows(t, "/usr/include/zlib.h", R));
@@ -482,7 +547,13 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   EXPECT_FALSE(aa_allows(t, canon + "/data/in/new.txt", W)) << "a write into a directory only read";
   EXPECT_FALSE(aa_allows(t, canon + "/data/tree/z.txt", W)) << "a write into a tree only read";
   EXPECT_FALSE(aa_allows(t, canon + "/data/new.txt", W)) << "a write outside the directories written";
-  EXPECT_FALSE(aa_allows(t, canon + "/data/in/sub/f.txt", R)) << "depth one";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/other.txt", R)) << "the parent of a data directory";
+  EXPECT_TRUE(has_line(t, "  " + canon + "/job/* r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/job/in/** r,")) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/job/in/deep/b.txt", R));
+  EXPECT_FALSE(aa_allows(t, canon + "/job/other/secret", R)) << "a container's other sub-directories";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/in/sub/f.txt", W)) << "reads only";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/out/sub/f.txt", W)) << "writes: depth one";
   EXPECT_FALSE(aa_allows(t, canon + "/data/out/r.txt", R)) << "letters as used: written, not read";
   EXPECT_FALSE(aa_allows(t, canon + "/.cfg/other", R)) << "dot-directories are exact";
   EXPECT_FALSE(aa_allows(t, "/usr/include/stdio.h", W)) << "hierarchies are read only";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include "seccomp/profile.h"
 #include "syscalls/syscalls.h"
@@ -88,6 +89,44 @@ TEST(Generate, Clone3FallbackEvenWhenOnlyCloneWasSeen) {
   ASSERT_TRUE(c3);
   EXPECT_EQ(c3->action, seccomp::ActionKind::Errno);
   EXPECT_EQ(c3->errno_ret, 38u);
+}
+
+// An interpreter that made no thread in the recording (python3 running a script whose check
+// input imports concurrent.futures and sqlite3): clone without namespace flags (filtered like a
+// recorded clone, clone3 -> ENOSYS), the thread's own calls, epoll, and unlink/fchown of the
+// files it writes. A compiled program with the same trace gets none of it.
+TEST(Generate, InterpreterRowsAndFilteredClone) {
+  behavior::Behavior b;
+  for (const char* n : {"execve", "read", "write", "openat", "exit_group"})
+    b.arches[Arch::X86_64][n].count = 1;
+  b.files["/srv/job/out.json"] = behavior::kWrite | behavior::kCreate;
+  b.execs = {"/usr/bin/sort"};
+  EXPECT_FALSE(runs_interpreter(b));
+  auto none = companion_syscalls(b);
+  for (const auto& [n, why] : none)
+    for (const char* x : {"clone", "epoll_create1", "fchown", "unlink"}) EXPECT_NE(n, x) << why;
+  EXPECT_FALSE(find(seccomp_profile(b), "clone", true));
+  b.execs = {"/bin/sh", "/usr/bin/python3.11"};
+  EXPECT_TRUE(runs_interpreter(b));
+  std::map<std::string, std::string> comp;
+  for (const auto& [n, why] : companion_syscalls(b)) comp[n] = why;
+  for (const char* x :
+       {"clone", "futex", "exit", "rt_sigprocmask", "epoll_create1", "epoll_wait", "unlink", "fchown"})
+    EXPECT_TRUE(comp.count(x)) << x;
+  auto p = seccomp_profile(b);
+  const auto* c = find(p, "clone", true);
+  ASSERT_TRUE(c) << "clone, argument-filtered";
+  ASSERT_EQ(c->args.size(), 1u);
+  EXPECT_EQ(c->args[0].op, seccomp::CmpOp::MaskedEq);
+  EXPECT_EQ(c->args[0].value_two, 0u);
+  EXPECT_FALSE(find(p, "clone", false)) << "never clone without its namespace filter";
+  const auto* c3 = find(p, "clone3", false);
+  ASSERT_TRUE(c3);
+  EXPECT_EQ(c3->errno_ret, 38u);
+  // strict: nothing of it
+  SeccompOptions strict;
+  strict.companions = false;
+  EXPECT_FALSE(find(seccomp_profile(b, strict), "clone", true));
 }
 
 TEST(Generate, CompanionsOnlyForRecordedTriggers) {

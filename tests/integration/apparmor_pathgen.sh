@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Path-side generalisation (docs/generalisation.md, "Path side"): a program recorded on a
 # training input, then enforced on a check input that reads other files of the same data
-# directory, includes other system headers and creates other output names, must pass
-# under `confine run --profile DIR` (seccomp + the Landlock translation of
-# DIR/apparmor.profile), with the same exit status and output as unconfined. Near misses
-# must be denied under the same profile: a sibling directory of the data directory, a
-# write into a directory only read, a write outside the directories written. With
+# directory (and of a new sub-directory of it), includes other system headers and creates
+# other output names, must pass under `confine run --profile DIR` (seccomp + the Landlock
+# translation of DIR/apparmor.profile), with the same exit status and output as
+# unconfined. Near misses
+# must be denied under the same profile: a sibling directory of the data directory, a file
+# of its parent, a write into a directory only read (or its sub-directory), a write outside
+# the directories written (writes stay depth one under AppArmor; under Landlock a written
+# DIR/* is DIR's subtree, row created: the unit tests check the AppArmor side). With
 # --tightness strict (the exact trace) the check input is denied: the rows are what makes
 # it pass. Every generated profile passes apparmor_parser -Q -K.
 # Enforcer: seccomp + Landlock (this host has no AppArmor LSM).
@@ -34,6 +37,7 @@ cat >"$W/workload.sh" <<'EOF'
 set -e
 D=$1
 for f in "$D"/in/*.txt; do cat "$f"; done
+for f in "$D"/in/*/*.txt; do if [ -e "$f" ]; then cat "$f"; fi; done
 cp "$D"/in/*.txt "$D"/out/
 cpp -P "$D/src/main.c" -o "$D/out/main.i"
 grep -c . "$D/out/main.i" >/dev/null
@@ -49,7 +53,8 @@ prepare() { # prepare train|check: a fresh data directory
   if [ "$1" = train ]; then
     printf '#include <stdio.h>\nint main(void) { return 0; }\n' >"$D/src/main.c"
   else
-    mkdir "$D/in/sub" && echo other >"$D/in/sub/f.txt" # a sub-directory: other data
+    mkdir "$D/in/sub" && echo other >"$D/in/sub/f.txt" # a sub-directory of a data directory read
+    echo top >"$D/top.txt"                               # beside the data directories: other data
     echo gamma >"$D/in/c.txt"
     echo delta >"$D/in/d.txt"
     printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <zlib.h>\nint main(void) { return 0; }\n' >"$D/src/main.c"
@@ -100,13 +105,13 @@ for row in "system-headers" "data-dir"; do
     grep generalis "$W/rec-default.rec.err" | sed 's/^/    /'
   fi
 done
-for rule in "$D/in/\* r," "$D/out/\* r\?w," "/usr/include/\*\* r,"; do
+for rule in "$D/in/\*\* r," "$D/out/\* r\?w," "/usr/include/\*\* r,"; do
   if grep -q "^  $rule" "$P/apparmor.profile"; then pass "profile has ${rule//\\/}"; else fail "profile lacks ${rule//\\/}"; fi
 done
-if "$CONFINE" run --dry-run --profile "$P" -- true 2>&1 | grep -q "widening row glob-read (.*): .*$D/in/\* -> $D/in"; then
-  pass "run --dry-run shows the Landlock subtree grant of DIR/* (row glob-read)"
+if "$CONFINE" run --dry-run --profile "$P" -- true 2>&1 | grep -q "widening row tree-dir (.*): .*$D/in/\*\* -> $D/in"; then
+  pass "run --dry-run shows the Landlock grant of DIR/** (row tree-dir)"
 else
-  fail "run --dry-run does not show row glob-read"
+  fail "run --dry-run does not show row tree-dir"
 fi
 
 # The check input, unconfined and confined.
@@ -141,7 +146,8 @@ prepare check
 near "a sibling directory of the data directory" "cat $W/sibling/secret"
 near "a write into a directory only read" "echo x > $D/in/new.txt"
 near "a write outside the directories written" "echo x > $D/new.txt"
-near "a sub-directory of a data directory (depth one)" "cat $D/in/sub/f.txt"
+near "a file beside the data directories (their parent)" "cat $D/top.txt"
+near "a write into a sub-directory of a directory only read" "echo x > $D/in/sub/new.txt"
 near "a sibling directory of the data directory, by listing" "ls $W/sibling"
 
 # --tightness strict: the exact trace; the check input reads files the training did not.
