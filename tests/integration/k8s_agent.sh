@@ -148,6 +148,26 @@ cp "$ID/$WEB2" "$ID/old-0123456789ab.json"
   pass "no runtime state to judge by: the dropped file is kept, with the reason" || fail "doubt: $(st "$KR/confine-agent/status.json" "d['stale']")"
 rm -f "$ID/old-0123456789ab.json"
 
+# --- watching: the kubelet's swap of ..data is seen (inotify) and applied; TERM ends it ---
+KRW=$T/kubelet-w
+"$CONFINE" k8s agent --profiles "$CM" --kubelet-root "$KRW" --runtime-state /run/runc --interval 600 >/dev/null 2>"$T/watch.err" &
+WP=$!
+for _ in $(seq 100); do [ -f "$KRW/confine-agent/status.json" ] && break; sleep 0.2; done
+$KB kubelet-write "$CM/1" "$T/v1/part-1"
+$KB kubelet-write "$CM/2" "$T/v1/part-2"
+ok=""
+for _ in $(seq 150); do
+  [ "$(st "$KRW/confine-agent/status.json" "d['bundle']['hash'], d['ready']" 2>/dev/null)" = "('$B1', True)" ] && { ok=1; break; }
+  sleep 0.2
+done
+[ -n "$ok" ] && [ -f "$KRW/seccomp/confine/$WEB1" ] && pass "watching: the update to bundle $B1 is applied without a rescan (--interval 600)" ||
+  fail "watch: $(cat "$KRW/confine-agent/status.json" 2>&1 | head -c 600)"
+grep VmRSS /proc/$WP/status | sed 's/^/NOTE: idle agent /'
+kill -TERM $WP; wait $WP; rc=$?
+[ $rc = 0 ] && pass "SIGTERM ends the watching agent with status 0" || fail "watch exit: rc=$rc $(cat "$T/watch.err")"
+$KB kubelet-write "$CM/1" "$T/v2/part-1"
+$KB kubelet-write "$CM/2" "$T/v2/part-2"
+
 # --- kill -9 before every change to the file system, then at random moments of a 500-profile install ---
 KR2=$T/kubelet2
 steps=0 bad=""
