@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "apparmor/apparmor.h"
 #include "core/file.h"
@@ -31,6 +33,8 @@ using json::Value;
 
 std::string q(const std::string& s) { return json::quote(s); }
 Value str(const std::string& s) { return Value::make_string(s); }
+
+constexpr size_t kInstallThreads = 8;
 
 std::vector<std::string> list_dir(const std::string& d) {
   std::vector<std::string> out;
@@ -252,13 +256,12 @@ Result<std::string> read_installed(const std::string& path) { return file::read_
 }  // namespace
 
 void mutation_step(const char* what) {
-  static long n = 0;
+  static std::atomic<long> n{0};
   static const long stop = [] {
     const char* e = getenv("CONFINE_K8S_AGENT_STOP_AT");
     return e ? atol(e) : 0L;
   }();
-  ++n;
-  if (stop > 0 && n == stop) {
+  if (++n == stop && stop > 0) {
     (void)what;
     raise(SIGKILL);
   }
@@ -398,6 +401,7 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   std::string parser = o.apparmor ? find_parser(o) : "";
   std::set<std::string> wanted;
   bool all_installed = true, aa_all_loaded = true, any_aa = false;
+  std::vector<Checked*> to_write;
   for (auto& c : checked) {
     if (!c.error.empty()) {
       c.seccomp_state = "invalid";
@@ -409,20 +413,43 @@ Result<ApplyResult> apply(const AgentOptions& o) {
     wanted.insert(fn);
     std::string path = idir + "/" + fn;
     auto cur = read_installed(path);
-    if (cur.ok() && *cur == c.seccomp) {
+    if (cur.ok() && *cur == c.seccomp)
       c.seccomp_state = "installed";
-    } else {
-      mutation_step(path.c_str());
-      file::WriteOptions wo;
-      wo.new_mode = 0644;
-      if (auto s = file::write_file_atomic(path, c.seccomp, wo); !s.ok()) {
-        c.seccomp_state = "failed";
-        c.seccomp_detail = s.error().message();
-        all_installed = false;
-      } else {
-        c.seccomp_state = "installed";
+    else
+      to_write.push_back(&c);
+  }
+  // Written by a few threads: each file is fsync'd before its rename (a crash never leaves a
+  // short file under the name), and concurrent fsyncs share the file system's journal commits.
+  if (!to_write.empty()) {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < to_write.size();) {
+        Checked& c = *to_write[i];
+        std::string path = idir + "/" + c.e->seccomp->file;
+        mutation_step(path.c_str());
+        file::WriteOptions wo;
+        wo.new_mode = 0644;
+        wo.sync_dir = false;  // one fsync of the directory after the batch (below)
+        if (auto s = file::write_file_atomic(path, c.seccomp, wo); !s.ok()) {
+          c.seccomp_state = "failed";
+          c.seccomp_detail = s.error().message();
+        } else {
+          c.seccomp_state = "installed";
+        }
       }
-    }
+    };
+    std::vector<std::thread> pool;
+    size_t nthreads = std::min<size_t>(kInstallThreads, to_write.size());
+    for (size_t k = 1; k < nthreads; ++k) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (const auto* c : to_write)
+      if (c->seccomp_state != "installed") all_installed = false;
+    // The renames are durable before anything (status, readiness) says they are there.
+    if (auto s = file::sync_dir(idir); !s.ok()) return std::move(s).error();
+  }
+  for (auto& c : checked) {
+    if (!c.error.empty()) continue;
     if (!c.e->apparmor) continue;
     any_aa = true;
     if (!o.apparmor) {
