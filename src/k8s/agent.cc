@@ -609,7 +609,13 @@ Status watch(const AgentOptions& o, unsigned interval_s) {
   const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB;
   auto add_watches = [&] {
     inotify_add_watch(in, o.profiles.c_str(), mask);
-    for (const auto& n : list_dir(o.profiles)) inotify_add_watch(in, (o.profiles + "/" + n).c_str(), mask);
+    // The part volumes (real sub-directories; the kubelet's own ..names and KEY symlinks are not watched).
+    for (const auto& n : list_dir(o.profiles)) {
+      struct stat st {};
+      std::string d = o.profiles + "/" + n;
+      if (n[0] != '.' && lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        inotify_add_watch(in, d.c_str(), mask | IN_DONT_FOLLOW);
+    }
   };
   for (;;) {
     add_watches();  // idempotent for watched paths; picks up new part directories
