@@ -2,6 +2,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <set>
@@ -32,12 +33,14 @@ constexpr OptSpec kAgentOpts[] = {
      "a runc/crun --root to judge what containers use (repeatable; default /run/runc, "
      "/run/containerd/runc/k8s.io, /run/crun)"},
     {"interval", 0, true, "SECONDS", "rescan period while watching (default 60)"},
+    {"grace", 0, true, "SECONDS",
+     "remove a dropped, unused file only once it has been unused this long (default 300; 0 = at once)"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void agent_usage(std::ostream& os) {
   os << "usage: confine k8s agent --profiles DIR [--kubelet-root DIR] [--apparmor] [--once] [--state DIR]\n"
-        "                         [--runtime-state DIR]... [--interval SECONDS]\n\n"
+        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n\n"
         "The node side of a bundle (docs/kubernetes.md). Reads the bundle's ConfigMap volume exactly as the\n"
         "kubelet lays it out (through one resolved ..data snapshot), validates every profile (content hash,\n"
         "seccomp parser, unknown syscalls, AppArmor profile name, size), installs the seccomp profiles to\n"
@@ -114,6 +117,15 @@ int k8s_agent(std::span<char* const> args) {
       print_error("k8s agent: --interval must be 1..86400 seconds");
       return kExitUsage;
     }
+  }
+  if (auto g = a.get("grace")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(g->c_str(), &end, 10);
+    if (g->empty() || *end || v > 7u * 86400) {
+      print_error("k8s agent: --grace must be 0..604800 seconds");
+      return kExitUsage;
+    }
+    o.grace_s = static_cast<unsigned>(v);
   }
   if (!a.has("once")) {
     auto s = k8s::watch(o, interval);

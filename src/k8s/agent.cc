@@ -486,7 +486,17 @@ Result<ApplyResult> apply(const AgentOptions& o) {
     }
   }
 
-  // 5. Remove what the complete bundle no longer lists and nothing uses.
+  // 5. Remove what the complete bundle no longer lists and nothing uses (for --grace seconds).
+  std::map<std::string, uint64_t> unused_since;  // from the previous pass's status
+  if (auto prev = file::read_file(sdir + "/" + kStatusFile, 64u << 20); prev.ok())
+    if (auto d = json::parse(*prev, kStatusFile); d.ok())
+      if (const Value* ps = d->find("stale"); ps && ps->is(json::Type::Array))
+        for (const auto& e : ps->items) {
+          const Value* f = e.find("file");
+          const Value* t = e.find("unused_since");
+          if (f && f->is(json::Type::String) && t && t->as_u64()) unused_since[f->text] = *t->as_u64();
+        }
+  const uint64_t now = static_cast<uint64_t>(time(nullptr));
   Value stale = Value::make_array();
   std::optional<RuntimeScan> scan;
   for (const auto& n : list_dir(idir)) {
@@ -511,6 +521,12 @@ Result<ApplyResult> apply(const AgentOptions& o) {
     } else if (!u.doubt.empty()) {
       s.add("state", str("kept"));
       s.add("reason", str(u.doubt));
+    } else if (uint64_t since = unused_since.count(n) ? std::min(unused_since[n], now) : now;
+               now - since < o.grace_s) {
+      s.add("state", str("kept"));
+      s.add("reason", str("unused since " + std::to_string(since) + " (epoch); removed once unused for " +
+                          std::to_string(o.grace_s) + " s (--grace)"));
+      s.add("unused_since", Value::make_u64(since));
     } else {
       mutation_step(path.c_str());
       if (unlink(path.c_str()) != 0 && errno != ENOENT) {

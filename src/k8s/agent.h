@@ -31,6 +31,10 @@ struct AgentOptions {
   std::string state;         // --state (default KUBELET_ROOT/confine-agent)
   bool apparmor = false;     // --apparmor: load AppArmor profiles where the host has AppArmor
   std::vector<std::string> runtime_roots;
+  // A dropped file no container uses is removed only after it has been seen unused for this
+  // long (a container that exited and was deleted while its pod waits to restart it is not in
+  // the runtime's state; the kubelet recreates it from the same profile name).
+  unsigned grace_s = 300;
   std::string apparmor_parser;  // "" = search PATH, /usr/sbin, /sbin
   std::string apparmor_fs = "/sys/kernel/security/apparmor";
   std::string apparmor_enabled = "/sys/module/apparmor/parameters/enabled";

@@ -137,10 +137,13 @@ WEB2=$(st "$KR/confine-agent/status.json" "[p['seccomp']['file'] for p in d['pro
 touch "$ROOT/data/stop"
 timeout 60 podman wait "$CTR" >/dev/null 2>&1
 podman rm -f "$CTR" >/dev/null 2>&1 && CTR=""
-out=$(agent --profiles "$CM" --kubelet-root "$KR" --once 2>&1); rc=$?
+agent --profiles "$CM" --kubelet-root "$KR" --once >/dev/null 2>&1
+[ -f "$ID/$WEB1" ] && st "$KR/confine-agent/status.json" "[s['reason'] for s in d['stale'] if s['file']=='$WEB1'][0]" | grep -q -- "--grace" &&
+  pass "unused now, $WEB1 is kept for the grace period (default 300 s)" || fail "grace: $(st "$KR/confine-agent/status.json" "d['stale']")"
+out=$(agent --profiles "$CM" --kubelet-root "$KR" --once --grace 0 2>&1); rc=$?
 [ $rc = 0 ] && [ ! -e "$ID/$WEB1" ] && [ -f "$ID/$WEB2" ] &&
   [ "$(st "$KR/confine-agent/status.json" "[s['state'] for s in d['stale'] if s['file']=='$WEB1'][0]")" = removed ] &&
-  pass "the container gone, $WEB1 is removed" || fail "after the container: rc=$rc; $(ls "$ID")"
+  pass "the container gone and --grace 0, $WEB1 is removed" || fail "after the container: rc=$rc; $(ls "$ID")"
 # In doubt (no runtime state at all), a file the bundle dropped is kept.
 cp "$ID/$WEB2" "$ID/old-0123456789ab.json"
 "$CONFINE" k8s agent --profiles "$CM" --kubelet-root "$KR" --once --runtime-state "$T/none" >/dev/null 2>&1
