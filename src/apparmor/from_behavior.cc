@@ -884,7 +884,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       t.letters = letters;
       ++t.files;
     }
-    for (const auto& [root, t] : trees) {
+    for (const auto& tree : trees) {
+      // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const auto& root = tree.first;
+      const auto& t = tree.second;
       std::string g = escape(root) + "/**";
       for (auto& [k, n] : needs)
         if (n.literal && !n.exec && !n.owner && !n.written && n.sample.starts_with(root + "/") &&

@@ -25,5 +25,6 @@ int verb_seccomp(std::span<char* const> args);
 int verb_record(std::span<char* const> args);
 int verb_harden(std::span<char* const> args);
 int verb_apparmor(std::span<char* const> args);
+int verb_k8s(std::span<char* const> args);
 
 }  // namespace confine::cli

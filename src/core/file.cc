@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <vector>
@@ -89,7 +90,20 @@ Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes) {
   return data;
 }
 
+// Read without changing it (/proc/self/status "Umask:", Linux 4.7+), so writers on several
+// threads (k8s agent) never see or leave the transient umask(0); umask(2) twice otherwise.
 mode_t current_umask() {
+  int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n > 0) {
+      buf[n] = 0;
+      if (const char* u = strstr(buf, "\nUmask:\t"))
+        return static_cast<mode_t>(strtoul(u + 8, nullptr, 8) & 0777);
+    }
+  }
   mode_t m = ::umask(0);
   ::umask(m);
   return m;
@@ -301,6 +315,13 @@ Result<int> open_regular(const std::string& path) {
   return fd.release();
 }
 
+Status sync_dir(const std::string& dir) {
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.get() < 0) return Error::sys("open(" + q(dir) + ", O_DIRECTORY)", errno);
+  if (fsync(d.get()) != 0 && errno != EINVAL) return Error::sys("fsync(" + q(dir) + ")", errno);
+  return ok();
+}
+
 Status write_file_atomic(const std::string& path, std::string_view bytes, const WriteOptions& opt) {
   struct stat dev {};
   if (in_place_kind(path, &dev)) {
@@ -342,7 +363,8 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, const 
     return fail(std::move(s).error());
   if (renameat(dir.get(), tmp_name.c_str(), dir.get(), t.name.c_str()) != 0)
     return fail(Error::sys("renameat(" + q(tmp_path) + ", " + q(t.dir + "/" + t.name) + ")", errno));
-  if (fsync(dir.get()) != 0 && errno != EINVAL) return Error::sys("fsync(" + q(t.dir) + ")", errno);
+  if (opt.sync_dir && fsync(dir.get()) != 0 && errno != EINVAL)
+    return Error::sys("fsync(" + q(t.dir) + ")", errno);
   return ok();
 }
 

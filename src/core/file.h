@@ -52,7 +52,13 @@ enum class HardLinks {
 struct WriteOptions {
   mode_t new_mode = 0644;  // for a file that does not exist yet (the umask applies)
   HardLinks hard_links = HardLinks::Refuse;
+  // false: the directory is not fsync'd after the rename; the caller writing a batch of
+  // files into one directory fsyncs it once at the end (sync_dir()), before relying on them.
+  bool sync_dir = true;
 };
+
+// fsync(2) of a directory (after a batch written with WriteOptions::sync_dir = false).
+Status sync_dir(const std::string& dir);
 
 // Reads `path` ("-" or "/dev/stdin" = standard input) with a bound.
 Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxProfileBytes);

@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace confine::file {
 namespace {
@@ -87,6 +89,30 @@ TEST(WriteFileAtomic, NewFileIs0644MinusUmask) {
   umask(old);
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(mode_of(d / "n") & 07777, 0640u);
+}
+
+// Writers on several threads (the k8s agent's install batch) neither see nor leave a transient umask.
+TEST(WriteFileAtomic, ThreadsKeepTheUmask) {
+  TempDir d;
+  mode_t old = umask(027);
+  std::vector<std::thread> ts;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        WriteOptions o;
+        o.sync_dir = false;
+        if (!write_file_atomic(d / ("f" + std::to_string(t) + "_" + std::to_string(i)), "x", o).ok()) ++bad;
+      }
+    });
+  for (auto& t : ts) t.join();
+  mode_t now = umask(old);
+  EXPECT_EQ(now, 027u);
+  EXPECT_EQ(bad.load(), 0);
+  for (int t = 0; t < 8; ++t)
+    for (int i = 0; i < 50; ++i)
+      EXPECT_EQ(mode_of(d / ("f" + std::to_string(t) + "_" + std::to_string(i))) & 07777, 0640u);
+  EXPECT_TRUE(sync_dir(d.str()).ok());
 }
 
 TEST(WriteFileAtomic, OwnerIsKept) {

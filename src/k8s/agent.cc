@@ -1,0 +1,659 @@
+#include "k8s/agent.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "apparmor/apparmor.h"
+#include "core/file.h"
+#include "k8s/bundle.h"
+#include "k8s/runtime.h"
+#include "k8s/sha256.h"
+#include "k8s/snapshot.h"
+#include "seccomp/profile.h"
+
+namespace confine::k8s {
+
+namespace {
+using json::Value;
+
+std::string q(const std::string& s) { return json::quote(s); }
+Value str(const std::string& s) { return Value::make_string(s); }
+
+constexpr size_t kInstallThreads = 8;
+
+std::vector<std::string> list_dir(const std::string& d) {
+  std::vector<std::string> out;
+  if (DIR* dp = opendir(d.c_str())) {
+    while (dirent* e = readdir(dp)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    closedir(dp);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// mkdir -p, refusing a symlink at any component we create or walk through below `base`.
+Status make_dirs(const std::string& path, mode_t mode) {
+  std::string cur;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    cur = path.substr(0, j);
+    i = j + 1;
+    if (cur.empty()) continue;
+    if (mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return Error::sys("mkdir(" + q(cur) + ")", errno);
+    struct stat st {};
+    if (stat(cur.c_str(), &st) != 0) return Error::sys("stat(" + q(cur) + ")", errno);
+    if (!S_ISDIR(st.st_mode)) return Error(cur + ": not a directory");
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return Error::sys("lstat(" + q(path) + ")", errno);
+  if (S_ISLNK(st.st_mode)) return Error(path + ": is a symbolic link; refusing to install through it");
+  return ok();
+}
+
+bool installed_name(const std::string& n) {  // NAME-H.json
+  if (n.size() < 19 || n.compare(n.size() - 5, 5, ".json") != 0) return false;
+  std::string base = n.substr(0, n.size() - 5);
+  if (base.size() < 14 || base[base.size() - 13] != '-') return false;
+  return valid_profile_name(base.substr(0, base.size() - 13)) && is_hex(base.substr(base.size() - 12), 12);
+}
+
+std::string now_rfc3339() {
+  time_t t = time(nullptr);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char b[32];
+  strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return b;
+}
+
+std::string find_parser(const AgentOptions& o) {
+  if (!o.apparmor_parser.empty()) return o.apparmor_parser;
+  std::string path = getenv("PATH") ? getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin";
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string d = path.substr(i, j - i);
+    i = j + 1;
+    if (d.empty()) continue;
+    std::string c = d + "/apparmor_parser";
+    if (access(c.c_str(), X_OK) == 0) return c;
+  }
+  return "";
+}
+
+// Runs argv, returns exit status and (bounded) combined output.
+std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return {-1, "pipe: " + Error::sys("pipe2", errno).message()};
+  pid_t pid = fork();
+  if (pid < 0) return {-1, Error::sys("fork", errno).message()};
+  if (pid == 0) {
+    dup2(p[1], 1);
+    dup2(p[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(p[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() < 8192) out.append(buf, static_cast<size_t>(n));
+  }
+  close(p[0]);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
+}
+
+// The OCI LinuxSeccomp form: what containerd and CRI-O read for a Localhost profile.
+std::string oci_form_problem(const std::string& text) {
+  auto doc = json::parse(text, "", {});
+  if (!doc.ok() || !doc->is(json::Type::Object)) return "not a JSON object";
+  for (const auto& m : doc->members)
+    if (m.key == "archMap" || m.key == "linux" || m.key == "ociVersion")
+      return "key " + q(m.key) + " is not part of the OCI LinuxSeccomp form";
+  if (const Value* s = doc->find("syscalls"); s && s->is(json::Type::Array))
+    for (const auto& r : s->items)
+      for (const auto& m : r.members)
+        if (m.key == "includes" || m.key == "excludes" || m.key == "name")
+          return m.key_pos.str() + ": key " + q(m.key) + " is Docker-only (not OCI LinuxSeccomp)";
+  return "";
+}
+
+struct Part {
+  std::string mount;
+  std::optional<Snapshot> snap;
+  std::optional<Manifest> manifest;
+  std::string error;
+};
+
+struct Checked {
+  const ProfileEntry* e = nullptr;
+  const Snapshot* snap = nullptr;
+  std::string seccomp, apparmor;  // contents
+  std::string error;
+  std::string seccomp_state = "invalid", seccomp_detail;
+  std::string apparmor_state, apparmor_detail;
+};
+
+std::string check_profile(Checked& c) {
+  const ProfileEntry& e = *c.e;
+  std::map<std::string, std::string> content;
+  for (const auto* f : {&e.seccomp, &e.apparmor, &e.behavior}) {
+    if (!*f) continue;
+    const SnapshotFile* sf = c.snap->find((*f)->file);
+    if (!sf) return (*f)->file + ": listed in bundle.json but not in the ConfigMap";
+    if (!sf->error.empty()) return (*f)->file + ": " + sf->error;
+    std::string h = sha256_hex(sf->content);
+    if (h != (*f)->sha256)
+      return (*f)->file + ": sha256 " + h + " is not the manifest's " + (*f)->sha256 + ": never installed";
+    content[(*f)->file] = sf->content;
+  }
+  c.seccomp = content[e.seccomp->file];
+  std::string aa_norm;
+  const std::string* behavior = e.behavior ? &content[e.behavior->file] : nullptr;
+  if (e.apparmor) {
+    c.apparmor = content[e.apparmor->file];
+    aa_norm = normalise_apparmor(c.apparmor, e.hash);
+  }
+  std::string h = profile_hash(e.mode, c.seccomp, e.apparmor ? &aa_norm : nullptr, behavior);
+  if (h != e.hash)
+    return "content hash " + h + " differs from the hash in its name (" + e.hash + "): never installed";
+  std::vector<seccomp::Warning> warns;
+  auto p = seccomp::parse_profile_text(c.seccomp, e.seccomp->file, &warns);
+  if (!p.ok()) return p.error().message();
+  if (std::string why = oci_form_problem(c.seccomp); !why.empty()) return e.seccomp->file + ": " + why;
+  bool log_default = p->default_action == seccomp::ActionKind::Log;
+  if (e.mode == "complain" && !log_default)
+    return e.seccomp->file + ": mode complain needs defaultAction SCMP_ACT_LOG";
+  if (e.mode == "enforce" && log_default)
+    return e.seccomp->file + ": mode enforce, but defaultAction is SCMP_ACT_LOG (complain)";
+  if (e.apparmor) {
+    auto f = apparmor::parse(c.apparmor, e.apparmor->file);
+    if (!f.ok()) return f.error().message();
+    auto names = apparmor::profile_names(*f);
+    bool has = false;
+    for (const auto& n : names) {
+      if (n == e.apparmor_profile) {
+        has = true;
+        continue;
+      }
+      if (n.rfind(e.apparmor_profile + "//", 0) == 0) continue;
+      return e.apparmor->file + ": defines profile " + q(n) + "; the bundle says it defines only " +
+             q(e.apparmor_profile);
+    }
+    if (!has) return e.apparmor->file + ": does not define profile " + q(e.apparmor_profile);
+    for (const auto& pr : apparmor::profiles(*f)) {
+      bool complain = std::find(pr->flags.begin(), pr->flags.end(), "complain") != pr->flags.end();
+      if (complain != (e.mode == "complain"))
+        return e.apparmor->file + ": mode " + e.mode + (complain ? " but" : " needs") + " flags=(complain)";
+    }
+  }
+  if (e.behavior) {
+    auto b = json::parse(*behavior, e.behavior->file);
+    if (!b.ok()) return b.error().message();
+  }
+  return "";
+}
+
+Value entry_json(const Checked& c) {
+  Value o = Value::make_object();
+  o.add("name", str(c.e->name));
+  o.add("hash", str(c.e->hash));
+  o.add("mode", str(c.e->mode));
+  Value s = Value::make_object();
+  s.add("state", str(c.seccomp_state));
+  if (c.e->seccomp) {
+    s.add("file", str(c.e->seccomp->file));
+    s.add("sha256", str(c.e->seccomp->sha256));
+  }
+  if (!c.seccomp_detail.empty()) s.add("detail", str(c.seccomp_detail));
+  o.add("seccomp", std::move(s));
+  if (c.e->apparmor) {
+    Value a = Value::make_object();
+    a.add("state", str(c.apparmor_state));
+    a.add("profile", str(c.e->apparmor_profile));
+    if (!c.apparmor_detail.empty()) a.add("detail", str(c.apparmor_detail));
+    o.add("apparmor", std::move(a));
+  }
+  if (!c.error.empty()) o.add("error", str(c.error));
+  return o;
+}
+
+Result<std::string> read_installed(const std::string& path) { return file::read_file(path, 4u << 20); }
+}  // namespace
+
+void mutation_step(const char* what) {
+  static std::atomic<long> n{0};
+  static const long stop = [] {
+    const char* e = getenv("CONFINE_K8S_AGENT_STOP_AT");
+    return e ? atol(e) : 0L;
+  }();
+  if (++n == stop && stop > 0) {
+    (void)what;
+    raise(SIGKILL);
+  }
+}
+
+std::string install_dir(const std::string& kr) { return kr + "/seccomp/confine"; }
+std::string default_state_dir(const std::string& kr) { return kr + "/confine-agent"; }
+
+std::string host_apparmor(const AgentOptions& o) {
+  std::string why;
+  if (auto t = file::read_file(o.apparmor_enabled, 64); t.ok() && !t->empty() && (*t)[0] == 'Y')
+    why = o.apparmor_enabled + " = Y";
+  struct stat st {};
+  if (stat(o.apparmor_fs.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+      access((o.apparmor_fs + "/profiles").c_str(), F_OK) == 0)
+    why += std::string(why.empty() ? "" : ", ") + o.apparmor_fs + " mounted";
+  return why;
+}
+
+Result<ApplyResult> apply(const AgentOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string idir = install_dir(o.kubelet_root);
+  std::string sdir = o.state.empty() ? default_state_dir(o.kubelet_root) : o.state;
+  CONFINE_CHECK(make_dirs(idir, 0755));
+  CONFINE_CHECK(make_dirs(sdir, 0700));
+
+  // A temp file of an interrupted install (".NAME.confine-XXXX", mode 0600) is never a
+  // name a pod references; remove it.
+  for (const auto& n : list_dir(idir))
+    if (n[0] == '.' && n.find(".confine-") != std::string::npos)
+      unlinkat(AT_FDCWD, (idir + "/" + n).c_str(), 0);
+
+  // 1-2. Parts.
+  std::vector<Part> parts;
+  std::vector<std::string> errors;
+  if (is_configmap_volume(o.profiles)) {
+    parts.push_back({o.profiles, {}, {}, {}});
+  } else {
+    struct stat st {};
+    if (stat(o.profiles.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      errors.push_back(o.profiles + ": " + Error::sys("stat", errno).message());
+    for (const auto& n : list_dir(o.profiles))
+      if (n[0] != '.' && is_configmap_volume(o.profiles + "/" + n))
+        parts.push_back({o.profiles + "/" + n, {}, {}, {}});
+    if (parts.empty() && errors.empty())
+      errors.push_back(o.profiles +
+                       ": no ConfigMap volume (a directory holding ..data) here or one level below");
+  }
+  for (auto& p : parts) {
+    auto s = read_snapshot(p.mount);
+    if (!s.ok()) {
+      p.error = s.error().message();
+      continue;
+    }
+    p.snap = std::move(*s);
+    const SnapshotFile* mf = p.snap->find(std::string(kManifestName));
+    if (!mf) {
+      p.error = p.mount + ": no " + std::string(kManifestName);
+      continue;
+    }
+    if (!mf->error.empty()) {
+      p.error = p.mount + "/" + std::string(kManifestName) + ": " + mf->error;
+      continue;
+    }
+    auto m = parse_manifest(mf->content, p.mount + "/" + std::string(kManifestName));
+    if (!m.ok()) {
+      p.error = m.error().message();
+      continue;
+    }
+    p.manifest = std::move(*m);
+  }
+  std::string bundle;
+  unsigned nparts = 0;
+  std::set<unsigned> seen;
+  for (const auto& p : parts) {
+    if (!p.error.empty()) {
+      errors.push_back(p.error);
+      continue;
+    }
+    const Manifest& m = *p.manifest;
+    if (bundle.empty()) {
+      bundle = m.bundle;
+      nparts = m.parts;
+    }
+    if (m.bundle != bundle || m.parts != nparts)
+      errors.push_back(p.mount + ": part of bundle " + m.bundle + " (" + std::to_string(m.parts) +
+                       " parts), the others are of " + bundle + " (" + std::to_string(nparts) +
+                       " parts): the kubelet has not updated every volume yet");
+    else if (!seen.insert(m.part).second)
+      errors.push_back(p.mount + ": part " + std::to_string(m.part) + " is mounted twice");
+  }
+  bool complete = errors.empty() && nparts > 0 && seen.size() == nparts;
+  if (errors.empty() && nparts > 0 && seen.size() != nparts)
+    errors.push_back("bundle " + bundle + ": " + std::to_string(seen.size()) + " of " +
+                     std::to_string(nparts) + " parts mounted");
+
+  // 3. Validate.
+  std::vector<Checked> checked;
+  std::vector<const ProfileEntry*> all;
+  std::set<std::string> names;
+  Value rejected = Value::make_array();
+  for (const auto& p : parts) {
+    if (!p.manifest) continue;
+    std::set<std::string> listed = {std::string(kManifestName)};
+    for (const auto& e : p.manifest->profiles) {
+      all.push_back(&e);
+      Checked c;
+      c.e = &e;
+      c.snap = &*p.snap;
+      for (const auto* f : {&e.seccomp, &e.apparmor, &e.behavior})
+        if (*f) listed.insert((*f)->file);
+      if (!e.error.empty())
+        c.error = e.error;
+      else if (!names.insert(e.name).second)
+        c.error = "profile " + q(e.name) + " is in two parts";
+      else
+        c.error = check_profile(c);
+      checked.push_back(std::move(c));
+    }
+    for (const auto& f : p.snap->files)
+      if (!listed.count(f.name)) {
+        Value r = Value::make_object();
+        r.add("file", str(p.mount + "/" + f.name));
+        r.add("error", str(f.error.empty() ? "not listed in bundle.json: ignored"
+                                           : f.error + "; not listed in bundle.json"));
+        rejected.push(std::move(r));
+      }
+  }
+  if (complete && bundle_hash(all) != bundle) {
+    errors.push_back("bundle hash " + bundle_hash(all) + " of the listed profiles is not the manifest's " +
+                     bundle);
+    complete = false;
+  }
+
+  // 4. Install.
+  std::string aa_host = host_apparmor(o);
+  std::string parser = o.apparmor ? find_parser(o) : "";
+  std::set<std::string> wanted;
+  bool all_installed = true, aa_all_loaded = true, any_aa = false;
+  std::vector<Checked*> to_write;
+  for (auto& c : checked) {
+    if (!c.error.empty()) {
+      c.seccomp_state = "invalid";
+      c.apparmor_state = "invalid";
+      all_installed = false;
+      continue;
+    }
+    const std::string& fn = c.e->seccomp->file;
+    wanted.insert(fn);
+    std::string path = idir + "/" + fn;
+    auto cur = read_installed(path);
+    if (cur.ok() && *cur == c.seccomp)
+      c.seccomp_state = "installed";
+    else
+      to_write.push_back(&c);
+  }
+  // Written by a few threads: each file is fsync'd before its rename (a crash never leaves a
+  // short file under the name), and concurrent fsyncs share the file system's journal commits.
+  if (!to_write.empty()) {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < to_write.size();) {
+        Checked& c = *to_write[i];
+        std::string path = idir + "/" + c.e->seccomp->file;
+        mutation_step(path.c_str());
+        file::WriteOptions wo;
+        wo.new_mode = 0644;
+        wo.sync_dir = false;  // one fsync of the directory after the batch (below)
+        if (auto s = file::write_file_atomic(path, c.seccomp, wo); !s.ok()) {
+          c.seccomp_state = "failed";
+          c.seccomp_detail = s.error().message();
+        } else {
+          c.seccomp_state = "installed";
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    size_t nthreads = std::min<size_t>(kInstallThreads, to_write.size());
+    for (size_t k = 1; k < nthreads; ++k) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (const auto* c : to_write)
+      if (c->seccomp_state != "installed") all_installed = false;
+    // The renames are durable before anything (status, readiness) says they are there.
+    if (auto s = file::sync_dir(idir); !s.ok()) return std::move(s).error();
+  }
+  for (auto& c : checked) {
+    if (!c.error.empty()) continue;
+    if (!c.e->apparmor) continue;
+    any_aa = true;
+    if (!o.apparmor) {
+      c.apparmor_state = "not-requested";
+      c.apparmor_detail = "the agent runs without --apparmor";
+      aa_all_loaded = false;
+    } else if (aa_host.empty()) {
+      c.apparmor_state = "unsupported";
+      c.apparmor_detail = "this host's kernel has no AppArmor (" + o.apparmor_enabled + " not Y, " +
+                          o.apparmor_fs + " absent)";
+      aa_all_loaded = false;
+    } else if (parser.empty()) {
+      c.apparmor_state = "failed";
+      c.apparmor_detail = "apparmor_parser not found (PATH, /usr/sbin, /sbin)";
+      aa_all_loaded = false;
+      all_installed = false;
+    } else {
+      std::string ap = sdir + "/apparmor/" + c.e->apparmor->file;
+      Status w = make_dirs(sdir + "/apparmor", 0700);
+      if (w.ok()) {
+        mutation_step(ap.c_str());
+        w = file::write_file_atomic(ap, c.apparmor);
+      }
+      auto [rc, out] =
+          w.ok() ? run({parser, "-r", ap}) : std::pair<int, std::string>(-1, w.error().message());
+      if (rc == 0) {
+        c.apparmor_state = "loaded";
+      } else {
+        c.apparmor_state = "failed";
+        c.apparmor_detail = parser + " -r " + ap + ": exit " + std::to_string(rc) + ": " + out;
+        aa_all_loaded = false;
+        all_installed = false;
+      }
+    }
+  }
+
+  // 5. Remove what the complete bundle no longer lists and nothing uses (for --grace seconds).
+  std::map<std::string, uint64_t> unused_since;  // from the previous pass's status
+  if (auto prev = file::read_file(sdir + "/" + kStatusFile, 64u << 20); prev.ok())
+    if (auto d = json::parse(*prev, kStatusFile); d.ok())
+      if (const Value* ps = d->find("stale"); ps && ps->is(json::Type::Array))
+        for (const auto& e : ps->items) {
+          const Value* f = e.find("file");
+          const Value* t = e.find("unused_since");
+          if (f && f->is(json::Type::String) && t && t->as_u64()) unused_since[f->text] = *t->as_u64();
+        }
+  const uint64_t now = static_cast<uint64_t>(time(nullptr));
+  Value stale = Value::make_array();
+  std::optional<RuntimeScan> scan;
+  for (const auto& n : list_dir(idir)) {
+    if (!installed_name(n) || wanted.count(n)) continue;
+    std::string path = idir + "/" + n;
+    Value s = Value::make_object();
+    s.add("file", str(n));
+    if (!complete) {
+      s.add("state", str("kept"));
+      s.add("reason", str("the bundle is not complete: nothing is removed"));
+      stale.push(std::move(s));
+      continue;
+    }
+    if (!scan) scan = scan_runtime(o.runtime_roots);
+    auto text = read_installed(path);
+    Use u = profile_use(*scan, path, "confine/" + n, text.ok() ? canonical_seccomp(*text) : "");
+    if (!u.containers.empty()) {
+      s.add("state", str("in-use"));
+      Value cs = Value::make_array();
+      for (const auto& c : u.containers) cs.push(str(c));
+      s.add("containers", std::move(cs));
+    } else if (!u.doubt.empty()) {
+      s.add("state", str("kept"));
+      s.add("reason", str(u.doubt));
+    } else if (uint64_t since = unused_since.count(n) ? std::min(unused_since[n], now) : now;
+               now - since < o.grace_s) {
+      s.add("state", str("kept"));
+      s.add("reason", str("unused since " + std::to_string(since) + " (epoch); removed once unused for " +
+                          std::to_string(o.grace_s) + " s (--grace)"));
+      s.add("unused_since", Value::make_u64(since));
+    } else {
+      mutation_step(path.c_str());
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        s.add("state", str("kept"));
+        s.add("reason", str(Error::sys("unlink(" + q(path) + ")", errno).message()));
+      } else {
+        int dfd = open(idir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+          (void)fsync(dfd);
+          close(dfd);
+        }
+        s.add("state", str("removed"));
+      }
+    }
+    stale.push(std::move(s));
+  }
+
+  // 6. Status.
+  bool valid = true;
+  for (const auto& c : checked)
+    if (!c.error.empty()) valid = false;
+  ApplyResult r;
+  r.ready = complete && valid && all_installed;
+  std::string why;
+  if (!complete)
+    why = errors.empty() ? "no complete bundle" : errors.front();
+  else if (!valid)
+    why = "a profile of the bundle is invalid and was not installed";
+  else if (!all_installed)
+    why = "a profile of the bundle failed to install";
+
+  Value st = Value::make_object();
+  st.add("format", str("confine-k8s-agent-status/1"));
+  st.add("time", str(now_rfc3339()));
+  st.add("ready", Value::make_bool(r.ready));
+  if (!why.empty()) st.add("not_ready_because", str(why));
+  st.add("kubelet_root", str(o.kubelet_root));
+  st.add("install_dir", str(idir));
+  Value b = Value::make_object();
+  b.add("hash", str(bundle));
+  b.add("complete", Value::make_bool(complete));
+  b.add("parts", Value::make_u64(nparts));
+  Value mounts = Value::make_array();
+  for (const auto& p : parts) {
+    Value m = Value::make_object();
+    m.add("mount", str(p.mount));
+    if (p.snap) m.add("snapshot", str(p.snap->target));
+    if (p.manifest) m.add("part", Value::make_u64(p.manifest->part));
+    if (!p.error.empty()) m.add("error", str(p.error));
+    mounts.push(std::move(m));
+  }
+  b.add("mounts", std::move(mounts));
+  Value errs = Value::make_array();
+  for (const auto& e : errors) errs.push(str(e));
+  b.add("errors", std::move(errs));
+  st.add("bundle", std::move(b));
+  Value aa = Value::make_object();
+  aa.add("host", str(aa_host.empty() ? "absent" : "enabled"));
+  if (!aa_host.empty()) aa.add("evidence", str(aa_host));
+  aa.add("requested", Value::make_bool(o.apparmor));
+  if (o.apparmor) aa.add("parser", str(parser));
+  st.add("apparmor", std::move(aa));
+  // The labels the DaemonSet's container sets on its own node (docs/kubernetes.md).
+  Value labels = Value::make_object();
+  if (r.ready) labels.add("confine.dev/bundle-" + bundle, str("installed"));
+  labels.add("confine.dev/apparmor",
+             str(r.ready && o.apparmor && !aa_host.empty() && (aa_all_loaded || !any_aa) ? "enforced"
+                                                                                         : "unsupported"));
+  st.add("labels", std::move(labels));
+  Value profs = Value::make_array();
+  for (const auto& c : checked) profs.push(entry_json(c));
+  st.add("profiles", std::move(profs));
+  st.add("rejected_files", std::move(rejected));
+  st.add("stale", std::move(stale));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  st.add("apply_ms", Value::make_u64(static_cast<uint64_t>(ms)));
+  mutation_step("status.json");
+  CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
+  r.status = std::move(st);
+  return r;
+}
+
+namespace {
+volatile sig_atomic_t g_stop = 0;
+void on_term(int) { g_stop = 1; }
+}  // namespace
+
+Status watch(const AgentOptions& o, unsigned interval_s) {
+  struct sigaction sa {};
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (in < 0) return Error::sys("inotify_init1", errno);
+  const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB;
+  auto add_watches = [&] {
+    inotify_add_watch(in, o.profiles.c_str(), mask);
+    // The part volumes (real sub-directories; the kubelet's own ..names and KEY symlinks are not watched).
+    for (const auto& n : list_dir(o.profiles)) {
+      struct stat st {};
+      std::string d = o.profiles + "/" + n;
+      if (n[0] != '.' && lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        inotify_add_watch(in, d.c_str(), mask | IN_DONT_FOLLOW);
+    }
+  };
+  for (;;) {
+    add_watches();  // idempotent for watched paths; picks up new part directories
+    auto r = apply(o);
+    if (!r.ok()) {
+      close(in);
+      return std::move(r).error();
+    }
+    pollfd p{in, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(interval_s * 1000));
+    if (g_stop) break;
+    if (n > 0) {
+      // Let the kubelet finish its swap (one update is several events), then drain.
+      usleep(100000);
+      char buf[8192];
+      while (read(in, buf, sizeof buf) > 0) {
+      }
+    }
+    if (g_stop) break;
+  }
+  close(in);
+  return ok();
+}
+
+}  // namespace confine::k8s

@@ -1,0 +1,49 @@
+// What the container runtime on this node knows about the seccomp profiles its
+// containers were created with. runc (and crun) keep one directory per container
+// under their --root (runc: /run/runc for podman and CRI-O, /run/containerd/runc/<ns>
+// for containerd) with a state.json: its config.labels carry the OCI annotations
+// ("KEY=VALUE") and "bundle=DIR", whose config.json holds linux.seccomp as the
+// runtime received it. A Localhost profile's path is named by an annotation only
+// where the engine writes one (podman: io.podman.annotations.seccomp; CRI-O:
+// io.kubernetes.cri-o.SeccompProfilePath); containerd inlines the content, so the
+// content of config.json's linux.seccomp is compared too (canonical form).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace confine::k8s {
+
+inline constexpr const char* kDefaultRuntimeRoots[] = {"/run/runc", "/run/containerd/runc/k8s.io",
+                                                       "/run/crun"};
+
+struct Container {
+  std::string id, root;
+  std::vector<std::string> annotation_values;  // every annotation value (paths are matched against them)
+  bool has_seccomp = false;
+  std::string seccomp_canonical;  // format_profile() of config.json's linux.seccomp ("" = unknown)
+  std::string doubt;              // why what it uses cannot be told
+};
+
+struct RuntimeScan {
+  std::vector<std::string> roots_found, roots_missing;
+  std::vector<Container> containers;
+  std::vector<std::string> doubts;  // scan-level (unreadable roots, ...)
+};
+
+RuntimeScan scan_runtime(const std::vector<std::string>& roots);
+
+// Canonical text of a seccomp profile ("" if it does not parse).
+std::string canonical_seccomp(const std::string& text);
+
+struct Use {
+  std::vector<std::string> containers;  // "root/id" of the containers that use it
+  std::string doubt;                    // non-empty: cannot tell; keep it
+};
+
+// Does any container use the profile installed at `path` (text `text`)?
+// `rel` is the name a pod references (confine/NAME-H.json).
+Use profile_use(const RuntimeScan& s, const std::string& path, const std::string& rel,
+                const std::string& canonical);
+
+}  // namespace confine::k8s
