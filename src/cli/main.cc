@@ -36,6 +36,24 @@ void usage(std::ostream& os) {
 }
 }  // namespace
 
+int dispatch_subverb(std::string_view verb, std::span<const Verb> subs, std::span<char* const> args,
+                     void (*usage)(std::ostream&)) {
+  if (args.empty()) {
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  std::string_view sub = args[0];
+  if (sub == "-h" || sub == "--help" || sub == "help") {
+    usage(std::cout);
+    return kExitOk;
+  }
+  for (const auto& v : subs)
+    if (v.name == sub) return v.fn(args.subspan(1));
+  print_error("unknown " + std::string(verb) + " subcommand \"" + std::string(sub) + "\" (see `confine " +
+              std::string(verb) + " --help`)");
+  return kExitUsage;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     usage(std::cerr);

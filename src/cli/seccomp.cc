@@ -37,20 +37,6 @@ void usage(std::ostream& os) {
 }
 }  // namespace
 
-int verb_seccomp(std::span<char* const> args) {
-  if (args.empty()) {
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  std::string_view sub = args[0];
-  if (sub == "-h" || sub == "--help" || sub == "help") {
-    usage(std::cout);
-    return kExitOk;
-  }
-  for (const auto& v : kSub)
-    if (v.name == sub) return v.fn(args.subspan(1));
-  print_error("unknown seccomp subcommand \"" + std::string(sub) + "\" (see `confine seccomp --help`)");
-  return kExitUsage;
-}
+int verb_seccomp(std::span<char* const> args) { return dispatch_subverb("seccomp", kSub, args, usage); }
 
 }  // namespace confine::cli

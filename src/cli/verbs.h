@@ -3,6 +3,7 @@
 // A verb receives its arguments without the verb name and returns the exit code.
 #pragma once
 
+#include <iosfwd>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@ struct Verb {
   std::string_view summary;
   VerbFn fn;
 };
+
+// `confine VERB SUB [ARGS]`: runs the sub-verb named by args[0] from SUBS; no
+// argument prints USAGE on stderr (usage error), -h/--help/help on stdout.
+int dispatch_subverb(std::string_view verb, std::span<const Verb> subs, std::span<char* const> args,
+                     void (*usage)(std::ostream&));
 
 int verb_syscalls(std::span<char* const> args);
 int verb_run(std::span<char* const> args);

@@ -36,19 +36,6 @@ Value str(const std::string& s) { return Value::make_string(s); }
 
 constexpr size_t kInstallThreads = 8;
 
-std::vector<std::string> list_dir(const std::string& d) {
-  std::vector<std::string> out;
-  if (DIR* dp = opendir(d.c_str())) {
-    while (dirent* e = readdir(dp)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    closedir(dp);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // mkdir -p, refusing a symlink at any component we create or walk through below `base`.
 Status make_dirs(const std::string& path, mode_t mode) {
   std::string cur;

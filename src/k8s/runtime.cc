@@ -16,19 +16,6 @@ bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-std::vector<std::string> list_dir(const std::string& d) {
-  std::vector<std::string> out;
-  if (DIR* dp = opendir(d.c_str())) {
-    while (dirent* e = readdir(dp)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    closedir(dp);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 void read_container(const std::string& root, const std::string& id, RuntimeScan& s) {
   std::string dir = root + "/" + id;
   struct stat st {};
@@ -81,6 +68,19 @@ void read_container(const std::string& root, const std::string& id, RuntimeScan&
   s.containers.push_back(std::move(c));
 }
 }  // namespace
+
+std::vector<std::string> list_dir(const std::string& d) {
+  std::vector<std::string> out;
+  if (DIR* dp = opendir(d.c_str())) {
+    while (dirent* e = readdir(dp)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    closedir(dp);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::string canonical_seccomp(const std::string& text) {
   auto p = seccomp::parse_profile_text(text, "");

@@ -14,6 +14,9 @@
 
 namespace confine::k8s {
 
+// The names in directory D (no "." and ".."), sorted; empty when D cannot be read.
+std::vector<std::string> list_dir(const std::string& d);
+
 inline constexpr const char* kDefaultRuntimeRoots[] = {"/run/runc", "/run/containerd/runc/k8s.io",
                                                        "/run/crun"};
 
