@@ -919,7 +919,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         if (m.owner || m.exec || m.written || !m.sample.starts_with(d + "/")) continue;
         std::string rest = m.sample.substr(d.size() + 1);
         size_t sl = rest.find('/');
-        bool deeper = sl != std::string::npos && (sl + 1 < rest.size() || m.dir);  // sub/x or sub/ listed
+        // A walk goes through DIR's own sub-directories: one of them listed (sub/) or a file read
+        // directly in one (sub/x). An access deeper down only (sub/t/x) is not DIR's walk: a program
+        // opens its working directory to come back to it (find, rsync), and counting that made the
+        // working directory the tree root (the data's sibling directories readable).
+        bool child_listed = m.dir && sl != std::string::npos && sl + 1 == rest.size();
+        bool file_in_child = !m.dir && sl != std::string::npos && rest.find('/', sl + 1) == std::string::npos;
+        bool deeper = child_listed || file_in_child;
         if (deeper && (m.acc & behavior::kRead)) {
           walked.insert(d);
           break;

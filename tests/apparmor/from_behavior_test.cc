@@ -649,3 +649,37 @@ TEST(AppArmorFromBehavior, AttachesToAProgramNotToAnInterpreter) {
 
 }  // namespace
 }  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+// find and rsync open their working directory to come back to it: that directory, listed, with a walk
+// two levels below it (DATA/t/) is not a tree the program walked; the data's sibling stays denied.
+TEST(AppArmorFromBehavior, WorkingDirectoryOpenedIsNotAWalk) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-cwdwalk-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/data/t", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/sibling");
+  std::ofstream(root + "/data/t/f1.txt") << "x";
+  std::ofstream(root + "/sibling/secret") << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root] = behavior::kRead;  // "." opened (the working directory)
+  b.files[root + "/data/t"] = behavior::kRead;
+  b.files[root + "/data/t/f1.txt"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "cwd";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_FALSE(has_line(t, "  " + canon + "/** r,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/t/** r,")) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/data/t/new/f2.txt", kPermRead)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/sibling/secret", kPermRead)) << t;
+  fs::remove_all(root);
+}
+}  // namespace
+}  // namespace confine::apparmor

@@ -72,8 +72,13 @@ for m in "$SRC"/tests/corpus/*/meta; do
   fi
   fresh "$n" train || continue
   P=$W/$n/aavm-$n
+  # Every run of the workload (record, host reference, VM) has the same working directory, $W/NAME, which
+  # exists in the VM too: programs open "." (find saves its starting directory), and a profile recorded in
+  # one directory and run in another would be judged on the harness's difference, not the program's.
+  cd "$W/$n" || { fail "$n/cwd" "cannot enter $W/$n"; continue; }
   record_workload "$n" "$P" sh "$C/workload" "$D"
   rc=$rec_rc
+  cd / || exit 1
   if [ $rc != 0 ] || [ ! -s "$P/apparmor.profile" ]; then
     fail "$n/record" "exit $rc, $(grep -v '^confine: warning' "$W/$n.rec.err" | tail -2 | tr '\n' ' ')"; continue
   fi
@@ -84,8 +89,8 @@ for m in "$SRC"/tests/corpus/*/meta; do
   # VM's unconfined run must reproduce; every absolute path it named (opened, stat'ed, executed: a landmark such
   # as python's os.py is only stat'ed) and everything the training recording used goes into the VM.
   fresh "$n" check || continue
-  timeout -k 5 300 strace -f -qq -s 4096 -e trace=%file -o "$W/$n/host.trace" sh "$C/workload" "$D" \
-    >"$W/$n/host.out" 2>"$W/$n/host.err" </dev/null
+  (cd "$W/$n" && timeout -k 5 300 strace -f -qq -s 4096 -e trace=%file -o "$W/$n/host.trace" sh "$C/workload" "$D" \
+    >"$W/$n/host.out" 2>"$W/$n/host.err" </dev/null)
   echo $? >"$W/$n/host.rc"
   files "$D" "$(meta "$n" volatile)" >"$W/$n/host.files"
   # The check input again, fresh, for the VM, at the same absolute path (the profile names it).
@@ -147,12 +152,12 @@ for n in "$@"; do
   cp -a "$W/$n/sibling" "$T/$n.sibling"
   # run MODE(-|profile) TAG: the workload on the check input
   run() {
-    $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh "$C/workload" "$D"
+    (cd "$W/$n" && $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh "$C/workload" "$D")
     echo $? >$T/$n.$2.rc
     files "$D" "$volatile" >$T/$n.$2.files
   }
   nearmiss() { # MODE TAG
-    $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh -c "$(cat "$C/near_miss")" near_miss "$D"
+    (cd "$W/$n" && $E /aa-vm/bin/aa-vm-run "$1" $T/$n.$2.out $T/$n.$2.err /usr/bin/sh -c "$(cat "$C/near_miss")" near_miss "$D")
     echo "aa-vm-result $n $2 rc=$?"
   }
   # Unconfined first, with no profile loaded: the generated profile attaches to the shell's path (real AppArmor
