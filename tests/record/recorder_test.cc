@@ -41,15 +41,12 @@ TEST(Recorder, ExitStatusAndSignals) {
   EXPECT_NE(k.behavior.partial_reason.find("signal 15"), std::string::npos);
 }
 
-// A stop signal sent to the recording process is forwarded to the command;
-// exiting by it is a complete recording (a service stopped on purpose).
-TEST(Recorder, ForwardedStopIsComplete) {
-  RecordOptions o;
-  o.argv = {"sh", "-c", "echo ready; exec sleep 30"};
+// Records O's command and sends SIGTERM to the recording process once the command
+// prints its first byte ("ready"), as a user or harden would stop a service.
+Result<RecordResult> record_stopped_when_ready(RecordOptions& o) {
   int p[2];
-  ASSERT_EQ(pipe(p), 0);
+  if (pipe(p) != 0) return Error("pipe failed");
   o.stdout_fd = p[1];
-  // Stop once the command runs (says "ready"), as a user or harden would.
   o.on_start = [&](pid_t) {
     std::thread([fd = p[0]] {
       char c;
@@ -61,6 +58,15 @@ TEST(Recorder, ForwardedStopIsComplete) {
   auto r = record(o);
   close(p[1]);
   close(p[0]);
+  return r;
+}
+
+// A stop signal sent to the recording process is forwarded to the command;
+// exiting by it is a complete recording (a service stopped on purpose).
+TEST(Recorder, ForwardedStopIsComplete) {
+  RecordOptions o;
+  o.argv = {"sh", "-c", "echo ready; exec sleep 30"};
+  auto r = record_stopped_when_ready(o);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->exit_code, 128 + SIGTERM);
   EXPECT_FALSE(r->behavior.partial) << r->behavior.partial_reason;
@@ -77,21 +83,7 @@ TEST(Recorder, IgnoredStopIsKilledAndPartial) {
   RecordOptions o;
   o.argv = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"};
   o.stop_grace_ms = 500;
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  o.stdout_fd = p[1];
-  // Send the stop once the trap is set (the command says "ready").
-  o.on_start = [&](pid_t) {
-    std::thread([fd = p[0]] {
-      char c;
-      ssize_t n = read(fd, &c, 1);
-      (void)n;
-      kill(getpid(), SIGTERM);
-    }).detach();
-  };
-  auto r = record(o);
-  close(p[1]);
-  close(p[0]);
+  auto r = record_stopped_when_ready(o);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->exit_code, 128 + SIGKILL);
   EXPECT_TRUE(r->behavior.partial);
