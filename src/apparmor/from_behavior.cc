@@ -67,7 +67,9 @@ const std::vector<PathRow> kPathRows = {
      "time zone data is chosen by TZ and by the dates in the input", false},
     {"interpreter-stdlib", "hierarchy", "`ROOT/** mr`",
      "a file read beneath ROOT: /usr/lib/python3.N/, /usr/lib/python3/, /usr/share/perl/VERSION/, "
-     "/usr/share/perl5/, /usr/lib/ruby/, /usr/share/lua/, /usr/share/nodejs/, /usr/share/tcltk/",
+     "/usr/share/perl5/, /usr/lib/ruby/, /usr/share/lua/, /usr/share/nodejs/, /usr/share/tcltk/, and "
+     "PREFIX/lib/python3.N/ for a python3.N executed as PREFIX/bin/python3.N (pyenv, conda, a venv, /opt: "
+     "even beneath a home directory, read and map only)",
      "an interpreter imports the standard-library and packaged modules the script and the input need", false},
     {"package-data", "hierarchy",
      "`/usr/share/PKG/** r`, `/usr/lib/PKG/** mr`, `/usr/libexec/PKG/** mr`, the same under /usr/local, "
@@ -271,7 +273,8 @@ bool all_digits(std::string_view s) {
 
 // The system read-only hierarchy (rows system-libraries ... package-data) a read file is
 // in: its root ("" for none), the row id and the letters the row grants.
-std::string hierarchy_of(const std::string& p, std::string* id, std::string* letters) {
+std::string hierarchy_of(const std::string& p, std::string* id, std::string* letters,
+                         const std::vector<std::string>& prefix_stdlibs = {}) {
   auto comp = [&](size_t from) {  // the path component starting at p[from], "" if it is the last one
     size_t e = p.find('/', from);
     return e == std::string::npos ? std::string() : p.substr(from, e - from);
@@ -292,6 +295,8 @@ std::string hierarchy_of(const std::string& p, std::string* id, std::string* let
     if (ver.empty()) return "";
     return set("compiler-tree", "r", "/usr/lib/gcc/" + arch + "/" + ver);
   }
+  for (const auto& r : prefix_stdlibs)  // an interpreter installed under its own prefix (pyenv, a venv, /opt)
+    if (p.starts_with(r + "/")) return set("interpreter-stdlib", "mr", r);
   for (const char* r : {"/usr/lib/python3/", "/usr/share/perl5/", "/usr/lib/ruby/", "/usr/share/lua/",
                         "/usr/share/nodejs/", "/usr/share/tcltk/"})
     if (p.starts_with(r)) return set("interpreter-stdlib", "mr", std::string(r, std::strlen(r) - 1));
@@ -893,10 +898,21 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       size_t files = 0;
     };
     std::map<std::string, Tree> trees;  // root -> row
+    // A python executed as PREFIX/bin/python3.N (pyenv, conda, a venv, /opt/python) has its
+    // standard library and site-packages in PREFIX/lib/python3.N: the row's ROOT there.
+    std::vector<std::string> prefix_stdlibs;
+    for (const auto& e : b.execs) {
+      std::string exe = canonical(e, live);
+      std::string base = base_of(exe), dir = parent_of(exe);
+      if (!base.starts_with("python3.") || !all_digits(base.substr(8)) || base_of(dir) != "bin") continue;
+      std::string prefix = parent_of(dir);
+      if (prefix == "/usr" || prefix.size() < 2) continue;  // the /usr/lib/python3.N rule already
+      prefix_stdlibs.push_back(prefix + "/lib/" + base);
+    }
     for (auto& [k, n] : needs) {
       if (!plain_file(n) || !n.literal || n.written) continue;
       std::string id, letters;
-      std::string root = hierarchy_of(n.sample, &id, &letters);
+      std::string root = hierarchy_of(n.sample, &id, &letters, prefix_stdlibs);
       if (root.empty()) continue;
       Tree& t = trees[root];
       t.id = id;

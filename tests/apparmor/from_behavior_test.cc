@@ -770,4 +770,40 @@ TEST(AppArmorFromBehavior, SelfSignalRow) {
       << "strict: kill recorded";
 }
 
+// Row interpreter-stdlib for a python installed under its own prefix (pyenv, conda, a venv):
+// executed as PREFIX/bin/python3.N, its modules in PREFIX/lib/python3.N are read by rule, even
+// beneath a home directory; the prefix's other directories stay exact.
+TEST(AppArmorFromBehavior, PrefixInterpreterStdlib) {
+  namespace fs = std::filesystem;
+  std::string root = "/var/lib/confine-pyprefix-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/py/bin", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/py/lib/python3.11/json");
+  fs::create_directories(root + "/py/etc");
+  std::ofstream(root + "/py/bin/python3.11") << "x";
+  std::ofstream(root + "/py/lib/python3.11/json/__init__.py") << "x";
+  std::ofstream(root + "/py/etc/secret.conf") << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.execs = {root + "/py/bin/python3.11"};
+  b.files[root + "/py/bin/python3.11"] = behavior::kRead | behavior::kExec;
+  b.files[root + "/py/lib/python3.11/json/__init__.py"] = behavior::kRead;
+  b.files[root + "/py/etc/secret.conf"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "py";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(aa_allows(t, canon + "/py/lib/python3.11/gzip.py", kPermRead)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/py/lib/python3.11/gzip.py", kPermWrite)) << "read and map only";
+  EXPECT_FALSE(aa_allows(t, canon + "/py/lib/libother.so", kPermRead)) << "the prefix's other files";
+  EXPECT_FALSE(aa_allows(t, canon + "/py/lib/python3.12/x.py", kPermRead)) << "another version's tree";
+  b.execs = {root + "/py/bin/tool"};
+  auto g = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(aa_allows(format(*g), canon + "/py/lib/python3.11/gzip.py", kPermRead)) << "not a python";
+  fs::remove_all(root);
+}
+
 }  // namespace confine::apparmor
