@@ -844,7 +844,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     bool lock = false;
     uint8_t kinds = 0;  // sockets/fifos created in it
     for (auto& [k, n] : needs)
-      if (n.literal && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
+      if (n.literal && !n.exec && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
+        // An executed file keeps its own exec rule (a build that runs what it built): the
+        // directory's rw never includes x.
         n.covered = true;
         lock |= n.perms.find('k') != std::string::npos;
         kinds |= n.acc & (behavior::kSocket | behavior::kFifo);

@@ -65,6 +65,12 @@ const std::vector<ReviewedRow> kWidenings = {
      "be removed and directories created there (no files: those rights stay on D); without it removing D "
      "was denied once D existed (the created row gives these and more when D is missing); never for /, "
      "nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"created-exec",
+     "a rule that both writes and executes one file that does not exist at translation time (a program the "
+     "workload builds and then runs: make && build/app): execute and the rule's file rights go to the "
+     "nearest existing directory, i.e. every file beneath it can be executed (Landlock names existing "
+     "inodes only; under AppArmor only that path); only when the rule has w (the recording wrote that "
+     "very file), never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -369,6 +375,22 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
         bool dir_rule = tg.rest == "**" || g.ends_with("/");
         std::string parent = fs::path(lp).parent_path().string();
+        if (!dir_rule && (a & kExecute) && (a & kWriteFile)) {
+          // A program the workload writes and then runs (a build that runs its tests): execute
+          // and the file's rights on the nearest existing directory (row created-exec).
+          std::string anc = parent;
+          while (!anc.empty() && anc != "/" && !fs::is_directory(anc, ec))
+            anc = fs::path(anc).parent_path().string();
+          if (anc.empty() || anc == "/" || no_widening(anc, false) || under_system_tree(anc)) {
+            dropped.push_back(g + " (execute in " + (anc.empty() ? std::string("/") : anc) + ")");
+          } else {
+            add_allow(anc, a & (kExecute | kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile),
+                      fr.origin);
+            rows["created-exec"].push_back(g + " -> " + anc +
+                                           (anc == parent ? "" : " (nearest existing ancestor)"));
+          }
+          continue;
+        }
         if (dir_rule) {
           created_row(parent, true);
         } else if (!(a & kWriteRights)) {

@@ -317,6 +317,28 @@ TEST(AppArmorLandlock, CreatedSocketAndFifoGetTheirKindOnTheDirectory) {
   fs::remove_all(d);
 }
 
+// A program the workload writes and then runs, missing at translation (make && build/app after
+// make clean): execute on the nearest existing directory (row created-exec); an exec-only rule
+// on a missing file (the recording never wrote it) and one under /etc get nothing.
+TEST(AppArmorLandlock, CreatedExecOnTheNearestExistingDirectory) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-cexec-" + std::to_string(getpid()));
+  fs::create_directories(d / "ws");
+  Translation t =
+      translate("profile p {\n " + (d / "ws" / "build").string() + "/app mrwix,\n " +
+                    (d / "ws" / "ro").string() + "/tool mrix,\n /etc/confine-none/app mrwix,\n}\n",
+                7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  ASSERT_TRUE(m.count((d / "ws").string()));
+  uint64_t ws = m[(d / "ws").string()];
+  EXPECT_TRUE(ws & kExecute);
+  EXPECT_TRUE(ws & kWriteFile);
+  EXPECT_FALSE(ws & (kMakeDir | kMakeSock | kMakeChar | kMakeBlock)) << "a directory rule gives those";
+  EXPECT_TRUE(has_warning(t, "widening row created-exec"));
+  for (const auto& r : t.rules) EXPECT_FALSE(r.path.starts_with("/etc")) << r.path;
+  fs::remove_all(d);
+}
+
 // `\[` is a literal '[' (the evaluator's Glob and expand() read escapes the same way):
 // a literal path with brackets names that path; a glob below it starts after it.
 TEST(AppArmorLandlock, EscapedBracketIsLiteral) {

@@ -806,4 +806,31 @@ TEST(AppArmorFromBehavior, PrefixInterpreterStdlib) {
   fs::remove_all(root);
 }
 
+// A program the workload built in a directory it created and then ran keeps its exec rule:
+// the created-dir row's rw does not cover an exec (seen: make && build/app was denied).
+TEST(AppArmorFromBehavior, ExecInCreatedDirKeepsItsRule) {
+  namespace fs = std::filesystem;
+  std::string root = "/var/lib/confine-cexec-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/build", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  std::ofstream(root + "/build/app") << "x";
+  std::ofstream(root + "/build/app.o") << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.execs = {root + "/build/app"};
+  b.files[root + "/build"] = behavior::kCreate;
+  b.files[root + "/build/app.o"] = behavior::kCreate | behavior::kWrite;
+  b.files[root + "/build/app"] = behavior::kCreate | behavior::kWrite | behavior::kRead | behavior::kExec;
+  GenerateOptions o;
+  o.name = "mk";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(aa_allows(t, canon + "/build/app", kPermExec)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/build/other", kPermExec)) << "only what it ran";
+  EXPECT_TRUE(aa_allows(t, canon + "/build/other.o", kPermWrite)) << "row created-dir";
+  fs::remove_all(root);
+}
+
 }  // namespace confine::apparmor
