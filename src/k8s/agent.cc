@@ -124,21 +124,6 @@ std::pair<int, std::string> run(const std::vector<std::string>& argv) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
 }
 
-// The OCI LinuxSeccomp form: what containerd and CRI-O read for a Localhost profile.
-std::string oci_form_problem(const std::string& text) {
-  auto doc = json::parse(text, "", {});
-  if (!doc.ok() || !doc->is(json::Type::Object)) return "not a JSON object";
-  for (const auto& m : doc->members)
-    if (m.key == "archMap" || m.key == "linux" || m.key == "ociVersion")
-      return "key " + q(m.key) + " is not part of the OCI LinuxSeccomp form";
-  if (const Value* s = doc->find("syscalls"); s && s->is(json::Type::Array))
-    for (const auto& r : s->items)
-      for (const auto& m : r.members)
-        if (m.key == "includes" || m.key == "excludes" || m.key == "name")
-          return m.key_pos.str() + ": key " + q(m.key) + " is Docker-only (not OCI LinuxSeccomp)";
-  return "";
-}
-
 struct Part {
   std::string mount;
   std::optional<Snapshot> snap;
