@@ -33,8 +33,11 @@ if [ -n "$AA" ]; then
   # What profiles include (abi, abstractions, tunables), not the build machine's own profiles.
   mkdir -p "$R/etc/apparmor.d"
   for d in abi abstractions tunables; do [ -d /etc/apparmor.d/$d ] && cp -a /etc/apparmor.d/$d "$R/etc/apparmor.d/"; done
+  # An empty parser.conf: the build machine's pins policy features to a file of its own
+  # (Debian: policy-features=/usr/share/apparmor-features/features); on a node the parser compiles
+  # for the running kernel, and each profile's `abi` rule states what it was written for.
   mkdir -p "$R/etc/apparmor"
-  if [ -f /etc/apparmor/parser.conf ]; then cp /etc/apparmor/parser.conf "$R/etc/apparmor/"; else : >"$R/etc/apparmor/parser.conf"; fi
+  printf '# confine agent image: no options (compile for the running kernel)\n' >"$R/etc/apparmor/parser.conf"
   echo "k8s-image: apparmor_parser $("$AA" --version | head -1 | awk '{print $NF}') and /etc/apparmor.d/{abi,abstractions,tunables} included"
 else
   echo "k8s-image: note: no apparmor_parser on this machine (apt-get install apparmor): the image cannot load AppArmor profiles; nodes report them unsupported"

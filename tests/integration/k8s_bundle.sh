@@ -254,8 +254,10 @@ if out=$(bash "$SRC/tools/k8s-image.sh" "$CONFINE" "$T/image.tar" "$IMG" 2>&1); 
   [ $rc = 0 ] && [ "$v" = "$("$CONFINE" --version)" ] && pass "image: podman load + run: $v" || fail "image --version: rc=$rc $v"
   h=$(irun "$IMG" k8s status --help); rc=$?
   [ $rc = 0 ] && [[ "$h" == *"usage: confine k8s status"* ]] && pass "image: confine k8s status --help runs" || fail "image status --help: rc=$rc $h"
-  a=$(irun --entrypoint /usr/sbin/apparmor_parser "$IMG" --version); rc=$?
-  [ $rc = 0 ] && pass "image: apparmor_parser runs ($(echo "$a" | head -1))" || fail "image apparmor_parser: rc=$rc $a"
+  AAF=$(ls "$T"/r1/part-1/web-*.apparmor)
+  a=$(irun -v "$AAF:/p.apparmor:ro" --entrypoint /usr/sbin/apparmor_parser "$IMG" -Q -K -N /p.apparmor); rc=$?
+  [ $rc = 0 ] && [ "$(echo "$a" | tail -1)" = "confine-$(basename "$AAF" .apparmor)" ] &&
+    pass "image: its apparmor_parser compiles the bundle's $(basename "$AAF") (-Q -K -N: $(echo "$a" | tail -1))" || fail "image apparmor_parser: rc=$rc $a"
   echo "NOTE: image $(du -h "$T/image.tar" | cut -f1) ($(echo "$out" | tail -1))"
 else
   fail "tools/k8s-image.sh: $out"
