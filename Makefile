@@ -18,7 +18,7 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip python3-yaml \
+             perl file bc rsync unzip python3-yaml openssl \
              $(DEPS_CORPUS)
 # tests/integration/k8s_bundle.sh: `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) and the
 # Kubernetes OpenAPI schema check (npm's kubernetes-models, test-only, installed into NPM_TEST_DIR). Each is
@@ -26,7 +26,7 @@ DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap pyth
 DEPS_TEST_CMDS := kubectl:kubernetes-client node:nodejs npm:npm
 NPM_TEST_DIR ?= /var/cache/confine-test/npm
 # `make image`: the agent's container image (tools/k8s-image.sh).
-DEPS_IMAGE := podman apparmor binutils
+DEPS_IMAGE := podman apparmor binutils curl
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in

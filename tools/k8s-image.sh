@@ -1,6 +1,6 @@
 #!/bin/bash
 # The agent's container image, built offline from scratch (`make image`): the confine binary
-# (static: CONFINE_STATIC), and, for nodes with AppArmor, Debian's apparmor_parser with exactly the
+# (static: CONFINE_STATIC), curl with its libraries (the agent's node-label PATCH), and, for nodes with AppArmor, Debian's apparmor_parser with exactly the
 # shared libraries ldd lists and /etc/apparmor.d (the abstractions and tunables profiles include).
 # No base image, no registry: `podman import` of a root file system, then `podman save` to a
 # docker-archive tarball users load (`podman load`, `docker load`, `ctr images import`) and push.
@@ -42,6 +42,9 @@ if [ -n "$AA" ]; then
 else
   echo "k8s-image: note: no apparmor_parser on this machine (apt-get install apparmor): the image cannot load AppArmor profiles; nodes report them unsupported"
 fi
+# curl: the agent's one API call (its node's labels, docs/kubernetes.md "Node labels").
+CURL=$(command -v curl) || { echo "k8s-image: curl is not installed (apt-get install curl)" >&2; exit 1; }
+copy_elf "$CURL" /usr/bin/curl
 printf 'root:x:0:0:root:/:/confine\n' >"$R/etc/passwd"
 printf 'root:x:0:\n' >"$R/etc/group"
 # The agent's files are root's and read-only; the DaemonSet mounts what it writes.

@@ -38,12 +38,18 @@ constexpr OptSpec kAgentOpts[] = {
     {"interval", 0, true, "SECONDS", "rescan period while watching (default 60)"},
     {"grace", 0, true, "SECONDS",
      "remove a dropped, unused file only once it has been unused this long (default 300; 0 = at once)"},
+    {"node", 0, true, "NAME",
+     "set the computed confine.dev/ labels on this node (the one API call: GET + merge PATCH through curl)"},
+    {"api-server", 0, true, "URL", "https://HOST:PORT (default from KUBERNETES_SERVICE_HOST/PORT)"},
+    {"api-credentials", 0, true, "DIR",
+     "the service-account token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void agent_usage(std::ostream& os) {
   os << "usage: confine k8s agent --profiles DIR [--kubelet-root DIR] [--apparmor] [--once] [--state DIR]\n"
-        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n\n"
+        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n"
+        "                         [--node NAME [--api-server URL] [--api-credentials DIR]]\n\n"
         "The node side of a bundle (docs/kubernetes.md). Reads the bundle's ConfigMap volume exactly as the\n"
         "kubelet lays it out (through one resolved ..data snapshot), validates every profile (content hash,\n"
         "seccomp parser, unknown syscalls, AppArmor profile name, size), installs the seccomp profiles to\n"
@@ -53,10 +59,13 @@ void agent_usage(std::ostream& os) {
         "removes files the bundle no longer lists once no container uses them (runc state; kept when in\n"
         "doubt) and writes STATE/status.json: ready, the node labels, every profile's state. An invalid\n"
         "profile is never installed and is reported; the others still install. Readiness: the DaemonSet's\n"
-        "readiness probe execs `confine k8s status --ready`.\n\n"
+        "readiness probe execs `confine k8s status --ready`. With --node, the labels are also set on that\n"
+        "node (GET, then a JSON merge patch removing its other confine.dev/bundle-* labels) through curl\n"
+        "with the service-account token on curl's standard input; a failure is in the status, not fatal.\n\n"
      << format_options(kAgentOpts)
      << "\nexamples:\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --apparmor\n"
+        "  confine k8s agent --profiles /etc/confine/bundle --node \"$NODE_NAME\"   # in the DaemonSet\n"
         "  confine k8s agent --profiles /tmp/cm --kubelet-root /tmp/kubelet --once && cat "
         "/tmp/kubelet/confine-agent/status.json\n\n"
         "exit status (--once): 0 ready, 1 not ready (see status.json), 2 usage error, 125 the install or\n"
@@ -109,6 +118,9 @@ int k8s_agent(std::span<char* const> args) {
   o.state = a.get("state").value_or("");
   o.apparmor = a.has("apparmor");
   o.runtime_roots = runtime_roots(a);
+  o.label.node = a.get("node").value_or("");
+  o.label.server = a.get("api-server").value_or("");
+  o.label.credentials = a.get("api-credentials").value_or(o.label.credentials);
   unsigned interval = 60;
   if (auto i = a.get("interval")) {
     try {

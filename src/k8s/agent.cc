@@ -567,6 +567,26 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   labels.add("confine.dev/apparmor",
              str(r.ready && o.apparmor && !aa_host.empty() && (aa_all_loaded || !any_aa) ? "enforced"
                                                                                          : "unsupported"));
+  if (!o.label.node.empty()) {
+    // PATCH only when the labels differ from what this process last published (a rescan every
+    // --interval does not call the API server again).
+    static std::string last_published;
+    std::string want = json::write(labels);
+    Value lp = Value::make_object();
+    lp.add("node", str(o.label.node));
+    if (want == last_published) {
+      lp.add("state", str("published"));
+      lp.add("detail", str("unchanged since the last pass"));
+    } else if (auto res = publish_labels(o.label, labels); res.ok()) {
+      last_published = want;
+      lp.add("state", str("published"));
+      lp.add("detail", str(*res));
+    } else {
+      lp.add("state", str("failed"));
+      lp.add("detail", str(res.error().message()));
+    }
+    st.add("label_publish", std::move(lp));
+  }
   st.add("labels", std::move(labels));
   Value profs = Value::make_array();
   for (const auto& c : checked) profs.push(entry_json(c));

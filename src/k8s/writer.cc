@@ -537,8 +537,9 @@ Value mount(const std::string& name, const std::string& path, bool ro) {
 
 Value daemonset(const BundleOptions& o, size_t nparts, const std::string& bundle) {
   const std::string kr = "/var/lib/kubelet";  // the agent's view; hostPaths map the node's kubelet root there
-  Value args =
-      strs({"k8s", "agent", "--profiles", "/etc/confine/bundle", "--kubelet-root", kr, "--apparmor"});
+  // --node $(NODE_NAME): the kubelet expands the downward-API variable; the agent labels its own node.
+  Value args = strs({"k8s", "agent", "--profiles", "/etc/confine/bundle", "--kubelet-root", kr, "--apparmor",
+                     "--node", "$(NODE_NAME)"});
   RuntimePaths rp = runtime_paths(o.runtime);
   for (const auto& s : rp.state) {
     args.push(str("--runtime-state"));
@@ -611,8 +612,8 @@ Value daemonset(const BundleOptions& o, size_t nparts, const std::string& bundle
 
   Value pod = obj();
   pod.add("serviceAccountName", str("confine-agent"));
-  // The agent makes no API call yet (docs/kubernetes.md "Node labels"): no token in the pod.
-  pod.add("automountServiceAccountToken", Value::make_bool(false));
+  // The token of its one API call (its own node's labels; the admission policy holds it to that).
+  pod.add("automountServiceAccountToken", Value::make_bool(true));
   pod.add("nodeSelector", kv({{"kubernetes.io/os", str("linux")}}));
   // Every node: the profiles must be where any pod may land (NoSchedule and NoExecute taints too).
   pod.add("tolerations", Value::make_array()).push(kv({{"operator", str("Exists")}}));

@@ -28,7 +28,7 @@ trap cleanup EXIT
 fails=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for c in podman runc busybox python3 apparmor_parser "$KUBECTL" node; do
+for c in podman runc busybox python3 apparmor_parser "$KUBECTL" node curl openssl; do
   command -v $c >/dev/null || { echo "FAIL: $c not installed (make deps-test installs it)"; exit 1; }
 done
 python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3-yaml not installed (make deps-test)"; exit 1; }
@@ -102,7 +102,7 @@ v=$(validate "$T/bad.json"); rc=$?
   pass "the checker catches a misspelt field and a wrong type" || fail "checker: rc=$rc $v"
 
 # --- the rendered objects agree with the agent ---
-python3 - "$T/r1/objects.json" "$B1" >"$T/coherence" <<'PY'
+python3 - "$T/r1/objects.json" "$B1" >"$T/coherence" 2>&1 <<'PY'
 import json, sys
 objs, b = json.load(open(sys.argv[1])), sys.argv[2]
 by = {(o["kind"], o["metadata"]["name"]): o for o in objs}
@@ -111,7 +111,9 @@ pod = ds["spec"]["template"]["spec"]
 c = pod["containers"][0]
 errs = []
 args = c["args"]
-if args[:2] != ["k8s", "agent"] or args[args.index("--profiles") + 1] != "/etc/confine/bundle":
+if args[:2] != ["k8s", "agent"] or args[args.index("--profiles") + 1] != "/etc/confine/bundle" or \
+        args[args.index("--node") + 1] != "$(NODE_NAME)" or \
+        c["env"] != [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]:
     errs.append("agent args %s" % args)
 mounts = {m["name"]: m for m in c["volumeMounts"]}
 for v in pod["volumes"]:
@@ -137,8 +139,8 @@ if "authentication.kubernetes.io/node-name" not in json.dumps(pol) or pol["failu
 print(json.dumps(sel[0]))
 print("; ".join(errs))
 PY
-[ -z "$(sed -n 2p "$T/coherence")" ] && pass "DaemonSet mounts every part, probe, caps drop ALL + MAC_ADMIN, read-only runtime state; RuntimeClasses select $(head -1 "$T/coherence")" ||
-  fail "coherence: $(sed -n 2p "$T/coherence")"
+[ $? = 0 ] && [ "$(wc -l <"$T/coherence")" = 2 ] && [ -z "$(sed -n 2p "$T/coherence")" ] && pass "DaemonSet mounts every part, probe, caps drop ALL + MAC_ADMIN, read-only runtime state; RuntimeClasses select $(head -1 "$T/coherence")" ||
+  fail "coherence: $(tail -3 "$T/coherence")"
 
 # --- the agent installs the rendered ConfigMaps, laid out as the kubelet mounts them ---
 KR=$T/kubelet ID=$T/kubelet/seccomp/confine CM=$T/volumes
@@ -152,6 +154,73 @@ lab=$(st "$KR/confine-agent/status.json" "d['labels']")
 WEB1=$(ls "$ID" | grep '^web-')
 cmp -s "$ID/$WEB1" "$T/web/seccomp.json" && pass "installed $WEB1 is the recorded profile byte for byte" ||
   fail "$WEB1 differs from the recording"
+
+# --- the agent's one API write: its own node's labels (GET + merge PATCH over HTTPS, token on curl's stdin) ---
+CRED=$T/sa && mkdir -p "$CRED" "$T/bin"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CRED/key.pem" -out "$CRED/ca.crt" -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -days 2 >/dev/null 2>&1 || fail "openssl req"
+echo "eyJhbGciOi.TOKEN-secret_42" >"$CRED/token"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec %s "$@"\n' "$T/curl.argv" "$(command -v curl)" >"$T/bin/curl" && chmod +x "$T/bin/curl"
+python3 - "$CRED" "$T/api.log" "$T/api.port" <<'PY' &
+import http.server, json, ssl, sys
+cred, log, portf = sys.argv[1:]
+node = {"metadata": {"name": "n1", "labels": {"confine.dev/bundle-0123456789ab": "installed", "kubernetes.io/os": "linux"}}}
+class H(http.server.BaseHTTPRequestHandler):
+    def rec(self, body=None):
+        open(log, "a").write(json.dumps({"m": self.command, "path": self.path, "auth": self.headers.get("Authorization"),
+                                         "ctype": self.headers.get("Content-Type"), "body": body}) + "\n")
+    def reply(self):
+        b = json.dumps(node).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def do_GET(self):
+        self.rec(); self.reply()
+    def do_PATCH(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.rec(body)
+        for k, v in body["metadata"]["labels"].items():
+            if v is None: node["metadata"]["labels"].pop(k, None)
+            else: node["metadata"]["labels"][k] = v
+        self.reply()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cred + "/ca.crt", cred + "/key.pem")
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+open(portf, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+APIPID=$!
+for _ in $(seq 50); do [ -s "$T/api.port" ] && break; sleep 0.2; done
+API=https://127.0.0.1:$(cat "$T/api.port")
+out=$(PATH="$T/bin:$PATH" agent --profiles "$CM" --kubelet-root "$KR" --once --node n1 --api-server "$API" --api-credentials "$CRED" 2>&1); rc=$?
+api=$(python3 - "$T/api.log" "$B1" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+b = sys.argv[2]
+want = {"metadata": {"labels": {"confine.dev/bundle-" + b: "installed", "confine.dev/apparmor": "unsupported", "confine.dev/bundle-0123456789ab": None}}}
+ok = [x["m"] for x in r] == ["GET", "PATCH"] and all(x["path"] == "/api/v1/nodes/n1" and x["auth"] == "Bearer eyJhbGciOi.TOKEN-secret_42" for x in r) \
+    and r[1]["ctype"] == "application/merge-patch+json" and r[1]["body"] == want
+print("ok" if ok else "bad: %s" % r)
+PY
+)
+[ $rc = 0 ] && [ "$api" = ok ] && [ "$(st "$KR/confine-agent/status.json" "d['label_publish']['state']")" = published ] &&
+  pass "--node: GET, then a merge PATCH of node n1 setting confine.dev/bundle-$B1 and removing the old bundle label (bearer token, TLS verified against ca.crt)" ||
+  fail "label publish: rc=$rc $out; api: $api; $(st "$KR/confine-agent/status.json" "d.get('label_publish')")"
+[ -s "$T/curl.argv" ] && ! grep -q "TOKEN-secret" "$T/curl.argv" && pass "the token is never on curl's command line" ||
+  fail "curl argv: $(cat "$T/curl.argv")"
+n=$(wc -l <"$T/api.log")
+PATH="$T/bin:$PATH" agent --profiles "$CM" --kubelet-root "$KR" --once --node n1 --api-server "$API" --api-credentials "$CRED" >/dev/null 2>&1
+[ "$(sed -n "$((n + 1)),\$p" "$T/api.log" | python3 -c "import json,sys; print([json.loads(l)['m'] for l in sys.stdin])")" = "['GET']" ] &&
+  pass "labels already set: GET only, no PATCH" || fail "second pass: $(tail -2 "$T/api.log")"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k2.pem" -out "$T/other-ca.crt" -subj /CN=other -days 2 >/dev/null 2>&1
+mkdir -p "$T/sa2" && cp "$CRED/token" "$T/sa2/" && cp "$T/other-ca.crt" "$T/sa2/ca.crt"
+out=$(agent --profiles "$CM" --kubelet-root "$KR" --once --node n1 --api-server "$API" --api-credentials "$T/sa2" 2>&1); rc=$?
+d=$(st "$KR/confine-agent/status.json" "d['label_publish']")
+[ $rc = 0 ] && [[ "$d" == *"'state': 'failed'"* ]] && [ "$(wc -l <"$T/api.log")" = $((n + 1)) ] &&
+  pass "an API server whose certificate ca.crt does not sign: no request completes, reported in the status, still ready" ||
+  fail "wrong CA: rc=$rc $d"
+kill $APIPID 2>/dev/null; wait $APIPID 2>/dev/null
 
 # --- runc runs a container with the installed file; an update keeps it while in use ---
 touch "$ROOT/data/stop"
@@ -258,6 +327,8 @@ if out=$(bash "$SRC/tools/k8s-image.sh" "$CONFINE" "$T/image.tar" "$IMG" 2>&1); 
   a=$(irun -v "$AAF:/p.apparmor:ro" --entrypoint /usr/sbin/apparmor_parser "$IMG" -Q -K -N /p.apparmor); rc=$?
   [ $rc = 0 ] && [ "$(echo "$a" | tail -1)" = "confine-$(basename "$AAF" .apparmor)" ] &&
     pass "image: its apparmor_parser compiles the bundle's $(basename "$AAF") (-Q -K -N: $(echo "$a" | tail -1))" || fail "image apparmor_parser: rc=$rc $a"
+  c=$(irun --entrypoint /usr/bin/curl "$IMG" --version); rc=$?
+  [ $rc = 0 ] && pass "image: curl runs ($(echo "$c" | head -1 | cut -d' ' -f1-2))" || fail "image curl: rc=$rc $c"
   echo "NOTE: image $(du -h "$T/image.tar" | cut -f1) ($(echo "$out" | tail -1))"
 else
   fail "tools/k8s-image.sh: $out"
