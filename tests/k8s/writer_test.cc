@@ -9,6 +9,7 @@
 #include "apparmor/apparmor.h"
 #include "generate/generate.h"
 #include "k8s/bundle.h"
+#include "k8s/label.h"
 #include "k8s/sha256.h"
 #include "seccomp/profile.h"
 
@@ -204,4 +205,25 @@ TEST(K8sWriter, Yaml) {
   confine::json::Value bad = confine::json::Value::make_object();
   bad.add("x", confine::json::Value::make_string("\xff"));
   EXPECT_FALSE(to_yaml(bad).ok());
+}
+
+TEST(K8sLabels, MergePatch) {
+  auto cur = confine::json::parse(
+      R"({"confine.dev/bundle-0123456789ab": "installed", "confine.dev/apparmor": "unsupported", "x": "y"})");
+  auto want = confine::json::parse(
+      R"({"confine.dev/bundle-aaaaaaaaaaaa": "installed", "confine.dev/apparmor": "unsupported"})");
+  ASSERT_TRUE(cur.ok() && want.ok());
+  auto p = confine::json::parse(label_patch(*cur, *want));
+  ASSERT_TRUE(p.ok());
+  const auto* l = p->find("metadata")->find("labels");
+  ASSERT_EQ(l->members.size(), 3u);
+  EXPECT_EQ(l->find("confine.dev/bundle-aaaaaaaaaaaa")->text, "installed");
+  EXPECT_TRUE(l->find("confine.dev/bundle-0123456789ab")->is(confine::json::Type::Null));
+  EXPECT_EQ(l->find("x"), nullptr);  // other labels untouched
+  // Nothing to change: no patch.
+  EXPECT_EQ(label_patch(*want, *want), "");
+  // Not ready (no bundle label): the old bundle's label goes.
+  auto none = confine::json::parse(R"({"confine.dev/apparmor": "unsupported"})");
+  EXPECT_NE(label_patch(*cur, *none).find("\"confine.dev/bundle-0123456789ab\":null"), std::string::npos)
+      << label_patch(*cur, *none);
 }
