@@ -1,6 +1,7 @@
 #include "k8s/writer.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -828,6 +829,14 @@ Result<BundleResult> plan_bundle(const std::vector<PreparedProfile>& ps, const B
 Status write_bundle(const BundleResult& r, const std::string& out) {
   if (mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) return Error::sys("mkdir " + out, errno);
   for (const auto& [f, text] : r.files) CONFINE_CHECK(file::write_file_atomic(out + "/" + f, text));
+  // A part an earlier, larger bundle wrote here is no longer listed: remove it when it is ours.
+  for (size_t i = r.parts.size() + 1; i <= 1000; ++i) {
+    std::string f = out + "/configmap-" + std::to_string(i) + ".yaml";
+    auto t = file::read_file(f, 1u << 20);
+    if (!t.ok()) break;
+    if (t->rfind("# Written by `confine k8s bundle`", 0) == 0 && unlink(f.c_str()) != 0)
+      return Error::sys("unlink " + f, errno);
+  }
   return ok();
 }
 

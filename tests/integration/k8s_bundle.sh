@@ -301,6 +301,9 @@ PY
 out=$("$CONFINE" k8s bundle "$T"/many/p* -o "$T/dm" 2>&1); rc=$?
 n=$(ls "$T"/dm/configmap-*.yaml 2>/dev/null | wc -l)
 [ $rc = 0 ] && [ "$n" -ge 2 ] && pass "40 profiles of ~30 KiB: $n ConfigMap parts" || fail "split: rc=$rc n=$n $out"
+"$CONFINE" k8s bundle "$T/many/p00" -o "$T/dm2" >/dev/null 2>&1 && cp "$T"/dm/configmap-*.yaml "$T/dm2/" &&
+  "$CONFINE" k8s bundle "$T/many/p00" -o "$T/dm2" >/dev/null 2>&1 && [ "$(ls "$T"/dm2/configmap-*.yaml)" = "$T/dm2/configmap-1.yaml" ] &&
+  pass "re-bundled smaller into the same directory: the parts it no longer has are removed" || fail "stale parts: $(ls "$T/dm2")"
 render "$T/dm" "$T/rm" >"$T/rm.sizes" || exit 1
 big=$(awk '$2 >= 262144' "$T/rm.sizes")
 [ -z "$big" ] && [ "$(wc -l <"$T/rm.sizes")" = "$n" ] &&
