@@ -727,7 +727,10 @@ Result<BundleResult> plan_bundle(const std::vector<PreparedProfile>& ps, const B
   Value ns = obj();
   ns.add("apiVersion", str("v1"));
   ns.add("kind", str("Namespace"));
-  ns.add("metadata", meta(o.ns, nullptr));
+  Value nsm = meta(o.ns, nullptr);
+  // Pod Security Admission: the agent's hostPath volumes are outside the baseline level.
+  nsm.members.back().value.add("pod-security.kubernetes.io/enforce", str("privileged"));  // labels
+  ns.add("metadata", std::move(nsm));
   CONFINE_CHECK(emit("namespace.yaml", {ns}, ""));
   size_t nparts = r.parts.size();
   for (size_t i = 0; i < nparts; ++i) {
