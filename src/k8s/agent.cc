@@ -567,10 +567,24 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   labels.add("confine.dev/apparmor",
              str(r.ready && o.apparmor && !aa_host.empty() && (aa_all_loaded || !any_aa) ? "enforced"
                                                                                          : "unsupported"));
+  st.add("labels", std::move(labels));
+  Value profs = Value::make_array();
+  for (const auto& c : checked) profs.push(entry_json(c));
+  st.add("profiles", std::move(profs));
+  st.add("rejected_files", std::move(rejected));
+  st.add("stale", std::move(stale));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  st.add("apply_ms", Value::make_u64(static_cast<uint64_t>(ms)));
+  mutation_step("status.json");
+  CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
+  // The node's labels, after the status is on disk (readiness never waits for the API server);
+  // the outcome is written into the status once more.
   if (!o.label.node.empty()) {
     // PATCH only when the labels differ from what this process last published (a rescan every
     // --interval does not call the API server again).
     static std::string last_published;
+    const Value& labels = *st.find("labels");
     std::string want = json::write(labels);
     Value lp = Value::make_object();
     lp.add("node", str(o.label.node));
@@ -586,18 +600,8 @@ Result<ApplyResult> apply(const AgentOptions& o) {
       lp.add("detail", str(res.error().message()));
     }
     st.add("label_publish", std::move(lp));
+    CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
   }
-  st.add("labels", std::move(labels));
-  Value profs = Value::make_array();
-  for (const auto& c : checked) profs.push(entry_json(c));
-  st.add("profiles", std::move(profs));
-  st.add("rejected_files", std::move(rejected));
-  st.add("stale", std::move(stale));
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  st.add("apply_ms", Value::make_u64(static_cast<uint64_t>(ms)));
-  mutation_step("status.json");
-  CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
   r.status = std::move(st);
   return r;
 }

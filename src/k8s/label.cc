@@ -141,9 +141,21 @@ Result<std::string> publish_labels(const LabelTarget& t, const Value& want) {
   if (access(ca.c_str(), R_OK) != 0) return Error::sys(ca, errno);
   std::string url = server + "/api/v1/nodes/" + t.node;
   std::string config = "header = \"Authorization: Bearer " + token + "\"\n";
-  std::vector<std::string> base = {
-      curl, "-sS", "--fail-with-body",        "--max-time", "20", "--cacert", ca, "--proto", "=https", "-K",
-      "-",  "-H",  "Accept: application/json"};
+  std::vector<std::string> base = {curl,
+                                   "-sS",
+                                   "--fail-with-body",
+                                   "--connect-timeout",
+                                   "5",
+                                   "--max-time",
+                                   "20",
+                                   "--cacert",
+                                   ca,
+                                   "--proto",
+                                   "=https",
+                                   "-K",
+                                   "-",
+                                   "-H",
+                                   "Accept: application/json"};
   auto get = base;
   get.push_back(url);
   auto [grc, gout] = run_with_input(get, config);
