@@ -18,8 +18,15 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip \
+             perl file bc rsync unzip python3-yaml openssl \
              $(DEPS_CORPUS)
+# tests/integration/k8s_bundle.sh: `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) and the
+# Kubernetes OpenAPI schema check (npm's kubernetes-models, test-only, installed into NPM_TEST_DIR). Each is
+# installed only when its command is missing (a machine may have another kubectl or Node.js already).
+DEPS_TEST_CMDS := kubectl:kubernetes-client node:nodejs npm:npm
+NPM_TEST_DIR ?= /var/cache/confine-test/npm
+# `make image`: the agent's container image (tools/k8s-image.sh).
+DEPS_IMAGE := podman apparmor binutils curl
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
@@ -27,7 +34,7 @@ DEPS_BENCH := libbenchmark-dev hyperfine firejail
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
+.PHONY: all build image demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
 
 all: build
 
@@ -53,16 +60,34 @@ deps-build:
 	$(call install_missing,$(DEPS_BUILD))
 deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
+	@missing=""; for cp in $(DEPS_TEST_CMDS); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
+	[ -z "$$missing" ] || $(MAKE) --no-print-directory deps-packages PACKAGES="$$missing"
+	@[ -d $(NPM_TEST_DIR)/node_modules/kubernetes-models ] || \
+	  { echo "npm: kubernetes-models@5 into $(NPM_TEST_DIR) (test-only)"; \
+	    npm install --silent --no-audit --no-fund --prefix $(NPM_TEST_DIR) kubernetes-models@5 >/dev/null || \
+	    echo "npm install failed: tests/integration/k8s_bundle.sh will fail (schema check)" >&2; }
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build
 	$(call install_missing,$(DEPS_BENCH))
 deps-demo: deps-build
 	$(call install_missing,$(DEPS_DEMO))
+deps-packages:
+	$(call install_missing,$(PACKAGES))
+deps-image: deps-build
+	$(call install_missing,$(DEPS_IMAGE))
 
 build: deps-build
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The agent's container image from scratch (the static confine binary, apparmor_parser and the
+# libraries it needs), saved as a docker-archive tarball: podman load -i $(BUILD)/confine-agent.tar
+IMAGE ?= confine-agent:0.1.0
+image: deps-image
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target confine
+	bash tools/k8s-image.sh $(BUILD)/confine $(BUILD)/confine-agent.tar $(IMAGE)
 
 # Unit tests under ASan+UBSan; integration tests (real kernel, real peers) on the release build;
 # fuzz targets for a short run over their seed corpora. Every suite runs even when another fails;

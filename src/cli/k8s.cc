@@ -1,10 +1,12 @@
 // `confine k8s <subcommand>`: the Kubernetes node side (docs/kubernetes.md).
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -15,6 +17,7 @@
 #include "k8s/bundle.h"
 #include "k8s/runtime.h"
 #include "k8s/sha256.h"
+#include "k8s/writer.h"
 
 namespace confine::cli {
 
@@ -35,12 +38,18 @@ constexpr OptSpec kAgentOpts[] = {
     {"interval", 0, true, "SECONDS", "rescan period while watching (default 60)"},
     {"grace", 0, true, "SECONDS",
      "remove a dropped, unused file only once it has been unused this long (default 300; 0 = at once)"},
+    {"node", 0, true, "NAME",
+     "set the computed confine.dev/ labels on this node (the one API call: GET + merge PATCH through curl)"},
+    {"api-server", 0, true, "URL", "https://HOST:PORT (default from KUBERNETES_SERVICE_HOST/PORT)"},
+    {"api-credentials", 0, true, "DIR",
+     "the service-account token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void agent_usage(std::ostream& os) {
   os << "usage: confine k8s agent --profiles DIR [--kubelet-root DIR] [--apparmor] [--once] [--state DIR]\n"
-        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n\n"
+        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n"
+        "                         [--node NAME [--api-server URL] [--api-credentials DIR]]\n\n"
         "The node side of a bundle (docs/kubernetes.md). Reads the bundle's ConfigMap volume exactly as the\n"
         "kubelet lays it out (through one resolved ..data snapshot), validates every profile (content hash,\n"
         "seccomp parser, unknown syscalls, AppArmor profile name, size), installs the seccomp profiles to\n"
@@ -50,10 +59,13 @@ void agent_usage(std::ostream& os) {
         "removes files the bundle no longer lists once no container uses them (runc state; kept when in\n"
         "doubt) and writes STATE/status.json: ready, the node labels, every profile's state. An invalid\n"
         "profile is never installed and is reported; the others still install. Readiness: the DaemonSet's\n"
-        "readiness probe execs `confine k8s status --ready`.\n\n"
+        "readiness probe execs `confine k8s status --ready`. With --node, the labels are also set on that\n"
+        "node (GET, then a JSON merge patch removing its other confine.dev/bundle-* labels) through curl\n"
+        "with the service-account token on curl's standard input; a failure is in the status, not fatal.\n\n"
      << format_options(kAgentOpts)
      << "\nexamples:\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --apparmor\n"
+        "  confine k8s agent --profiles /etc/confine/bundle --node \"$NODE_NAME\"   # in the DaemonSet\n"
         "  confine k8s agent --profiles /tmp/cm --kubelet-root /tmp/kubelet --once && cat "
         "/tmp/kubelet/confine-agent/status.json\n\n"
         "exit status (--once): 0 ready, 1 not ready (see status.json), 2 usage error, 125 the install or\n"
@@ -106,6 +118,9 @@ int k8s_agent(std::span<char* const> args) {
   o.state = a.get("state").value_or("");
   o.apparmor = a.has("apparmor");
   o.runtime_roots = runtime_roots(a);
+  o.label.node = a.get("node").value_or("");
+  o.label.server = a.get("api-server").value_or("");
+  o.label.credentials = a.get("api-credentials").value_or(o.label.credentials);
   unsigned interval = 60;
   if (auto i = a.get("interval")) {
     try {
@@ -273,7 +288,152 @@ int k8s_status(std::span<char* const> args) {
   return kExitOk;
 }
 
+constexpr OptSpec kBundleOpts[] = {
+    {"output", 'o', true, "OUT_DIR", "the kustomize directory to write (required; created if missing)"},
+    {"namespace", 0, true, "NS",
+     "namespace of the agent, its ConfigMaps and ServiceAccount (default confine-system)"},
+    {"image", 0, true, "IMAGE", "the agent's image (default confine-agent:0.1.0, what `make image` builds)"},
+    {"kubelet-root", 0, true, "DIR", "the nodes' kubelet root directory (default /var/lib/kubelet)"},
+    {"mode", 0, true, "MODE", "enforce (default) or complain for profiles without :MODE"},
+    {"runtime", 0, true, "RUNTIME",
+     "containerd (default) or cri-o: whose state the agent reads (read-only) to see which profiles are in "
+     "use"},
+    {"handler", 0, true, "NAME", "the RuntimeClasses' CRI handler (default runc)"},
+    {"max-part-bytes", 0, true, "N",
+     "JSON-escaped bytes per ConfigMap part (default and maximum 204800; kubectl apply's annotation holds "
+     "256 KiB)"},
+    {"help", 'h', false, "", "show this help"},
+};
+
+void bundle_usage(std::ostream& os) {
+  os << "usage: confine k8s bundle [NAME=]PROFILE_DIR[:complain|:enforce]... -o OUT_DIR [--namespace NS]\n"
+        "                          [--image IMAGE] [--kubelet-root DIR] [--mode MODE] [--runtime RUNTIME]\n\n"
+        "Writes a kustomize directory that puts recorded profiles on every node (docs/kubernetes.md):\n"
+        "ConfigMaps holding the bundle (docs/kubernetes.md \"Bundle format\"; split so each stays under\n"
+        "kubectl apply's 256 KiB annotation), the DaemonSet running `confine k8s agent` on every node, its\n"
+        "ServiceAccount and RBAC (get/patch nodes), a ValidatingAdmissionPolicy (Kubernetes 1.30+) limiting\n"
+        "it to the confine.dev/ labels of its own node, and two RuntimeClasses whose scheduling selects "
+        "nodes\n"
+        "labelled confine.dev/bundle-HASH=installed (and confine.dev/apparmor=enforced).\n\n"
+        "Each PROFILE_DIR is a `confine record -o DIR` output: seccomp.json (required), apparmor.profile "
+        "and\n"
+        "behavior.json (optional). The profile's NAME is the directory's name unless NAME= is given; names\n"
+        "are content-addressed in the bundle: NAME-HASH. The seccomp file becomes the OCI LinuxSeccomp form\n"
+        "with the container runtime's own syscalls (as `record --target oci`); the AppArmor profile is\n"
+        "renamed confine-NAME-HASH (its attachment dropped). Every conversion is printed.\n\n"
+     << format_options(kBundleOpts)
+     << "\nexamples:\n"
+        "  confine record --target oci -o web -- ./web-server\n"
+        "  confine record --target oci -o worker -- ./worker\n"
+        "  confine k8s bundle web worker:complain -o deploy/\n"
+        "  kubectl apply -k deploy/\n"
+        "  confine k8s bundle api=prof/api-v2 -o deploy/ --namespace kube-system --image "
+        "reg.example/confine:0.1.0\n\n"
+        "exit status: 0 written, 1 a profile cannot be bundled, 2 usage error, 125 OUT_DIR cannot be "
+        "written\n";
+}
+
+int k8s_bundle(std::span<char* const> args) {
+  auto pa = parse_verb_args(args, kBundleOpts, bundle_usage);
+  if (const int* rc = std::get_if<int>(&pa)) return *rc;
+  const Args& a = std::get<Args>(pa);
+  if (a.positional().empty() || !a.has("output")) {
+    print_error("k8s bundle: give PROFILE_DIR... and -o OUT_DIR");
+    return kExitUsage;
+  }
+  k8s::BundleOptions o;
+  const std::string out = *a.get("output");
+  o.ns = a.get("namespace").value_or(o.ns);
+  o.image = a.get("image").value_or(o.image);
+  o.kubelet_root = a.get("kubelet-root").value_or(o.kubelet_root);
+  while (o.kubelet_root.size() > 1 && o.kubelet_root.back() == '/') o.kubelet_root.pop_back();
+  o.handler = a.get("handler").value_or(o.handler);
+  o.runtime = a.get("runtime").value_or(o.runtime);
+  std::string mode = a.get("mode").value_or("enforce");
+  if (mode != "enforce" && mode != "complain") {
+    print_error("k8s bundle: --mode must be enforce or complain");
+    return kExitUsage;
+  }
+  if (o.runtime != "containerd" && o.runtime != "cri-o") {
+    print_error("k8s bundle: --runtime must be containerd or cri-o");
+    return kExitUsage;
+  }
+  if (!k8s::valid_profile_name(o.ns)) {
+    print_error("k8s bundle: --namespace " + json::quote(o.ns) + " is not a DNS label");
+    return kExitUsage;
+  }
+  if (o.kubelet_root.empty() || o.kubelet_root[0] != '/' || o.kubelet_root.find("..") != std::string::npos) {
+    print_error("k8s bundle: --kubelet-root must be an absolute path without '..'");
+    return kExitUsage;
+  }
+  if (auto m = a.get("max-part-bytes")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(m->c_str(), &end, 10);
+    if (m->empty() || *end || v < 4096 || v > k8s::kDefaultPartBudget) {
+      print_error("k8s bundle: --max-part-bytes must be 4096..204800");
+      return kExitUsage;
+    }
+    o.budget = v;
+  }
+  std::vector<k8s::PreparedProfile> ps;
+  for (const auto& arg : a.positional()) {
+    auto pr = k8s::parse_profile_arg(arg, mode);
+    if (!pr.ok()) {
+      print_error(pr.error());
+      return kExitUsage;
+    }
+    auto sc = file::read_file(pr->dir + "/seccomp.json");
+    if (!sc.ok()) {
+      print_error(sc.error().context("k8s bundle: " + pr->name));
+      return kExitInvalid;
+    }
+    std::optional<std::string> aa, beh;
+    for (auto [f, slot] : {std::pair{"apparmor.profile", &aa}, std::pair{"behavior.json", &beh}}) {
+      std::string path = pr->dir + "/" + f;
+      if (access(path.c_str(), F_OK) != 0) continue;
+      auto t = file::read_file(path);
+      if (!t.ok()) {
+        print_error(t.error().context("k8s bundle: " + pr->name));
+        return kExitInvalid;
+      }
+      *slot = std::move(*t);
+    }
+    auto p =
+        k8s::prepare_profile(pr->name, pr->mode, *sc, aa ? &*aa : nullptr, beh ? &*beh : nullptr, pr->dir);
+    if (!p.ok()) {
+      print_error(p.error().context("k8s bundle: " + pr->name));
+      return kExitInvalid;
+    }
+    for (const auto& n : p->notes) std::cerr << "confine: k8s bundle: " << file::escape_terminal(n) << "\n";
+    ps.push_back(std::move(*p));
+  }
+  std::sort(ps.begin(), ps.end(), [](const auto& x, const auto& y) { return x.entry.name < y.entry.name; });
+  auto r = k8s::plan_bundle(ps, o);
+  if (!r.ok()) {
+    print_error(r.error().context("k8s bundle"));
+    return kExitInvalid;
+  }
+  if (auto w = k8s::write_bundle(*r, out); !w.ok()) {
+    print_error(w.error().context("k8s bundle"));
+    return kExitSetup;
+  }
+  std::cout << "bundle " << r->bundle << ": " << ps.size() << " profile(s) in " << r->parts.size()
+            << " ConfigMap part(s) -> " << file::escape_terminal(out) << "/\n";
+  for (const auto& p : ps) {
+    const auto& e = p.entry;
+    std::cout << "  " << e.name << " (" << e.mode << "): seccompProfile Localhost confine/" << e.id()
+              << ".json";
+    if (e.apparmor) std::cout << ", appArmorProfile Localhost " << e.apparmor_profile;
+    std::cout << "\n";
+  }
+  std::cout << "runtimeClassName: " << r->runtime_classes[0] << " (nodes with every profile installed), "
+            << r->runtime_classes[1] << " (and AppArmor enforced)\n"
+            << "apply: kubectl apply -k " << file::escape_terminal(out) << "\n";
+  return kExitOk;
+}
+
 constexpr Verb kSub[] = {
+    {"bundle", "write the ConfigMaps, DaemonSet, RBAC and RuntimeClasses for recorded profiles", k8s_bundle},
     {"agent", "install a bundle's profiles on this node (the DaemonSet's container)", k8s_agent},
     {"status", "what is installed on this node, its hashes, bundle and use", k8s_status},
 };
@@ -285,9 +445,10 @@ void usage(std::ostream& os) {
     n.resize(10, ' ');
     os << "  " << n << v.summary << "\n";
   }
-  os << "\nThe node side of Kubernetes support (docs/kubernetes.md). `confine k8s bundle` (writing the\n"
-        "ConfigMaps, DaemonSet, RBAC and RuntimeClass) and `confine k8s patch` are not written yet.\n\n"
+  os << "\nKubernetes support (docs/kubernetes.md): `bundle` writes what `kubectl apply -k` deploys, the\n"
+        "DaemonSet runs `agent` on every node, `status` shows a node's profiles.\n\n"
         "examples:\n"
+        "  confine k8s bundle web worker -o deploy/ && kubectl apply -k deploy/\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --once\n"
         "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n";
 }

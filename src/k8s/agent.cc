@@ -124,21 +124,6 @@ std::pair<int, std::string> run(const std::vector<std::string>& argv) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
 }
 
-// The OCI LinuxSeccomp form: what containerd and CRI-O read for a Localhost profile.
-std::string oci_form_problem(const std::string& text) {
-  auto doc = json::parse(text, "", {});
-  if (!doc.ok() || !doc->is(json::Type::Object)) return "not a JSON object";
-  for (const auto& m : doc->members)
-    if (m.key == "archMap" || m.key == "linux" || m.key == "ociVersion")
-      return "key " + q(m.key) + " is not part of the OCI LinuxSeccomp form";
-  if (const Value* s = doc->find("syscalls"); s && s->is(json::Type::Array))
-    for (const auto& r : s->items)
-      for (const auto& m : r.members)
-        if (m.key == "includes" || m.key == "excludes" || m.key == "name")
-          return m.key_pos.str() + ": key " + q(m.key) + " is Docker-only (not OCI LinuxSeccomp)";
-  return "";
-}
-
 struct Part {
   std::string mount;
   std::optional<Snapshot> snap;
@@ -593,6 +578,30 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   st.add("apply_ms", Value::make_u64(static_cast<uint64_t>(ms)));
   mutation_step("status.json");
   CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
+  // The node's labels, after the status is on disk (readiness never waits for the API server);
+  // the outcome is written into the status once more.
+  if (!o.label.node.empty()) {
+    // PATCH only when the labels differ from what this process last published (a rescan every
+    // --interval does not call the API server again).
+    static std::string last_published;
+    const Value& labels = *st.find("labels");
+    std::string want = json::write(labels);
+    Value lp = Value::make_object();
+    lp.add("node", str(o.label.node));
+    if (want == last_published) {
+      lp.add("state", str("published"));
+      lp.add("detail", str("unchanged since the last pass"));
+    } else if (auto res = publish_labels(o.label, labels); res.ok()) {
+      last_published = want;
+      lp.add("state", str("published"));
+      lp.add("detail", str(*res));
+    } else {
+      lp.add("state", str("failed"));
+      lp.add("detail", str(res.error().message()));
+    }
+    st.add("label_publish", std::move(lp));
+    CONFINE_CHECK(file::write_file_atomic(sdir + "/" + kStatusFile, json::write(st) + "\n"));
+  }
   r.status = std::move(st);
   return r;
 }

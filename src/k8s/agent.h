@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "json/json.h"
+#include "k8s/label.h"
 
 namespace confine::k8s {
 
@@ -38,6 +39,8 @@ struct AgentOptions {
   std::string apparmor_parser;  // "" = search PATH, /usr/sbin, /sbin
   std::string apparmor_fs = "/sys/kernel/security/apparmor";
   std::string apparmor_enabled = "/sys/module/apparmor/parameters/enabled";
+  // --node: publish the labels on this node (the one API write; label.h). Empty: status only.
+  LabelTarget label{"", "", kDefaultCredentials, ""};
 };
 
 struct ApplyResult {

@@ -141,6 +141,21 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view file) {
   return m;
 }
 
+// The OCI LinuxSeccomp form: what containerd and CRI-O read for a Localhost profile.
+std::string oci_form_problem(const std::string& text) {
+  auto doc = json::parse(text, "", {});
+  if (!doc.ok() || !doc->is(json::Type::Object)) return "not a JSON object";
+  for (const auto& m : doc->members)
+    if (m.key == "archMap" || m.key == "linux" || m.key == "ociVersion")
+      return "key " + q(m.key) + " is not part of the OCI LinuxSeccomp form";
+  if (const json::Value* s = doc->find("syscalls"); s && s->is(json::Type::Array))
+    for (const auto& r : s->items)
+      for (const auto& m : r.members)
+        if (m.key == "includes" || m.key == "excludes" || m.key == "name")
+          return m.key_pos.str() + ": key " + q(m.key) + " is Docker-only (not OCI LinuxSeccomp)";
+  return "";
+}
+
 std::string normalise_apparmor(std::string text, const std::string& hash) {
   if (hash.empty()) return text;
   for (size_t p = text.find(hash); p != std::string::npos; p = text.find(hash, p + hash.size()))

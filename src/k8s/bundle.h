@@ -60,6 +60,10 @@ bool is_hex(std::string_view s, size_t len);
 // the manifest as a whole fails only when it is not a manifest.
 Result<Manifest> parse_manifest(std::string_view text, std::string_view file);
 
+// Why `text` is not the OCI LinuxSeccomp form (Docker-only keys: archMap, includes, excludes,
+// name), or "" when it is.
+std::string oci_form_problem(const std::string& text);
+
 // The AppArmor text as hashed: every occurrence of `hash` written as "000000000000".
 std::string normalise_apparmor(std::string text, const std::string& hash);
 // First 12 hex of sha256 of the digest text; `apparmor` is the normalised text (or null).

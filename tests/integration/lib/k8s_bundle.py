@@ -5,14 +5,18 @@
   k8s_bundle.py build OUT [--parts N] [--extra-entry JSON]... NAME=SRC[:complain]...
       SRC: a `confine record -o` directory (seccomp.json, apparmor.profile, behavior.json)
       or a single seccomp file. Writes OUT/part-1 .. OUT/part-N: the data of each ConfigMap.
+  k8s_bundle.py from-render RENDERED.yaml OUT
+      Reads `kubectl kustomize` output: OUT/objects.json (every object, for schema checks),
+      OUT/part-N/ (the data and binaryData of ConfigMap confine-bundle-N, one file per key) and prints
+      "part-N BYTES" per ConfigMap, BYTES its size as compact JSON (kubectl apply's annotation).
   k8s_bundle.py kubelet-write MOUNT DATADIR [--stop-after STEP]
       What pkg/volume/util/atomic_writer.go does: a new timestamped directory ..YYYY_MM_DD_..
       holding the payload, a symlink ..data_tmp to it renamed over ..data, the visible names
       as symlinks KEY -> ..data/KEY, old visible names and the old directory removed.
-The bundle writer proper (`confine k8s bundle`) is not written yet; this helper is the
-format's second, independent implementation.
+The bundle writer proper is `confine k8s bundle`; this helper is the format's second,
+independent implementation (k8s_bundle.sh checks that both give the same hashes).
 """
-import hashlib, json, os, re, shutil, sys, time
+import base64, hashlib, json, os, re, shutil, sys, time
 
 
 def sha(b):
@@ -49,9 +53,10 @@ def build(out, parts, extras, specs):
             doc.pop("defaultErrnoRet", None)
             sc = (json.dumps(doc, indent=2) + "\n").encode()
         if aa is not None:
-            # The profile's name becomes confine-NAME-000000000000 (the hash slot), then H.
+            # The profile's name becomes confine-NAME-000000000000 (the hash slot), then H; its
+            # attachment (a path) is dropped: loaded on every node, it would confine host processes.
             text = aa.decode()
-            text = re.sub(r"(?m)^(\s*profile\s+)(\S+)", lambda m: m.group(1) + "confine-%s-000000000000" % name, text, count=1)
+            text = re.sub(r"(?m)^(\s*profile\s+)(\S+)(\s+/\S+)?", lambda m: m.group(1) + "confine-%s-000000000000" % name, text, count=1)
             if mode == "complain" and "complain" not in text.split("{", 1)[0]:
                 text = re.sub(r"(?m)^(\s*profile\s+\S+(?:\s+\S+)?)\s*(flags=\([^)]*\))?\s*\{",
                               lambda m: m.group(1) + " flags=(complain) {", text, count=1)
@@ -88,6 +93,26 @@ def build(out, parts, extras, specs):
             for fn, b in files[i]:
                 open(os.path.join(d, fn), "wb").write(b)
     print(bh)
+
+
+def from_render(rendered, out):
+    import yaml  # python3-yaml
+    objs = [o for o in yaml.safe_load_all(open(rendered, encoding="utf-8")) if o]
+    os.makedirs(out, exist_ok=True)
+    json.dump(objs, open(os.path.join(out, "objects.json"), "w"))
+    for o in objs:
+        name = o["metadata"]["name"]
+        if o["kind"] != "ConfigMap" or not re.fullmatch(r"confine-bundle-\d+", name):
+            continue
+        d = os.path.join(out, "part-" + name.rsplit("-", 1)[1])
+        os.makedirs(d, exist_ok=True)
+        for k, v in o.get("data", {}).items():
+            open(os.path.join(d, k), "wb").write(v.encode("utf-8"))
+        for k, v in o.get("binaryData", {}).items():
+            open(os.path.join(d, k), "wb").write(base64.b64decode(v, validate=True))
+        # As Go's encoding/json writes it (kubectl): UTF-8, and < > & as \\u003c (6 bytes).
+        j = json.dumps(o, separators=(",", ":"), ensure_ascii=False)
+        print("%s %d" % (os.path.basename(d), len(j.encode()) + 5 * sum(j.count(c) for c in "<>&")))
 
 
 def kubelet_write(mount, data, stop_after):
@@ -147,6 +172,8 @@ def main():
             else:
                 specs.append(rest[i]); i += 1
         build(out, parts, extras, specs)
+    elif a[0] == "from-render":
+        from_render(a[1], a[2])
     elif a[0] == "kubelet-write":
         stop = int(a[4]) if len(a) > 4 and a[3] == "--stop-after" else 0
         kubelet_write(a[1], a[2], stop)
