@@ -79,7 +79,8 @@ const std::vector<ReviewedRow> kWidenings = {
      "directory until it exits (a Landlock rule lasts as long as the cached dentry); a task rule's rights "
      "(r: read_file; w: write_file, truncate; a: write_file; never execute, make_* or remove_*) go to "
      "that process's task directory, i.e. to every file of each of its threads, present and future (mem "
-     "and attr/* too, not only FILE); a /proc/@{pid}/FILE rule gets them on that one existing file; other "
+     "and attr/* too, and uid_map/gid_map/setgroups for a user namespace the seccomp profile lets it "
+     "create; not only FILE); a /proc/@{pid}/FILE rule gets them on that one existing file; other "
      "processes (the program's children, e.g. a service a shell script starts; @{pid} matches any pid "
      "under AppArmor) are not covered (a narrowing)"},
 };
