@@ -79,21 +79,27 @@ check "to-landlock: /proc/self/task with the row printed, no longer narrowed" $?
 
 # 2. The check run: 4 threads created after the dentry cache was dropped. --seccomp unconfined:
 # the Landlock layer is under test (the near miss forks, which training did not).
-mkfifo "$W/in"
-timeout -k 5 120 "$CONFINE" run --seccomp unconfined --apparmor "$PROF" -- $PY "$W/threads.py" check \
-  <"$W/in" >"$W/check.out" 2>"$W/check.err" &
-cpid=$!
-exec 3>"$W/in"
-for _ in $(seq 600); do grep -q started "$W/check.out" 2>/dev/null && break; sleep 0.1; done
-grep -q started "$W/check.out"
-check "the sandboxed program started" $? "$(cat "$W/check.err")"
-sync
-echo 2 >/proc/sys/vm/drop_caches
-echo go >&3
-exec 3>&-
-wait $cpid; rc=$?
-[ $rc = 0 ] && [ "$(tail -1 "$W/check.out")" = "worker0 worker1 worker2 worker3" ]
-check "threads created after drop_caches write their names" $? "rc=$rc out=$(cat "$W/check.out") err=$(tail -3 "$W/check.err")"
+# With the sandbox's own namespaces (init holds nothing; confine does) and with --share all
+# (the command is confine's own child, host /proc).
+for mode in "" "--share all"; do
+  rm -f "$W/in" && mkfifo "$W/in"
+  # shellcheck disable=SC2086
+  timeout -k 5 120 "$CONFINE" run $mode --seccomp unconfined --apparmor "$PROF" -- $PY "$W/threads.py" check \
+    <"$W/in" >"$W/check.out" 2>"$W/check.err" &
+  cpid=$!
+  exec 3>"$W/in"
+  for _ in $(seq 600); do grep -q started "$W/check.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q started "$W/check.out"
+  check "${mode:-own namespaces}: the sandboxed program started" $? "$(cat "$W/check.err")"
+  sync
+  echo 2 >/proc/sys/vm/drop_caches
+  echo go >&3
+  exec 3>&-
+  wait $cpid; rc=$?
+  [ $rc = 0 ] && [ "$(tail -1 "$W/check.out")" = "worker0 worker1 worker2 worker3" ]
+  check "${mode:-own namespaces}: threads created after drop_caches write their names" $? \
+    "rc=$rc out=$(cat "$W/check.out") err=$(tail -3 "$W/check.err")"
+done
 
 # 3. Near misses: a child process's thread, another process's comm.
 out=$(timeout -k 5 60 "$CONFINE" run --seccomp unconfined --apparmor "$PROF" -- $PY "$W/threads.py" near 2>"$W/near.err"); rc=$?
