@@ -956,7 +956,8 @@ TEST(AppArmorLandlock, OwnThreadFilesGoToProcSelfTask) {
 TEST(AppArmorLandlock, OwnThreadFilesOnRealKernel) {
   if (sandbox::LandlockRuleset::abi_version() <= 0)
     FAIL() << "Landlock unavailable (required: see README Set-up; never a skip)";
-  Translation t = translate(std::string(kProcVars) + "profile p { /proc/@{pid}/task/@{tid}/comm rw, }\n");
+  Translation t = translate(std::string(kProcVars) +
+                            "profile p { /proc/@{pid}/task/@{tid}/comm rw, /proc/@{pid}/comm w, }\n");
   pid_t parent = getpid();
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -966,7 +967,9 @@ TEST(AppArmorLandlock, OwnThreadFilesOnRealKernel) {
     if (apply_ruleset(t, &notes).ok()) _exit(12);  // without a holder: refused
     std::vector<int> pins;
     if (!apply_ruleset(t, &notes, &pins).ok()) _exit(11);
-    int code = pins.size() == 1 ? 0 : 1;
+    int code = pins.size() == 2 ? 0 : 1;
+    int cfd = open("/proc/self/comm", O_WRONLY | O_TRUNC);  // the one file of /proc/@{pid}/comm w
+    if (cfd < 0 || write(cfd, "main", 4) != 4) code |= 16;
     int werr = 0;
     std::thread th([&] {
       std::string p = "/proc/self/task/" + std::to_string(gettid()) + "/comm";
