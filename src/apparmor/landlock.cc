@@ -76,6 +76,19 @@ const std::vector<ReviewedRow> kWidenings = {
     {"not-mediated",
      "Landlock does not mediate mmap PROT_EXEC ('m'), file locking ('k') or chmod/chown/setxattr (part of "
      "AppArmor's 'w'): the kernel allows them on every file the program can open"},
+    {"self-proc",
+     "a writable rule (w or a) on the program's own /proc files as the generator writes them "
+     "(/proc/@{pid}/task/@{tid}/FILE or /proc/thread-self/FILE: a thread's name in comm; /proc/@{pid}/FILE "
+     "or /proc/self/FILE; row proc-pid; its reads keep row glob-read): the sandboxed process opens "
+     "/proc/self/task (or /proc/self/FILE) itself "
+     "when it applies the ruleset (after its own /proc mount; exec keeps its pid) and confine holds that "
+     "directory until it exits (a Landlock rule lasts as long as the cached dentry); a task rule's rights "
+     "(r: read_file; w: write_file, truncate; a: write_file; never execute, make_* or remove_*) go to "
+     "that process's task directory, i.e. to every file of each of its threads, present and future (mem "
+     "and attr/* too, and uid_map/gid_map/setgroups for a user namespace the seccomp profile lets it "
+     "create; not only FILE); a /proc/@{pid}/FILE rule gets them on that one existing file; other "
+     "processes (the program's children, e.g. a service a shell script starts; @{pid} matches any pid "
+     "under AppArmor) are not covered (a narrowing)"},
 };
 
 // "widening row ID (reason): detail", for a row of kWidenings.
@@ -175,6 +188,15 @@ bool is_ancestor_or_self(const std::string& a, const std::string& p) {
   return p == a || (p.starts_with(a) && p.size() > a.size() && p[a.size()] == '/');
 }
 
+// Row self-proc: the rights a rule's letters give on its own /proc files (file rights only).
+uint64_t self_proc_access(const std::string& perms) {
+  uint64_t a = 0;
+  if (perms.find('r') != std::string::npos) a |= kReadFile;
+  if (perms.find('w') != std::string::npos) a |= kWriteFile | kTruncate;
+  if (perms.find('a') != std::string::npos) a |= kWriteFile;
+  return a;
+}
+
 bool has_subdirectory(const std::string& d) {
   std::error_code ec;
   for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
@@ -185,6 +207,37 @@ bool has_subdirectory(const std::string& d) {
 }  // namespace
 
 std::string access_names(uint64_t mask) { return sandbox::landlock_access_str(mask); }
+
+std::string self_proc_target(std::string_view p) {
+  std::string rest(p);
+  auto strip = [&](std::string_view pre) {
+    if (!rest.starts_with(pre)) return false;
+    rest.erase(0, pre.size());
+    return true;
+  };
+  if (!strip("/proc/") && !strip("@{PROC}/")) return "";
+  bool task = false;
+  if (strip("thread-self/"))
+    task = true;
+  else if (strip("@{pid}/") || strip("self/"))
+    task = strip("task/@{tid}/");
+  else
+    return "";
+  // FILE: literal, relative, not a directory, no fd link (its target is another file).
+  if (rest.empty() || rest.back() == '/' || rest.find_first_of("*?[]{}@\\\"") != std::string::npos) return "";
+  size_t i = 0;
+  while (i <= rest.size()) {
+    size_t e = rest.find('/', i);
+    std::string c = rest.substr(i, e == std::string::npos ? std::string::npos : e - i);
+    if (c.empty() || c == "." || c == "..") return "";
+    if (i == 0 && !task &&
+        (c == "task" || c == "fd" || c == "map_files" || c == "cwd" || c == "root" || c == "exe"))
+      return "";
+    if (e == std::string::npos) break;
+    i = e + 1;
+  }
+  return task ? "task" : rest;
+}
 
 const std::vector<ReviewedRow>& landlock_widening_table() { return kWidenings; }
 
@@ -226,6 +279,7 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
   };
   std::vector<Deny> denies;
   std::map<std::string, size_t> untranslated;
+  std::map<std::string, SelfRule> self;  // row self-proc, by rel
 
   auto add_allow = [&](const std::string& path, uint64_t a, const std::string& from) {
     allow[path] |= a;
@@ -255,6 +309,21 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     if (rule.mode == RuleMode::Deny && perms.find('r') == std::string::npos) a &= ~kIoctlDev;
     if (perms.find_first_of("wa") != std::string::npos)
       notes.insert(row_note("not-mediated", "chmod/chown/setxattr of 'w' rules"));
+    // Row self-proc: writing the program's own /proc files (a thread's name). Its reads keep
+    // their usual way below (row glob-read on /proc), so only the write rights are taken here.
+    if (rule.kind == "file" && rule.mode != RuleMode::Deny &&
+        perms.find_first_of("wa") != std::string::npos) {
+      std::string rel = self_proc_target(path);
+      if (!rel.empty()) {
+        uint64_t give = self_proc_access(perms) & t.handled;
+        auto [it, fresh] = self.try_emplace(rel, SelfRule{rel, 0, fr.origin});
+        it->second.access |= give;
+        rows["self-proc"].push_back(path + " -> /proc/self/" + rel + " (" + access_names(give) +
+                                    (rel == "task" ? " on every file of every thread of the process)" : ")"));
+        a &= ~(kWriteRights | kIoctlDev);
+        if (!(a & (kReadRights | kExecute))) continue;
+      }
+    }
     CONFINE_TRY(auto expanded, expand(path, r));
     for (const auto& g : expanded) {
       if (g.empty() || g[0] != '/') {
@@ -504,6 +573,18 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     if (!acc) continue;
     t.rules.push_back(PathRule{path, acc & t.handled, origin[path]});
   }
+  // A deny that reaches /proc (`deny /** w`, `deny /proc/** w`, or anything beneath /proc, whose
+  // pids we cannot compare) removes its rights from the self-proc rules too (fails closed).
+  for (const auto& d : denies)
+    if (is_ancestor_or_self(d.target, "/proc") || d.target.starts_with("/proc/"))
+      for (auto& [rel, sr] : self) {
+        if (sr.access & d.access)
+          notes.insert("deny " + d.target + " (" + d.origin + ") removes " +
+                       access_names(sr.access & d.access) + " from /proc/self/" + rel + " (row self-proc)");
+        sr.access &= ~d.access;
+      }
+  for (const auto& [rel, sr] : self)
+    if (sr.access) t.self_rules.push_back(sr);
   for (const auto& [kind, n] : untranslated)
     t.warnings.push_back(std::to_string(n) + " " + kind + " rule(s) not expressible in Landlock" +
                          (kind == "network"
@@ -530,12 +611,12 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
           "rule(s) narrowed: rights Landlock cannot grant without widening are dropped (the program may be "
           "denied what the profile allows)");
   for (const auto& n : notes) t.warnings.push_back(n);
-  if (t.rules.empty())
+  if (t.rules.empty() && t.self_rules.empty())
     t.warnings.push_back("no file access is allowed: the confined program cannot even be executed");
   return t;
 }
 
-Status apply_ruleset(const Translation& t, std::vector<std::string>* notes) {
+Status apply_ruleset(const Translation& t, std::vector<std::string>* notes, std::vector<int>* pins) {
   CONFINE_TRY(auto rs, LandlockRuleset::create(t.handled));
   for (const auto& n : rs.notes())
     if (notes) notes->push_back(n);
@@ -546,6 +627,11 @@ Status apply_ruleset(const Translation& t, std::vector<std::string>* notes) {
       continue;
     }
     CONFINE_CHECK_CTX(rs.allow_path(pr.path, pr.access), "rule from " + pr.origin);
+  }
+  for (const auto& sr : t.self_rules) {
+    if (!pins)
+      return Error("rule from " + sr.origin + " (row self-proc) needs a holder for /proc/self/" + sr.rel);
+    CONFINE_CHECK_CTX(rs.allow_self(sr.rel, sr.access, pins, notes), "rule from " + sr.origin);
   }
   return rs.restrict_self();
 }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apparmor/apparmor.h"
@@ -34,10 +35,20 @@ struct PathRule {
   std::string origin;   // file:line:col of the rule it came from (or "complement of ...")
 };
 
+// A rule on the sandboxed process's own /proc files (widening row self-proc): the path
+// /proc/self/REL is opened by that process when it applies the ruleset (after its own
+// /proc mount; pids differ every run and the process does not exist at translation time).
+struct SelfRule {
+  std::string rel;      // "task" (every thread's files) or one file of /proc/self ("comm")
+  uint64_t access = 0;  // read_file, write_file, truncate only
+  std::string origin;   // file:line:col of the rule it came from
+};
+
 struct Translation {
   int abi = 0;
-  uint64_t handled = 0;         // LANDLOCK_ACCESS_FS_* the ruleset governs
-  std::vector<PathRule> rules;  // sorted by path, one entry per path
+  uint64_t handled = 0;              // LANDLOCK_ACCESS_FS_* the ruleset governs
+  std::vector<PathRule> rules;       // sorted by path, one entry per path
+  std::vector<SelfRule> self_rules;  // sorted by rel, one entry per rel (row self-proc)
   std::vector<std::string> warnings;
 };
 
@@ -45,8 +56,16 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
 
 // Creates the ruleset (handled = t.handled), adds every rule (paths that vanished
 // are skipped with a note) and calls landlock_restrict_self. The caller must have
-// set no_new_privs (or hold CAP_SYS_ADMIN).
-Status apply_ruleset(const Translation& t, std::vector<std::string>* notes);
+// set no_new_privs (or hold CAP_SYS_ADMIN). t.self_rules are opened under /proc/self
+// and their O_PATH fds appended to *pins: the rules hold only while those dentries
+// stay in the cache, so the caller keeps the fds until the process exits (confine run
+// hands them to its supervisor); self rules without `pins` are an error (fail closed).
+Status apply_ruleset(const Translation& t, std::vector<std::string>* notes, std::vector<int>* pins = nullptr);
+
+// Row self-proc: the /proc/self-relative target of a rule path on the program's own
+// /proc files ("task" for /proc/@{pid}/task/@{tid}/FILE and /proc/thread-self/FILE,
+// FILE for /proc/@{pid}/FILE and /proc/self/FILE; FILE literal), "" for any other path.
+std::string self_proc_target(std::string_view rule_path);
 
 // The reviewed table of widenings (docs/generalisation.md, "Landlock translation"):
 // every grant wider than the AppArmor rule it comes from is one of these rows, printed

@@ -179,6 +179,13 @@ int do_to_landlock(const Args& a, const std::string& path, const std::string& ro
                 << ", \"access\": " << json_str(apparmor::access_names(pr.access))
                 << ", \"mask\": " << pr.access << ", \"from\": " << json_str(pr.origin) << "}";
     }
+    std::cout << "\n  ],\n  \"self_rules\": [";
+    for (size_t i = 0; i < t->self_rules.size(); ++i) {
+      const auto& sr = t->self_rules[i];
+      std::cout << (i ? "," : "") << "\n    {\"path\": " << json_str("/proc/self/" + sr.rel)
+                << ", \"access\": " << json_str(apparmor::access_names(sr.access))
+                << ", \"mask\": " << sr.access << ", \"from\": " << json_str(sr.origin) << "}";
+    }
     std::cout << "\n  ],\n  \"warnings\": [";
     for (size_t i = 0; i < t->warnings.size(); ++i)
       std::cout << (i ? "," : "") << "\n    " << json_str(t->warnings[i]);
@@ -187,6 +194,9 @@ int do_to_landlock(const Args& a, const std::string& path, const std::string& ro
     std::cout << "# Landlock ruleset for profile " << p->display_name() << " (ABI " << t->abi << ")\n";
     std::cout << "# handled: " << apparmor::access_names(t->handled) << "\n";
     for (const auto& pr : t->rules) std::cout << pr.path << "  " << apparmor::access_names(pr.access) << "\n";
+    for (const auto& sr : t->self_rules)
+      std::cout << "/proc/self/" << sr.rel << "  " << apparmor::access_names(sr.access)
+                << "  # opened by the sandboxed process, held by confine (row self-proc)\n";
     for (const auto& w : t->warnings) print_warning(w);
   }
   return kExitOk;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -39,6 +40,18 @@ struct Target {
   uid_t uid = 0;
 };
 
+// The thread group (process) of a thread, from /proc/PID/status; pid itself if unknown.
+pid_t tgid_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.starts_with("Tgid:")) {
+      long v = std::atol(line.c_str() + 5);
+      return v > 0 ? static_cast<pid_t>(v) : pid;
+    }
+  return pid;
+}
+
 Target resolve_for(pid_t pid, const std::string& abs, bool follow_last) {
   const std::string root = "/proc/" + std::to_string(pid) + "/root";
   std::deque<std::string> todo;
@@ -70,8 +83,10 @@ Target resolve_for(pid_t pid, const std::string& abs, bool follow_last) {
       continue;
     }
     std::string next = cur + "/" + comp;
-    if (next == "/proc/self") next = "/proc/" + std::to_string(pid);
-    if (next == "/proc/thread-self") next = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid);
+    // As the kernel resolves them for the task (pid is a thread id): self is its process.
+    if (next == "/proc/self") next = "/proc/" + std::to_string(tgid_of(pid));
+    if (next == "/proc/thread-self")
+      next = "/proc/" + std::to_string(tgid_of(pid)) + "/task/" + std::to_string(pid);
     bool last = todo.empty();
     if (last && !follow_last) {
       cur = next;
@@ -331,9 +346,17 @@ std::string event_line(const std::string& profile, const sandbox::UnotifyEvent& 
 }
 
 // The Landlock rights of `need` that no rule of t grants beneath `path` (a right the
-// ruleset does not handle is allowed).
-uint64_t landlock_missing(const apparmor::Translation& t, const std::string& path, uint64_t need) {
+// ruleset does not handle is allowed). The self-proc rules name /proc/self of the
+// sandbox's command process (`workload`): its task directory or one of its files.
+uint64_t landlock_missing(const apparmor::Translation& t, const std::string& path, uint64_t need,
+                          pid_t workload) {
   need &= t.handled;
+  if (workload > 0)
+    for (const auto& sr : t.self_rules) {
+      std::string p = "/proc/" + std::to_string(workload) + "/" + sr.rel;
+      bool covered = sr.rel == "task" ? path.starts_with(p + "/") : path == p;
+      if (covered) need &= ~sr.access;
+    }
   for (const auto& r : t.rules) {
     if (!need) break;
     bool beneath = r.path == "/" || path == r.path ||
@@ -419,8 +442,8 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
       if (!d.allowed) {
         lines.push_back(event_line(name, e, a, d));
       } else if (ll) {
-        uint64_t fm = landlock_missing(*ll, a.target.path, a.ll_file);
-        uint64_t pm = landlock_missing(*ll, parent_of(a.target.path), a.ll_parent);
+        uint64_t fm = landlock_missing(*ll, a.target.path, a.ll_file, e.workload);
+        uint64_t pm = landlock_missing(*ll, parent_of(a.target.path), a.ll_parent, e.workload);
         if (fm | pm) lines.push_back(landlock_line(name, e, a, fm, pm));
       }
     }

@@ -73,6 +73,7 @@ Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, c
     if (pr.path == "/" && (pr.access & sandbox::landlock_access::kExecute)) *restricts_exec = false;
     l.rules.emplace_back(pr.path, pr.access);
   }
+  for (const auto& sr : t.self_rules) l.self_rules.emplace_back(sr.rel, sr.access);
   return l;
 }
 using namespace confine::sandbox;

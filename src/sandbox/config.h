@@ -95,6 +95,10 @@ struct LandlockConfig {
     std::string source;                                   // e.g. "--apparmor deny-write.profile"
     uint64_t handled = 0;                                 // LANDLOCK_ACCESS_FS_* governed by the layer
     std::vector<std::pair<std::string, uint64_t>> rules;  // path -> allowed access
+    // /proc/self/REL -> allowed access, opened by the sandboxed process itself when it
+    // applies the layer (row self-proc of the AppArmor translation); the launcher's
+    // supervisor holds the opened fds until the sandbox exits (pins the dentries).
+    std::vector<std::pair<std::string, uint64_t>> self_rules;
   };
   std::optional<Layer> layer;
   // LANDLOCK_SCOPE_* (ABI 6): signals always; abstract unix sockets when the

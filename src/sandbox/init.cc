@@ -101,7 +101,9 @@ int run_init(const InitConfig& c) {
           if (!v.ok() || (v->ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
             write_all(c.event_fd, event_json(e) + "\n");
         }
-        for (const auto& line : c.observe->observe(e)) write_all(c.event_fd, line + "\n");
+        UnotifyEvent ev = e;
+        ev.workload = c.workload;
+        for (const auto& line : c.observe->observe(ev)) write_all(c.event_fd, line + "\n");
       });
       if (!r.ok()) {
         std::fprintf(stderr, "confine: complain mode: %s\n", r.error().message().c_str());

@@ -1,12 +1,14 @@
 #include "sandbox/landlock.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace confine::sandbox {
 
@@ -121,6 +123,70 @@ Status LandlockRuleset::allow_path(const std::string& path, uint64_t access) {
   return ok();
 }
 
+Status LandlockRuleset::allow_self(const std::string& rel, uint64_t access, std::vector<int>* pins,
+                                   std::vector<std::string>* notes) {
+  std::string path = "/proc/self/" + rel;
+  if (!pins) return Error(path + ": a /proc/self rule needs its dentry held (no holder given)");
+  int pfd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0) {
+    if (errno != ENOENT) return Error::sys("open(\"" + path + "\", O_PATH|O_NOFOLLOW)", errno);
+    if (notes) notes->push_back("skipped " + path + " (does not exist in the sandboxed process)");
+    return ok();
+  }
+  struct stat st;
+  if (fstat(pfd, &st) != 0) {
+    int e = errno;
+    close(pfd);
+    return Error::sys("fstat(\"" + path + "\")", e);
+  }
+  bool want_dir = rel == "task";
+  if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    close(pfd);
+    if (notes)
+      notes->push_back("skipped " + path + " (not a " + (want_dir ? "directory" : "regular file") + ")");
+    return ok();
+  }
+  access &= handled_ & (kWriteFile | kReadFile | kTruncate);
+  if (access == 0) {
+    close(pfd);
+    return ok();
+  }
+  PathBeneathAttr pb{access, pfd};
+  if (syscall(SYS_landlock_add_rule, fd_, kRulePathBeneath, &pb, 0) != 0) {
+    int e = errno;
+    close(pfd);
+    return Error::sys("landlock_add_rule(LANDLOCK_RULE_PATH_BENEATH, \"" + path + "\", " +
+                          landlock_access_str(access) + ")",
+                      e);
+  }
+  pins->push_back(pfd);
+  return ok();
+}
+
+Status send_fds(int sock, const std::vector<int>& fds) {
+  if (fds.empty() || fds.size() > 253) return Error("send_fds: " + std::to_string(fds.size()) + " fds");
+  char byte = 'p';
+  iovec iov{&byte, 1};
+  std::vector<char> ctl(CMSG_SPACE(sizeof(int) * fds.size()), 0);
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl.data();
+  m.msg_controllen = ctl.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  ssize_t n;
+  do n = sendmsg(sock, &m, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    return Error::sys("sendmsg(pin socket, SCM_RIGHTS, " + std::to_string(fds.size()) + " fd(s))",
+                      n < 0 ? errno : EIO);
+  return ok();
+}
+
 Status LandlockRuleset::restrict_self() {
   if (syscall(SYS_landlock_restrict_self, fd_, 0) != 0)
     return Error::sys("landlock_restrict_self(ruleset, 0)", errno);
@@ -154,7 +220,9 @@ constexpr uint64_t kLinkRenameRights = kRemoveDir | kRemoveFile | kMakeChar | kM
 // scope-only layer of their own.
 Status apply_fs_layer(const std::string& source, uint64_t handled,
                       const std::vector<std::pair<std::string, uint64_t>>& rules, uint64_t scoped, int abi,
-                      std::vector<std::string>* notes) {
+                      std::vector<std::string>* notes,
+                      const std::vector<std::pair<std::string, uint64_t>>& self_rules = {},
+                      int pin_sock = -1) {
   handled &= LandlockRuleset::fs_all(abi);
   if (handled == 0)
     return Error(source + ": the profile governs no filesystem right this kernel's Landlock knows");
@@ -165,13 +233,28 @@ Status apply_fs_layer(const std::string& source, uint64_t handled,
     if (a & kLinkRenameRights) a |= handled & kRefer;
     if (a) CONFINE_CHECK_CTX(rs.allow_path(path, a), source + ": " + path);
   }
+  if (!self_rules.empty()) {
+    // Rules on this process's own /proc files: their dentries are held by the supervisor
+    // (sent now, before the restriction; the in-flight message holds them meanwhile).
+    if (pin_sock < 0)
+      return Error(source + ": /proc/self rules (row self-proc) need a supervising process to hold them");
+    std::vector<int> pins;
+    Status st = ok();
+    for (const auto& [rel, access] : self_rules) {
+      st = rs.allow_self(rel, access, &pins, notes);
+      if (!st.ok()) break;
+    }
+    if (st.ok() && !pins.empty()) st = send_fds(pin_sock, pins);
+    for (int fd : pins) close(fd);
+    CONFINE_CHECK_CTX(std::move(st), source + ": /proc/self rules (row self-proc)");
+  }
   if (notes)
     for (const auto& n : rs.notes()) notes->push_back(n);
   return rs.restrict_self();
 }
 }  // namespace
 
-Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) {
+Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes, int pin_sock) {
   int abi = LandlockRuleset::abi_version();
   if (abi <= 0) {
     if (c.enabled() || c.layer)
@@ -184,7 +267,8 @@ Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes) 
   }
   uint64_t scoped = c.scoped;  // given to the first layer only
   if (c.layer) {
-    CONFINE_CHECK(apply_fs_layer(c.layer->source, c.layer->handled, c.layer->rules, scoped, abi, notes));
+    CONFINE_CHECK(apply_fs_layer(c.layer->source, c.layer->handled, c.layer->rules, scoped, abi, notes,
+                                 c.layer->self_rules, pin_sock));
     scoped = 0;
   }
   if (c.enabled()) {
@@ -219,9 +303,15 @@ std::string describe(const LandlockConfig& c) {
   } else {
     s += "; no filesystem rules (no --ro/--rw/--exec)";
   }
-  if (c.layer)
+  if (c.layer) {
     s += "; plus " + c.layer->source + " as its own layer (" + std::to_string(c.layer->rules.size()) +
-         " path rule" + (c.layer->rules.size() == 1 ? "" : "s") + ")";
+         " path rule" + (c.layer->rules.size() == 1 ? "" : "s");
+    for (const auto& [rel, access] : c.layer->self_rules)
+      s += ", /proc/self/" + rel + " " + landlock_access_str(access);
+    if (!c.layer->self_rules.empty())
+      s += " opened by the command's process and held by confine until it exits (row self-proc)";
+    s += ")";
+  }
   if (c.layer || c.enabled())
     s += "; refer (cross-directory rename/link) granted wherever a rule grants make/remove";
   std::string scopes;

@@ -45,6 +45,14 @@ class LandlockRuleset {
 
   // Allows `access` beneath path (directory) or on path (file: only file rights apply).
   Status allow_path(const std::string& path, uint64_t access);
+  // Allows `access` (file rights only) on /proc/self/REL of the calling process: its
+  // "task" directory (every file of each of its threads, present and future) or one
+  // regular file ("comm"); a missing REL, a link or another kind is skipped with a note
+  // (a narrowing). The rule names the dentry opened now, which the kernel may evict
+  // under memory pressure (the rule is then gone: a denial) unless a reference is held:
+  // the O_PATH fd (close-on-exec) is appended to *pins for the caller to keep.
+  Status allow_self(const std::string& rel, uint64_t access, std::vector<int>* pins,
+                    std::vector<std::string>* notes);
   // landlock_restrict_self: applies to this thread and its future children.
   Status restrict_self();
   int abi() const { return abi_; }
@@ -66,7 +74,12 @@ std::string landlock_access_str(uint64_t access);
 // (ABI >= 6: no signal to, no abstract-socket connection with, a process
 // outside the sandbox) inside the first filesystem layer. Fails if a
 // filesystem layer is asked for and Landlock is unavailable.
-Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes);
+// The layer's self rules pin their /proc/self dentries by sending the O_PATH fds over
+// pin_sock (SCM_RIGHTS) to the supervising process, which keeps them until the sandbox
+// exits; with self rules and no pin_sock it fails (never a rule that may vanish).
+Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes, int pin_sock = -1);
+// Sends fds over a unix socket in one SCM_RIGHTS message (1 to 253 fds).
+Status send_fds(int sock, const std::vector<int>& fds);
 std::string describe(const LandlockConfig& c);
 
 }  // namespace confine::sandbox

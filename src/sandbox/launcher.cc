@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include "sandbox/caps.h"
 #include "sandbox/fds.h"
@@ -55,6 +57,7 @@ struct ChildFds {
   int ack_r = -1, ack_w = -1;
   int event_w = -1;
   int prog_r = -1;  // SeccompConfig::deferred: the compiled programs from confine
+  int pin_w = -1;   // Landlock /proc/self rules: their O_PATH fds to confine (SCM_RIGHTS)
 };
 
 // The deferred programs over a pipe: u32 flags, u32 n_prog, u32 n_quiet, then the instructions.
@@ -116,7 +119,7 @@ Status receive_programs(int fd, SeccompConfig& sc) {
   // 1. limits not handled by a cgroup
   check(apply_rlimits(c.limits, memory_cg, pids_cg), "limits");
   // 2. file descriptors: only stdio, --keep-fd and our own close-on-exec pipes
-  check(close_fds(c.fds, {f.err_w, f.handoff_w, f.ack_r, f.prog_r}), "fds");
+  check(close_fds(c.fds, {f.err_w, f.handoff_w, f.ack_r, f.prog_r, f.pin_w}), "fds");
   // 3. environment
   check(apply_env(c.env), "env");
   // 4. capabilities: bounding set first (needs CAP_SETPCAP, before the uid change)
@@ -139,7 +142,7 @@ Status receive_programs(int fd, SeccompConfig& sc) {
       sc = &deferred_sc;
     }
     // 7. Landlock
-    check(apply_landlock(c.landlock, &notes), "landlock");
+    check(apply_landlock(c.landlock, &notes, f.pin_w), "landlock");
     // 8. seccomp, last: everything before may use syscalls the profile forbids
     bool complain = sc->mode == SeccompMode::Complain;
     if (complain || c.observe.enabled()) {
@@ -224,6 +227,7 @@ Status receive_programs(int fd, SeccompConfig& sc) {
   if (f.handoff_w >= 0) close(f.handoff_w);
   if (f.ack_r >= 0) close(f.ack_r);
   if (f.prog_r >= 0) close(f.prog_r);
+  if (f.pin_w >= 0) close(f.pin_w);
   InitConfig ic;
   ic.ack_fd = f.ack_w;
   ic.workload = w;
@@ -234,6 +238,31 @@ Status receive_programs(int fd, SeccompConfig& sc) {
     if (c.seccomp.mode == SeccompMode::Complain) ic.enforce_prog = &c.seccomp.enforce_prog;
   }
   _exit(run_init(ic));
+}
+
+// One message of SCM_RIGHTS fds from the pin socket into *out (close-on-exec).
+// false: end of stream or error (the socket is done).
+bool receive_pins(int sock, std::vector<int>* out) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 253)];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0) return errno == EINTR || errno == EAGAIN;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < k; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        out->push_back(fd);
+      }
+    }
+  return n > 0;
 }
 
 long now_ms() {
@@ -336,6 +365,13 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   int prog_p[2] = {-1, -1};
   if (c.seccomp.deferred && pipe2(prog_p, O_CLOEXEC) != 0) return fail(Error::sys("pipe2(O_CLOEXEC)", errno));
   f.prog_r = prog_p[0];
+  // Landlock rules on the command's own /proc files (row self-proc): the command's process
+  // sends us their O_PATH fds and we hold them (the dentries the rules name) until it exits.
+  int pin_p[2] = {-1, -1};
+  if (c.landlock.layer && !c.landlock.layer->self_rules.empty() &&
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pin_p) != 0)
+    return fail(Error::sys("socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC)", errno));
+  f.pin_w = pin_p[1];
 
   // Forwarded signals arrive on a signalfd.
   sigset_t fwd, old;
@@ -360,6 +396,7 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     close(sfd);
     if (ev_p[0] >= 0) close(ev_p[0]);
     if (prog_p[1] >= 0) close(prog_p[1]);
+    if (pin_p[0] >= 0) close(pin_p[0]);
     sigprocmask(SIG_SETMASK, &old, nullptr);
     run_ns_child(c, f, parent, cg->memory_in_cgroup(), cg->pids_in_cgroup());
   }
@@ -369,11 +406,19 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
   if (hand_p[0] >= 0) close(hand_p[0]), close(hand_p[1]);
   if (ack_p[0] >= 0) close(ack_p[0]), close(ack_p[1]);
   if (ev_p[1] >= 0) close(ev_p[1]);
+  if (pin_p[1] >= 0) close(pin_p[1]);
   pid_t child = static_cast<pid_t>(pid);
+  std::vector<int> pinned;  // held until the sandbox is gone
+  auto release_pins = [&] {
+    for (int fd : pinned) close(fd);
+    pinned.clear();
+    if (pin_p[0] >= 0) close(pin_p[0]), pin_p[0] = -1;
+  };
 
   auto abort_child = [&](Error e) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
+    release_pins();
     cg->cleanup();
     sigprocmask(SIG_SETMASK, &old, nullptr);
     return fail(e);
@@ -430,12 +475,13 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     (void) final;
   };
   while (!exited) {
-    pollfd p[3];
+    pollfd p[4];
     int n = 0;
     p[n++] = {sfd, POLLIN, 0};
-    int eidx = -1, vidx = -1;
+    int eidx = -1, vidx = -1, pidx = -1;
     if (err_p[0] >= 0) eidx = n, p[n++] = {err_p[0], POLLIN, 0};
     if (ev_r >= 0) vidx = n, p[n++] = {ev_r, POLLIN, 0};
+    if (pin_p[0] >= 0) pidx = n, p[n++] = {pin_p[0], POLLIN, 0};
     int timeout = -1;
     if (deadline >= 0) timeout = static_cast<int>(std::max(0L, deadline - now_ms()));
     int r = poll(p, static_cast<nfds_t>(n), timeout);
@@ -460,6 +506,10 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
         evbuf.append(buf, static_cast<size_t>(k)), consume_events(false);
       else if (k == 0)
         close(ev_r), ev_r = -1;
+    }
+    if (pidx >= 0 && (p[pidx].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // The fds of the command's /proc/self rules; EOF once its copy closed on exec.
+      if (!receive_pins(pin_p[0], &pinned)) close(pin_p[0]), pin_p[0] = -1;
     }
     if (p[0].revents & POLLIN) {
       signalfd_siginfo si;
@@ -487,6 +537,7 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     close(ev_r);
   }
   close(sfd);
+  release_pins();
   cg->cleanup();
   sigprocmask(SIG_SETMASK, &old, nullptr);
   if (!errbuf.empty()) {

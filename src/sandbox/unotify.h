@@ -30,6 +30,7 @@ struct UnotifyEvent {
   std::string name;      // syscall name ("nr 999" when unknown)
   std::string arch;      // "x86_64", "x86", "x32"
   int listener_fd = -1;  // for notif_id_valid() after reading the task's memory
+  pid_t workload = 0;    // the sandbox's command process (supervisor's pid namespace), set by init
 };
 
 // SECCOMP_IOCTL_NOTIF_ID_VALID: the task is still blocked in this syscall (so

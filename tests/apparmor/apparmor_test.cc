@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "apparmor/landlock.h"
 #include "gtest/gtest.h"
@@ -912,6 +914,106 @@ TEST(AppArmorLandlock, OneComponentGlobBesideSubdirectoriesGoesToItsFiles) {
   for (const auto& pr : t2->rules) whole |= pr.path == mixed;
   EXPECT_TRUE(whole);
   fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace confine::apparmor
+
+namespace confine::apparmor {
+namespace {
+
+using namespace sandbox::landlock_access;
+
+// The generator's own @{pid}/@{tid} (from_behavior.cc), shortened.
+const char* kProcVars =
+    "@{pid}={[1-9],[1-9][0-9],[1-9][0-9][0-9]}\n@{tid}={[1-9],[1-9][0-9],[1-9][0-9][0-9]}\n";
+
+TEST(AppArmorLandlock, SelfProcTargets) {
+  EXPECT_EQ(self_proc_target("/proc/@{pid}/task/@{tid}/comm"), "task");
+  EXPECT_EQ(self_proc_target("@{PROC}/@{pid}/task/@{tid}/comm"), "task");
+  EXPECT_EQ(self_proc_target("/proc/thread-self/comm"), "task");
+  EXPECT_EQ(self_proc_target("/proc/self/task/@{tid}/attr/current"), "task");
+  EXPECT_EQ(self_proc_target("/proc/@{pid}/comm"), "comm");
+  EXPECT_EQ(self_proc_target("/proc/self/oom_score_adj"), "oom_score_adj");
+  EXPECT_EQ(self_proc_target("/proc/@{pid}/attr/current"), "attr/current");
+  // Not the program's own files, not literal, or a link to another file: no row.
+  for (const char* p :
+       {"/proc/1/comm", "/proc/@{pid}/task/", "/proc/@{pid}/task/@{tid}/", "/proc/@{pid}/fd/3",
+        "/proc/@{pid}/task/1/comm", "/proc/@{pid}/*", "/proc/@{pid}/../1/comm", "/proc/sys/x",
+        "/proc/@{pid}/map_files/1-2", "/proc/@{pid}/cwd", "/proc/@{pid}/task", "/tmp/@{pid}/comm",
+        "/proc/@{pid}/task/@{tid}/c*"})
+    EXPECT_EQ(self_proc_target(p), "") << p;
+}
+
+// Row self-proc: a thread name (memcached's `/proc/@{pid}/task/@{tid}/comm rw`) becomes the
+// rule's file rights on /proc/self/task, opened by the sandboxed process; it used to be dropped
+// ("creating in /proc"). Reads keep their way (glob-read on /proc); deny rules still win.
+TEST(AppArmorLandlock, OwnThreadFilesGoToProcSelfTask) {
+  Translation t =
+      translate(std::string(kProcVars) +
+                    "profile p {\n /proc/@{pid}/task/@{tid}/comm rw,\n owner /proc/@{pid}/oom_score_adj w,\n"
+                    " owner /proc/@{pid}/stat r,\n /proc/@{pid}/task/@{tid}/timerslack_ns a,\n}\n",
+                7);
+  std::map<std::string, uint64_t> self;
+  for (const auto& s : t.self_rules) self[s.rel] = s.access;
+  ASSERT_EQ(self.size(), 2u);
+  EXPECT_EQ(self["task"], kReadFile | kWriteFile | kTruncate) << access_names(self["task"]);
+  EXPECT_EQ(self["oom_score_adj"], kWriteFile | kTruncate);
+  EXPECT_TRUE(has_warning(t, "widening row self-proc"));
+  EXPECT_TRUE(has_warning(t, "/proc/@{pid}/task/@{tid}/comm -> /proc/self/task ("));
+  EXPECT_FALSE(has_warning(t, "creating in /proc")) << "no longer narrowed";
+  for (const auto& r : t.rules) EXPECT_EQ(r.access & (kWriteFile | kMakeReg), 0u) << r.path;
+  // Deny precedence: a deny that reaches /proc removes the rights (fails closed).
+  Translation d = translate(
+      std::string(kProcVars) + "profile p {\n /proc/@{pid}/task/@{tid}/comm rw,\n deny /proc/** w,\n}\n", 7);
+  for (const auto& s : d.self_rules) EXPECT_EQ(s.access & kWriteFile, 0u) << s.rel;
+  // An older ABI: truncate is not handled, so not granted.
+  Translation o = translate(std::string(kProcVars) + "profile p { /proc/@{pid}/task/@{tid}/comm w, }\n", 2);
+  ASSERT_EQ(o.self_rules.size(), 1u);
+  EXPECT_EQ(o.self_rules[0].access, kWriteFile);
+}
+
+// Real kernel: the process applying the ruleset names its own task directory; threads created
+// afterwards write their names; another process's comm stays denied; the pins are returned.
+TEST(AppArmorLandlock, OwnThreadFilesOnRealKernel) {
+  if (sandbox::LandlockRuleset::abi_version() <= 0)
+    FAIL() << "Landlock unavailable (required: see README Set-up; never a skip)";
+  Translation t = translate(std::string(kProcVars) +
+                            "profile p { /proc/@{pid}/task/@{tid}/comm rw, /proc/@{pid}/comm w, }\n");
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(10);
+    std::vector<std::string> notes;
+    if (apply_ruleset(t, &notes).ok()) _exit(12);  // without a holder: refused
+    std::vector<int> pins;
+    if (!apply_ruleset(t, &notes, &pins).ok()) _exit(11);
+    int code = pins.size() == 2 ? 0 : 1;
+    int cfd = open("/proc/self/comm", O_WRONLY | O_TRUNC);  // the one file of /proc/@{pid}/comm w
+    if (cfd < 0 || write(cfd, "main", 4) != 4) code |= 16;
+    int werr = 0;
+    std::thread th([&] {
+      std::string p = "/proc/self/task/" + std::to_string(gettid()) + "/comm";
+      int fd = open(p.c_str(), O_WRONLY | O_TRUNC);
+      if (fd < 0 || write(fd, "worker", 6) != 6) werr = fd < 0 ? errno : -1;
+      if (fd >= 0) close(fd);
+    });
+    th.join();
+    if (werr) code |= 2;
+    int fd = open(("/proc/" + std::to_string(parent) + "/comm").c_str(), O_WRONLY);
+    if (fd >= 0 || errno != EACCES) code |= 4;
+    fd = open("/proc/self/oom_score_adj", O_WRONLY);  // beside task/: not granted
+    if (fd >= 0 || errno != EACCES) code |= 8;
+    _exit(code);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0)
+      << "1=no pin fd, 2=a new thread could not write its comm, 4=the parent's "
+         "comm writable, 8=/proc/self/oom_score_adj writable, 11=apply failed, 12=applied "
+         "without a holder";
 }
 
 }  // namespace
