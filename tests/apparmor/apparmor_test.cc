@@ -361,6 +361,32 @@ TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
   fs::remove_all(d);
 }
 
+// A directory the program creates with its content (the created-dir rules D/ rw, D/** rw)
+// that exists at translation time: a D removed and created again is a new inode, so D/**'s
+// file rights go to D's parent too (row recreate-tree), as the created row gives them when D
+// is missing; never on / or the system trees (/root/ rw, /root/** rw).
+TEST(AppArmorLandlock, RecreatedTreeKeepsItsFileRights) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-recreate-" + std::to_string(getpid()));
+  fs::create_directories(d / "out" / "uz" / "a");
+  fs::create_directories(d / "in");
+  std::string uz = (d / "out" / "uz").string();
+  Translation t = translate("profile p {\n " + uz + "/ rw,\n " + uz +
+                                "/** rw,\n /root/ rw,\n /root/** rw,\n " + (d / "in").string() + "/ rw,\n}\n",
+                            7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  std::string out = (d / "out").string();
+  ASSERT_TRUE(m.count(out));
+  for (uint64_t need : {kMakeDir, kRemoveDir, kMakeReg, kWriteFile, kReadFile, kRemoveFile, kReadDir})
+    EXPECT_TRUE(m[out] & need) << access_names(need);
+  EXPECT_FALSE(m[out] & kExecute);
+  EXPECT_TRUE(has_warning(t, "widening row recreate-tree"));
+  // D/ rw without a writable D/**: make_dir/remove_dir only (row recreate-dir).
+  EXPECT_EQ(m[d.string()], kMakeDir | kRemoveDir);
+  EXPECT_FALSE(m.count("/"));
+  fs::remove_all(d);
+}
+
 // The created row (creating rights on the nearest existing directory) and globs never
 // reach /, /root, /home, /dev, /proc, /sys, /etc.
 TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {
