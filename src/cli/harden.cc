@@ -77,7 +77,10 @@ void usage(std::ostream& os) {
         "must match, and every access the complain run reports is a false denial, printed\n"
         "with the rule that would fix it (never added silently). The report says how much of\n"
         "the profile the checks exercised: a rule no check used is not proven by them.\n"
-        "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n\n"
+        "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n"
+        "A recording ends when the main process has exited and only daemons are left (tasks\n"
+        "in another session: gpg-agent, a forked server), with a note naming them: `confine\n"
+        "run` stops them when the main process exits; --main-only ends it with the main process.\n\n"
         "Services (-- SERVICE with --train/--check; --service says so explicitly): SERVICE\n"
         "is started for every --train and --check (under record, unconfined and enforced);\n"
         "--ready is polled until it exits 0, then the load script runs unconfined against\n"
@@ -410,6 +413,7 @@ Result<Observed> run_workload(TrainCheck& tc, How how, const std::string& cmd, c
   if (how == How::Record) {
     record::RecordOptions rec = tc.setup->rec;
     rec.argv = argv;
+    rec.stop_at_daemons = true;  // a daemon the command started (gpg-agent) is not waited for
     int out = create_out(base + svc + ".stdout");
     int err = tc.service ? create_out(base + svc + ".stderr") : -1;
     int in = tc.service ? open("/dev/null", O_RDONLY | O_CLOEXEC) : tc.in->open_fresh();
@@ -860,6 +864,7 @@ int verb_harden(std::span<char* const> args) {
   int rec_code = 0;
   uint64_t events = 0;
   double rec_s = 0;
+  setup->rec.stop_at_daemons = true;  // as in the train/check path
   for (int run = 0; run < runs; ++run) {
     std::string out_path = run == 0 ? rec_out : work + "/record-" + std::to_string(run + 1) + ".stdout";
     int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
