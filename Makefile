@@ -18,7 +18,7 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip \
+             perl file bc rsync unzip gnupg \
              $(DEPS_CORPUS)
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
