@@ -79,21 +79,32 @@ const std::vector<PathRow> kPathRows = {
      false},
     {"data-dir", "data",
      "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
-     "it was read in too; `DIR/* LETTERS` for one written in (the letters among r w k used on the files "
-     "written there)",
+     "it was read in too; `DIR/* LETTERS`, `DIR/[^.]*/ LETTERS` and `DIR/[^.]*/** LETTERS` for one written "
+     "in (the letters among r w k used on the files written there)",
      "a file read, written or created in DIR, DIR allowed by the never rows",
      "the same program on other input reads other files of the directory it read, in its sub-directories too "
      "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
-     "to search), and writes other names in the directory it wrote (read where it read, write where it "
-     "wrote); siblings and parents of DIR are other data, and so are the other sub-directories of a "
-     "directory "
-     "that holds several data directories (a script beside them); writes stay depth one",
+     "to search), and writes other names in the directory it wrote and in its sub-directories (a spill "
+     "directory such as sort -T DIR/tmp past its buffer, per-key directories; the Landlock translation "
+     "grants DIR's subtree for `DIR/* w` anyway); siblings and parents of DIR are other data, and so are the "
+     "other sub-directories of a directory that holds several data directories (a script beside them); "
+     "never a dot-directory directly beneath DIR",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
      "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
      "the never rows (the outermost such DIR)",
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
-     "input; read only, writes stay per directory",
+     "input; read only (writes: work-tree)",
+     false},
+    {"work-tree", "data",
+     "`TREE/* LETTERS`, `TREE/[^.]*/ LETTERS`, `TREE/[^.]*/** LETTERS` (the letters among r w k used on the "
+     "files written)",
+     "a file written in a directory beneath (or in) a tree the program walked (data-tree's DIR, the "
+     "outermost)",
+     "a program that walks a tree and edits files in it (a VCS over its work tree, a build, rsync --delete, "
+     "a formatter) edits other files of that tree, in other sub-directories, on other input (seen: git "
+     "commit -a and git rm over a work tree with more directories than the training's); writes stay in the "
+     "tree walked, never a dot-directory directly beneath it",
      false},
     {"created-dir", "data", "`DIR/ rw`, `DIR/** rw` (l too if the program made hard links, k if it locked)",
      "a directory the program created and created files in (not a well-known or never directory; a "
@@ -132,6 +143,14 @@ const std::vector<PathRow> kPathRows = {
      "other input; AppArmor mediates locking with k; advisory locks on files it may write already (seen: "
      "sqlite3 under real AppArmor, 490 file_lock denials)",
      true},
+    {"self-signal", "signal", "`signal (send, receive) peer=PROFILE`",
+     "kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo recorded, or (by default) allowed by the "
+     "seccomp table (raise after a write: gettid/tgkill)",
+     "a program raises a signal on itself (abort, a handler that cleans up and re-raises: sort removes its "
+     "temporary files on SIGPIPE, then raises it) or signals its own children; AppArmor mediates a signal "
+     "to oneself too (seen: sort under real AppArmor, signal=pipe); only peers confined by the same "
+     "profile, never another profile or unconfined processes",
+     true},
     {"never-dev", "never", "-", "/dev (except the two of random-devices)",
      "device nodes: each is another device (a terminal, a disk, /dev/mem)", true},
     {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
@@ -149,9 +168,9 @@ const std::vector<PathRow> kPathRows = {
      true},
     {"never-installed", "never", "-", "/usr, /opt, /bin, /sbin, /lib* outside the hierarchy rows",
      "installed software: only the hierarchy rows above widen there, read only", true},
-    {"never-write", "never", "-", "any write outside the directories written",
-     "the hierarchy rows grant read (and map) only; data-dir grants w only in a directory the program wrote "
-     "in",
+    {"never-write", "never", "-", "any write outside the directories written (and their sub-directories)",
+     "the hierarchy rows grant read (and map) only; data-dir grants w only beneath a directory the program "
+     "wrote in, work-tree only in a tree it walked and wrote in",
      true},
 };
 
@@ -973,31 +992,71 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       out.push_back(c);
     }
 
-    // data-dir: the files of a directory the program read or wrote in: DIR/* with the letters used.
+    // data-dir: the files of a directory the program read in: DIR/* with the letters used.
+    // data-dir (writes) and work-tree: a directory the program wrote in gets DIR/* and
+    // DIR/[^.]*/** with the letters used on the files written (its sub-directories too, never a
+    // dot-directory directly beneath); a directory written beneath a tree the program walked
+    // (data-tree) gives the same on the tree's outermost walked root.
     std::map<std::string, std::vector<Need*>> by_dir;
     for (auto& [k, n] : needs) {
       if (!plain_file(n)) continue;
       std::string d = parent_of(n.sample);
       if (data_dir_allowed(d)) by_dir[d].push_back(&n);
     }
+    struct WriteRoot {
+      std::string letters;
+      size_t files = 0;
+      std::set<std::string> dirs;
+    };
+    std::map<std::string, WriteRoot> write_roots;
     for (auto& [d, v] : by_dir) {
       std::string letters;
-      size_t read = 0, written = 0;
+      size_t read = 0;
       for (auto* n : v) {
-        letters += n->perms;
         n->covered = true;
-        (n->written ? written : read) += 1;
+        if (n->written) {
+          std::string root = d;
+          for (const auto& w : walked)
+            if ((d == w || d.starts_with(w + "/")) && w.size() < root.size()) root = w;
+          WriteRoot& wr = write_roots[root];
+          wr.letters += n->perms;
+          ++wr.files;
+          wr.dirs.insert(d);
+        } else {
+          letters += n->perms;
+          ++read;
+        }
       }
+      if (read == 0) continue;
       letters = perm_order(letters);
       std::string g = escape(d) + "/*";
       Need c;
       c.emit = g;
       c.perms = letters;
-      c.why = "generalisation data-dir: " + std::to_string(read) + " file(s) read, " +
-              std::to_string(written) + " written here";
+      c.why = "generalisation data-dir: " + std::to_string(read) + " file(s) read here";
       out.push_back(c);
-      generalised("data-dir", g + " " + letters,
-                  std::to_string(read) + " file(s) read, " + std::to_string(written) + " written in " + d);
+      generalised("data-dir", g + " " + letters, std::to_string(read) + " file(s) read in " + d);
+    }
+    for (auto& [root, wr] : write_roots) {
+      std::string letters = perm_order(wr.letters);
+      const bool tree = wr.dirs.size() > 1 || !wr.dirs.count(root);
+      const std::string id = tree ? "work-tree" : "data-dir";
+      std::string detail =
+          std::to_string(wr.files) + " file(s) written in " +
+          (tree ? std::to_string(wr.dirs.size()) + " director" + (wr.dirs.size() == 1 ? "y" : "ies") +
+                      " of the tree " + root + " the program walked"
+                : root);
+      // DIR/** does not match DIR/ (nor DIR/[^.]*/** a directory directly beneath): its own
+      // rule lets the program create and remove the sub-directories.
+      for (const std::string& g :
+           {escape(root) + "/*", escape(root) + "/[^.]*/", escape(root) + "/[^.]*/**"}) {
+        Need c;
+        c.emit = g;
+        c.perms = letters;
+        c.why = "generalisation " + id + ": " + detail;
+        out.push_back(c);
+        generalised(id, g + " " + letters, detail);
+      }
     }
   }
 
@@ -1110,6 +1169,38 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   }
 
+  // 6b. Row self-signal: a program that may signal (raise after a write, abort, a handler that
+  // re-raises after cleaning up) signals the processes of its own profile only.
+  std::vector<Rule> sig;
+  {
+    std::set<std::string> allowed = b.syscall_names();
+    if (opt.generalise)
+      for (const auto& [n, why] : generate::companion_syscalls(b)) allowed.insert(n);
+    std::string which;
+    for (const char* s : {"kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"})
+      if (allowed.count(s)) which += (which.empty() ? "" : ", ") + std::string(s);
+    if (!which.empty()) {
+      auto probe = parse("profile p { signal (send, receive) peer=" + name + ", }", "probe");
+      const Profile* pp = nullptr;
+      if (probe.ok())
+        for (const auto& it : probe->items)
+          if (auto* sp = std::get_if<std::shared_ptr<Profile>>(&it)) pp = sp->get();
+      const Rule* r = nullptr;
+      if (pp)
+        for (const auto& it : pp->items)
+          if (auto* rr = std::get_if<Rule>(&it)) r = rr;
+      if (r) {
+        sig.push_back(*r);
+        sig.back().trailing_comment = " generalisation self-signal: " + which + " allowed";
+        rows_used.insert("self-signal");
+        note("generalised: signal (send, receive) peer=" + name + " (row self-signal: " + which +
+             " allowed)");
+      } else {
+        note("profile name " + name + " cannot be a signal peer; no signal rule (signals denied)");
+      }
+    }
+  }
+
   // 7. Assemble.
   File f;
   f.path = name;
@@ -1204,6 +1295,10 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   if (!net.empty()) {
     if (!p->items.empty()) p->items.push_back(blank());
     for (auto& r : net) p->items.push_back(r);
+  }
+  if (!sig.empty()) {
+    if (!p->items.empty()) p->items.push_back(blank());
+    for (auto& r : sig) p->items.push_back(r);
   }
   std::vector<Rule> exec_rules, file_rules;
   for (const auto& [key, n] : merged) {

@@ -409,6 +409,24 @@ const std::vector<Generalisation>& generalisation_table() {
        "a program that removes directories walks the tree with gnulib fts, which duplicates and flags each "
        "directory descriptor with fcntl and asks fstatfs for the file system type only when a directory to "
        "remove exists and has entries (seen: rm -rf of an output tree that training had not yet created)"},
+      // ---- rows the corpus' KNOWN false denials needed (tests/corpus/known-false-denials) -------------
+      {G::Companion,
+       {"open", "openat", "creat"},
+       {},
+       true,
+       {"unlink", "unlinkat"},
+       "a program that writes files removes the temporary files it makes once its input passes a buffer "
+       "size (sort and tac spill to TMPDIR or -T DIR, then unlink them) and a partial output after an "
+       "error; where is the path rules' business: they grant removal only where it writes (seen: sort -S "
+       "64K on 60000 lines, training on 100)"},
+      {G::Companion,
+       {"link", "linkat"},
+       {},
+       true,
+       {"utimensat"},
+       "a content-addressed store (git's objects: written under a temporary name, then linked into place) "
+       "freshens an object that already exists with utime instead of writing it again, and whether one "
+       "exists depends on the input (seen once: git add over racily-clean files)"},
   };
   return k;
 }

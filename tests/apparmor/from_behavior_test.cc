@@ -384,7 +384,7 @@ TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
   std::vector<std::string> doc, code;
   for (std::string line; std::getline(f, line);)
     for (const char* k : {"| hierarchy |", "| data |", "| name |", "| config |", "| exec |", "| lock |",
-                          "| never |", "| landlock |"})
+                          "| signal |", "| never |", "| landlock |"})
       if (line.starts_with(k)) doc.push_back(line);
   for (const auto& r : path_generalisation_table())
     code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +
@@ -470,7 +470,8 @@ TEST(AppArmorFromBehavior, CreatedDirWithFailedUnlinksIsNotEexist) {
   const uint16_t W = kPermWrite;
   EXPECT_TRUE(aa_allows(t, canon + "/repo/.git/objects/9f/0be2d5", W)) << "other hashes";
   EXPECT_FALSE(aa_allows(t, canon + "/repo/g.txt", W)) << "beside the created directory";
-  EXPECT_FALSE(aa_allows(t, canon + "/pre/sub/x", W)) << "an EEXIST directory is not owned";
+  EXPECT_FALSE(aa_allows(t, canon + "/pre/", W)) << "an EEXIST directory is not owned (not removable)";
+  EXPECT_FALSE(has_line(t, "  " + canon + "/pre/ rw,")) << t;
   expect_valid(t, "git");
   fs::remove_all(root);
 }
@@ -522,6 +523,7 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   std::string t = format(*f);
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/in/** r,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/out/* w,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/data/out/[^.]*/** w,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/tree/** r,")) << t;
   EXPECT_TRUE(has_line(t, "  " + canon + "/.cfg/key r,")) << t;
   EXPECT_TRUE(has_line(t, "  /usr/include/** r,")) << t;
@@ -553,7 +555,9 @@ TEST(AppArmorFromBehavior, PathRowsDataDirsAndHierarchies) {
   EXPECT_TRUE(aa_allows(t, canon + "/job/in/deep/b.txt", R));
   EXPECT_FALSE(aa_allows(t, canon + "/job/other/secret", R)) << "a container's other sub-directories";
   EXPECT_FALSE(aa_allows(t, canon + "/data/in/sub/f.txt", W)) << "reads only";
-  EXPECT_FALSE(aa_allows(t, canon + "/data/out/sub/f.txt", W)) << "writes: depth one";
+  EXPECT_TRUE(aa_allows(t, canon + "/data/out/sub/f.txt", W)) << "writes: sub-directories of DIR too";
+  EXPECT_FALSE(aa_allows(t, canon + "/data/out/.ssh/authorized_keys", W))
+      << "writes: never a dot-directory directly beneath";
   EXPECT_FALSE(aa_allows(t, canon + "/data/out/r.txt", R)) << "letters as used: written, not read";
   EXPECT_FALSE(aa_allows(t, canon + "/.cfg/other", R)) << "dot-directories are exact";
   EXPECT_FALSE(aa_allows(t, "/usr/include/stdio.h", W)) << "hierarchies are read only";
@@ -682,4 +686,88 @@ TEST(AppArmorFromBehavior, WorkingDirectoryOpenedIsNotAWalk) {
   fs::remove_all(root);
 }
 }  // namespace
+// Row work-tree: a file written beneath a tree the program walked (git commit -a over a work
+// tree) -> writes in the whole tree on other input (other sub-directories, removals of its
+// directories); a dot-directory directly beneath the tree, the tree's siblings and parent, and
+// a tree only read stay denied.
+TEST(AppArmorFromBehavior, PathRowWorkTree) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-worktree-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/src/a", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/src/b");
+  fs::create_directories(root + "/src/.hooks");
+  fs::create_directories(root + "/sib");
+  fs::create_directories(root + "/ro/x");
+  for (const char* f : {"/src/a/f.txt", "/src/b/g.txt", "/src/.hooks/pre", "/sib/s", "/ro/x/y", "/top.txt"})
+    std::ofstream(root + f) << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root + "/src"] = behavior::kRead;  // listed
+  b.files[root + "/src/a"] = behavior::kRead;
+  b.files[root + "/src/a/f.txt"] = behavior::kRead | behavior::kWrite;
+  b.files[root + "/ro"] = behavior::kRead;
+  b.files[root + "/ro/x"] = behavior::kRead;
+  b.files[root + "/ro/x/y"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "wt";
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(has_line(t, "  " + canon + "/src/* rw,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/src/[^.]*/ rw,")) << t;
+  EXPECT_TRUE(has_line(t, "  " + canon + "/src/[^.]*/** rw,")) << t;
+  bool printed = false;
+  for (const auto& n : notes) printed |= n.find("(row work-tree:") != std::string::npos;
+  EXPECT_TRUE(printed) << "the widening is a note";
+  expect_valid(t, "wt");
+  const uint16_t R = kPermRead, W = kPermWrite;
+  EXPECT_TRUE(aa_allows(t, canon + "/src/b/g.txt", W)) << "another directory of the tree";
+  EXPECT_TRUE(aa_allows(t, canon + "/src/c/d/new.txt", W)) << "a deeper, new directory";
+  EXPECT_TRUE(aa_allows(t, canon + "/src/b/", W)) << "removing a directory of the tree";
+  EXPECT_FALSE(aa_allows(t, canon + "/src/.hooks/pre", W)) << "a dot-directory directly beneath";
+  EXPECT_FALSE(aa_allows(t, canon + "/sib/s", W)) << "a sibling of the tree";
+  EXPECT_FALSE(aa_allows(t, canon + "/top.txt", W)) << "the tree's parent";
+  EXPECT_FALSE(aa_allows(t, canon + "/ro/x/y", W)) << "a tree only read";
+  EXPECT_TRUE(aa_allows(t, canon + "/ro/x/z", R));
+  o.generalise = false;
+  auto s = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(aa_allows(format(*s), canon + "/src/b/g.txt", W)) << "--tightness strict";
+  fs::remove_all(root);
+}
+
+// Row self-signal: a writer may raise (the seccomp table's gettid/tgkill companion), so the
+// profile lets it signal its own profile's processes (sort re-raises SIGPIPE after removing
+// its temporary files); with --tightness strict only a recorded kill/tgkill does.
+TEST(AppArmorFromBehavior, SelfSignalRow) {
+  behavior::Behavior b;
+  b.command = {"/usr/bin/sort"};
+  for (const char* n : {"openat", "write", "exit_group"}) b.arches[Arch::X86_64][n].count = 1;
+  b.files["/srv/job/out.txt"] = behavior::kWrite | behavior::kCreate;
+  GenerateOptions o;
+  o.name = "sig";
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_NE(t.find("  signal (send, receive) peer=sig, # generalisation self-signal: tgkill allowed"),
+            std::string::npos)
+      << t;
+  expect_valid(t, "sig");
+  o.generalise = false;
+  auto s = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(format(*s).find("signal ("), std::string::npos) << "strict: no kill recorded";
+  b.arches[Arch::X86_64]["kill"].count = 1;
+  auto k = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(k.ok());
+  EXPECT_NE(format(*k).find("signal (send, receive) peer=sig,"), std::string::npos)
+      << "strict: kill recorded";
+}
+
 }  // namespace confine::apparmor

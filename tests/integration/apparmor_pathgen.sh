@@ -7,8 +7,9 @@
 # unconfined. Near misses
 # must be denied under the same profile: a sibling directory of the data directory, a file
 # of its parent, a write into a directory only read (or its sub-directory), a write outside
-# the directories written (writes stay depth one under AppArmor; under Landlock a written
-# DIR/* is DIR's subtree, row created: the unit tests check the AppArmor side). With
+# the directories written (writes reach the written directory's sub-directories, never a
+# dot-directory directly beneath, rows data-dir and work-tree: the unit tests check the
+# AppArmor side). With
 # --tightness strict (the exact trace) the check input is denied: the rows are what makes
 # it pass. Every generated profile passes apparmor_parser -Q -K.
 # Enforcer: seccomp + Landlock (this host has no AppArmor LSM).
