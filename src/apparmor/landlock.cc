@@ -68,7 +68,8 @@ const std::vector<ReviewedRow> kWidenings = {
     {"recreate-tree",
      "a directory the program creates with its content (D/ w and a writable D/**, the generator's "
      "created-dir "
-     "rules) when D exists at translation time: D/**'s file rights (read, write, truncate, create and remove "
+     "rules, so marked in their comment; never a hand-written D/**) when D exists at translation time: "
+     "D/**'s file rights (read, write, truncate, create and remove "
      "files, directories and symlinks, list; what the created row gives when D is missing) also go to D's "
      "parent, i.e. to every file beneath it, because Landlock rules name inodes and a D the program removes "
      "and creates again is a new inode that D's own rule no longer reaches (rm -rf D && unzip -d D); only "
@@ -235,13 +236,15 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
   };
 
   const std::vector<FlatRule> flat = flatten(r, p);
-  // Rights of the writable allow rules D/** by D (row recreate-tree).
+  // Rights of the created-dir row's writable D/** rules by D (row recreate-tree).
   std::map<std::string, uint64_t> tree_rights;
   {
     std::set<std::string> ignored;
     for (const auto& fr : flat) {
       const Rule& rule = fr.rule;
-      if (rule.kind != "file" || rule.mode == RuleMode::Deny || !rule.path.ends_with("/**")) continue;
+      if (rule.kind != "file" || rule.mode == RuleMode::Deny || !rule.path.ends_with("/**") ||
+          rule.trailing_comment.find(kTagCreatedDir) == std::string::npos)
+        continue;
       uint64_t a = perms_to_access(rule.perms, ignored);
       auto expanded = expand(rule.path, r);
       if (!(a & kWriteRights) || !expanded.ok()) continue;
