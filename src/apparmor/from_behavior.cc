@@ -856,7 +856,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     // to their name) links what it created; AppArmor still requires the link's rights to
     // be a subset of the target's.
     all.perms = perm_order(std::string("rw") + (lock ? "k" : "") + (links ? "l" : ""));
-    all.why = "generalisation created-dir: files the program created in it";
+    all.why = std::string(kTagCreatedDir) + " files the program created in it";  // row recreate-tree reads it
     all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
     if (g != escape(d)) {
