@@ -18,7 +18,7 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip python3-yaml openssl \
+             perl file bc rsync unzip python3-yaml openssl gnupg \
              $(DEPS_CORPUS)
 # tests/integration/k8s_bundle.sh: `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) and the
 # Kubernetes OpenAPI schema check (npm's kubernetes-models, test-only, installed into NPM_TEST_DIR). Each is

@@ -82,7 +82,7 @@ const std::vector<PathRow> kPathRows = {
     {"data-dir", "data",
      "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
      "it was read in too; `DIR/* LETTERS`, `DIR/[^.]*/ LETTERS` and `DIR/[^.]*/** LETTERS` for one written "
-     "in (the letters among r w k used on the files written there)",
+     "in (the letters among r w k used on the files written there; l too if the program made hard links)",
      "a file read, written or created in DIR, DIR allowed by the never rows",
      "the same program on other input reads other files of the directory it read, in its sub-directories too "
      "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
@@ -863,7 +863,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     // to their name) links what it created; AppArmor still requires the link's rights to
     // be a subset of the target's.
     all.perms = perm_order(std::string("rw") + (lock ? "k" : "") + (links ? "l" : ""));
-    all.why = "generalisation created-dir: files the program created in it";
+    all.why = std::string(kTagCreatedDir) + " files the program created in it";  // row recreate-tree reads it
     all.acc = kinds ? kinds | behavior::kCreate : 0;
     out.push_back(all);
     if (g != escape(d)) {
@@ -1056,7 +1056,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       generalised("data-dir", g + " " + letters, std::to_string(read) + " file(s) read in " + d);
     }
     for (auto& [root, wr] : write_roots) {
-      std::string letters = perm_order(wr.letters);
+      // l: a program that makes hard links (gpg's dotlock links a temporary to NAME.lock)
+      // links other names on other input; as for created-dir.
+      std::string letters = perm_order(wr.letters + (links ? "l" : ""));
       const bool tree = wr.dirs.size() > 1 || !wr.dirs.count(root);
       const std::string id = tree ? "work-tree" : "data-dir";
       std::string detail =

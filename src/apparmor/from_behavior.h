@@ -100,6 +100,9 @@ bool glob_match(std::string_view pattern, std::string_view path);
 // (make_sock, make_fifo) separately, and only the recorded kind is granted.
 inline constexpr std::string_view kTagSocket = "[created: unix socket]";
 inline constexpr std::string_view kTagFifo = "[created: fifo]";
+// The comment of the created-dir row's rules (`D/ rw`, `D/** rw`): the translation's row
+// recreate-tree applies to these only, never to a hand-written `D/** w`.
+inline constexpr std::string_view kTagCreatedDir = "generalisation created-dir:";
 
 // "tmp.*" for "tmp.Ab3dE6fGh1", "pymp-*" for "pymp-k2j3h4g5", "out-[0-9]*.txt" for
 // "out-17.txt"; the escaped name itself when nothing looks random.

@@ -65,6 +65,15 @@ const std::vector<ReviewedRow> kWidenings = {
      "be removed and directories created there (no files: those rights stay on D); without it removing D "
      "was denied once D existed (the created row gives these and more when D is missing); never for /, "
      "nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+    {"recreate-tree",
+     "a directory the program creates with its content (D/ w and a writable D/**, the generator's "
+     "created-dir "
+     "rules, so marked in their comment; never a hand-written D/**) when D exists at translation time: "
+     "D/**'s file rights (read, write, truncate, create and remove "
+     "files, directories and symlinks, list; what the created row gives when D is missing) also go to D's "
+     "parent, i.e. to every file beneath it, because Landlock rules name inodes and a D the program removes "
+     "and creates again is a new inode that D's own rule no longer reaches (rm -rf D && unzip -d D); only "
+     "the parent, never an ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"created-exec",
      "a rule that both writes and executes one file that does not exist at translation time (a program the "
      "workload builds and then runs: make && build/app): execute and the rule's file rights go to the "
@@ -286,7 +295,27 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
     if (!origin.count(path)) origin[path] = from;
   };
 
-  for (const auto& fr : flatten(r, p)) {
+  const std::vector<FlatRule> flat = flatten(r, p);
+  // Rights of the created-dir row's writable D/** rules by D (row recreate-tree).
+  std::map<std::string, uint64_t> tree_rights;
+  {
+    std::set<std::string> ignored;
+    for (const auto& fr : flat) {
+      const Rule& rule = fr.rule;
+      if (rule.kind != "file" || rule.mode == RuleMode::Deny || !rule.path.ends_with("/**") ||
+          rule.trailing_comment.find(kTagCreatedDir) == std::string::npos)
+        continue;
+      uint64_t a = perms_to_access(rule.perms, ignored);
+      auto expanded = expand(rule.path, r);
+      if (!(a & kWriteRights) || !expanded.ok()) continue;
+      for (const auto& g : *expanded) {
+        Target tg = split(g);
+        if (tg.rest == "**") tree_rights[tg.dir] |= a;
+      }
+    }
+  }
+
+  for (const auto& fr : flat) {
     const Rule& rule = fr.rule;
     if (rule.kind == "link") {
       // link rules grant l on the source path
@@ -503,6 +532,15 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
               !under_system_tree(parent)) {
             add_allow(parent, kMakeDir | kRemoveDir, fr.origin);
             rows["recreate-dir"].push_back(g + " -> " + parent);
+            // Its content too when the profile lets the program write D's tree (row
+            // recreate-tree): the rights the created row gives when D is missing.
+            auto tr = tree_rights.find(lp);
+            if (tr != tree_rights.end()) {
+              uint64_t give = tr->second & (kWriteFile | kTruncate | kMakeReg | kRemoveFile | kReadFile |
+                                            kRefer | kMakeSym | kMakeDir | kRemoveDir | kReadDir);
+              add_allow(parent, give, fr.origin);
+              rows["recreate-tree"].push_back(g + "** -> " + parent + " (" + access_names(give) + ")");
+            }
           }
           acc &= kReadDir;
           if (acc && no_widening(lp, false)) {

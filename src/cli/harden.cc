@@ -77,7 +77,10 @@ void usage(std::ostream& os) {
         "must match, and every access the complain run reports is a false denial, printed\n"
         "with the rule that would fix it (never added silently). The report says how much of\n"
         "the profile the checks exercised: a rule no check used is not proven by them.\n"
-        "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n\n"
+        "A --train/--check argument is a shell command line (sh -c) or a script file (sh FILE).\n"
+        "A recording ends when the main process has exited and only daemons are left (tasks\n"
+        "in another session: gpg-agent, a forked server), with a note naming them: `confine\n"
+        "run` stops them when the main process exits; --main-only ends it with the main process.\n\n"
         "Services (-- SERVICE with --train/--check; --service says so explicitly): SERVICE\n"
         "is started for every --train and --check (under record, unconfined and enforced);\n"
         "--ready is polled until it exits 0, then the load script runs unconfined against\n"
@@ -231,6 +234,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep, size
 struct ComplainFindings {
   std::set<std::pair<std::string, std::string>> syscalls;  // (name, arch)
   std::map<std::string, uint8_t> files;                    // path -> behavior::Access bits
+  std::map<std::string, std::string> letters;              // path -> AppArmor letters requested
   bool empty() const { return syscalls.empty() && files.empty(); }
 };
 
@@ -257,8 +261,15 @@ ComplainFindings complain_findings(const std::string& path) {
     if (kind && kind->is(json::Type::String) && kind->text == "apparmor") {
       const auto* p = v->find("path");
       const auto* req = v->find("requested");
-      if (p && p->is(json::Type::String) && !p->text.empty() && p->text[0] == '/')
-        out.files[p->text] |= access_from_apparmor(req && req->is(json::Type::String) ? req->text : "r");
+      if (p && p->is(json::Type::String) && !p->text.empty() && p->text[0] == '/') {
+        std::string l = req && req->is(json::Type::String) ? req->text : "r";
+        out.files[p->text] |= access_from_apparmor(l);
+        std::string& have = out.letters[p->text];
+        std::string all = have + l, ordered;
+        for (char c : std::string("rwacdlkmx") + all)  // one order, each letter once
+          if (all.find(c) != std::string::npos && ordered.find(c) == std::string::npos) ordered += c;
+        have = ordered;
+      }
       continue;
     }
     const auto* s = v->find("syscall");
@@ -342,11 +353,18 @@ std::string fixing_rule(const std::string& syscall, const std::string& arch) {
   return "seccomp.json: {\"names\": [\"" + syscall + "\"], \"action\": \"SCMP_ACT_ALLOW\"}" +
          (arch == "x86_64" ? "" : " (arch " + arch + ")");
 }
-std::string fixing_rule(const std::string& path, uint8_t acc) {
+// `requested`: the AppArmor letters the complain run reported; l and k are kept (a link or a
+// lock is no write: `PATH w,` would not allow it).
+std::string fixing_rule(const std::string& path, uint8_t acc, const std::string& requested = "") {
   std::string perms;
   if (acc & (behavior::kRead | behavior::kExec)) perms += "r";
-  if (acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink)) perms += "w";
+  bool link = requested.find('l') != std::string::npos, lock = requested.find('k') != std::string::npos;
+  bool write = requested.empty() ? (acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink)) != 0
+                                 : requested.find_first_of("wacd") != std::string::npos;
+  if (write) perms += "w";
   if (acc & behavior::kExec) perms += "ix";
+  if (lock) perms += "k";
+  if (link) perms += "l";
   if (perms.empty()) perms = "r";
   bool quote = path.find_first_of(" \t\"") != std::string::npos;
   return "apparmor.profile: " + (quote ? "\"" + path + "\"" : path) + " " + perms + ",";
@@ -410,6 +428,7 @@ Result<Observed> run_workload(TrainCheck& tc, How how, const std::string& cmd, c
   if (how == How::Record) {
     record::RecordOptions rec = tc.setup->rec;
     rec.argv = argv;
+    rec.stop_at_daemons = true;  // a daemon the command started (gpg-agent) is not waited for
     int out = create_out(base + svc + ".stdout");
     int err = tc.service ? create_out(base + svc + ".stderr") : -1;
     int in = tc.service ? open("/dev/null", O_RDONLY | O_CLOEXEC) : tc.in->open_fresh();
@@ -663,8 +682,12 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
                            ".replay.service.stderr)");
     for (const auto& [n, ar] : cpl->findings.syscalls)
       denials.push_back({"syscall " + n, fixing_rule(n, ar), tag});
-    for (const auto& [p, acc] : cpl->findings.files)
-      denials.push_back({p + " (" + behavior::access_str(acc) + ")", fixing_rule(p, acc), tag});
+    for (const auto& [p, acc] : cpl->findings.files) {
+      auto l = cpl->findings.letters.find(p);
+      std::string req = l == cpl->findings.letters.end() ? "" : l->second;
+      denials.push_back(
+          {p + " (" + (req.empty() ? behavior::access_str(acc) : req) + ")", fixing_rule(p, acc, req), tag});
+    }
   }
   if (denials.empty()) std::cout << "     complain-mode replays: nothing denied\n";
   for (const auto& d : denials)
@@ -860,6 +883,7 @@ int verb_harden(std::span<char* const> args) {
   int rec_code = 0;
   uint64_t events = 0;
   double rec_s = 0;
+  setup->rec.stop_at_daemons = true;  // as in the train/check path
   for (int run = 0; run < runs; ++run) {
     std::string out_path = run == 0 ? rec_out : work + "/record-" + std::to_string(run + 1) + ".stdout";
     int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -130,6 +130,47 @@ Result<int> take_listener(pid_t pid, int pidfd, int err_fd, std::string* child_e
   _exit(code);
 }
 
+// The recording process's descendants still running (not zombies), by /proc/PID/stat:
+// pid, session and comm. Orphans are reparented to it (a child subreaper).
+struct Descendant {
+  pid_t pid;
+  pid_t sid;
+  std::string comm;
+};
+std::vector<Descendant> running_descendants() {
+  struct Entry {
+    pid_t ppid, sid;
+    char state;
+    std::string comm;
+  };
+  std::map<pid_t, Entry> all;
+  DIR* d = opendir("/proc");
+  if (!d) return {};
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string st = read_small(std::string("/proc/") + e->d_name + "/stat");
+    size_t open = st.find('('), close = st.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= st.size()) continue;
+    char state = 0;
+    int ppid = 0, pgrp = 0, sid = 0;
+    if (std::sscanf(st.c_str() + close + 2, "%c %d %d %d", &state, &ppid, &pgrp, &sid) != 4) continue;
+    all[std::atoi(e->d_name)] = Entry{ppid, sid, state, st.substr(open + 1, close - open - 1)};
+  }
+  closedir(d);
+  std::vector<Descendant> out;
+  pid_t self = getpid();
+  for (const auto& [pid, e] : all) {
+    if (pid == self || e.state == 'Z' || e.state == 'X') continue;
+    pid_t up = e.ppid;
+    for (int hops = 0; up > 1 && up != self && hops < 4096; ++hops) {
+      auto it = all.find(up);
+      up = it == all.end() ? 0 : it->second.ppid;
+    }
+    if (up == self) out.push_back({pid, e.sid, e.comm});
+  }
+  return out;
+}
+
 // The recorder's seccomp program. Unotify backend: USER_NOTIF for everything.
 // Perf backend: USER_NOTIF for the numbers of `notify` names on x86_64, x32
 // (x86_64 audit arch with the x32 bit) and i386, ALLOW for the rest of those
@@ -300,6 +341,42 @@ NrInfo describe(Arch arch, int32_t nr, bool known) {
   return i;
 }
 
+// A mkdir(at) the supervisor let run may have failed (EEXIST: `mkdir -p` of a
+// directory that was there); the answer is never seen. Evidence afterwards: the
+// inode at PATH now was born before the recording started (statx btime, not
+// following a symlink). Then no mkdir of the recording left its directory there,
+// and any other way a directory gets there (rename onto PATH) records PATH as
+// created by itself. Sound only when born-before is certain: the filesystem
+// reports a birth time, and the workload stayed in the recorder's mount namespace
+// and root (checked by the caller). `start` is CLOCK_REALTIME_COARSE before the
+// fork: an inode created later has a birth time at or after it.
+bool born_before(const std::string& path, const timespec& start) {
+  if (path.empty() || path[0] != '/') return false;
+  struct statx sx;
+  if (statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BTIME | STATX_TYPE, &sx) != 0) return false;
+  if (!(sx.stx_mask & STATX_BTIME)) return false;
+  if (sx.stx_btime.tv_sec != start.tv_sec) return sx.stx_btime.tv_sec < start.tv_sec;
+  return static_cast<long>(sx.stx_btime.tv_nsec) < start.tv_nsec;
+}
+
+// The workload changed what a path names for it (another mount namespace, root
+// directory or mount): the recorder's view of a path is then no evidence.
+bool changed_path_view(const behavior::Behavior& b) {
+  for (const auto& [arch, calls] : b.arches)
+    for (const auto& [name, info] : calls) {
+      if (name == "unshare" || name == "setns" || name == "chroot" || name == "pivot_root" ||
+          name == "mount" || name == "move_mount" || name == "fsmount" || name == "open_tree")
+        return true;
+      if (name == "clone" || name == "clone3") {
+        auto it = info.args.find("ns_flags");
+        if (it != info.args.end())
+          for (uint64_t v : it->second)
+            if (v) return true;
+      }
+    }
+  return false;
+}
+
 }  // namespace
 
 Result<std::string> find_executable(const std::string& name, int* exit_code) {
@@ -366,6 +443,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   RecordResult res;
   auto& beh = res.behavior;
   beh.command = o.argv;
+  timespec start_coarse{};  // born_before()
+  clock_gettime(CLOCK_REALTIME_COARSE, &start_coarse);
   res.backend = use_perf ? Backend::Perf : Backend::Unotify;
   std::vector<sock_filter> filter =
       build_filter(use_perf, use_perf ? notified_names() : std::vector<std::string_view>{});
@@ -509,6 +588,9 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   Accumulator acc;
   std::vector<NrInfo> flat(kFlatArches * kFlatNrs);
   bool own_filter = false;
+  // Paths recorded as created by mkdir/mkdirat only (the call may have failed:
+  // checked at the end), and paths created by any other call.
+  std::set<std::string> mkdir_paths, other_created;
   std::optional<Error> loop_error;
   uint64_t last_id = 0, vanished = 0;  // notification ids (see handle())
   bool have_last_id = false;
@@ -529,8 +611,9 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     std::atomic<bool> main_left{false};
     bool main_done = false;
     int main_status = 0;
-    std::set<int> forwarded;  // stop signals forwarded to the main process
-    long stop_deadline = -1;  // forwarded + stop_grace_ms: SIGKILL if still running
+    std::set<int> forwarded;          // stop signals forwarded to the main process
+    std::vector<Descendant> daemons;  // stop_at_daemons: the daemons left running
+    long stop_deadline = -1;          // forwarded + stop_grace_ms: SIGKILL if still running
     bool stop_killed = false;
     std::optional<Error> error;
   } sh;
@@ -570,6 +653,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   sigaddset(&intr, kInterruptSignal);
   pthread_sigmask(SIG_BLOCK, &intr, nullptr);
   bool sampler_hup = false;  // watcher only
+  const pid_t own_sid = getsid(0);
+  long next_daemon_check = 0;  // watcher only: /proc scans at most every 200 ms
   std::thread watcher([&] {
     if (restore_cpus)
       sched_setaffinity(0, sizeof old_cpus, &old_cpus);  // only the answering thread is pinned
@@ -617,6 +702,17 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       // A stop request ends the recording with the main process (its
       // descendants continue unrecorded, as with --main-only).
       if (sh.main_done && (o.main_only || sh.stop_deadline >= 0)) break;
+      // Only daemons left (other sessions): the recording ends with the main process.
+      if (sh.main_done && o.stop_at_daemons && own_sid > 0 && now_ms() >= next_daemon_check) {
+        next_daemon_check = now_ms() + 200;
+        auto left = running_descendants();
+        bool in_session = false;
+        for (const auto& t : left) in_session |= t.sid == own_sid;
+        if (!left.empty() && !in_session) {
+          sh.daemons = std::move(left);
+          break;
+        }
+      }
     }
     sh.stop.store(true, std::memory_order_release);
     // The main thread may be between its stop check and the ioctl: repeat.
@@ -744,7 +840,9 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       beh.processes.insert(std::move(*proc));
     }
     if (ts.seen_image && !is_exec) last_tid = tid;
+    const bool is_mkdir = name && (*name == "mkdir" || *name == "mkdirat");
     for (auto& [p, a] : d.files) {
+      if (a & behavior::kCreate) (is_mkdir ? mkdir_paths : other_created).insert(p);
       auto it = beh.files.find(p);
       if (it != beh.files.end())
         it->second |= a;
@@ -920,6 +1018,31 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     for (auto& [e, c] : info.errors) dst.errors[e] += c;
   }
 
+  // mkdir of a directory that was there before the recording (mkdir -p): not a creation.
+  if (!mkdir_paths.empty()) {
+    if (changed_path_view(beh)) {
+      beh.notes.push_back(
+          "mkdir results not checked (the workload changed its mount namespace, root or mounts): every "
+          "mkdir counts as a creation, also one that failed with EEXIST");
+    } else {
+      std::string existed;
+      size_t n = 0;
+      for (const auto& p : mkdir_paths) {
+        if (other_created.count(p) || !born_before(p, start_coarse)) continue;
+        auto it = beh.files.find(p);
+        if (it == beh.files.end()) continue;
+        it->second &= static_cast<uint8_t>(~behavior::kCreate);
+        if (it->second == 0) beh.files.erase(it);
+        if (++n <= 5) existed += (existed.empty() ? "" : " ") + p;
+      }
+      if (n)
+        beh.notes.push_back("mkdir of " + std::to_string(n) +
+                            " directories that existed before the recording (EEXIST) not recorded as "
+                            "creations: " +
+                            existed + (n > 5 ? " ..." : ""));
+    }
+  }
+
   if (!child_error.empty()) {
     beh.partial = true;
     beh.partial_reason = "the command did not start: " + child_error;
@@ -957,6 +1080,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
                     " notified syscalls ended before the recorder received them: a signal interrupted them "
                     "(a program that does not retry saw EINTR where an unrecorded run cannot fail; "
                     "docs/record.md, \"The observer effect\") or their task was killed";
+    beh.notes.push_back(n);
+    res.warnings.push_back(n);
+  }
+  if (!sh.daemons.empty()) {
+    std::string l;
+    for (const auto& t : sh.daemons)
+      l += (l.empty() ? "" : ", ") + t.comm + " (pid " + std::to_string(t.pid) + ")";
+    std::string n = "the main process exited and only daemons (tasks in other sessions) were left: " + l +
+                    "; the recording ended with the main process (confine run stops them when it exits)";
     beh.notes.push_back(n);
     res.warnings.push_back(n);
   }

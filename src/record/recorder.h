@@ -58,10 +58,15 @@ std::optional<Backend> backend_from_name(std::string_view name);
 struct RecordOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   bool main_only = false;         // stop when the main process exits
-  bool pin = false;               // pin supervisor and workload to the supervisor's CPU
-  bool errors = true;             // count failed syscalls by errno when perf allows it
-  int stdin_fd = -1;              // >= 0: the command's stdin comes from there (harden's captured stdin)
-  int stdout_fd = -1;             // >= 0: the command's stdout goes there (harden)
+  // Stop when the main process has exited and every task still running is a daemon:
+  // in another session than the recording process (setsid: gpg-agent, a forked server).
+  // Tasks in its session (a background job of a shell) are waited for. A note says which
+  // daemons were left running (unrecorded, as with main_only). harden sets it.
+  bool stop_at_daemons = false;
+  bool pin = false;    // pin supervisor and workload to the supervisor's CPU
+  bool errors = true;  // count failed syscalls by errno when perf allows it
+  int stdin_fd = -1;   // >= 0: the command's stdin comes from there (harden's captured stdin)
+  int stdout_fd = -1;  // >= 0: the command's stdout goes there (harden)
   int stderr_fd = -1;
   // Stopping a service: SIGTERM, SIGINT, SIGHUP, SIGQUIT and stop_signal
   // received by the recording process are forwarded to the main process, which

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "apparmor/from_behavior.h"
 #include "apparmor/landlock.h"
 #include "gtest/gtest.h"
 #include "sandbox/landlock.h"
@@ -382,6 +383,38 @@ TEST(AppArmorLandlock, DirectoryRuleStaysOnTheDirectory) {
   EXPECT_TRUE(has_warning(t, "widening row list-dir"));
   EXPECT_TRUE(has_warning(t, "narrowed"));
   EXPECT_TRUE(has_warning(t, "on the directory itself"));
+  fs::remove_all(d);
+}
+
+// A directory the program creates with its content (the created-dir rules D/ rw, D/** rw)
+// that exists at translation time: a D removed and created again is a new inode, so D/**'s
+// file rights go to D's parent too (row recreate-tree), as the created row gives them when D
+// is missing; only for the generator's rules (their comment), never a hand-written D/**;
+// never on / or the system trees (/root/ rw, /root/** rw).
+TEST(AppArmorLandlock, RecreatedTreeKeepsItsFileRights) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-recreate-" + std::to_string(getpid()));
+  fs::create_directories(d / "out" / "uz" / "a");
+  fs::create_directories(d / "in");
+  fs::create_directories(d / "srv" / "app");
+  std::string uz = (d / "out" / "uz").string(), app = (d / "srv" / "app").string();
+  const std::string tag = " # " + std::string(kTagCreatedDir) + " files the program created in it";
+  Translation t =
+      translate("profile p {\n " + uz + "/ rw,\n " + uz + "/** rw," + tag + "\n /root/ rw,\n /root/** rw," +
+                    tag + "\n " + (d / "in").string() + "/ rw,\n " + app + "/ rw,\n " + app + "/** rw,\n}\n",
+                7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  std::string out = (d / "out").string();
+  ASSERT_TRUE(m.count(out));
+  for (uint64_t need : {kMakeDir, kRemoveDir, kMakeReg, kWriteFile, kReadFile, kRemoveFile, kReadDir})
+    EXPECT_TRUE(m[out] & need) << access_names(need);
+  EXPECT_FALSE(m[out] & kExecute);
+  EXPECT_TRUE(has_warning(t, "widening row recreate-tree"));
+  // D/ rw without a writable D/**: make_dir/remove_dir only (row recreate-dir).
+  EXPECT_EQ(m[d.string()], kMakeDir | kRemoveDir);
+  // A hand-written D/** rw (no created-dir comment): the same, never the parent's files.
+  EXPECT_EQ(m[(d / "srv").string()], kMakeDir | kRemoveDir);
+  EXPECT_FALSE(m.count("/"));
   fs::remove_all(d);
 }
 

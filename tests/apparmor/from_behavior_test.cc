@@ -741,6 +741,40 @@ TEST(AppArmorFromBehavior, PathRowWorkTree) {
   fs::remove_all(root);
 }
 
+// A program that makes hard links (gpg's dotlock: a temporary linked to pubring.kbx.lock, both
+// named by pid and host) links other names of the directory it writes on other input: the
+// data-dir write rules carry l, as created-dir's do; without linkat they do not.
+TEST(AppArmorFromBehavior, DataDirWritesLinkWhenTheProgramLinks) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-dotlock-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/g", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  std::ofstream(root + "/g/pubring.kbx") << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root + "/g/pubring.kbx"] = behavior::kRead | behavior::kWrite;
+  b.files[root + "/g/.#lk0x5588.vm.274"] =
+      behavior::kRead | behavior::kWrite | behavior::kCreate | behavior::kUnlink;
+  b.files[root + "/g/pubring.kbx.lock"] = behavior::kRead | behavior::kCreate | behavior::kUnlink;
+  GenerateOptions o;
+  o.name = "gpg";
+  auto plain = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.error().message();
+  EXPECT_FALSE(aa_allows(format(*plain), canon + "/g/.#lk0x55d7.confine.3x", kPermLink)) << format(*plain);
+  b.arches[Arch::X86_64]["link"];
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(aa_allows(t, canon + "/g/.#lk0x55d7.confine.3x", kPermLink)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/g/pubring.kbx.lock", kPermLink | kPermWrite)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/other.lock", kPermLink)) << "beside the written directory";
+  expect_valid(t, "gpg");
+  fs::remove_all(root);
+}
+
 // Row self-signal: a writer may raise (the seccomp table's gettid/tgkill companion), so the
 // profile lets it signal its own profile's processes (sort re-raises SIGPIPE after removing
 // its temporary files); with --tightness strict only a recorded kill/tgkill does.

@@ -92,8 +92,10 @@ def complain_events(path):
         if e.get("kind") == "seccomp":
             k, item = ("seccomp", e.get("syscall")), e.get("comm")
         elif e.get("kind") == "apparmor":
-            p = str(e.get("path"))
-            k, item = ("apparmor", os.path.dirname(p), e.get("denied") or e.get("requested"), e.get("operation")), p
+            # "enforcer": "landlock": the AppArmor rules allow it, their Landlock translation does not.
+            p, enf = str(e.get("path")), e.get("enforcer") or "apparmor"
+            access = e.get("landlock") if enf == "landlock" and e.get("landlock") else e.get("denied") or e.get("requested")
+            k, item = ("apparmor", os.path.dirname(p), access, e.get("operation"), enf), p
         else:
             k, item = ("other", raw[:160]), ""
         if k not in groups:
@@ -109,7 +111,11 @@ def complain_events(path):
         elif k[0] == "apparmor":
             what = items[0] if len(items) == 1 else f"{len(items)} paths in {k[1]}/ (e.g. {os.path.basename(items[0])})"
             fix = f"{items[0]} {k[2]}," if len(items) == 1 else f"{k[1]}/* {k[2]},"
-            out.append(f"apparmor would deny {k[3]} {what} ({k[2]}) -> rule `{fix}`")
+            if k[4] == "landlock":
+                out.append(f"landlock would deny {k[3]} {what} ({k[2]}; the AppArmor rules allow it, "
+                           f"their Landlock translation does not: confine apparmor to-landlock)")
+            else:
+                out.append(f"apparmor would deny {k[3]} {what} ({k[2]}) -> rule `{fix}`")
         else:
             out.append(k[1])
     return out

@@ -70,6 +70,16 @@ check "a syscall false denial with its seccomp rule" \
 check "the mismatch is named" "grep -q 'mismatch: check-1' '$W/fd.out'"
 check "DIR not written" "[ ! -e '$W/fd' ] && grep -q 'not replaced' '$W/fd.err'"
 
+# A hard link the training never made (strict: exact paths): the fix keeps AppArmor's l (a link
+# is no write: `PATH w,` would not allow it).
+mkdir -p "$W/ln"
+echo x >"$W/ln/a"
+timeout 180 "$CONFINE" harden -o "$W/lnp" --tightness strict --train "cat $W/ln/a" \
+  --check "ln -f $W/ln/a $W/ln/b" </dev/null >"$W/ln.out" 2>"$W/ln.err"
+show "$W/ln.out" "$W/ln.err"
+check "a link false denial is fixed with l, not w" \
+  "grep -Eq 'false denial \\(check-1\\): $W/ln/[^ ]+ \\([a-z]*l[a-z]*\\)' '$W/ln.out' && grep -Eq 'fix: apparmor.profile: $W/ln/[^ ]+ [a-z]*l,' '$W/ln.out'"
+
 # --- usage errors
 "$CONFINE" harden --train true -- true >/dev/null 2>&1
 check "--train without --check is a usage error" "[ $? = 2 ]"

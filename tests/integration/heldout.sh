@@ -58,9 +58,32 @@ harden rmtree "rm -rf out/cp && mkdir -p out/cp && cp tree/a/* out/cp/ && ls out
 # --delete back to the first tree: training deleted a stale file, the check also a directory (rmdir).
 harden rsync "rsync -a tree/ out/rs/ && echo old >out/rs/stale.txt && rsync -a --delete tree/ out/rs/" \
   "rsync -a tree2/ out/rs/ && rsync -a --delete tree/ out/rs/"
-# unzip over the directory training extracted into, from an archive with a deeper tree. (Not after
-# rm -rf of it: Landlock rules name inodes, a re-created directory loses them; docs/heldout.md.)
+# unzip over the directory training extracted into, from an archive with a deeper tree.
 harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d out/uz && ls out/uz"
+# The same into a directory removed and created again: Landlock rules name inodes, and the
+# re-created out/uz2 is a new one (row recreate-tree gives its file rights to out/; before it,
+# a mismatch with 0 false denials). The training's mkdir -p of out (there before) is no
+# creation (the recorder's mkdir check): else out/ would be the created directory and the
+# row would reach the whole workspace (near miss below).
+harden unzip-recreated "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t1.zip -d out/uz2 && ls out/uz2" \
+  "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t2.zip -d out/uz2 && ls -R out/uz2"
+# rsync into a re-created tree (the same gap), then --delete back.
+harden rsync-recreated "rm -rf out/rs2 && rsync -a tree/ out/rs2/ && ls out/rs2" \
+  "rm -rf out/rs2 && rsync -a tree2/ out/rs2/ && rsync -a --delete tree/ out/rs2/ && ls out/rs2"
+# gpg starts gpg-agent, a daemon that outlives gpg: harden's recording ends with gpg (a note
+# names the daemon) instead of waiting for the agent until harden's timeout. Encrypt and
+# decrypt; the check: a 170x bigger input. (Its dotlock links a pid- and host-named temporary
+# to pubring.kbx.lock: data-dir's write rules carry l for a program that links.)
+if command -v gpg >/dev/null && command -v gpgconf >/dev/null; then
+  mkdir -p out/g && chmod 700 out/g
+  G="gpg --batch --homedir out/g --passphrase pw --pinentry-mode loopback"
+  harden gpg "$G -o out/s.gpg --yes --symmetric in/small.txt && $G -d out/s.gpg | wc -l" \
+    "$G -o out/b.gpg --yes --symmetric in/big.txt && $G -d out/b.gpg | wc -l"
+  check "gpg: the recording named gpg-agent as a daemon left running" "grep -q 'only daemons.*gpg-agent' '$W/gpg.err'"
+  gpgconf --homedir out/g --kill gpg-agent 2>/dev/null
+else
+  echo "SKIP: gpg not installed: the daemon case (DEPS_TEST: gnupg)"
+fi
 
 # --- near misses: the hardened profiles must deny what the program never needed.
 # denied WHAT PROF CMD: `confine run` with the hardened profile; passes when CMD failed or, for
@@ -80,6 +103,13 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-unzip-recreated" ]; then
+    # recreate-tree gives out/ (the re-created directory's parent) its file rights; never
+    # the workspace: the input tree beside it stays out of reach.
+    denied "re-created output: remove the input tree beside it" unzip-recreated "rm -rf tree/a"
+    denied "re-created output: extract into the input tree" unzip-recreated "unzip -q -o t1.zip -d tree/a"
+    check "the input tree is still there (after the re-created output's near misses)" "[ -f tree/a/f1.txt ]"
+  fi
 else
   echo "FAIL: a hardened profile is missing, near misses not run"
   fails=$((fails + 1))
