@@ -75,11 +75,13 @@ const std::vector<ReviewedRow> kWidenings = {
      "and creates again is a new inode that D's own rule no longer reaches (rm -rf D && unzip -d D); only "
      "the parent, never an ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"created-exec",
-     "a rule that both writes and executes one file that does not exist at translation time (a program the "
-     "workload builds and then runs: make && build/app): execute and the rule's file rights go to the "
-     "nearest existing directory, i.e. every file beneath it can be executed (Landlock names existing "
-     "inodes only; under AppArmor only that path); only when the rule has w (the recording wrote that "
-     "very file), never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+     "a rule that both writes and executes one file (a program the workload builds and then runs: make && "
+     "build/app): execute and the rule's file rights go to the nearest existing directory when the file is "
+     "missing at translation time, and to the directory above it that the program does not re-create when "
+     "it exists (its parent, or the parent of the created-dir tree it lies in: a linker writes a new inode, "
+     "make clean removes the directory), i.e. every file beneath that directory can be executed (Landlock "
+     "names existing inodes only; under AppArmor only that path); only when the rule has w (the recording "
+     "wrote that very file), never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"append", "'a' (append) becomes write_file on the file (Landlock has no append-only right)"},
     {"owner", "'owner' is dropped: Landlock rules do not depend on file ownership (files of every owner)"},
     {"not-mediated",
@@ -551,6 +553,28 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         }
       } else {
         acc &= kFileRights;
+        if ((acc & kExecute) && (acc & kWriteFile) && tg.rest.empty()) {
+          // A program the workload writes and runs, there now (row created-exec): the next run
+          // writes it again as a new inode (a linker replaces its output; make clean removes the
+          // directory), so execute goes to the directory above it that the program does not
+          // re-create: its parent, or the parent of the created-dir tree it lies in.
+          std::string anc = fs::path(lp).parent_path().string();
+          for (bool moved = true; moved;) {
+            moved = false;
+            for (const auto& [d, rights] : tree_rights)
+              if (anc == d && d != "/") {
+                anc = fs::path(d).parent_path().string();
+                moved = true;
+              }
+          }
+          if (!anc.empty() && anc != "/" && !no_widening(anc, false) && !under_system_tree(anc)) {
+            add_allow(
+                anc, (acc & (kExecute | kWriteFile | kTruncate | kReadFile)) | (a & (kMakeReg | kRemoveFile)),
+                fr.origin);
+            rows["created-exec"].push_back(g + " -> " + anc +
+                                           " (it exists now; written again, it is a new inode)");
+          }
+        }
       }
       if (acc) add_allow(lp, acc, fr.origin);
     }

@@ -339,6 +339,17 @@ TEST(AppArmorLandlock, CreatedExecOnTheNearestExistingDirectory) {
   EXPECT_FALSE(ws & (kMakeDir | kMakeSock | kMakeChar | kMakeBlock)) << "a directory rule gives those";
   EXPECT_TRUE(has_warning(t, "widening row created-exec"));
   for (const auto& r : t.rules) EXPECT_FALSE(r.path.starts_with("/etc")) << r.path;
+  // There now, in a directory the program creates (make clean removes it): execute above it.
+  fs::create_directories(d / "ws2" / "build");
+  std::ofstream((d / "ws2" / "build" / "app").string()) << "x";
+  std::string b = (d / "ws2" / "build").string();
+  Translation t2 = translate("profile p {\n " + b + "/ rw, # generalisation created-dir: directory\n " + b +
+                                 "/** rw, # generalisation created-dir: files\n " + b + "/app mrwix,\n}\n",
+                             7);
+  std::map<std::string, uint64_t> m2;
+  for (const auto& r : t2.rules) m2[r.path] = r.access;
+  EXPECT_TRUE(m2[(d / "ws2").string()] & kExecute) << "the parent of the re-created directory";
+  EXPECT_FALSE(m2[b] & kExecute) << "not only the directory that make clean removes";
   fs::remove_all(d);
 }
 
