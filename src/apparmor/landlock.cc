@@ -100,6 +100,14 @@ const std::vector<ReviewedRow> kWidenings = {
      "create; not only FILE); a /proc/@{pid}/FILE rule gets them on that one existing file; other "
      "processes (the program's children, e.g. a service a shell script starts; @{pid} matches any pid "
      "under AppArmor) are not covered (a narrowing)"},
+    {"sandbox-proc",
+     "a self-proc task rule when the sandbox mounts a /proc of its own (a new pid namespace, the default "
+     "of confine run; /proc/sys, sysrq-trigger, irq, bus and fs read-only, leaky entries masked, as runc "
+     "does): the rule's rights (read_file, write_file, truncate) go to that /proc's root instead of the "
+     "command's own task directory, so the threads of the command's children are covered too (a service "
+     "its shell starts names its threads: memcached); that /proc holds only the sandbox's processes, and "
+     "its other writable files are the read-only knobs (EROFS), /proc/mtrr (CAP_SYS_ADMIN) and "
+     "/proc/pressure/* (a PSI trigger); with --share pid (the host's /proc) the self-proc row applies"},
 };
 
 // "widening row ID (reason): detail", for a row of kWidenings.

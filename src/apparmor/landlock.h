@@ -50,6 +50,10 @@ struct Translation {
   std::vector<PathRule> rules;       // sorted by path, one entry per path
   std::vector<SelfRule> self_rules;  // sorted by rel, one entry per rel (row self-proc)
   std::vector<std::string> warnings;
+  // Set by the caller, not by to_landlock: the sandbox mounts a /proc of its own (new pid
+  // namespace, kernel knobs read-only, leaky entries masked), so a self-proc rule on task/
+  // is applied to that /proc's root: every process of the sandbox (row sandbox-proc).
+  bool own_proc = false;
 };
 
 Result<Translation> to_landlock(const Resolved& r, const Profile& p, const TranslateOptions& opt = {});

@@ -355,6 +355,8 @@ uint64_t landlock_missing(const apparmor::Translation& t, const std::string& pat
     for (const auto& sr : t.self_rules) {
       std::string p = "/proc/" + std::to_string(workload) + "/" + sr.rel;
       bool covered = sr.rel == "task" ? path.starts_with(p + "/") : path == p;
+      // Row sandbox-proc: the task rule is on the sandbox's own /proc root.
+      if (sr.rel == "task" && t.own_proc) covered = path.starts_with("/proc/");
       if (covered) need &= ~sr.access;
     }
   for (const auto& r : t.rules) {

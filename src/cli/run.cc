@@ -220,6 +220,9 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.mounts.binds.push_back(b);
   }
   c.mounts.new_proc = c.ns.pid && c.ns.mount;
+  // Row sandbox-proc: the sandbox's own /proc (read-only knobs, masked entries) holds only its
+  // processes, so a thread-name rule is granted on it for every process of the sandbox.
+  const bool own_proc = c.mounts.new_proc && c.mounts.harden_sys_proc;
   c.mounts.private_dev = c.ns.mount;
   c.mounts.new_ipc = c.ns.ipc;
   for (const auto& v : a.all("device")) {
@@ -333,9 +336,10 @@ Status fill_config(const Args& a, RunConfig& c) {
     // What the Landlock translation would deny is reported too: complain mode says what
     // `confine run` would deny in enforce mode on this kernel (no AppArmor LSM).
     std::optional<apparmor::Translation> tr;
-    if (auto t = apparmor::to_landlock(aa_loaded->r, *aa_loaded->profile); t.ok())
+    if (auto t = apparmor::to_landlock(aa_loaded->r, *aa_loaded->profile); t.ok()) {
       tr = std::move(*t);
-    else
+      tr->own_proc = own_proc;
+    } else
       notes.push_back("Landlock translation unavailable (" + t.error().message() +
                       "): only the AppArmor evaluation is reported");
     auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
@@ -390,6 +394,15 @@ Status fill_config(const Args& a, RunConfig& c) {
         apparmor_layer(aa, *aa_loaded, /*brief=*/!a.has("apparmor") && !a.has("dry-run"), &aa_restricts_exec);
     if (!l.ok()) return std::move(l).error().context("--apparmor");
     c.landlock.layer = std::move(*l);
+    bool task_rule = false;
+    for (const auto& [rel, acc] : c.landlock.layer->self_rules) task_rule |= rel == "task";
+    if (own_proc && task_rule) {
+      c.landlock.layer->own_proc = true;
+      if (a.has("apparmor") || a.has("dry-run"))
+        print_warning("--apparmor " + aa +
+                      ": widening row sandbox-proc: /proc/self/task -> the sandbox's own /proc (every "
+                      "process of the sandbox; confine apparmor to-landlock explains the row)");
+    }
   }
   if (!c.landlock.exec.empty() || aa_restricts_exec) {
     auto m = memfd_noexec_filter();

@@ -99,6 +99,10 @@ struct LandlockConfig {
     // applies the layer (row self-proc of the AppArmor translation); the launcher's
     // supervisor holds the opened fds until the sandbox exits (pins the dentries).
     std::vector<std::pair<std::string, uint64_t>> self_rules;
+    // The sandbox mounts a /proc of its own (pid namespace; /proc/sys and the other kernel
+    // knobs read-only, leaky entries masked): a "task" self rule goes to that /proc's root,
+    // so the threads of the command's children are covered too (row sandbox-proc).
+    bool own_proc = false;
   };
   std::optional<Layer> layer;
   // LANDLOCK_SCOPE_* (ABI 6): signals always; abstract unix sockets when the

@@ -125,7 +125,7 @@ Status LandlockRuleset::allow_path(const std::string& path, uint64_t access) {
 
 Status LandlockRuleset::allow_self(const std::string& rel, uint64_t access, std::vector<int>* pins,
                                    std::vector<std::string>* notes) {
-  std::string path = "/proc/self/" + rel;
+  std::string path = rel.empty() ? std::string("/proc") : "/proc/self/" + rel;
   if (!pins) return Error(path + ": a /proc/self rule needs its dentry held (no holder given)");
   int pfd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (pfd < 0) {
@@ -139,7 +139,7 @@ Status LandlockRuleset::allow_self(const std::string& rel, uint64_t access, std:
     close(pfd);
     return Error::sys("fstat(\"" + path + "\")", e);
   }
-  bool want_dir = rel == "task";
+  bool want_dir = rel == "task" || rel.empty();
   if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
     close(pfd);
     if (notes)
@@ -221,8 +221,8 @@ constexpr uint64_t kLinkRenameRights = kRemoveDir | kRemoveFile | kMakeChar | kM
 Status apply_fs_layer(const std::string& source, uint64_t handled,
                       const std::vector<std::pair<std::string, uint64_t>>& rules, uint64_t scoped, int abi,
                       std::vector<std::string>* notes,
-                      const std::vector<std::pair<std::string, uint64_t>>& self_rules = {},
-                      int pin_sock = -1) {
+                      const std::vector<std::pair<std::string, uint64_t>>& self_rules = {}, int pin_sock = -1,
+                      bool own_proc = false) {
   handled &= LandlockRuleset::fs_all(abi);
   if (handled == 0)
     return Error(source + ": the profile governs no filesystem right this kernel's Landlock knows");
@@ -241,8 +241,14 @@ Status apply_fs_layer(const std::string& source, uint64_t handled,
     std::vector<int> pins;
     Status st = ok();
     for (const auto& [rel, access] : self_rules) {
-      st = rs.allow_self(rel, access, &pins, notes);
+      // The sandbox's own /proc (row sandbox-proc): the task rule covers every process of
+      // the sandbox, the command's children included (a service its shell starts).
+      const bool root = own_proc && rel == "task";
+      st = rs.allow_self(root ? std::string() : rel, access, &pins, notes);
       if (!st.ok()) break;
+      if (root && notes)
+        notes->push_back("widening row sandbox-proc: /proc/self/task -> /proc (the sandbox's own /proc: " +
+                         landlock_access_str(access & (kWriteFile | kReadFile | kTruncate)) + ")");
     }
     if (st.ok() && !pins.empty()) st = send_fds(pin_sock, pins);
     for (int fd : pins) close(fd);
@@ -268,7 +274,7 @@ Status apply_landlock(const LandlockConfig& c, std::vector<std::string>* notes, 
   uint64_t scoped = c.scoped;  // given to the first layer only
   if (c.layer) {
     CONFINE_CHECK(apply_fs_layer(c.layer->source, c.layer->handled, c.layer->rules, scoped, abi, notes,
-                                 c.layer->self_rules, pin_sock));
+                                 c.layer->self_rules, pin_sock, c.layer->own_proc));
     scoped = 0;
   }
   if (c.enabled()) {

@@ -51,6 +51,7 @@ class LandlockRuleset {
   // (a narrowing). The rule names the dentry opened now, which the kernel may evict
   // under memory pressure (the rule is then gone: a denial) unless a reference is held:
   // the O_PATH fd (close-on-exec) is appended to *pins for the caller to keep.
+  // rel "" names the /proc root itself (row sandbox-proc: the sandbox's own /proc).
   Status allow_self(const std::string& rel, uint64_t access, std::vector<int>* pins,
                     std::vector<std::string>* notes);
   // landlock_restrict_self: applies to this thread and its future children.

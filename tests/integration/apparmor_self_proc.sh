@@ -6,9 +6,10 @@
 # confine holds that directory until it exits: threads created later write their names,
 # also after `echo 2 > /proc/sys/vm/drop_caches` between the start and the threads (an
 # unheld /proc/PID/task dentry is evicted and the rule with it: the writes were denied).
-# Near misses, denied (EACCES) although AppArmor's @{pid} would allow them: the same write
-# from a thread of a child process, a write to another process's comm (pid 1). Complain
-# mode agrees: no "landlock would deny" for the threads, one for the child's write.
+# With the sandbox's own /proc (row sandbox-proc) a child process's threads name themselves too;
+# with the host's /proc (--share pid), near misses denied (EACCES) although AppArmor's @{pid}
+# would allow them: the same write from a thread of a child process, a write to another
+# process's comm (pid 1). Complain mode (always its own /proc) agrees.
 # usage: bash apparmor_self_proc.sh CONFINE_BIN SRC_DIR
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib/record.sh"
@@ -101,26 +102,38 @@ for mode in "" "--share all"; do
     "rc=$rc out=$(cat "$W/check.out") err=$(tail -3 "$W/check.err")"
 done
 
-# 3. Near misses: a child process's thread, another process's comm.
+# 3. A child process's thread. With the sandbox's own /proc (the default: a new pid namespace,
+# kernel knobs read-only) the task rule is on that /proc's root (row sandbox-proc): the child
+# names its thread, while another process's comm stays the kernel's to refuse (EINVAL: only
+# the own thread group). With the host's /proc (--share pid) only the command's own task
+# directory is granted (row self-proc): the child's write is denied (EACCES), and pid 1's too.
 out=$(timeout -k 5 60 "$CONFINE" run --seccomp unconfined --apparmor "$PROF" -- $PY "$W/threads.py" near 2>"$W/near.err"); rc=$?
+echo "$out" | grep -qx "child: worker0"
+check "own /proc (row sandbox-proc): a child process's thread writes its name" $? "rc=$rc out=$out"
+echo "$out" | grep -q "^pid1: " && ! echo "$out" | grep -qx "pid1: written"
+check "own /proc: another process's comm (pid 1) is not written" $? "rc=$rc out=$out"
+grep -q "sandbox-proc" "$W/near.err" || timeout -k 5 60 "$CONFINE" run --dry-run --seccomp unconfined --apparmor "$PROF" -- true 2>&1 | grep -q "widening row sandbox-proc"
+check "own /proc: the widening row sandbox-proc is printed" $? "$(grep -i proc "$W/near.err" | head -3)"
+out=$(timeout -k 5 60 "$CONFINE" run --share pid --seccomp unconfined --apparmor "$PROF" -- $PY "$W/threads.py" near 2>"$W/near.err"); rc=$?
 echo "$out" | grep -q "^child: /proc/self/task/[0-9]*/comm: Permission denied$"
-check "near miss: a child process's thread cannot write its comm" $? "rc=$rc out=$out"
+check "near miss, host /proc (--share pid): a child process's thread cannot write its comm" $? "rc=$rc out=$out"
 echo "$out" | grep -qx "pid1: Permission denied"
-check "near miss: another process's comm (pid 1) is denied" $? "rc=$rc out=$out"
+check "near miss, host /proc: another process's comm (pid 1) is denied" $? "rc=$rc out=$out"
 # Control: unconfined, the child's write succeeds (so the near miss can fail).
 out=$($PY "$W/threads.py" near 2>&1)
 echo "$out" | grep -qx "child: worker0"
 check "control: the child's write succeeds unconfined" $? "$out"
 
-# 4. Complain mode models the same: no report for the threads, one for the child's write.
+# 4. Complain mode models the same: no report for the threads, none for the child's write
+# (AppArmor complain mode always has a pid namespace, so the sandbox's own /proc).
 out=$(echo go | timeout -k 5 120 "$CONFINE" run --seccomp unconfined --apparmor "$PROF" --apparmor-mode complain \
   -- $PY "$W/threads.py" check 2>&1); rc=$?
 [ $rc = 0 ] && echo "$out" | grep -qx "worker0 worker1 worker2 worker3" && ! echo "$out" | grep -q "would deny.*comm"
 check "complain mode: no landlock would deny for the threads' comm" $? "rc=$rc $(echo "$out" | grep 'would deny' | head -3)"
 out=$(timeout -k 5 60 "$CONFINE" run --seccomp unconfined --apparmor "$PROF" --apparmor-mode complain \
   -- $PY "$W/threads.py" near 2>&1)
-echo "$out" | grep -q "landlock would deny openat /proc/[0-9]*/task/[0-9]*/comm"
-check "complain mode: landlock would deny the child's write" $? "$(echo "$out" | grep 'would deny' | head -3)"
+! echo "$out" | grep -q "landlock would deny openat /proc/[0-9]*/task/[0-9]*/comm"
+check "complain mode, own /proc: no landlock would deny for the child's write" $? "$(echo "$out" | grep 'would deny' | head -3)"
 
 echo "apparmor self-proc: $pass passed, $fails failed"
 [ $fails = 0 ]
