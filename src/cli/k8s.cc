@@ -35,12 +35,15 @@ constexpr OptSpec kAgentOpts[] = {
     {"interval", 0, true, "SECONDS", "rescan period while watching (default 60)"},
     {"grace", 0, true, "SECONDS",
      "remove a dropped, unused file only once it has been unused this long (default 300; 0 = at once)"},
+    {"collect-max", 0, true, "BYTES",
+     "rollout: bytes per complain-mode collection file before it is rotated to .1 (default 1048576)"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void agent_usage(std::ostream& os) {
   os << "usage: confine k8s agent --profiles DIR [--kubelet-root DIR] [--apparmor] [--once] [--state DIR]\n"
-        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n\n"
+        "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n"
+        "                         [--collect-max BYTES]\n\n"
         "The node side of a bundle (docs/kubernetes.md). Reads the bundle's ConfigMap volume exactly as the\n"
         "kubelet lays it out (through one resolved ..data snapshot), validates every profile (content hash,\n"
         "seccomp parser, unknown syscalls, AppArmor profile name, size), installs the seccomp profiles to\n"
@@ -51,11 +54,24 @@ void agent_usage(std::ostream& os) {
         "doubt) and writes STATE/status.json: ready, the node labels, every profile's state. An invalid\n"
         "profile is never installed and is reported; the others still install. Readiness: the DaemonSet's\n"
         "readiness probe execs `confine k8s status --ready`.\n\n"
+        "AppArmor (--apparmor): a profile already loaded in the kernel in the bundle's mode is not\n"
+        "reloaded; a new one is checked with apparmor_parser -N (exactly the bundle's profile name), loaded\n"
+        "with -r and looked up in /sys/kernel/security/apparmor/profiles; a profile this agent loaded that\n"
+        "the bundle dropped is removed (apparmor_parser -R) once no process (/proc/PID/attr, hence\n"
+        "hostPID) and no container (runc state) uses it. A parser failure is reported in status.json and\n"
+        "retried on the next pass, never a crash loop.\n\n"
+        "Rollout: for every complain-mode profile (seccomp SCMP_ACT_LOG, AppArmor flags=(complain)) the\n"
+        "agent reads the seccomp records of /dev/kmsg (type=1326), attributes each to a container created\n"
+        "with that profile by the record's pid -> /proc/PID/cgroup (never by comm or exe) and appends it to\n"
+        "STATE/complain/NAME-HASH.log, which `confine logs FILE --to-seccomp NAME-HASH.json` reads. Records\n"
+        "of processes that exited before they were read cannot be attributed (counted in status.json).\n\n"
      << format_options(kAgentOpts)
      << "\nexamples:\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --apparmor\n"
         "  confine k8s agent --profiles /tmp/cm --kubelet-root /tmp/kubelet --once && cat "
-        "/tmp/kubelet/confine-agent/status.json\n\n"
+        "/tmp/kubelet/confine-agent/status.json\n"
+        "  confine logs /var/lib/kubelet/confine-agent/complain/web-0123456789ab.log \\\n"
+        "      --to-seccomp /var/lib/kubelet/seccomp/confine/web-0123456789ab.json\n\n"
         "exit status (--once): 0 ready, 1 not ready (see status.json), 2 usage error, 125 the install or\n"
         "state directory cannot be written\n";
 }
@@ -126,6 +142,15 @@ int k8s_agent(std::span<char* const> args) {
       return kExitUsage;
     }
     o.grace_s = static_cast<unsigned>(v);
+  }
+  if (auto m = a.get("collect-max")) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(m->c_str(), &end, 10);
+    if (m->empty() || *end || v < 4096 || v > (1ull << 30)) {
+      print_error("k8s agent: --collect-max must be 4096..1073741824 bytes");
+      return kExitUsage;
+    }
+    o.collect_max = v;
   }
   if (!a.has("once")) {
     auto s = k8s::watch(o, interval);
@@ -251,6 +276,25 @@ int k8s_status(std::span<char* const> args) {
     arr.push(std::move(e));
   }
   out.add("files", std::move(arr));
+  // AppArmor: every profile of the agent's bundle, as the agent left it and as the kernel lists it now.
+  const std::string aafs = "/sys/kernel/security/apparmor";
+  auto loaded = k8s::kernel_profiles(aafs);
+  json::Value aas = json::Value::make_array();
+  if (const auto* ps = agent.find("profiles"))
+    for (const auto& p : ps->items) {
+      const auto* aa = p.find("apparmor");
+      const auto* name = aa ? aa->find("profile") : nullptr;
+      if (!name) continue;
+      json::Value e = json::Value::make_object();
+      e.add("profile", *name);
+      if (const auto* s = aa->find("state")) e.add("agent", *s);
+      auto it = loaded.find(name->text);
+      e.add("kernel", json::Value::make_string(it == loaded.end() ? "" : it->second));
+      e.add("state", json::Value::make_string(it != loaded.end() ? "installed" : "not-installed"));
+      if (const auto* d = aa->find("detail")) e.add("detail", *d);
+      aas.push(std::move(e));
+    }
+  out.add("apparmor", std::move(aas));
   if (fmt == "json") {
     std::cout << json::write(out) << "\n";
     return kExitOk;
@@ -268,6 +312,18 @@ int k8s_status(std::span<char* const> args) {
       std::cout << "  in use: unknown (" << d->text << ")";
     else
       std::cout << "  unused";
+    std::cout << "\n";
+  }
+  const auto& aal = out.find("apparmor")->items;
+  if (!aal.empty()) std::cout << "apparmor (" << aafs << "/profiles):\n";
+  for (const auto& e : aal) {
+    std::cout << "  " << file::escape_terminal(e.find("profile")->text) << "  ";
+    if (e.find("state")->text == "installed")
+      std::cout << "Installed (" << e.find("kernel")->text << ")";
+    else
+      std::cout << "not installed (agent: "
+                << file::escape_terminal(e.find("agent") ? e.find("agent")->text : "")
+                << (e.find("detail") ? ": " + file::escape_terminal(e.find("detail")->text) : "") << ")";
     std::cout << "\n";
   }
   return kExitOk;
