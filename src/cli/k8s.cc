@@ -172,11 +172,18 @@ int k8s_agent(std::span<char* const> args) {
       ++total;
       const auto* sc = p.find("seccomp");
       const auto* s = sc ? sc->find("state") : nullptr;
-      if (s && s->text == "installed")
+      // A profile whose AppArmor part failed to load (or was refused) is not installed either.
+      const auto* aa = p.find("apparmor");
+      const auto* as = aa ? aa->find("state") : nullptr;
+      bool aa_bad = as && (as->text == "failed" || as->text == "refused");
+      if (s && s->text == "installed" && !aa_bad)
         ++installed;
       else if (const auto* e = p.find("error"))
         std::cerr << "confine: k8s agent: " << file::escape_terminal(p.find("name")->text) << ": "
                   << file::escape_terminal(e->text) << "\n";
+      else if (aa_bad && aa->find("detail"))
+        std::cerr << "confine: k8s agent: " << file::escape_terminal(p.find("name")->text) << ": AppArmor "
+                  << as->text << ": " << file::escape_terminal(aa->find("detail")->text) << "\n";
     }
   std::cout << (r->ready ? "ready" : "not ready") << ": " << installed << " of " << total
             << " profiles installed";

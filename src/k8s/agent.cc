@@ -91,15 +91,16 @@ std::string find_parser(const AgentOptions& o) {
 }
 
 // Runs argv, returns exit status and (bounded) combined output.
-std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+// stderr_too false: standard error goes to /dev/null (stdout is parsed).
+std::pair<int, std::string> run(const std::vector<std::string>& argv, bool stderr_too = true) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return {-1, "pipe: " + Error::sys("pipe2", errno).message()};
   pid_t pid = fork();
   if (pid < 0) return {-1, Error::sys("fork", errno).message()};
   if (pid == 0) {
     dup2(p[1], 1);
-    dup2(p[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(stderr_too || devnull < 0 ? p[1] : devnull, 2);
     if (devnull >= 0) dup2(devnull, 0);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
@@ -273,8 +274,12 @@ std::vector<std::string> processes_in_profile(const std::string& profile) {
 }
 
 // The profile names a file defines, as the host's apparmor_parser reads them (-N).
+// Only its standard output is names (warnings such as "Cache read/write disabled" go to standard
+// error); on failure, the message is taken from a second run with standard error.
 std::pair<int, std::string> parser_names(const std::string& parser, const std::string& file) {
-  return run({parser, "-N", file});
+  auto r = run({parser, "-N", file}, false);
+  if (r.first != 0) r = run({parser, "-N", file});
+  return r;
 }
 }  // namespace
 
@@ -669,8 +674,14 @@ Result<ApplyResult> apply(const AgentOptions& o) {
     } else {
       if (!scan) scan = scan_runtime(o.runtime_roots);
       std::vector<std::string> users;
-      for (const auto& c : scan->containers)
+      std::string doubt;
+      for (const auto& c : scan->containers) {
         if (c.apparmor_profile == prof) users.push_back(c.root + "/" + c.id);
+        if (!c.doubt.empty() && doubt.empty())
+          doubt = "cannot tell what " + c.root + "/" + c.id + " uses (" + c.doubt + ")";
+      }
+      if (scan->roots_found.empty())
+        doubt = "no container runtime state found (a created container is not a process yet)";
       for (const auto& p : processes_in_profile(prof)) users.push_back("pid " + p);
       uint64_t since =
           unused_since.count("apparmor:" + prof) ? std::min(unused_since["apparmor:" + prof], now) : now;
@@ -679,6 +690,9 @@ Result<ApplyResult> apply(const AgentOptions& o) {
         Value us = Value::make_array();
         for (const auto& u : users) us.push(str(u));
         s.add("users", std::move(us));
+      } else if (!doubt.empty()) {
+        s.add("state", str("kept"));
+        s.add("reason", str(doubt));
       } else if (now - since < o.grace_s) {
         s.add("state", str("kept"));
         s.add("reason", str("unused since " + std::to_string(since) + " (epoch); removed once unused for " +

@@ -44,7 +44,13 @@ mkprof "$W/p/wrongname" ''
 printf '\nprofile other-name {\n  /tmp/** r,\n}\n' >>"$W/p/wrongname/apparmor.profile"
 # A profile confine's checks accept but apparmor_parser rejects: it includes an abstraction that does not exist.
 mkprof "$W/p/parsefail" '  #include <abstractions/confine-test-does-not-exist>\n'
-B1=$($KB build "$W/v1" web="$W/p/web" cat="$W/p/cat" wrongname="$W/p/wrongname" parsefail="$W/p/parsefail") ||
+# A profile that pulls another one in through an #include of a file on the node: confine's own parser sees one
+# profile; the parser that loads it sees two (apparmor_parser -N): refused before loading.
+printf 'profile sneaky {\n  /tmp/** r,\n}\n' >"$W/extra.profile"
+mkprof "$W/p/include" ''
+{ echo "#include \"$W/extra.profile\""; cat "$W/p/include/apparmor.profile"; } >"$W/p/include/ap" &&
+  mv "$W/p/include/ap" "$W/p/include/apparmor.profile"
+B1=$($KB build "$W/v1" web="$W/p/web" cat="$W/p/cat" wrongname="$W/p/wrongname" parsefail="$W/p/parsefail" include="$W/p/include") ||
   { echo "FAIL: k8s_bundle.py build v1"; exit 1; }
 B2=$($KB build "$W/v2" web="$W/p/web2" cat="$W/p/cat" logger="$W/p/logger:complain") ||
   { echo "FAIL: k8s_bundle.py build v2"; exit 1; }
@@ -52,7 +58,7 @@ $KB kubelet-write "$W/cm1" "$W/v1/part-1" && $KB kubelet-write "$W/cm2" "$W/v2/p
   { echo "FAIL: k8s_bundle.py kubelet-write"; exit 1; }
 name() { python3 -c "import json,sys; print([p['apparmor']['profile'] for p in json.load(open(sys.argv[1]))['profiles'] if p['name']==sys.argv[2]][0])" "$1/bundle.json" "$2"; }
 WEB1=$(name "$W/v1/part-1" web) WEB2=$(name "$W/v2/part-1" web) CAT=$(name "$W/v1/part-1" cat)
-PF=$(name "$W/v1/part-1" parsefail) WN=$(name "$W/v1/part-1" wrongname) LOG=$(name "$W/v2/part-1" logger)
+PF=$(name "$W/v1/part-1" parsefail) WN=$(name "$W/v1/part-1" wrongname) INC=$(name "$W/v1/part-1" include) LOG=$(name "$W/v2/part-1" logger)
 # The premises, checked here with the host's parser (no kernel needed): parsefail is rejected, wrongname
 # defines other-name too.
 apparmor_parser -Q -K "$W/v1/part-1/${PF#confine-}.apparmor" >/dev/null 2>&1 && fail "premise: apparmor_parser accepts $PF"
@@ -64,7 +70,7 @@ cat >"$W/vm.sh" <<'EOF'
 C=$1 W=$2 WEB1=$3
 KR=/tmp/kr
 dump() { echo "@@BEGIN $1"; cat "$2"; echo; echo "@@END $1"; }
-agent() { "$C" k8s agent --kubelet-root $KR --runtime-state /run/runc --once --apparmor "$@" >/tmp/out 2>&1; echo "rc=$?" >>/tmp/out; }
+agent() { "$C" k8s agent --kubelet-root $KR --once --apparmor "$@" >/tmp/out 2>&1; echo "rc=$?" >>/tmp/out; }
 snap() {  # snap N: status.json, the kernel's profiles, k8s status, the agent's output
   dump status$1 $KR/confine-agent/status.json
   dump kernel$1 /sys/kernel/security/apparmor/profiles
@@ -72,18 +78,22 @@ snap() {  # snap N: status.json, the kernel's profiles, k8s status, the agent's 
   dump k8sstatus$1 /tmp/ks
   dump out$1 /tmp/out
 }
-agent --profiles $W/cm1; snap 1
-agent --profiles $W/cm1; snap 2
+# No container runtime here: an empty runc root (it exists, no containers).
+mkdir -p /run/runc
+agent --profiles $W/cm1 --runtime-state /run/runc; snap 1
+agent --profiles $W/cm1 --runtime-state /run/runc; snap 2
 # A process confined by the old web profile (it allows the busybox binary, nothing else needed to sleep).
 /aa-vm/bin/busybox sh -c 'printf %s "exec $0" >/proc/self/attr/apparmor/exec && exec '"$(readlink -f "$(command -v busybox)")"' sleep 600' "$WEB1" &
 SP=$!
 i=0; until grep -q "^$WEB1 " /proc/$SP/attr/current 2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && break; sleep 0.1; done
 echo "sleeper $(cat /proc/$SP/attr/current)" >/tmp/sl; dump sleeper /tmp/sl
-agent --profiles $W/cm2 --grace 0; snap 3
+agent --profiles $W/cm2 --runtime-state /run/runc --grace 0; snap 3
 kill $SP; wait $SP 2>/dev/null
-agent --profiles $W/cm2 --grace 0; snap 4
+# Without any runtime state to judge created-but-not-started containers by, the unused profile is kept.
+agent --profiles $W/cm2 --runtime-state /run/none --grace 0; snap 5
+agent --profiles $W/cm2 --runtime-state /run/runc --grace 0; snap 4
 EOF
-AA_VM_TIMEOUT=${AA_VM_TIMEOUT:-900} bash "$SRC/tools/aa-vm" --bin "$BB" --add "$CONFINE" --add "$W/cm1" --add "$W/cm2" \
+AA_VM_TIMEOUT=${AA_VM_TIMEOUT:-900} bash "$SRC/tools/aa-vm" --bin "$BB" --add "$CONFINE" --add "$W/extra.profile" --add "$W/cm1" --add "$W/cm2" \
   -- "$W/vm.sh" "$CONFINE" "$W" "$WEB1" >"$W/console" 2>&1
 rc=$?
 if [ $rc = 77 ]; then grep '^SKIP' "$W/console"; exit 77; fi
@@ -108,8 +118,9 @@ aa() { st "$1" "[(p['apparmor']['state'], p['apparmor'].get('detail', p.get('err
 loaded() { grep -qx "$2 ($3)" "$D/kernel$1"; }
 
 # pass 1: bundle v1
-grep -qx "rc=1" "$D/out1" && grep -q "not ready: 2 of 4 profiles installed" "$D/out1" &&
-  pass "v1: not ready (2 of 4): the wrong-name and parser-rejected profiles are reported ($(head -1 "$D/out1"))" ||
+grep -qx "rc=1" "$D/out1" && grep -q "not ready: 2 of 5 profiles installed" "$D/out1" &&
+  grep -q "parsefail: AppArmor failed: .*confine-test-does-not-exist" "$D/out1" &&
+  pass "v1: not ready (2 of 5): the wrong-name, include-smuggling and parser-rejected profiles are reported ($(head -1 "$D/out1"))" ||
   fail "v1 agent output: $(cat "$D/out1" 2>/dev/null)"
 for n in web cat; do
   p=$WEB1; [ $n = cat ] && p=$CAT
@@ -121,6 +132,10 @@ done
 e=$(aa 1 wrongname)
 [[ "$e" == *"defines profile \"other-name\""* ]] && ! grep -q -e other-name -e "$WN" "$D/kernel1" &&
   pass "v1: $WN (it also defines other-name) refused and reported, never loaded: $e" || fail "wrongname: $e; $(grep -e other -e "$WN" "$D/kernel1")"
+e=$(aa 1 include)
+[[ "$e" == *"('refused', "*"defines profile \"sneaky\""* ]] && ! grep -q -e sneaky -e "$INC" "$D/kernel1" &&
+  pass "v1: $INC includes a file defining sneaky: refused by the apparmor_parser -N check, never loaded: $e" ||
+  fail "include: $e; $(grep -e sneaky -e "$INC" "$D/kernel1")"
 e=$(aa 1 parsefail)
 [[ "$e" == *"('failed', "*"confine-test-does-not-exist"* ]] && ! grep -q "$PF" "$D/kernel1" &&
   pass "v1: $PF rejected by the VM's apparmor_parser: reported failed with its message, not loaded" || fail "parsefail: $e"
@@ -143,7 +158,11 @@ s=$(st 3 "[(s['state'], s.get('users')) for s in d['apparmor_stale'] if s['profi
   pass "the old $WEB1 is kept while the process uses it: $s" || fail "old web in use: $s; $(grep confine- "$D/kernel3")"
 grep -q "^  $LOG  Installed (complain)" "$D/k8sstatus3" && pass "k8s status: $LOG Installed (complain)" ||
   fail "k8s status v2: $(cat "$D/k8sstatus3")"
-# pass 4: the process gone
+# the process gone, no runtime state: kept in doubt
+s=$(st 5 "[(s['state'], s.get('reason')) for s in d['apparmor_stale'] if s['profile']=='$WEB1']")
+[[ "$s" == "[('kept', 'no container runtime state found"* ]] && loaded 5 "$WEB1" enforce &&
+  pass "no container runtime state to judge by: the unused $WEB1 is kept, with the reason" || fail "doubt: $s"
+# pass 4: the process gone, an (empty) runc root
 s=$(st 4 "[s['state'] for s in d['apparmor_stale'] if s['profile']=='$WEB1']")
 [ "$s" = "['removed']" ] && ! grep -q "^$WEB1 " "$D/kernel4" && loaded 4 "$WEB2" enforce &&
   pass "unused, $WEB1 is removed (apparmor_parser -R): no longer in the kernel's list; $WEB2 stays" ||
