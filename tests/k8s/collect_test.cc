@@ -10,7 +10,7 @@ TEST(KmsgSeq, ReadsTheSecondField) {
   EXPECT_EQ(kmsg_seq("5,1234,5678901,-;audit: type=1326 audit(1.2:3): pid=1"), 1234u);
   EXPECT_EQ(kmsg_seq("5,0,1,c;x\n SUBSYSTEM=a"), 0u);
   EXPECT_FALSE(kmsg_seq("5,12a,1,-;x"));
-  EXPECT_FALSE(kmsg_seq("5,12,1-;x"));        // no third comma before ';'
+  EXPECT_FALSE(kmsg_seq("5,12;x"));           // no comma after the sequence number
   EXPECT_FALSE(kmsg_seq("5;1,2,3"));          // ';' before the fields
   EXPECT_FALSE(kmsg_seq("[ 1.0] audit: x"));  // dmesg, not kmsg
   EXPECT_FALSE(kmsg_seq("5,99999999999999999999999,1,-;x"));
