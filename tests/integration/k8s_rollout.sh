@@ -142,5 +142,29 @@ cp "$L" "$T/before"
 "$CONFINE" k8s agent --profiles "$T/cm" --kubelet-root "$KR" --runtime-state /run/runc --once >/dev/null 2>&1
 cmp -s "$L" "$T/before" && pass "a second pass appends nothing (kmsg cursor: $(cat "$S/complain/kmsg.cursor" | cut -c1-60))" ||
   fail "second pass changed $L: $(diff "$T/before" "$L" | head -3)"
+# --- watching: /dev/kmsg is read as records arrive, so a process that lives a few seconds is attributed ---
+S2=$T/state-watch
+"$CONFINE" k8s agent --profiles "$T/cm" --kubelet-root "$KR" --state "$S2" --runtime-state /run/runc --interval 600 \
+  >/dev/null 2>"$T/watch.err" &
+WP=$!
+for _ in $(seq 100); do [ -f "$S2/status.json" ] && break; sleep 0.2; done
+sleep 6  # the audit rate-limit interval
+XP=$(timeout 60 podman exec "$CTR" /bin/sh -c 'echo $$; umask 077; sleep 4' 2>"$T/exec.err" | head -1)
+# The exec'd shell's host pid: the umask record of an exe="/bin/busybox" process other than the container's init.
+XREC=""
+for _ in $(seq 50); do
+  XREC=$(grep ' syscall=95 ' "$S2/complain/${WEB%.json}.log" 2>/dev/null | grep -v " pid=$CPID " | tail -1)
+  [ -n "$XREC" ] && break
+  sleep 0.2
+done
+kill -TERM $WP; wait $WP
+XPID=$(echo "$XREC" | sed -n 's/.* pid=\([0-9]*\) .*/\1/p')
+[ -n "$XPID" ] && [ ! -e "/proc/$XPID" ] &&
+  pass "watching: the umask of a 4-second podman exec (pid $XPID in the container, ${XP:-?} inside) is attributed; it has exited since" ||
+  fail "watch collection: '$XREC' $(cat "$T/exec.err" "$T/watch.err" | head -3)"
+"$CONFINE" k8s agent --profiles "$T/cm" --kubelet-root "$KR" --runtime-state /run/runc --once >/dev/null 2>&1
+[ -n "$XPID" ] && ! grep -q " pid=$XPID " "$L" && [ "$(st "$S/status.json" "d['collect']['process_exited'] >= 1")" = True ] &&
+  pass "--once after it exited: the same record is counted process_exited, not attributed (what is lost)" ||
+  fail "--once after exit: $(st "$S/status.json" "d['collect']")"
 echo "k8s_rollout: $fails failure(s)"
 [ $fails = 0 ]
