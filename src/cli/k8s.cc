@@ -54,7 +54,7 @@ void agent_usage(std::ostream& os) {
         "doubt) and writes STATE/status.json: ready, the node labels, every profile's state. An invalid\n"
         "profile is never installed and is reported; the others still install. Readiness: the DaemonSet's\n"
         "readiness probe execs `confine k8s status --ready`.\n\n"
-        "AppArmor (--apparmor): a profile already loaded in the kernel in the bundle's mode is not\n"
+        "AppArmor (--apparmor): a profile this agent already loaded, listed in the bundle's mode, is not\n"
         "reloaded; a new one is checked with apparmor_parser -N (exactly the bundle's profile name), loaded\n"
         "with -r and looked up in /sys/kernel/security/apparmor/profiles; a profile this agent loaded that\n"
         "the bundle dropped is removed (apparmor_parser -R) once no process (/proc/PID/attr, hence\n"
