@@ -43,13 +43,16 @@ constexpr OptSpec kAgentOpts[] = {
     {"api-server", 0, true, "URL", "https://HOST:PORT (default from KUBERNETES_SERVICE_HOST/PORT)"},
     {"api-credentials", 0, true, "DIR",
      "the service-account token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)"},
+    {"collect-max", 0, true, "BYTES",
+     "rollout: bytes per complain-mode collection file before it is rotated to .1 (default 1048576)"},
     {"help", 'h', false, "", "show this help"},
 };
 
 void agent_usage(std::ostream& os) {
   os << "usage: confine k8s agent --profiles DIR [--kubelet-root DIR] [--apparmor] [--once] [--state DIR]\n"
         "                         [--runtime-state DIR]... [--interval SECONDS] [--grace SECONDS]\n"
-        "                         [--node NAME [--api-server URL] [--api-credentials DIR]]\n\n"
+        "                         [--node NAME [--api-server URL] [--api-credentials DIR]]\n"
+        "                         [--collect-max BYTES]\n\n"
         "The node side of a bundle (docs/kubernetes.md). Reads the bundle's ConfigMap volume exactly as the\n"
         "kubelet lays it out (through one resolved ..data snapshot), validates every profile (content hash,\n"
         "seccomp parser, unknown syscalls, AppArmor profile name, size), installs the seccomp profiles to\n"
@@ -62,12 +65,25 @@ void agent_usage(std::ostream& os) {
         "readiness probe execs `confine k8s status --ready`. With --node, the labels are also set on that\n"
         "node (GET, then a JSON merge patch removing its other confine.dev/bundle-* labels) through curl\n"
         "with the service-account token on curl's standard input; a failure is in the status, not fatal.\n\n"
+        "AppArmor (--apparmor): a profile this agent already loaded, listed in the bundle's mode, is not\n"
+        "reloaded; a new one is checked with apparmor_parser -N (exactly the bundle's profile name), loaded\n"
+        "with -r and looked up in /sys/kernel/security/apparmor/profiles; a profile this agent loaded that\n"
+        "the bundle dropped is removed (apparmor_parser -R) once no process (/proc/PID/attr, hence\n"
+        "hostPID) and no container (runc state) uses it. A parser failure is reported in status.json and\n"
+        "retried on the next pass, never a crash loop.\n\n"
+        "Rollout: for every complain-mode profile (seccomp SCMP_ACT_LOG, AppArmor flags=(complain)) the\n"
+        "agent reads the seccomp records of /dev/kmsg (type=1326), attributes each to a container created\n"
+        "with that profile by the record's pid -> /proc/PID/cgroup (never by comm or exe) and appends it to\n"
+        "STATE/complain/NAME-HASH.log, which `confine logs FILE --to-seccomp NAME-HASH.json` reads. Records\n"
+        "of processes that exited before they were read cannot be attributed (counted in status.json).\n\n"
      << format_options(kAgentOpts)
      << "\nexamples:\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --apparmor\n"
         "  confine k8s agent --profiles /etc/confine/bundle --node \"$NODE_NAME\"   # in the DaemonSet\n"
         "  confine k8s agent --profiles /tmp/cm --kubelet-root /tmp/kubelet --once && cat "
-        "/tmp/kubelet/confine-agent/status.json\n\n"
+        "/tmp/kubelet/confine-agent/status.json\n"
+        "  confine logs /var/lib/kubelet/confine-agent/complain/web-0123456789ab.log \\\n"
+        "      --to-seccomp /var/lib/kubelet/seccomp/confine/web-0123456789ab.json\n\n"
         "exit status (--once): 0 ready, 1 not ready (see status.json), 2 usage error, 125 the install or\n"
         "state directory cannot be written\n";
 }
@@ -142,6 +158,15 @@ int k8s_agent(std::span<char* const> args) {
     }
     o.grace_s = static_cast<unsigned>(v);
   }
+  if (auto m = a.get("collect-max")) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(m->c_str(), &end, 10);
+    if (m->empty() || *end || v < 4096 || v > (1ull << 30)) {
+      print_error("k8s agent: --collect-max must be 4096..1073741824 bytes");
+      return kExitUsage;
+    }
+    o.collect_max = v;
+  }
   if (!a.has("once")) {
     auto s = k8s::watch(o, interval);
     if (!s.ok()) {
@@ -162,11 +187,18 @@ int k8s_agent(std::span<char* const> args) {
       ++total;
       const auto* sc = p.find("seccomp");
       const auto* s = sc ? sc->find("state") : nullptr;
-      if (s && s->text == "installed")
+      // A profile whose AppArmor part failed to load (or was refused) is not installed either.
+      const auto* aa = p.find("apparmor");
+      const auto* as = aa ? aa->find("state") : nullptr;
+      bool aa_bad = as && (as->text == "failed" || as->text == "refused");
+      if (s && s->text == "installed" && !aa_bad)
         ++installed;
       else if (const auto* e = p.find("error"))
         std::cerr << "confine: k8s agent: " << file::escape_terminal(p.find("name")->text) << ": "
                   << file::escape_terminal(e->text) << "\n";
+      else if (aa_bad && aa->find("detail"))
+        std::cerr << "confine: k8s agent: " << file::escape_terminal(p.find("name")->text) << ": AppArmor "
+                  << as->text << ": " << file::escape_terminal(aa->find("detail")->text) << "\n";
     }
   std::cout << (r->ready ? "ready" : "not ready") << ": " << installed << " of " << total
             << " profiles installed";
@@ -266,6 +298,25 @@ int k8s_status(std::span<char* const> args) {
     arr.push(std::move(e));
   }
   out.add("files", std::move(arr));
+  // AppArmor: every profile of the agent's bundle, as the agent left it and as the kernel lists it now.
+  const std::string aafs = "/sys/kernel/security/apparmor";
+  auto loaded = k8s::kernel_profiles(aafs);
+  json::Value aas = json::Value::make_array();
+  if (const auto* ps = agent.find("profiles"))
+    for (const auto& p : ps->items) {
+      const auto* aa = p.find("apparmor");
+      const auto* name = aa ? aa->find("profile") : nullptr;
+      if (!name) continue;
+      json::Value e = json::Value::make_object();
+      e.add("profile", *name);
+      if (const auto* s = aa->find("state")) e.add("agent", *s);
+      auto it = loaded.find(name->text);
+      e.add("kernel", json::Value::make_string(it == loaded.end() ? "" : it->second));
+      e.add("state", json::Value::make_string(it != loaded.end() ? "installed" : "not-installed"));
+      if (const auto* d = aa->find("detail")) e.add("detail", *d);
+      aas.push(std::move(e));
+    }
+  out.add("apparmor", std::move(aas));
   if (fmt == "json") {
     std::cout << json::write(out) << "\n";
     return kExitOk;
@@ -283,6 +334,18 @@ int k8s_status(std::span<char* const> args) {
       std::cout << "  in use: unknown (" << d->text << ")";
     else
       std::cout << "  unused";
+    std::cout << "\n";
+  }
+  const auto& aal = out.find("apparmor")->items;
+  if (!aal.empty()) std::cout << "apparmor (" << aafs << "/profiles):\n";
+  for (const auto& e : aal) {
+    std::cout << "  " << file::escape_terminal(e.find("profile")->text) << "  ";
+    if (e.find("state")->text == "installed")
+      std::cout << "Installed (" << e.find("kernel")->text << ")";
+    else
+      std::cout << "not installed (agent: "
+                << file::escape_terminal(e.find("agent") ? e.find("agent")->text : "")
+                << (e.find("detail") ? ": " + file::escape_terminal(e.find("detail")->text) : "") << ")";
     std::cout << "\n";
   }
   return kExitOk;

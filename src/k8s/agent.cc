@@ -91,15 +91,16 @@ std::string find_parser(const AgentOptions& o) {
 }
 
 // Runs argv, returns exit status and (bounded) combined output.
-std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+// stderr_too false: standard error goes to /dev/null (stdout is parsed).
+std::pair<int, std::string> run(const std::vector<std::string>& argv, bool stderr_too = true) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return {-1, "pipe: " + Error::sys("pipe2", errno).message()};
   pid_t pid = fork();
   if (pid < 0) return {-1, Error::sys("fork", errno).message()};
   if (pid == 0) {
     dup2(p[1], 1);
-    dup2(p[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(stderr_too || devnull < 0 ? p[1] : devnull, 2);
     if (devnull >= 0) dup2(devnull, 0);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
@@ -225,6 +226,46 @@ Value entry_json(const Checked& c) {
 }
 
 Result<std::string> read_installed(const std::string& path) { return file::read_file(path, 4u << 20); }
+
+}  // namespace
+
+std::map<std::string, std::string> kernel_profiles(const std::string& aafs) {
+  auto t = file::read_file(aafs + "/profiles", 64u << 20);
+  return t.ok() ? parse_profiles_list(*t) : std::map<std::string, std::string>{};
+}
+
+namespace {
+// The processes now confined by `profile` (or one of its children), from /proc/PID/attr:
+// "confine-web-H (enforce)", "confine-web-H//hat (complain)".
+std::vector<std::string> processes_in_profile(const std::string& profile) {
+  std::vector<std::string> out;
+  for (const auto& n : list_dir("/proc")) {
+    if (n.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string label;
+    for (const char* a : {"/attr/apparmor/current", "/attr/current"}) {
+      int fd = open(("/proc/" + n + a).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char buf[512];
+      ssize_t r = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (r > 0) {
+        label.assign(buf, static_cast<size_t>(r));
+        break;
+      }
+    }
+    if (label.rfind(profile + " (", 0) == 0 || label.rfind(profile + "//", 0) == 0) out.push_back(n);
+  }
+  return out;
+}
+
+// The profile names a file defines, as the host's apparmor_parser reads them (-N).
+// Only its standard output is names (warnings such as "Cache read/write disabled" go to standard
+// error); on failure, the message is taken from a second run with standard error.
+std::pair<int, std::string> parser_names(const std::string& parser, const std::string& file) {
+  auto r = run({parser, "-N", file}, false);
+  if (r.first != 0) r = run({parser, "-N", file});
+  return r;
+}
 }  // namespace
 
 void mutation_step(const char* what) {
@@ -237,6 +278,15 @@ void mutation_step(const char* what) {
     (void)what;
     raise(SIGKILL);
   }
+}
+
+static CollectOptions collect_options(const AgentOptions& o, const std::string& sdir) {
+  CollectOptions co;
+  co.state_dir = sdir;
+  co.kmsg = o.kmsg;
+  co.runtime_roots = o.runtime_roots;
+  co.max_bytes = o.collect_max;
+  return co;
 }
 
 std::string install_dir(const std::string& kr) { return kr + "/seccomp/confine"; }
@@ -371,6 +421,8 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   // 4. Install.
   std::string aa_host = host_apparmor(o);
   std::string parser = o.apparmor ? find_parser(o) : "";
+  std::map<std::string, std::string> kernel_aa;
+  if (o.apparmor && !aa_host.empty()) kernel_aa = kernel_profiles(o.apparmor_fs);
   std::set<std::string> wanted;
   bool all_installed = true, aa_all_loaded = true, any_aa = false;
   std::vector<Checked*> to_write;
@@ -439,22 +491,74 @@ Result<ApplyResult> apply(const AgentOptions& o) {
       aa_all_loaded = false;
       all_installed = false;
     } else {
+      // Names are content-addressed: the name loaded in the mode the bundle says, from the file
+      // this agent loaded, is this content. Nothing to do (no parser run on every pass).
+      const std::string want_mode = c.e->mode == "complain" ? "complain" : "enforce";
       std::string ap = sdir + "/apparmor/" + c.e->apparmor->file;
+      auto k = kernel_aa.find(c.e->apparmor_profile);
+      if (k != kernel_aa.end() && k->second == want_mode)
+        if (auto saved = read_installed(ap); saved.ok() && *saved == c.apparmor) {
+          c.apparmor_state = "loaded";
+          c.apparmor_detail = "in the kernel (" + k->second + ")";
+          continue;
+        }
       Status w = make_dirs(sdir + "/apparmor", 0700);
       if (w.ok()) {
         mutation_step(ap.c_str());
-        w = file::write_file_atomic(ap, c.apparmor);
+        file::WriteOptions wo;
+        wo.new_mode = 0600;
+        w = file::write_file_atomic(ap, c.apparmor, wo);
       }
-      auto [rc, out] =
-          w.ok() ? run({parser, "-r", ap}) : std::pair<int, std::string>(-1, w.error().message());
-      if (rc == 0) {
-        c.apparmor_state = "loaded";
-      } else {
-        c.apparmor_state = "failed";
-        c.apparmor_detail = parser + " -r " + ap + ": exit " + std::to_string(rc) + ": " + out;
+      auto fail = [&](std::string state, std::string detail) {
+        c.apparmor_state = std::move(state);
+        c.apparmor_detail = std::move(detail);
         aa_all_loaded = false;
         all_installed = false;
+      };
+      if (!w.ok()) {
+        fail("failed", w.error().message());
+        continue;
       }
+      // The host's parser must agree on the names too (it is what loads them).
+      auto [nrc, nout] = parser_names(parser, ap);
+      if (nrc != 0) {
+        fail("failed", parser + " -N " + ap + ": exit " + std::to_string(nrc) + ": " + nout);
+        unlink(ap.c_str());
+        continue;
+      }
+      std::string other;
+      for (size_t i = 0; i <= nout.size();) {
+        size_t j = nout.find('\n', i);
+        if (j == std::string::npos) j = nout.size();
+        std::string n = nout.substr(i, j - i);
+        i = j + 1;
+        if (!n.empty() && n != c.e->apparmor_profile && n.rfind(c.e->apparmor_profile + "//", 0) != 0)
+          other = n;
+      }
+      if (!other.empty()) {
+        fail("refused", parser + " -N: " + c.e->apparmor->file + " defines profile " + q(other) +
+                            "; the bundle says it defines only " + q(c.e->apparmor_profile));
+        unlink(ap.c_str());
+        continue;
+      }
+      auto [rc, out] = run({parser, "-r", ap});
+      if (rc != 0) {
+        // Reported, not retried in a loop: the next pass (a change or --interval) tries again.
+        fail("failed", parser + " -r " + ap + ": exit " + std::to_string(rc) + ": " + out);
+        unlink(ap.c_str());
+        continue;
+      }
+      kernel_aa = kernel_profiles(o.apparmor_fs);
+      k = kernel_aa.find(c.e->apparmor_profile);
+      if (k == kernel_aa.end() || k->second != want_mode) {
+        fail("failed", parser + " -r " + ap + " exited 0, but " + o.apparmor_fs + "/profiles lists " +
+                           (k == kernel_aa.end() ? "no " + q(c.e->apparmor_profile)
+                                                 : q(c.e->apparmor_profile) + " in mode " + k->second) +
+                           " (" + want_mode + " expected)");
+        continue;
+      }
+      c.apparmor_state = "loaded";
+      c.apparmor_detail = "loaded into the kernel (" + k->second + ")";
     }
   }
 
@@ -467,6 +571,15 @@ Result<ApplyResult> apply(const AgentOptions& o) {
           const Value* f = e.find("file");
           const Value* t = e.find("unused_since");
           if (f && f->is(json::Type::String) && t && t->as_u64()) unused_since[f->text] = *t->as_u64();
+        }
+  if (auto prev = file::read_file(sdir + "/" + kStatusFile, 64u << 20); prev.ok())
+    if (auto d = json::parse(*prev, kStatusFile); d.ok())
+      if (const Value* ps = d->find("apparmor_stale"); ps && ps->is(json::Type::Array))
+        for (const auto& e : ps->items) {
+          const Value* f = e.find("profile");
+          const Value* t = e.find("unused_since");
+          if (f && f->is(json::Type::String) && t && t->as_u64())
+            unused_since["apparmor:" + f->text] = *t->as_u64();
         }
   const uint64_t now = static_cast<uint64_t>(time(nullptr));
   Value stale = Value::make_array();
@@ -516,11 +629,88 @@ Result<ApplyResult> apply(const AgentOptions& o) {
     stale.push(std::move(s));
   }
 
+  // 5b. AppArmor profiles this agent loaded (their text is in STATE/apparmor) that the complete
+  // bundle no longer lists: removed (apparmor_parser -R) once no process is confined by them
+  // (/proc/PID/attr: the DaemonSet runs with hostPID) and no container is created with them
+  // (runtime state), for --grace seconds. Profiles it did not load are never touched.
+  Value aa_stale = Value::make_array();
+  std::set<std::string> aa_wanted;
+  for (const auto* e : all)
+    if (e->apparmor) aa_wanted.insert(e->apparmor->file);
+  for (const auto& n : list_dir(sdir + "/apparmor")) {
+    if (n.size() < 10 || n.compare(n.size() - 9, 9, ".apparmor") != 0 || aa_wanted.count(n)) continue;
+    if (!installed_name(n.substr(0, n.size() - 9) + ".json")) continue;
+    std::string prof = "confine-" + n.substr(0, n.size() - 9);
+    std::string ap = sdir + "/apparmor/" + n;
+    Value s = Value::make_object();
+    s.add("profile", str(prof));
+    if (!o.apparmor || aa_host.empty() || parser.empty()) {
+      s.add("state", str("kept"));
+      s.add("reason",
+            str("AppArmor is not managed in this pass (--apparmor, host AppArmor, apparmor_parser)"));
+    } else if (!kernel_aa.count(prof)) {
+      mutation_step(ap.c_str());
+      unlink(ap.c_str());
+      s.add("state", str("removed"));
+      s.add("reason", str("no longer loaded in the kernel"));
+    } else if (!complete) {
+      s.add("state", str("kept"));
+      s.add("reason", str("the bundle is not complete: nothing is removed"));
+    } else {
+      if (!scan) scan = scan_runtime(o.runtime_roots);
+      std::vector<std::string> users;
+      std::string doubt;
+      for (const auto& c : scan->containers) {
+        if (c.apparmor_profile == prof) users.push_back(c.root + "/" + c.id);
+        if (!c.doubt.empty() && doubt.empty())
+          doubt = "cannot tell what " + c.root + "/" + c.id + " uses (" + c.doubt + ")";
+      }
+      if (scan->roots_found.empty())
+        doubt = "no container runtime state found (a created container is not a process yet)";
+      for (const auto& p : processes_in_profile(prof)) users.push_back("pid " + p);
+      uint64_t since =
+          unused_since.count("apparmor:" + prof) ? std::min(unused_since["apparmor:" + prof], now) : now;
+      if (!users.empty()) {
+        s.add("state", str("in-use"));
+        Value us = Value::make_array();
+        for (const auto& u : users) us.push(str(u));
+        s.add("users", std::move(us));
+      } else if (!doubt.empty()) {
+        s.add("state", str("kept"));
+        s.add("reason", str(doubt));
+      } else if (now - since < o.grace_s) {
+        s.add("state", str("kept"));
+        s.add("reason", str("unused since " + std::to_string(since) + " (epoch); removed once unused for " +
+                            std::to_string(o.grace_s) + " s (--grace)"));
+        s.add("unused_since", Value::make_u64(since));
+      } else {
+        mutation_step(ap.c_str());
+        auto [rc, out] = run({parser, "-R", ap});
+        if (rc != 0) {
+          s.add("state", str("kept"));
+          s.add("reason", str(parser + " -R " + ap + ": exit " + std::to_string(rc) + ": " + out));
+        } else {
+          unlink(ap.c_str());
+          s.add("state", str("removed"));
+        }
+      }
+    }
+    aa_stale.push(std::move(s));
+  }
+
+  // 5c. Rollout: collect the would-be denials of the installed complain-mode profiles.
+  ApplyResult r;
+  for (const auto& c : checked)
+    if (c.error.empty() && c.e->mode == "complain" && c.seccomp_state == "installed")
+      r.complain.push_back(
+          {c.e->seccomp->file, idir + "/" + c.e->seccomp->file, canonical_seccomp(c.seccomp)});
+  std::optional<CollectStats> collected;
+  if (!r.complain.empty()) collected = collect(r.complain, collect_options(o, sdir));
+
   // 6. Status.
   bool valid = true;
   for (const auto& c : checked)
     if (!c.error.empty()) valid = false;
-  ApplyResult r;
   r.ready = complete && valid && all_installed;
   std::string why;
   if (!complete)
@@ -573,6 +763,8 @@ Result<ApplyResult> apply(const AgentOptions& o) {
   st.add("profiles", std::move(profs));
   st.add("rejected_files", std::move(rejected));
   st.add("stale", std::move(stale));
+  st.add("apparmor_stale", std::move(aa_stale));
+  if (collected) st.add("collect", collected->to_json());
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   st.add("apply_ms", Value::make_u64(static_cast<uint64_t>(ms)));
@@ -629,17 +821,51 @@ Status watch(const AgentOptions& o, unsigned interval_s) {
         inotify_add_watch(in, d.c_str(), mask | IN_DONT_FOLLOW);
     }
   };
+  // New kernel records wake the collection of complain-mode denials (at most once a second).
+  int km = -1;
+  std::vector<ComplainProfile> complain;
+  const std::string sdir = o.state.empty() ? default_state_dir(o.kubelet_root) : o.state;
+  auto drain = [](int fd) {
+    char b[8192];
+    for (;;) {
+      ssize_t n = read(fd, b, sizeof b);
+      if (n > 0 || (n < 0 && (errno == EINTR || errno == EPIPE))) continue;
+      break;
+    }
+  };
   for (;;) {
     add_watches();  // idempotent for watched paths; picks up new part directories
     auto r = apply(o);
     if (!r.ok()) {
       close(in);
+      if (km >= 0) close(km);
       return std::move(r).error();
     }
-    pollfd p{in, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(interval_s * 1000));
+    complain = std::move(r->complain);
+    if (!complain.empty() && km < 0) {
+      km = open(o.kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (km >= 0) drain(km);
+    } else if (complain.empty() && km >= 0) {
+      close(km);
+      km = -1;
+    }
+    pollfd p[2] = {{in, POLLIN, 0}, {km, POLLIN, 0}};
+    int n = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(interval_s);
+    for (;;) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      n = poll(p, km >= 0 ? 2 : 1, static_cast<int>(left.count()));
+      if (g_stop || n <= 0 || (p[0].revents & POLLIN)) break;
+      if (km >= 0 && p[1].revents) {
+        usleep(1000000);
+        drain(km);
+        (void)collect(complain, collect_options(o, sdir));
+      }
+    }
     if (g_stop) break;
-    if (n > 0) {
+    if (n > 0 && (p[0].revents & POLLIN)) {
       // Let the kubelet finish its swap (one update is several events), then drain.
       usleep(100000);
       char buf[8192];
@@ -649,6 +875,7 @@ Status watch(const AgentOptions& o, unsigned interval_s) {
     if (g_stop) break;
   }
   close(in);
+  if (km >= 0) close(km);
   return ok();
 }
 

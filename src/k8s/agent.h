@@ -13,15 +13,18 @@
 //      apparmor_parser -r where the host has AppArmor and --apparmor is given;
 //   5. remove installed files the complete bundle no longer lists when no container uses
 //      them (runtime.h); when in doubt, keep them and say why;
+//   5b. collect the would-be denials of the complain-mode profiles (collect.h);
 //   6. write STATE/status.json: ready (every profile of the complete bundle installed),
 //      the node labels the DaemonSet sets, every profile's state, rejected entries.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "json/json.h"
+#include "k8s/collect.h"
 #include "k8s/label.h"
 
 namespace confine::k8s {
@@ -39,6 +42,9 @@ struct AgentOptions {
   std::string apparmor_parser;  // "" = search PATH, /usr/sbin, /sbin
   std::string apparmor_fs = "/sys/kernel/security/apparmor";
   std::string apparmor_enabled = "/sys/module/apparmor/parameters/enabled";
+  // Rollout: the would-be denials of the bundle's complain-mode profiles (collect.h).
+  std::string kmsg = "/dev/kmsg";
+  uint64_t collect_max = 1u << 20;  // --collect-max: bytes per collection file before rotation
   // --node: publish the labels on this node (the one API write; label.h). Empty: status only.
   LabelTarget label{"", "", kDefaultCredentials, ""};
 };
@@ -46,6 +52,7 @@ struct AgentOptions {
 struct ApplyResult {
   bool ready = false;
   json::Value status;
+  std::vector<ComplainProfile> complain;  // installed complain-mode profiles (collected)
 };
 
 // The installed directory and the status file's default place.
@@ -63,6 +70,9 @@ Status watch(const AgentOptions& o, unsigned interval_s);
 
 // Host AppArmor: "enabled" with the evidence, or "" when absent.
 std::string host_apparmor(const AgentOptions& o);
+
+// The kernel's loaded AppArmor profiles (APPARMOR_FS/profiles, "NAME (MODE)" a line): name -> mode.
+std::map<std::string, std::string> kernel_profiles(const std::string& apparmor_fs);
 
 // Test hook: CONFINE_K8S_AGENT_STOP_AT=N makes the agent SIGKILL itself before its N-th
 // change to the file system (write or unlink), so tests can stop it at every step.

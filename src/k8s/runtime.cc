@@ -49,6 +49,19 @@ void read_container(const std::string& root, const std::string& id, RuntimeScan&
         c.annotation_values.push_back(l.text.substr(eq + 1));
     }
   }
+  if (const json::Value* a = cfg->find("apparmor_profile"); a && a->is(json::Type::String))
+    c.apparmor_profile = a->text;
+  if (const json::Value* p = doc->find("init_process_pid"); p && p->as_u64())
+    c.init_pid = static_cast<int64_t>(*p->as_u64());
+  // The cgroup v2 path: cgroup_paths[""] is the unified hierarchy's directory (/sys/fs/cgroup/... on a
+  // v2 host, /sys/fs/cgroup/unified/... on a hybrid one), as /proc/PID/cgroup's "0::" line names it.
+  if (const json::Value* cp = doc->find("cgroup_paths"))
+    if (const json::Value* u = cp->find(""); u && u->is(json::Type::String))
+      for (const char* m : {"/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"})
+        if (u->text.starts_with(m)) {
+          c.cgroup = u->text.substr(std::string(m).size() - 1);
+          break;
+        }
   const json::Value* sc = cfg->find("seccomp");
   c.has_seccomp = sc && !sc->is(json::Type::Null);
   if (c.has_seccomp) {

@@ -9,6 +9,7 @@
 // content of config.json's linux.seccomp is compared too (canonical form).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct Container {
   bool has_seccomp = false;
   std::string seccomp_canonical;  // format_profile() of config.json's linux.seccomp ("" = unknown)
   std::string doubt;              // why what it uses cannot be told
+  std::string apparmor_profile;   // state.json config.apparmor_profile ("" = none)
+  int64_t init_pid = 0;           // state.json init_process_pid (0 = unknown)
+  std::string cgroup;  // the container's cgroup v2 path below /sys/fs/cgroup ("/machine.slice/...")
 };
 
 struct RuntimeScan {
