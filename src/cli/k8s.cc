@@ -18,6 +18,8 @@
 
 namespace confine::cli {
 
+int k8s_patch(std::span<char* const> args);  // k8s_patch.cc
+
 namespace {
 constexpr int kExitSetup = 125;
 
@@ -276,6 +278,7 @@ int k8s_status(std::span<char* const> args) {
 constexpr Verb kSub[] = {
     {"agent", "install a bundle's profiles on this node (the DaemonSet's container)", k8s_agent},
     {"status", "what is installed on this node, its hashes, bundle and use", k8s_status},
+    {"patch", "apply recorded profiles to workload manifests (Deployment, Pod, CronJob, ...)", k8s_patch},
 };
 
 void usage(std::ostream& os) {
@@ -285,11 +288,12 @@ void usage(std::ostream& os) {
     n.resize(10, ' ');
     os << "  " << n << v.summary << "\n";
   }
-  os << "\nThe node side of Kubernetes support (docs/kubernetes.md). `confine k8s bundle` (writing the\n"
-        "ConfigMaps, DaemonSet, RBAC and RuntimeClass) and `confine k8s patch` are not written yet.\n\n"
+  os << "\nKubernetes support (docs/kubernetes.md). `confine k8s bundle` (writing the\n"
+        "ConfigMaps, DaemonSet, RBAC and RuntimeClass) is not written yet.\n\n"
         "examples:\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --once\n"
-        "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n";
+        "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n"
+        "  confine k8s patch deploy.yaml --profile web=prof/web -o deploy.patched.yaml\n";
 }
 }  // namespace
 
