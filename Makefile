@@ -18,7 +18,7 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip \
+             perl file bc rsync unzip python3-yaml nodejs \
              $(DEPS_CORPUS)
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
@@ -27,7 +27,7 @@ DEPS_BENCH := libbenchmark-dev hyperfine firejail
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
+.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo deps-npm format clean
 
 all: build
 
@@ -55,6 +55,13 @@ deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
+# Test-only: the Kubernetes OpenAPI schema validators (tests/integration/lib/k8s_validate.mjs) from npm.
+NPM_DIR ?= /var/cache/confine-npm
+# (npm: Debian's package where no npm came with nodejs, e.g. nodesource's nodejs bundles one.)
+deps-npm: deps-test
+	@command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	@[ -f $(NPM_DIR)/node_modules/kubernetes-models/package.json ] || \
+	  npm install --prefix $(NPM_DIR) --no-audit --no-fund kubernetes-models@5 >/dev/null
 deps-bench: deps-build
 	$(call install_missing,$(DEPS_BENCH))
 deps-demo: deps-build
@@ -68,7 +75,7 @@ build: deps-build
 # fuzz targets for a short run over their seed corpora. Every suite runs even when another fails;
 # each leaves pass/fail/skip lines in $(RESULTS) (tools/test-results), and the run ends with the
 # skips and their reasons, the failures, and one line `N passed, N failed, N skipped`.
-test: deps-test build
+test: deps-test deps-npm build
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@export CONFINE_TEST_RESULTS_DIR=$(abspath $(RESULTS)); \
 	if cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCONFINE_SANITIZE=ON >/dev/null && \

@@ -201,7 +201,8 @@ const Node* path(const Node* n, std::initializer_list<const char*> keys) {
 
 Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
   const Node& spec = *t.spec;
-  if (!spec.is_map() || spec.flow) return c.ed.fail(spec, label + ": the pod spec is not a block mapping");
+  if (!spec.is_map() || spec.flow)
+    return c.ed.fail(spec, label + ": the pod spec is not a block mapping (flow style is not patched)");
   std::set<std::string> volume_names;
   if (const Node* vs = spec.get("volumes"); vs && vs->is_seq())
     for (const auto& v : vs->items)
@@ -211,7 +212,7 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
   unsigned next_volume = 0;
   bool any = false;
 
-  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
     const Node* cs = spec.get(list);
     if (!cs) continue;
     if (!cs->is_seq()) return c.ed.fail(*cs, label + ": " + list + " is not a sequence");
