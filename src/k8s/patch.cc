@@ -17,31 +17,34 @@ bool under(const std::string& path, const std::string& dir) {
          (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
-// A value to write: a scalar (already YAML text), a mapping or a sequence.
+// A value to write: a scalar (already YAML text), a mapping (keys[i]: vals[i]) or a sequence (vals).
 struct Y {
   enum K { Scalar, Map, Seq } k = Scalar;
   std::string s;
-  std::vector<std::pair<std::string, Y>> map;
-  std::vector<Y> seq;
-  static Y scalar(std::string t) {
-    Y y;
-    y.s = std::move(t);
-    return y;
-  }
-  static Y str(std::string_view t) { return scalar(yaml_quote(t)); }
-  static Y m(std::vector<std::pair<std::string, Y>> v) {
-    Y y;
-    y.k = Map;
-    y.map = std::move(v);
-    return y;
-  }
-  static Y q(std::vector<Y> v) {
-    Y y;
-    y.k = Seq;
-    y.seq = std::move(v);
-    return y;
-  }
+  std::vector<std::string> keys;
+  std::vector<Y> vals;
 };
+Y yscalar(std::string t) {
+  Y y;
+  y.s = std::move(t);
+  return y;
+}
+Y ystr(std::string_view t) { return yscalar(yaml_quote(t)); }
+Y ymap(std::vector<std::pair<std::string, Y>> v) {
+  Y y;
+  y.k = Y::Map;
+  for (auto& [k, x] : v) {
+    y.keys.push_back(k);
+    y.vals.push_back(std::move(x));
+  }
+  return y;
+}
+Y yseq(std::vector<Y> v) {
+  Y y;
+  y.k = Y::Seq;
+  y.vals = std::move(v);
+  return y;
+}
 
 std::string yaml_key(const std::string& k) {
   for (char c : k)
@@ -57,27 +60,23 @@ class Writer {
   std::string entry(const std::string& key, const Y& v, size_t ind, bool pad_first = true) const {
     std::string o = (pad_first ? std::string(ind, ' ') : "") + yaml_key(key) + ":";
     if (v.k == Y::Scalar) return o + " " + v.s + nl_;
-    if (v.k == Y::Map && v.map.empty()) return o + " {}" + nl_;
-    if (v.k == Y::Seq && v.seq.empty()) return o + " []" + nl_;
+    if (v.vals.empty()) return o + (v.k == Y::Map ? " {}" : " []") + nl_;
     o += nl_;
-    if (v.k == Y::Map)
-      for (const auto& [k, x] : v.map) o += entry(k, x, ind + 2);
-    else
-      for (const auto& x : v.seq) o += item(x, ind + 2);
+    for (size_t i = 0; i < v.vals.size(); ++i)
+      o += v.k == Y::Map ? entry(v.keys[i], v.vals[i], ind + 2) : item(v.vals[i], ind + 2);
     return o;
   }
   // `- value` at column `ind`.
   std::string item(const Y& v, size_t ind) const {
     std::string o = std::string(ind, ' ') + "- ";
     if (v.k == Y::Scalar) return o + v.s + nl_;
-    if (v.k == Y::Map && !v.map.empty()) {
-      for (size_t i = 0; i < v.map.size(); ++i) o += entry(v.map[i].first, v.map[i].second, ind + 2, i != 0);
+    if (v.vals.empty()) return o + (v.k == Y::Map ? "{}" : "[]") + nl_;
+    if (v.k == Y::Map) {
+      for (size_t i = 0; i < v.vals.size(); ++i) o += entry(v.keys[i], v.vals[i], ind + 2, i != 0);
       return o;
     }
-    if (v.k == Y::Map) return o + "{}" + nl_;
-    if (v.seq.empty()) return o + "[]" + nl_;
     o += nl_;
-    for (const auto& x : v.seq) o += item(x, ind + 2);
+    for (const auto& x : v.vals) o += item(x, ind + 2);
     return o;
   }
   const std::string& nl() const { return nl_; }
@@ -138,7 +137,7 @@ class Editor {
     const Node* s = map.get(key);
     if (!s || (s->is_seq() && s->flow && s->items.empty()) ||
         (s->is_scalar() && s->plain && s->value.empty()))
-      return set(map, key, Y::q(items));
+      return set(map, key, yseq(items));
     if (!s->is_seq() || s->flow)
       return fail(*s, key + " is not a block sequence (flow style is not patched)");
     size_t ind = s->start.col - 1;
@@ -210,6 +209,7 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
   std::vector<Y> new_volumes;
   std::vector<std::pair<std::string, std::string>> annotations;
   unsigned next_volume = 0;
+  std::set<std::string> patched_names;
   bool any = false;
 
   for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
@@ -227,6 +227,8 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
         continue;
       }
       PatchProfile& p = *it;
+      if (!patched_names.insert(cname).second)
+        return c.ed.fail(ct, cl + ": a second container named " + cname + " in this pod (names are unique)");
       if (c.doc.has_anchors)
         return c.ed.fail(ct,
                          cl + ": the document uses YAML anchors, aliases or merge keys; patching one place "
@@ -240,15 +242,14 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
                                      "AppArmor confinement; remove it first)");
       const behavior::Behavior& b = *p.behavior;
       std::vector<std::pair<std::string, Y>> fields;
-      fields.emplace_back("seccompProfile",
-                          Y::m({{"type", Y::scalar("Localhost")},
-                                {"localhostProfile", Y::str(p.files.localhost_seccomp())}}));
+      fields.emplace_back("seccompProfile", ymap({{"type", yscalar("Localhost")},
+                                                  {"localhostProfile", ystr(p.files.localhost_seccomp())}}));
       std::string aa_note;
       if (p.files.apparmor) {
         if (c.o.k8s_minor >= 30) {
-          fields.emplace_back("appArmorProfile",
-                              Y::m({{"type", Y::scalar("Localhost")},
-                                    {"localhostProfile", Y::str(p.files.apparmor_profile())}}));
+          fields.emplace_back(
+              "appArmorProfile",
+              ymap({{"type", yscalar("Localhost")}, {"localhostProfile", ystr(p.files.apparmor_profile())}}));
           aa_note = ", appArmorProfile " + p.files.apparmor_profile();
         } else if (std::string_view(list) == "ephemeralContainers") {
           aa_note = ", no AppArmor (ephemeral containers have no annotation before 1.30)";
@@ -259,18 +260,18 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
         }
       }
       auto caps = generate::inferred_caps(b);
-      std::vector<std::pair<std::string, Y>> capm{{"drop", Y::q({Y::str("ALL")})}};
+      std::vector<std::pair<std::string, Y>> capm{{"drop", yseq({ystr("ALL")})}};
       std::string caps_note = "drop ALL";
       if (!caps.empty()) {
         std::vector<Y> add;
         for (const auto& cap : caps) {
-          add.push_back(Y::str(cap.first));
+          add.push_back(ystr(cap.first));
           caps_note += (add.size() == 1 ? " add " : ",") + cap.first;
         }
-        capm.emplace_back("add", Y::q(std::move(add)));
+        capm.emplace_back("add", yseq(std::move(add)));
       }
-      fields.emplace_back("capabilities", Y::m(std::move(capm)));
-      fields.emplace_back("allowPrivilegeEscalation", Y::scalar("false"));
+      fields.emplace_back("capabilities", ymap(std::move(capm)));
+      fields.emplace_back("allowPrivilegeEscalation", yscalar("false"));
 
       // readOnlyRootFilesystem: only when every directory it wrote can be an emptyDir.
       WritableDirs wd = emptydir_candidates(b);
@@ -286,7 +287,7 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
       } else if (b.files_truncated || b.partial) {
         rofs_note = ", root file system left writable: the recording is partial or its file list truncated";
       } else {
-        fields.emplace_back("readOnlyRootFilesystem", Y::scalar("true"));
+        fields.emplace_back("readOnlyRootFilesystem", yscalar("true"));
         std::string dirs;
         for (const auto& d : wd.empty_dirs) {
           if (std::any_of(mounts.begin(), mounts.end(), [&](const std::string& m) { return under(d, m); }))
@@ -295,8 +296,8 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
           do vn = "confine-rw-" + std::to_string(next_volume++);
           while (volume_names.count(vn));
           volume_names.insert(vn);
-          new_volumes.push_back(Y::m({{"name", Y::str(vn)}, {"emptyDir", Y::m({})}}));
-          new_mounts.push_back(Y::m({{"name", Y::str(vn)}, {"mountPath", Y::str(d)}}));
+          new_volumes.push_back(ymap({{"name", ystr(vn)}, {"emptyDir", ymap({})}}));
+          new_mounts.push_back(ymap({{"name", ystr(vn)}, {"mountPath", ystr(d)}}));
           dirs += (dirs.empty() ? "" : ",") + d;
         }
         rofs_note = ", readOnlyRootFilesystem" + (dirs.empty() ? "" : " with emptyDir " + dirs);
@@ -309,7 +310,7 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
                (n->is_scalar() && n->plain && n->value.empty());
       };
       if (!sc || empty(sc)) {
-        CONFINE_CHECK(c.ed.set(ct, "securityContext", Y::m(fields)));
+        CONFINE_CHECK(c.ed.set(ct, "securityContext", ymap(fields)));
       } else if (sc->is_map() && !sc->flow) {
         for (const auto& [k, v] : fields) CONFINE_CHECK(c.ed.set(*sc, k, v));
       } else {
@@ -331,18 +332,18 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
     if (rc && rc->str() != c.o.runtime_class)
       c.r.report.push_back(where(c, *rc) + ": " + label + ": runtimeClassName " + rc->str() +
                            " replaced by " + c.o.runtime_class);
-    CONFINE_CHECK(c.ed.set(spec, "runtimeClassName", Y::str(c.o.runtime_class)));
+    CONFINE_CHECK(c.ed.set(spec, "runtimeClassName", ystr(c.o.runtime_class)));
   }
   if (!annotations.empty()) {
     std::vector<std::pair<std::string, Y>> an;
-    for (const auto& [k, v] : annotations) an.emplace_back(k, Y::str(v));
+    for (const auto& [k, v] : annotations) an.emplace_back(k, ystr(v));
     if (!t.meta) {
-      CONFINE_CHECK(c.ed.set(*t.holder, "metadata", Y::m({{"annotations", Y::m(an)}})));
+      CONFINE_CHECK(c.ed.set(*t.holder, "metadata", ymap({{"annotations", ymap(an)}})));
     } else {
       const Node* a = t.meta->get("annotations");
       if (!a || (a->is_map() && a->flow && a->items.empty()) ||
           (a->is_scalar() && a->plain && a->value.empty())) {
-        CONFINE_CHECK(c.ed.set(*t.meta, "annotations", Y::m(an)));
+        CONFINE_CHECK(c.ed.set(*t.meta, "annotations", ymap(an)));
       } else {
         if (!a->is_map() || a->flow) return c.ed.fail(*a, label + ": annotations is not a block mapping");
         for (const auto& [k, v] : an) CONFINE_CHECK(c.ed.set(*a, k, v));
@@ -452,6 +453,20 @@ WritableDirs emptydir_candidates(const behavior::Behavior& b) {
 
 Result<PatchResult> patch_manifest(std::string_view text, std::string_view file, PatchOptions& o) {
   CONFINE_TRY(auto docs, yaml::parse(text, file));
+  // YAML also breaks lines at a lone CR, NEL, LS and PS; the edits place text by '\n' lines.
+  uint32_t line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch == '\n') ++line;
+    bool odd = (ch == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) ||
+               (ch == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x85) ||
+               (ch == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+                (static_cast<unsigned char>(text[i + 2]) == 0xA8 ||
+                 static_cast<unsigned char>(text[i + 2]) == 0xA9));
+    if (odd)
+      return Error::at({std::string(file), line, 0},
+                       "a line break other than LF or CRLF (lone CR, NEL, LS or PS): not patched");
+  }
   Editor ed(text, file);
   PatchResult r;
   for (const auto& d : docs) {

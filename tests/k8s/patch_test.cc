@@ -303,6 +303,15 @@ TEST(Patch, RefusesWhatItCannotEditSafely) {
       "kind: Pod\nspec:\n  containers:\n  - name: web\n    securityContext:\n      privileged: true\n",
       "p.yaml", o);
   EXPECT_FALSE(priv.ok());
+  // Found by fuzz/k8s_yaml_fuzz.cc: two containers of one name (one annotation key twice), a lone CR
+  // (a line break to YAML, not to the editor).
+  auto twice = patch_manifest("kind: Pod\nspec:\n  containers:\n  - name: web\n  - name: web\n", "t.yaml", o);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message().find("t.yaml:5:5: "), std::string::npos) << twice.error().message();
+  auto cr = patch_manifest("kind: Pod\nspec:\n  containers:\n  - name: web\n    x: a\rb: c\n", "cr.yaml", o);
+  ASSERT_FALSE(cr.ok());
+  EXPECT_NE(cr.error().message().find("cr.yaml:5: a line break other than LF"), std::string::npos)
+      << cr.error().message();
   auto bad = patch_manifest("kind: Pod\nspec:\n  containers:\n  - name: web\n   image: x\n", "b.yaml", o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message().rfind("b.yaml:", 0), 0u) << bad.error().message();
