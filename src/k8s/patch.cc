@@ -282,8 +282,8 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
       std::string rofs_note;
       std::vector<Y> new_mounts;
       if (!wd.blocked.empty()) {
-        rofs_note = ", root file system left writable: it wrote in " + wd.blocked[0].first + " and read " +
-                    wd.blocked[0].second + " there (an emptyDir would hide it)";
+        rofs_note = ", root file system left writable: it wrote in " + wd.blocked[0].first + " and used " +
+                    wd.blocked[0].second + " there without creating it (an emptyDir would hide it)";
       } else if (b.files_truncated || b.partial) {
         rofs_note = ", root file system left writable: the recording is partial or its file list truncated";
       } else {
@@ -435,13 +435,13 @@ Result<unsigned> parse_k8s_minor(std::string_view v) {
 WritableDirs emptydir_candidates(const behavior::Behavior& b) {
   WritableDirs w;
   for (const auto& d : generate::writable_dirs(b)) {
-    std::string read;
+    // Anything under d it used without creating it was there before: an emptyDir would hide it
+    // (read, run, written without O_CREAT, or removed).
+    std::string read = d == "/" ? "/ itself" : "";
     for (const auto& [path, acc] : b.files) {
+      if (!read.empty()) break;
       if (path == d || !under(path, d)) continue;
-      if ((acc & (behavior::kRead | behavior::kExec)) && !(acc & behavior::kCreate)) {
-        read = path;
-        break;
-      }
+      if (!(acc & behavior::kCreate)) read = path;
     }
     if (read.empty())
       w.empty_dirs.push_back(d);

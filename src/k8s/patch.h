@@ -43,8 +43,9 @@ Result<unsigned> parse_k8s_minor(std::string_view v);
 // YAML double-quoted scalar for any string (control characters escaped).
 std::string yaml_quote(std::string_view s);
 
-// Directories the behavior wrote to that can be emptyDirs (hold nothing it read), and those
-// that cannot (with the path it read there).
+// Directories the behavior wrote to that can be emptyDirs (it used nothing there that it did not
+// create: no file it read, ran, wrote without creating or removed), and those that cannot (with
+// such a path).
 struct WritableDirs {
   std::vector<std::string> empty_dirs;
   std::vector<std::pair<std::string, std::string>> blocked;  // dir, a file it read under it

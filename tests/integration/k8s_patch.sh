@@ -208,6 +208,19 @@ v=$(node "$SRC/tests/integration/lib/k8s_validate.mjs" "$NPM" <"$T/old.json" 2>&
 "$CONFINE" k8s patch - --container init --profile "$T/rec/job" <"$T/app.yaml" >"$T/stdin.yaml" 2>"$T/err" &&
   grep -q "localhostProfile: \"confine/job-" "$T/stdin.yaml" && pass "stdin and --container" || fail "stdin: $(cat "$T/err")"
 
+# A program that writes where it also reads a file it did not create: no emptyDir over that
+# directory (it would hide the file), so the root file system stays writable, and that is reported.
+"$CONFINE" record --format none --target oci -o "$T/rec/rw" -- "$BB" sh -c "cat $T/in/data.txt; echo x >$T/in/new" \
+  >/dev/null 2>"$T/rec.err" </dev/null || fail "record rw: $(cat "$T/rec.err")"
+"$CONFINE" k8s patch "$T/app.yaml" --profile web="$T/rec/rw" -o "$T/rw.yaml" 2>"$T/err" || fail "rw: $(cat "$T/err")"
+if grep -q "readOnlyRootFilesystem\|emptyDir: {}" "$T/rw.yaml"; then
+  fail "rw: an emptyDir or a read-only root although it reads $T/in/data.txt where it writes"
+elif grep -q "root file system left writable: it wrote in /var/tmp and used $T/in/data.txt there" "$T/err"; then
+  pass "never an emptyDir over a directory it reads: root left writable, reported"
+else
+  fail "rw: not reported: $(cat "$T/err")"
+fi
+
 # Bad input.
 printf 'kind: Pod\nspec:\n  containers:\n  - name: web\n   image: x\n' >"$T/bad.yaml"
 "$CONFINE" k8s patch "$T/bad.yaml" "${P[@]}" -o "$T/x.yaml" 2>"$T/err"

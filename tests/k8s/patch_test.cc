@@ -280,6 +280,14 @@ TEST(Patch, NeverAnEmptyDirOverWhatItReads) {
   auto w = emptydir_candidates(*p.behavior);
   ASSERT_EQ(w.blocked.size(), 1u);
   EXPECT_EQ(w.blocked[0].first, "/var/lib/app");
+  // Appending to a file that was there (written without creating it) blocks its directory too.
+  confine::behavior::Behavior log;
+  log.files["/var/log/app.log"] = confine::behavior::kWrite;
+  log.files["/var/log/new.log"] = confine::behavior::kWrite | confine::behavior::kCreate;
+  auto lw = emptydir_candidates(log);
+  ASSERT_EQ(lw.blocked.size(), 1u);
+  EXPECT_EQ(lw.blocked[0].second, "/var/log/app.log");
+  EXPECT_TRUE(lw.empty_dirs.empty());
   PatchOptions o;
   o.profiles.push_back(p);
   std::string out = patch("kind: Pod\nspec:\n  containers:\n  - name: web\n    image: x\n", o);
