@@ -198,6 +198,13 @@ const Node* path(const Node* n, std::initializer_list<const char*> keys) {
   return n;
 }
 
+// A YAML 1.1 true, as Kubernetes (go-yaml v2 via sigs.k8s.io/yaml) reads a plain scalar.
+bool yaml_true(const Node& n) {
+  static const std::set<std::string> t{"true", "True", "TRUE", "yes", "Yes", "YES",
+                                       "on",   "On",   "ON",   "y",   "Y"};
+  return n.is_scalar() && (n.plain ? t.count(n.value) > 0 : false);
+}
+
 Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
   const Node& spec = *t.spec;
   if (!spec.is_map() || spec.flow)
@@ -237,7 +244,7 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
         return c.ed.fail(ct, cl + ": not a block mapping (flow style is not patched)");
       const Node* sc = ct.get("securityContext");
       if (sc && sc->is_map())
-        if (const Node* pr = sc->get("privileged"); pr && pr->is_scalar() && pr->value == "true")
+        if (const Node* pr = sc->get("privileged"); pr && yaml_true(*pr))
           return c.ed.fail(*pr, cl + ": privileged: true (a privileged container runs without seccomp and "
                                      "AppArmor confinement; remove it first)");
       const behavior::Behavior& b = *p.behavior;
@@ -251,6 +258,12 @@ Status patch_pod(Ctx& c, const std::string& label, const PodTemplate& t) {
               "appArmorProfile",
               ymap({{"type", yscalar("Localhost")}, {"localhostProfile", ystr(p.files.apparmor_profile())}}));
           aa_note = ", appArmorProfile " + p.files.apparmor_profile();
+          // From 1.30 the API rejects a pod whose annotation for the container disagrees with the field.
+          std::string ak = "container.apparmor.security.beta.kubernetes.io/" + cname;
+          if (t.meta && path(t.meta, {"annotations", ak.c_str()})) {
+            annotations.emplace_back(ak, "localhost/" + p.files.apparmor_profile());
+            aa_note += " (and its annotation, which was there)";
+          }
         } else if (std::string_view(list) == "ephemeralContainers") {
           aa_note = ", no AppArmor (ephemeral containers have no annotation before 1.30)";
         } else {

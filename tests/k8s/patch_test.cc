@@ -311,6 +311,10 @@ TEST(Patch, RefusesWhatItCannotEditSafely) {
       "kind: Pod\nspec:\n  containers:\n  - name: web\n    securityContext:\n      privileged: true\n",
       "p.yaml", o);
   EXPECT_FALSE(priv.ok());
+  auto yes = patch_manifest(
+      "kind: Pod\nspec:\n  containers:\n  - name: web\n    securityContext:\n      privileged: yes\n",
+      "y.yaml", o);
+  EXPECT_FALSE(yes.ok()) << "YAML 1.1: yes is true to Kubernetes";
   // Found by fuzz/k8s_yaml_fuzz.cc: two containers of one name (one annotation key twice), a lone CR
   // (a line break to YAML, not to the editor).
   auto twice = patch_manifest("kind: Pod\nspec:\n  containers:\n  - name: web\n  - name: web\n", "t.yaml", o);
@@ -323,6 +327,22 @@ TEST(Patch, RefusesWhatItCannotEditSafely) {
   auto bad = patch_manifest("kind: Pod\nspec:\n  containers:\n  - name: web\n   image: x\n", "b.yaml", o);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message().rfind("b.yaml:", 0), 0u) << bad.error().message();
+}
+
+TEST(Patch, AnExistingAppArmorAnnotationFollowsTheField) {
+  PatchOptions o;
+  o.profiles.push_back(profile("web"));
+  std::string out = patch(
+      "kind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+      "    container.apparmor.security.beta.kubernetes.io/web: runtime/default  # old\n"
+      "spec:\n  containers:\n  - name: web\n",
+      o);
+  EXPECT_NE(
+      out.find(
+          "    container.apparmor.security.beta.kubernetes.io/web: \"localhost/confine-web-0123456789ab\"\n"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("appArmorProfile:"), std::string::npos) << out;
 }
 
 TEST(Patch, UnknownKindsAndNoProfilesChangeNothing) {
