@@ -107,7 +107,11 @@ class Editor {
     return nl == std::string_view::npos ? src_.size() : nl + 1;
   }
   void insert(size_t at, std::string text) {
-    if (at == src_.size() && !src_.empty() && src_.back() != '\n') text = w_.nl() + text;
+    // At the end of a text without a final line break: one break before the first insertion there.
+    if (at == src_.size() && !src_.empty() && src_.back() != '\n' && !eof_break_) {
+      text = w_.nl() + text;
+      eof_break_ = true;
+    }
     edits_.push_back({at, at, std::move(text), edits_.size()});
   }
   void replace(size_t b, size_t e, std::string text) {
@@ -169,6 +173,7 @@ class Editor {
   std::string_view file_;
   Writer w_;
   std::vector<Edit> edits_;
+  bool eof_break_ = false;
 };
 
 struct Ctx {
