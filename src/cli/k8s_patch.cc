@@ -11,9 +11,10 @@ namespace confine::cli {
 
 namespace {
 constexpr OptSpec kPatchOpts[] = {
-    {"profile", 0, true, "[CONTAINER=]DIR",
-     "a `confine record -o DIR` directory for the container CONTAINER (default: --container, else the "
-     "container named like DIR's last component); repeatable"},
+    {"profile", 0, true, "[CONTAINER=[NAME=]]DIR",
+     "a `confine record --target oci -o DIR` directory for the container CONTAINER (default: --container, "
+     "else the container named like the profile); NAME: the profile's name in the bundle (default: DIR's "
+     "last component, as `confine k8s bundle DIR` names it); repeatable"},
     {"container", 0, true, "NAME", "the container a --profile without CONTAINER= applies to"},
     {"k8s-version", 0, true, "V",
      "the cluster's Kubernetes version (default 1.30): appArmorProfile field from 1.30, the annotation "
@@ -25,26 +26,28 @@ constexpr OptSpec kPatchOpts[] = {
 };
 
 void patch_usage(std::ostream& os) {
-  os << "usage: confine k8s patch MANIFEST|- [--profile [CONTAINER=]DIR]... [--container NAME]\n"
+  os << "usage: confine k8s patch MANIFEST|- [--profile [CONTAINER=[NAME=]]DIR]... [--container NAME]\n"
         "                         [--k8s-version V] [--runtime-class NAME] [-o FILE]\n\n"
         "Applies recorded profiles to Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob\n"
         "manifests (multi-document files and Lists too), per container including init and ephemeral\n"
         "containers: seccompProfile Localhost confine/NAME-H.json (the content-addressed name `confine k8s\n"
         "bundle` gives the same directory), appArmorProfile confine-NAME-H (the annotation before 1.30),\n"
         "capabilities drop ALL + add what the recording used, allowPrivilegeEscalation false, and\n"
-        "readOnlyRootFilesystem with an emptyDir for each directory it wrote that holds nothing it read\n"
-        "(else the root file system stays writable, reported). NAME is DIR's last component. runAsNonRoot\n"
-        "is not set (a recording does not say which user it ran as). The edits are textual: everything else\n"
-        "stays as written, comments included; an existing securityContext key that is set is rewritten\n"
-        "(its comments go). Containers without a profile and unknown kinds are left unchanged and reported\n"
-        "on standard error.\n\n"
+        "readOnlyRootFilesystem with an emptyDir for each directory it wrote that holds nothing it used\n"
+        "without creating it (else the root file system stays writable, reported). runAsNonRoot is not\n"
+        "set (a recording does not say which user it ran as). The edits are textual: everything else stays\n"
+        "as written, comments included; an existing securityContext key that is set is rewritten (its\n"
+        "comments go). Containers without a profile and unknown kinds are left unchanged and reported on\n"
+        "standard error (docs/kubernetes.md \"Patching manifests\").\n\n"
      << format_options(kPatchOpts)
      << "\nexamples:\n"
         "  confine record -o web --target oci -- ./server       # then: confine k8s bundle web -o bundle\n"
         "  confine k8s patch deploy.yaml --profile web -o deploy.patched.yaml\n"
         "  confine k8s patch app.yaml --profile server=prof/web --profile migrate=prof/migrate \\\n"
         "      --runtime-class confine-9f86d081884c --k8s-version 1.29\n"
-        "  kubectl get deploy web -o yaml | confine k8s patch - --container web --profile prof/web\n\n"
+        "  kubectl get deploy web -o yaml | confine k8s patch - --container web --profile prof/web\n"
+        "  confine k8s patch app.yaml --profile server=api=prof/web   # bundled as `confine k8s bundle "
+        "api=prof/web`\n\n"
         "exit status: 0 patched, 1 invalid manifest or profile, or a profile that matched no container\n"
         "(nothing is written then), 2 usage error\n";
 }
@@ -93,7 +96,14 @@ int k8s_patch(std::span<char* const> args) {
     k8s::PatchProfile p;
     size_t eq = spec.find('=');
     p.dir = eq == std::string::npos ? spec : spec.substr(eq + 1);
-    std::string name = last_component(p.dir);
+    std::string name;
+    // CONTAINER=NAME=DIR: the profile's name in the bundle (`confine k8s bundle NAME=DIR`).
+    if (size_t eq2 = p.dir.find('='); eq != std::string::npos && eq2 != std::string::npos) {
+      name = p.dir.substr(0, eq2);
+      p.dir = p.dir.substr(eq2 + 1);
+    } else {
+      name = last_component(p.dir);
+    }
     p.container = eq != std::string::npos ? spec.substr(0, eq) : a.get("container").value_or(name);
     if (p.container.empty() || p.dir.empty()) {
       print_error("k8s patch: --profile " + spec + ": expected [CONTAINER=]DIR");

@@ -191,6 +191,12 @@ for p in $(awk '{print $4}' "$T/fields" | grep -v '^-$' | sort -u); do
 done
 [ $bad = 0 ] && pass "every appArmorProfile is a profile the bundle defines" || fail "AppArmor names differ"
 
+# A profile bundled under another name (`bundle api=DIR`): CONTAINER=NAME=DIR.
+BA=$($KB build "$T/bundle-api" api="$T/rec/web") || fail "k8s_bundle.py build api"
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["profiles"][0]["seccomp"]["file"])' "$T/bundle-api/part-1/bundle.json")
+"$CONFINE" k8s patch "$T/app.yaml" --profile web=api="$T/rec/web" 2>"$T/err" | grep -q "localhostProfile: \"confine/$want\"" &&
+  pass "CONTAINER=NAME=DIR names confine/$want as the bundle does" || fail "api name: $want $(cat "$T/err")"
+
 # Kubernetes before 1.30: the annotation, not the field.
 "$CONFINE" k8s patch "$T/app.yaml" "${P[@]}" --k8s-version 1.29 -o "$T/old.yaml" 2>"$T/err" || fail "1.29: $(cat "$T/err")"
 yaml2json "$T/old.yaml" >"$T/old.json"
