@@ -61,7 +61,7 @@ struct Document {
 struct Limits {
   size_t max_bytes = 64u << 20;
   unsigned max_depth = 100;
-  size_t max_nodes = 2'000'000;
+  size_t max_nodes = 1'000'000;  // ~150 bytes each
   size_t max_documents = 100'000;
 };
 
