@@ -21,6 +21,8 @@
 
 namespace confine::cli {
 
+int k8s_patch(std::span<char* const> args);  // k8s_patch.cc
+
 namespace {
 constexpr int kExitSetup = 125;
 
@@ -499,6 +501,7 @@ constexpr Verb kSub[] = {
     {"bundle", "write the ConfigMaps, DaemonSet, RBAC and RuntimeClasses for recorded profiles", k8s_bundle},
     {"agent", "install a bundle's profiles on this node (the DaemonSet's container)", k8s_agent},
     {"status", "what is installed on this node, its hashes, bundle and use", k8s_status},
+    {"patch", "apply recorded profiles to workload manifests (Deployment, Pod, CronJob, ...)", k8s_patch},
 };
 
 void usage(std::ostream& os) {
@@ -509,11 +512,13 @@ void usage(std::ostream& os) {
     os << "  " << n << v.summary << "\n";
   }
   os << "\nKubernetes support (docs/kubernetes.md): `bundle` writes what `kubectl apply -k` deploys, the\n"
-        "DaemonSet runs `agent` on every node, `status` shows a node's profiles.\n\n"
+        "DaemonSet runs `agent` on every node, `status` shows a node's profiles, `patch` points workload\n"
+        "manifests at the bundle's profiles.\n\n"
         "examples:\n"
         "  confine k8s bundle web worker -o deploy/ && kubectl apply -k deploy/\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --once\n"
-        "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n";
+        "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n"
+        "  confine k8s patch deploy.yaml --profile web=prof/web -o deploy.patched.yaml\n";
 }
 }  // namespace
 

@@ -1,0 +1,209 @@
+#include "k8s/yaml.h"
+
+#include <yaml.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+
+namespace confine::k8s::yaml {
+
+const Node* Node::get(std::string_view k) const {
+  for (size_t i = 0; i < pairs(); ++i)
+    if (key(i).is_scalar() && key(i).value == k) return &val(i);
+  return nullptr;
+}
+
+const std::string& Node::str() const {
+  static const std::string kEmpty;
+  return is_scalar() ? value : kEmpty;
+}
+
+namespace {
+
+struct ParserGuard {
+  yaml_parser_t p;
+  bool init = false;
+  ~ParserGuard() {
+    if (init) yaml_parser_delete(&p);
+  }
+};
+
+struct EventGuard {
+  yaml_event_t e;
+  bool set = false;
+  ~EventGuard() {
+    if (set) yaml_event_delete(&e);
+  }
+};
+
+// libyaml counts its marks' index in characters; the text is UTF-8, so non-ASCII
+// input needs a character -> byte table.
+class Offsets {
+ public:
+  explicit Offsets(std::string_view t) : size_(t.size()) {
+    if (std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return;
+    for (size_t i = 0; i < t.size(); ++i)
+      if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80) byte_.push_back(i);
+    byte_.push_back(t.size());
+  }
+  size_t operator()(size_t index) const {
+    if (byte_.empty()) return std::min(index, size_);
+    return index < byte_.size() ? byte_[index] : size_;
+  }
+
+ private:
+  size_t size_;
+  std::vector<size_t> byte_;
+};
+
+struct Frame {
+  Node node;
+  std::unordered_set<std::string> keys;
+};
+
+std::string cstr(const yaml_char_t* s) { return s ? reinterpret_cast<const char*>(s) : ""; }
+
+}  // namespace
+
+Result<std::vector<Document>> parse(std::string_view text, std::string_view file, const Limits& lim) {
+  auto err = [&](uint32_t line, uint32_t col, std::string msg) {
+    return Error::at({std::string(file), line, col}, std::move(msg));
+  };
+  if (text.size() > lim.max_bytes)
+    return err(0, 0,
+               "YAML input of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
+                   std::to_string(lim.max_bytes));
+  // libyaml would read UTF-16 too; manifests are UTF-8 (a NUL byte is never valid here).
+  if (text.find('\0') != std::string_view::npos) {
+    size_t at = text.find('\0');
+    uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
+    return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
+  }
+  Offsets off(text);
+  auto mark = [&](const yaml_mark_t& m) {
+    return Mark{off(m.index), static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+  };
+
+  ParserGuard pg;
+  if (!yaml_parser_initialize(&pg.p)) return err(0, 0, "libyaml: cannot initialise the parser");
+  pg.init = true;
+  yaml_parser_set_input_string(&pg.p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  yaml_parser_set_encoding(&pg.p, YAML_UTF8_ENCODING);
+
+  std::vector<Document> docs;
+  std::vector<Frame> stack;
+  std::optional<Node> root;
+  size_t nodes = 0;
+
+  // Attaches a finished node to its parent (or makes it the document's root).
+  auto attach = [&](Node n) -> Status {
+    if (++nodes > lim.max_nodes)
+      return err(n.start.line, n.start.col, "more than " + std::to_string(lim.max_nodes) + " YAML nodes");
+    if (!n.anchor.empty() && !docs.empty()) docs.back().has_anchors = true;
+    if (stack.empty()) {
+      root = std::move(n);
+      return ok();
+    }
+    Frame& f = stack.back();
+    if (f.node.is_map() && f.node.items.size() % 2 == 0) {
+      if (!n.is_scalar())
+        return err(n.start.line, n.start.col,
+                   "a mapping key must be a scalar (Kubernetes objects have string keys)");
+      if (n.plain && n.value == "<<") docs.back().has_anchors = true;
+      if (!f.keys.insert(n.value).second)
+        return err(n.start.line, n.start.col, "duplicate mapping key \"" + n.value + "\"");
+    }
+    f.node.content_end = std::max(f.node.content_end, n.content_end);
+    f.node.items.push_back(std::move(n));
+    return ok();
+  };
+
+  for (;;) {
+    EventGuard ev;
+    if (!yaml_parser_parse(&pg.p, &ev.e)) {
+      const yaml_mark_t& m = pg.p.problem_mark;
+      std::string msg = "invalid YAML: " + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.problem));
+      if (pg.p.context)
+        msg += " (" + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.context)) + " at line " +
+               std::to_string(pg.p.context_mark.line + 1) + ")";
+      return err(static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1), msg);
+    }
+    ev.set = true;
+    const yaml_event_t& e = ev.e;
+    switch (e.type) {
+      case YAML_STREAM_START_EVENT:
+      case YAML_NO_EVENT: break;
+      case YAML_STREAM_END_EVENT: return docs;
+      case YAML_DOCUMENT_START_EVENT:
+        if (docs.size() >= lim.max_documents)
+          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+                     "more than " + std::to_string(lim.max_documents) + " YAML documents");
+        docs.emplace_back();
+        docs.back().start = mark(e.start_mark);
+        root.reset();
+        break;
+      case YAML_DOCUMENT_END_EVENT: {
+        Document& d = docs.back();
+        d.end = mark(e.end_mark);
+        if (root) d.root = std::move(*root);
+        d.empty = d.root.is_scalar() && d.root.plain &&
+                  (d.root.value.empty() || d.root.value == "~" || d.root.value == "null");
+        break;
+      }
+      case YAML_ALIAS_EVENT: {
+        Node n;
+        n.kind = Kind::Alias;
+        n.anchor = cstr(e.data.alias.anchor);
+        n.start = mark(e.start_mark);
+        n.end = mark(e.end_mark);
+        n.content_end = n.end.offset;
+        docs.back().has_anchors = true;
+        CONFINE_CHECK(attach(std::move(n)));
+        break;
+      }
+      case YAML_SCALAR_EVENT: {
+        Node n;
+        n.kind = Kind::Scalar;
+        n.anchor = cstr(e.data.scalar.anchor);
+        n.tag = cstr(e.data.scalar.tag);
+        n.value.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        n.plain = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        n.start = mark(e.start_mark);
+        n.end = mark(e.end_mark);
+        n.content_end = n.end.offset;
+        CONFINE_CHECK(attach(std::move(n)));
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        if (stack.size() >= lim.max_depth)
+          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+                     "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
+        Frame f;
+        bool seq = e.type == YAML_SEQUENCE_START_EVENT;
+        f.node.kind = seq ? Kind::Sequence : Kind::Mapping;
+        f.node.anchor = cstr(seq ? e.data.sequence_start.anchor : e.data.mapping_start.anchor);
+        f.node.tag = cstr(seq ? e.data.sequence_start.tag : e.data.mapping_start.tag);
+        f.node.flow = seq ? e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
+                          : e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+        f.node.start = mark(e.start_mark);
+        f.node.content_end = f.node.start.offset;
+        stack.push_back(std::move(f));
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT: {
+        Node n = std::move(stack.back().node);
+        stack.pop_back();
+        n.end = mark(e.end_mark);
+        if (n.flow) n.content_end = n.end.offset;
+        CONFINE_CHECK(attach(std::move(n)));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace confine::k8s::yaml
