@@ -18,6 +18,9 @@
 
 namespace confine::cli {
 
+int k8s_scan(std::span<char* const> args);    // k8s_scan.cc
+int k8s_policy(std::span<char* const> args);  // k8s_scan.cc
+
 namespace {
 constexpr int kExitSetup = 125;
 
@@ -276,6 +279,8 @@ int k8s_status(std::span<char* const> args) {
 constexpr Verb kSub[] = {
     {"agent", "install a bundle's profiles on this node (the DaemonSet's container)", k8s_agent},
     {"status", "what is installed on this node, its hashes, bundle and use", k8s_status},
+    {"scan", "check manifests: Pod Security Standards, kubesec scoring, the bundle", k8s_scan},
+    {"policy", "the scan's checks as admission policy (VAP, Kyverno, Gatekeeper)", k8s_policy},
 };
 
 void usage(std::ostream& os) {
