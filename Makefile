@@ -18,8 +18,14 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip \
+             perl file bc rsync unzip python3-jsonschema \
              $(DEPS_CORPUS)
+# tests/integration/k8s_scan.sh (test-only, from npm into NPM_TEST_DIR): @bufbuild/cel evaluates the CEL
+# of `confine k8s policy` against the scan's verdicts; @microsoft/jest-sarif ships the SARIF 2.1.0 JSON
+# schema (sarif-2.1.0-rtm.5.json) the SARIF output is validated against (with python3-jsonschema).
+DEPS_TEST_CMDS := node:nodejs npm:npm
+NPM_TEST_DIR ?= /var/cache/confine-test/npm
+NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
@@ -27,7 +33,7 @@ DEPS_BENCH := libbenchmark-dev hyperfine firejail
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
+.PHONY: all build demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo deps-packages format clean
 
 all: build
 
@@ -53,6 +59,13 @@ deps-build:
 	$(call install_missing,$(DEPS_BUILD))
 deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
+	@missing=""; for cp in $(DEPS_TEST_CMDS); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
+	[ -z "$$missing" ] || $(MAKE) --no-print-directory deps-packages PACKAGES="$$missing"
+	@for p in $(NPM_TEST_PKGS); do n=$${p%@*}; [ -d $(NPM_TEST_DIR)/node_modules/$$n ] || { \
+	  echo "npm: $$p into $(NPM_TEST_DIR) (test-only)"; \
+	  npm install --silent --no-audit --no-fund --prefix $(NPM_TEST_DIR) $$p >/dev/null || exit 1; }; done
+deps-packages:
+	$(call install_missing,$(PACKAGES))
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build
