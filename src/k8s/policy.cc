@@ -51,6 +51,8 @@ std::string field_not(std::string_view owner, std::string_view dotted, const std
 }
 
 std::string windows() { return "(" + set(S, "os.name") + " && " + str(S) + ".os.name == 'windows')"; }
+// A pod in a user namespace (PSA's relaxPolicyForUserNamespacePod, from policy 1.35).
+std::string userns() { return "(has(" + str(S) + ".hostUsers) && " + str(S) + ".hostUsers == false)"; }
 
 }  // namespace
 
@@ -132,9 +134,10 @@ std::vector<Validation> validations(const Options& o, std::string_view params) {
                ".user) || " + f + ".user == '') && (!has(" + f + ".role) || " + f + ".role == ''))";
       };
       add(id, pod_and_containers("seLinuxOptions", ok));
-    } else if (id == "procMount") {
-      add(id, all_containers(
-                  field_not("c", "securityContext.procMount", "c.securityContext.procMount == 'Default'")));
+    } else if (id == "procMount" || id == "procMount_restricted") {
+      std::string e = all_containers(
+          field_not("c", "securityContext.procMount", "c.securityContext.procMount == 'Default'"));
+      add(id, id == "procMount" && v >= 35 ? userns() + " || (" + e + ")" : e);
     } else if (id == "seccompProfile_baseline") {
       if (v < 19) {
         auto okv = [&](const std::string& x) {
@@ -184,7 +187,8 @@ std::vector<Validation> validations(const Options& o, std::string_view params) {
       add(id, field_not(S, "volumes",
                         str(S) +
                             ".volumes.all(vol, has(vol.configMap) || has(vol.csi) || has(vol.downwardAPI) || "
-                            "has(vol.emptyDir) || has(vol.ephemeral) || has(vol.persistentVolumeClaim) || "
+                            "has(vol.emptyDir) || has(vol.ephemeral) || has(vol.image) || "
+                            "has(vol.persistentVolumeClaim) || "
                             "has(vol.projected) || has(vol.secret))"));
     } else if (id == "allowPrivilegeEscalation") {
       std::string e = all_containers(set("c", "securityContext.allowPrivilegeEscalation") +
@@ -192,12 +196,14 @@ std::vector<Validation> validations(const Options& o, std::string_view params) {
       add(id, v >= 25 ? windows() + " || (" + e + ")" : e);
     } else if (id == "runAsNonRoot") {
       std::string pod_true = "(" + set(S, "securityContext.runAsNonRoot") + " && " + psc + ".runAsNonRoot)";
-      add(id, field_not(S, "securityContext.runAsNonRoot", psc + ".runAsNonRoot") + " && " +
-                  all_containers("(" + set("c", "securityContext.runAsNonRoot") +
-                                 " ? c.securityContext.runAsNonRoot : " + pod_true + ")"));
+      std::string e = field_not(S, "securityContext.runAsNonRoot", psc + ".runAsNonRoot") + " && " +
+                      all_containers("(" + set("c", "securityContext.runAsNonRoot") +
+                                     " ? c.securityContext.runAsNonRoot : " + pod_true + ")");
+      add(id, v >= 35 ? userns() + " || (" + e + ")" : e);
     } else if (id == "runAsUser") {
       auto ok = [](const std::string& f) { return f + " != 0"; };
-      add(id, pod_and_containers("runAsUser", ok));
+      std::string e = pod_and_containers("runAsUser", ok);
+      add(id, v >= 35 ? userns() + " || (" + e + ")" : e);
     } else if (id == "seccompProfile_restricted") {
       auto ok = [](const std::string& f) {
         return "(has(" + f + ".type) && " + f + ".type in ['RuntimeDefault', 'Localhost'])";

@@ -198,6 +198,14 @@ std::string q(std::string_view s) { return json::quote(s); }
 
 bool windows_pod(const Workload& w) { return str_or(get_path(w.spec, {"os", "name"})) == "windows"; }
 
+// PSA's relaxPolicyForUserNamespacePod: from policy 1.35 (unconditionally; before, behind a perma-alpha
+// gate that is off by default), runAsNonRoot, runAsUser and baseline procMount do not apply to a pod
+// in a user namespace (spec.hostUsers: false).
+bool userns_relaxed(const Workload& w, Version v) {
+  const Value* hu = get(w.spec, "hostUsers");
+  return v.minor >= 35 && hu && hu->is(Type::Bool) && !hu->boolean;
+}
+
 // -- baseline --
 
 void check_host_namespaces(const Ctx& c, Version) {
@@ -323,12 +331,18 @@ void check_selinux(const Ctx& c, Version v) {
     one(c.sc(ct), ct.path + ".securityContext", "container " + q(ct.name));
 }
 
-void check_proc_mount(const Ctx& c, Version) {
+void check_proc_mount_any(const Ctx& c) {
   for (const auto& ct : c.w.containers)
     if (auto pm = c.string(c.sc(ct), "procMount", ct.path + ".securityContext"); pm && *pm != "Default")
       c.add(ct.path + ".securityContext.procMount", c.sc(ct)->find("procMount")->pos,
             "container " + q(ct.name) + " must not set procMount " + q(*pm) + " (allowed: Default or unset)");
 }
+// Baseline: relaxed for user-namespace pods from 1.35. Restricted from 1.35: procMount_restricted,
+// the 1.0 rule unconditionally (it overrides procMount).
+void check_proc_mount(const Ctx& c, Version v) {
+  if (!userns_relaxed(c.w, v)) check_proc_mount_any(c);
+}
+void check_proc_mount_restricted(const Ctx& c, Version) { check_proc_mount_any(c); }
 
 bool seccomp_annotation_ok(std::string_view v) {
   return v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
@@ -425,8 +439,9 @@ void check_probe_hosts(const Ctx& c, Version) {
 
 // -- restricted --
 
+// `image` was added to PSA's 1.0 function in place (Kubernetes 1.33): allowed at every policy version.
 const std::set<std::string, std::less<>> kRestrictedVolumes = {
-    "configMap", "csi",   "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+    "configMap", "csi",   "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim",
     "projected", "secret"};
 
 void check_restricted_volumes(const Ctx& c, Version) {
@@ -453,7 +468,7 @@ void check_restricted_volumes(const Ctx& c, Version) {
     if (!any || allowed) continue;
     c.add(vp + "." + bad->key, bad->value.pos,
           "volume " + q(str_or(get(&vol, "name"))) + " must not use volume type " + q(bad->key) +
-              " (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, "
+              " (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, "
               "projected, secret)");
   }
 }
@@ -471,7 +486,8 @@ void check_allow_privilege_escalation(const Ctx& c, Version v) {
   }
 }
 
-void check_run_as_non_root(const Ctx& c, Version) {
+void check_run_as_non_root(const Ctx& c, Version v) {
+  if (userns_relaxed(c.w, v)) return;
   std::string pp = c.w.spec_path + ".securityContext";
   const Value* psc = c.pod_sc();
   auto pod = c.boolean(psc, "runAsNonRoot", pp);
@@ -491,7 +507,8 @@ void check_run_as_non_root(const Ctx& c, Version) {
   }
 }
 
-void check_run_as_user(const Ctx& c, Version) {
+void check_run_as_user(const Ctx& c, Version v) {
+  if (userns_relaxed(c.w, v)) return;
   std::string pp = c.w.spec_path + ".securityContext";
   const Value* psc = c.pod_sc();
   if (c.integer(psc, "runAsUser", pp) == 0)
@@ -585,7 +602,12 @@ const std::vector<CheckImpl>& impls() {
         {0, 31},
         "SELinux type from the allowed set (container_engine_t from 1.31); no user or role"},
        check_selinux},
-      {{"procMount", Level::Baseline, 0, {0}, "procMount Default or unset"}, check_proc_mount},
+      {{"procMount",
+        Level::Baseline,
+        0,
+        {0, 35},
+        "procMount Default or unset (any for hostUsers: false from 1.35)"},
+       check_proc_mount},
       {{"seccompProfile_baseline",
         Level::Baseline,
         0,
@@ -609,9 +631,24 @@ const std::vector<CheckImpl>& impls() {
         {8, 25},
         "allowPrivilegeEscalation=false on every container (Windows pods exempt from 1.25)"},
        check_allow_privilege_escalation},
-      {{"runAsNonRoot", Level::Restricted, 0, {0}, "runAsNonRoot=true (pod or every container), never false"},
+      {{"runAsNonRoot",
+        Level::Restricted,
+        0,
+        {0, 35},
+        "runAsNonRoot=true (pod or every container), never false (not for hostUsers: false from 1.35)"},
        check_run_as_non_root},
-      {{"runAsUser", Level::Restricted, 23, {23}, "runAsUser never 0"}, check_run_as_user},
+      {{"runAsUser",
+        Level::Restricted,
+        23,
+        {23, 35},
+        "runAsUser never 0 (not for hostUsers: false from 1.35)"},
+       check_run_as_user},
+      {{"procMount_restricted",
+        Level::Restricted,
+        35,
+        {35},
+        "procMount Default or unset, user namespace or not"},
+       check_proc_mount_restricted},
       {{"seccompProfile_restricted",
         Level::Restricted,
         19,
@@ -644,7 +681,9 @@ std::vector<const PssCheck*> pss_checks_for(Level level, Version v) {
   for (const auto& c : pss_checks()) {
     if (c.since_minor > v.minor) continue;
     if (c.level == Level::Restricted && level == Level::Baseline) continue;
-    if (level == Level::Restricted && c.id == "hostPathVolumes") continue;  // overridden by restrictedVolumes
+    // Overridden in restricted (PSA's OverrideCheckIDs).
+    if (level == Level::Restricted && c.id == "hostPathVolumes") continue;
+    if (level == Level::Restricted && c.id == "procMount" && v.minor >= 35) continue;
     r.push_back(&c);
   }
   return r;

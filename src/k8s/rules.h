@@ -85,7 +85,8 @@ struct PssCheck {
 };
 const std::vector<PssCheck>& pss_checks();
 // The checks of a level at a version (restricted includes baseline, minus the ones a restricted
-// check overrides: restrictedVolumes overrides hostPathVolumes, as in PSA).
+// check overrides: restrictedVolumes overrides hostPathVolumes, procMount_restricted (1.35) procMount,
+// as in PSA).
 std::vector<const PssCheck*> pss_checks_for(Level level, Version v);
 // Runs the PSS checks of `level` at `v` over a supported workload.
 void check_pss(const Workload& w, Level level, Version v, std::vector<Finding>& out);

@@ -12,7 +12,7 @@ MINORS = [0, 8, 18, 19, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35]
 BASELINE = {"hostNamespaces", "privileged", "capabilities_baseline", "hostPathVolumes", "hostPorts",
             "appArmorProfile", "seLinuxOptions", "procMount", "seccompProfile_baseline", "sysctls",
             "windowsHostProcess", "hostProbesAndHostLifecycle"}
-SINCE = {"hostProbesAndHostLifecycle": 34, "allowPrivilegeEscalation": 8, "runAsUser": 23,
+SINCE = {"procMount_restricted": 35, "hostProbesAndHostLifecycle": 34, "allowPrivilegeEscalation": 8, "runAsUser": 23,
          "seccompProfile_restricted": 19, "capabilities_restricted": 22}
 
 
@@ -99,7 +99,21 @@ case("fail-selinux-user-init", lambda p: sc(p, "initContainers").__setitem__("se
      always("seLinuxOptions"))
 case("pass-selinux-container-t", lambda p: sc(p, "containers").__setitem__("seLinuxOptions", {"type": "container_t", "level": "s0:c1"}),
      always())
-case("fail-procmount", lambda p: sc(p, "containers").__setitem__("procMount", "Unmasked"), always("procMount"))
+case("fail-procmount", lambda p: sc(p, "containers").__setitem__("procMount", "Unmasked"),
+     lambda l, m: {"procMount_restricted"} if l == "restricted" and m >= 35 else {"procMount"})
+# User namespaces (hostUsers: false): from policy 1.35 baseline procMount, runAsNonRoot and runAsUser are
+# relaxed; restricted keeps procMount through procMount_restricted.
+case("userns-procmount-from-135",
+     lambda p: (p["spec"].__setitem__("hostUsers", False), sc(p, "containers").__setitem__("procMount", "Unmasked")),
+     lambda l, m: ({"procMount_restricted"} if l == "restricted" else set()) if m >= 35 else {"procMount"})
+case("userns-runasuser-0-from-135",
+     lambda p: (p["spec"].__setitem__("hostUsers", False), psc(p).__setitem__("runAsUser", 0)),
+     lambda l, m: {"runAsUser"} if 23 <= m < 35 else set())
+case("userns-runasnonroot-unset-from-135",
+     lambda p: (p["spec"].__setitem__("hostUsers", False), psc(p).pop("runAsNonRoot")),
+     lambda l, m: {"runAsNonRoot"} if m < 35 else set())
+case("pass-image-volume", lambda p: p["spec"]["volumes"].append({"name": "i", "image": {"reference": "registry.example/data:1"}}),
+     always())
 case("pass-procmount-default", lambda p: sc(p, "containers").__setitem__("procMount", "Default"), always())
 case("fail-seccomp-field-unconfined", lambda p: psc(p).__setitem__("seccompProfile", {"type": "Unconfined"}),
      lambda l, m: set() if m < 19 else {"seccompProfile_baseline"} | ({"seccompProfile_restricted"} if l == "restricted" else set()))
