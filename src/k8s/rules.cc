@@ -529,18 +529,23 @@ void check_seccomp_restricted(const Ctx& c, Version v) {
     return c.string(sp, "type", scpath + ".seccompProfile").value_or("");
   };
   auto ok = [](const std::string& t) { return t == "RuntimeDefault" || t == "Localhost"; };
+  auto type_pos = [](const Value* sc) {  // the type's position, else the seccompProfile's
+    const Value* sp = sc->find("seccompProfile");
+    const Value* t = sp->find("type");
+    return t ? t->pos : sp->pos;
+  };
   std::string pp = c.w.spec_path + ".securityContext";
   const Value* psc = c.pod_sc();
   auto pod = type_of(psc, pp);
   if (pod && !ok(*pod))
-    c.add(pp + ".seccompProfile.type", psc->find("seccompProfile")->pos,
+    c.add(pp + ".seccompProfile.type", type_pos(psc),
           "pod must not set seccompProfile.type to " + q(*pod) + " (allowed: RuntimeDefault, Localhost)");
   for (const auto& ct : c.w.containers) {
     const Value* sc = c.sc(ct);
     auto t = type_of(sc, ct.path + ".securityContext");
     if (t && ok(*t)) continue;
     if (t) {
-      c.add(ct.path + ".securityContext.seccompProfile.type", sc->find("seccompProfile")->pos,
+      c.add(ct.path + ".securityContext.seccompProfile.type", type_pos(sc),
             "container " + q(ct.name) + " must not set seccompProfile.type to " + q(*t) +
                 " (allowed: RuntimeDefault, Localhost)");
     } else if (!(pod && ok(*pod))) {
