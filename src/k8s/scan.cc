@@ -32,16 +32,105 @@ Error yaml_error(const std::string& file) {
       "e.g. `kubectl create --dry-run=client -o json -f FILE` or `yq -o json`");
 }
 
-Result<Document> load_one(const std::string& path) {
+// The top-level values of a JSON text: one, or a stream of several (what `yq -o json` writes for a
+// multi-document YAML file, or `kubectl get -o json` output concatenated). Each with the line and
+// column of its first character. An unterminated value runs to the end (its parse reports the error).
+struct Chunk {
+  size_t begin, end;
+  uint32_t line, col;
+};
+std::vector<Chunk> split_stream(std::string_view t) {
+  std::vector<Chunk> out;
+  size_t i = 0, cur = 0;
+  uint32_t line = 1, col = 1;
+  auto advance_to = [&](size_t off) {  // line/col of `off`, counted from the last position
+    for (; cur < off; ++cur) {
+      unsigned char c = static_cast<unsigned char>(t[cur]);
+      if (c == '\n') {
+        ++line;
+        col = 1;
+      } else if ((c & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+  };
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (true) {
+    while (i < t.size() && ws(t[i])) ++i;
+    if (i >= t.size()) break;
+    size_t b = i;
+    if (t[i] == '{' || t[i] == '[') {
+      int depth = 0;
+      bool str = false;
+      for (; i < t.size(); ++i) {
+        char c = t[i];
+        if (str) {
+          if (c == '\\')
+            ++i;
+          else if (c == '"')
+            str = false;
+        } else if (c == '"') {
+          str = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          ++i;
+          break;
+        }
+      }
+      if (i > t.size()) i = t.size();
+    } else {
+      while (i < t.size() && !ws(t[i]) && t[i] != '{' && t[i] != '[') ++i;
+    }
+    advance_to(b);
+    out.push_back({b, i, line, col});
+  }
+  return out;
+}
+
+void shift(Value& v, uint32_t dline, uint32_t dcol) {
+  auto fix = [&](SourcePos& p) {
+    if (p.line == 1) p.col += dcol;
+    p.line += dline;
+  };
+  fix(v.pos);
+  for (auto& i : v.items) shift(i, dline, dcol);
+  for (auto& m : v.members) {
+    fix(m.key_pos);
+    shift(m.value, dline, dcol);
+  }
+}
+
+Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
   if (ends_with_ci(path, ".yaml") || ends_with_ci(path, ".yml")) return yaml_error(path);
   CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+  std::string name = path == "-" ? std::string("<stdin>") : path;
   size_t i = text.find_first_not_of(" \t\r\n");
   if (i != std::string::npos && text[i] != '{' && text[i] != '[') {
     // Not JSON at all: most likely YAML (a JSON error here would point at column 1 and confuse).
-    return yaml_error(path == "-" ? std::string("<stdin>") : path);
+    return yaml_error(name);
   }
-  CONFINE_TRY(Value v, json::parse(text, path == "-" ? "<stdin>" : path));
-  return Document{path, std::move(v)};
+  auto chunks = split_stream(text);
+  if (chunks.size() <= 1) {
+    CONFINE_TRY(Value v, json::parse(text, name));
+    docs.push_back(Document{path, std::move(v)});
+    return {};
+  }
+  if (chunks.size() > 100000) return Error(name + ": more than 100000 JSON documents in one stream");
+  for (const auto& c : chunks) {
+    auto v = json::parse(std::string_view(text).substr(c.begin, c.end - c.begin), name);
+    if (!v) {
+      const Error& e = v.error();
+      if (!e.has_pos() || e.pos().line == 0) return Error(e.message());
+      SourcePos p = e.pos();
+      if (p.line == 1) p.col += c.col - 1;
+      p.line += c.line - 1;
+      return Error::at(p, e.detail());
+    }
+    shift(*v, c.line - 1, c.col - 1);
+    docs.push_back(Document{path, std::move(*v)});
+  }
+  return {};
 }
 
 Result<void> walk(const std::string& dir, std::vector<std::string>& files, int depth) {
@@ -83,14 +172,10 @@ Result<std::vector<Document>> load_manifests(const std::string& arg) {
     if (files.empty())
       return Error(path_or_dash +
                    ": no *.json manifest in this directory (YAML needs the YAML layer, not merged yet)");
-    for (const auto& f : files) {
-      CONFINE_TRY(Document d, load_one(f));
-      docs.push_back(std::move(d));
-    }
+    for (const auto& f : files) CONFINE_CHECK(load_one(f, docs));
     return docs;
   }
-  CONFINE_TRY(Document d, load_one(path_or_dash));
-  docs.push_back(std::move(d));
+  CONFINE_CHECK(load_one(path_or_dash, docs));
   return docs;
 }
 

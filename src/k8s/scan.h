@@ -17,8 +17,9 @@ struct Document {
 };
 
 // THE input function: every input goes through here, so the YAML reader (src/k8s/yaml.h, another
-// branch) plugs in at one place. Today: JSON documents (one object, a `kind: *List`, or a JSON
-// array of objects); a directory is walked for *.json (sorted, hidden entries skipped). A .yaml or
+// branch) plugs in at one place. Today: JSON documents (one object, a `kind: *List`, a JSON array of
+// objects, or a stream of several top-level JSON values, as `yq -o json` writes for a multi-document
+// file); a directory is walked for *.json (sorted, hidden entries skipped). A .yaml or
 // .yml file, or stdin that is not JSON, is an error: "YAML input needs the YAML layer (not merged yet)".
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
 Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);

@@ -56,6 +56,19 @@ else fail "List: $(cat "$T/out")"; fi
 scan "$M" >"$T/dir" 2>&1; cat "${MANIFESTS[@]}" >/dev/null
 n=$(grep -c "object(s) scanned" "$T/dir"); objs=$(sed -n 's/^\([0-9]*\) object(s) scanned.*/\1/p' "$T/dir")
 [ "$n" = 1 ] && [ "${objs:-0}" -gt 50 ] && pass "directory: $objs objects" || fail "directory: $(tail -1 "$T/dir")"
+{ cat "$M/privileged-pod.json"; printf '  '; cat "$M/cronjob-init.json"; printf '{"kind": "Pod", "metadata": {"name": "x"}, "spec": {"hostIPC": true, "containers": []}} {"kind": "Pod", "spec": {"hostPID": true}}\n'; } >"$T/stream.json"
+scan "$T/stream.json" --level baseline >"$T/out" 2>&1
+n1=$(wc -l <"$M/privileged-pod.json"); n2=$(wc -l <"$M/cronjob-init.json")
+if grep -q "stream.json:9:42: error: Pod/security-context-demo.default: privileged" "$T/out" &&
+  grep -q "stream.json:$((n1 + 8)):91: error: CronJob/backup.ops: appArmorProfile" "$T/out" &&
+  grep -q "stream.json:$((n1 + n2 + 1)):64: error: Pod/x.default: hostNamespaces at spec.hostIPC" "$T/out" &&
+  grep -q "stream.json:$((n1 + n2 + 1)):125: error: Pod/undefined.default: hostNamespaces at spec.hostPID" "$T/out" &&
+  grep -q "^4 object(s) scanned" "$T/out"; then
+  pass "a stream of JSON documents (yq -o json of a multi-document file): every document, positions in the file"
+else fail "stream: $(cat "$T/out")"; fi
+printf '{"kind": "Pod"}\n{"kind": "Pod", "spec": {"a": 1,}}\n' >"$T/bad-stream.json"
+scan "$T/bad-stream.json" >"$T/out" 2>&1; rc=$?
+[ $rc = 3 ] && grep -q "bad-stream.json:2:33: trailing comma" "$T/out" && pass "an error in the second document of a stream: its line in the file" || fail "bad stream: rc=$rc $(cat "$T/out")"
 scan - <"$M/privileged-pod.json" >"$T/out" 2>&1
 grep -q "^<stdin>:9:42: error" "$T/out" && pass "stdin (-) with positions" || fail "stdin: $(head -2 "$T/out")"
 

@@ -2,6 +2,7 @@
 #include "k8s/scan.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -337,3 +338,25 @@ INSTANTIATE_TEST_SUITE_P(
         if (c == '-') c = '_';
       return n;
     });
+
+TEST(K8sScan, JsonStreamKeepsFilePositions) {
+  char tmpl[] = "/tmp/confine-k8s-scan-test.XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  std::string text =
+      "{\"kind\": \"Pod\"}\n\n  {\"kind\": \"Pod\",\n \"spec\": {\"hostPID\": true}} [{\"kind\": \"Job\"}]\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto d = scan::load_manifests(tmpl);
+  unlink(tmpl);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  ASSERT_EQ(d->size(), 3u);
+  EXPECT_EQ((*d)[1].root.pos.line, 3u);
+  EXPECT_EQ((*d)[1].root.pos.col, 3u);
+  const auto* pid = (*d)[1].root.find("spec")->find("hostPID");
+  EXPECT_EQ(pid->pos.line, 4u);
+  EXPECT_EQ(pid->pos.col, 22u);
+  EXPECT_EQ((*d)[2].root.pos.line, 4u);
+  EXPECT_EQ((*d)[2].root.pos.col, 29u);
+  EXPECT_EQ(scan::objects(*d).size(), 3u);
+}
