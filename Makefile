@@ -22,10 +22,11 @@ DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap pyth
              $(DEPS_CORPUS)
 # tests/integration/k8s_scan.sh (test-only, from npm into NPM_TEST_DIR): @bufbuild/cel evaluates the CEL
 # of `confine k8s policy` against the scan's verdicts; @microsoft/jest-sarif ships the SARIF 2.1.0 JSON
-# schema (sarif-2.1.0-rtm.5.json) the SARIF output is validated against (with python3-jsonschema).
+# schema (sarif-2.1.0-rtm.5.json) the SARIF output is validated against (with python3-jsonschema);
+# kubernetes-models validates the emitted ValidatingAdmissionPolicy objects against the OpenAPI schema.
 DEPS_TEST_CMDS := node:nodejs npm:npm
 NPM_TEST_DIR ?= /var/cache/confine-test/npm
-NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0
+NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0 kubernetes-models@5
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in

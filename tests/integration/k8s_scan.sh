@@ -4,7 +4,8 @@
 # (tests/k8s/gen_pss_cases.py wrote the expectations from PSA's semantics); kubesec's own regression
 # assets give the score sign kubesec's tests assert; the SARIF output validates against the SARIF
 # 2.1.0 schema (npm's @microsoft/jest-sarif ships it; python3-jsonschema validates); PolicyReport
-# shape; the emitted ValidatingAdmissionPolicy's CEL, evaluated by a real CEL implementation (npm's
+# shape; the emitted policy objects against the OpenAPI schema (npm's kubernetes-models, unknown fields
+# too); the emitted ValidatingAdmissionPolicy's CEL, evaluated by a real CEL implementation (npm's
 # @bufbuild/cel), agrees with scan per object and per check id at every version band, the bundle
 # membership included (through the policy's parameters); bad input (invalid JSON, YAML, deep nesting,
 # huge documents, wrong field types, unknown kinds) gives a clear error or finding, never a crash,
@@ -25,7 +26,7 @@ for c in python3 node; do
   command -v $c >/dev/null || { echo "FAIL: $c not installed (make test installs python3 and nodejs)"; exit 1; }
 done
 python3 -c "import jsonschema" 2>/dev/null || { echo "FAIL: python3-jsonschema not installed (make test installs it)"; exit 1; }
-for p in @bufbuild/cel @microsoft/jest-sarif; do
+for p in @bufbuild/cel @microsoft/jest-sarif kubernetes-models; do
   [ -d "$NPM/$p" ] || { echo "FAIL: npm package $p missing in $NPM (make deps-test installs it)"; exit 1; }
 done
 SCHEMA=$NPM/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
@@ -285,6 +286,18 @@ if node "$SRC/tests/integration/lib/k8s_cel_agree.mjs" "$NPM/@bufbuild/cel" "$T/
   grep -q "confine/seccompProfileInBundle" <(python3 -c "import json,sys; print([v['message'] for v in json.load(open(sys.argv[1]))['items'][1]['spec']['validations']])" "$T/pb.json"); then
   pass "bundle membership through the VAP's params agrees with scan ($(tail -1 "$T/agree"))"
 else fail "bundle CEL: $(grep -v '^  note' "$T/agree" | head)"; fi
+
+# The emitted VAP, binding and parameter ConfigMap against the Kubernetes OpenAPI schema (npm's
+# kubernetes-models), unknown fields included (that validator alone accepts misspelt ones).
+for args in "" "--bundle $B" "--level baseline --k8s-version 1.30"; do
+  "$CONFINE" k8s policy --emit vap -o json $args >"$T/vs.json"
+  node "$SRC/tests/integration/lib/k8s_schema_strict.mjs" "$NPM" "$T/vs.json" >"$T/schema" 2>&1 ||
+    { fail "policy --emit vap $args: schema: $(cat "$T/schema")"; continue; }
+  pass "policy --emit vap $args: valid against the OpenAPI schema, no unknown field ($(tail -1 "$T/schema"))"
+done
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['items'][0]['spec']['validations'][0]['expresion']='x'; json.dump(d,open(sys.argv[1],'w'))" "$T/vs.json"
+node "$SRC/tests/integration/lib/k8s_schema_strict.mjs" "$NPM" "$T/vs.json" >/dev/null 2>&1 &&
+  fail "the strict schema check accepts a misspelt field" || pass "the strict schema check rejects a misspelt field"
 
 # 9. Bad input: clear errors at file:line:col, bounded, never a crash or hang.
 scan "$SRC/tests/k8s/bad/bad-syntax.json" >"$T/out" 2>&1; rc=$?
