@@ -101,9 +101,10 @@ void shift(Value& v, uint32_t dline, uint32_t dcol) {
   }
 }
 
-Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
-  if (ends_with_ci(path, ".yaml") || ends_with_ci(path, ".yml")) return yaml_error(path);
-  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+}  // namespace
+
+Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path) {
+  std::vector<Document> docs;
   std::string name = path == "-" ? std::string("<stdin>") : path;
   size_t i = text.find_first_not_of(" \t\r\n");
   if (i != std::string::npos && text[i] != '{' && text[i] != '[') {
@@ -114,11 +115,11 @@ Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
   if (chunks.size() <= 1) {
     CONFINE_TRY(Value v, json::parse(text, name));
     docs.push_back(Document{path, std::move(v)});
-    return {};
+    return docs;
   }
   if (chunks.size() > 100000) return Error(name + ": more than 100000 JSON documents in one stream");
   for (const auto& c : chunks) {
-    auto v = json::parse(std::string_view(text).substr(c.begin, c.end - c.begin), name);
+    auto v = json::parse(text.substr(c.begin, c.end - c.begin), name);
     if (!v) {
       const Error& e = v.error();
       if (!e.has_pos() || e.pos().line == 0) return Error(e.message());
@@ -130,6 +131,16 @@ Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
     shift(*v, c.line - 1, c.col - 1);
     docs.push_back(Document{path, std::move(*v)});
   }
+  return docs;
+}
+
+namespace {
+
+Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
+  if (ends_with_ci(path, ".yaml") || ends_with_ci(path, ".yml")) return yaml_error(path);
+  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+  CONFINE_TRY(std::vector<Document> ds, parse_documents(text, path));
+  for (auto& d : ds) docs.push_back(std::move(d));
   return {};
 }
 

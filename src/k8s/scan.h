@@ -24,6 +24,9 @@ struct Document {
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
 Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
 
+// The documents of one JSON text (one value, or a stream of several), positions those of the text.
+Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path);
+
 struct Object {
   const Document* doc = nullptr;
   const json::Value* v = nullptr;
