@@ -436,8 +436,6 @@ std::string format_sarif(const std::vector<ObjectResult>& rs, const Options& o) 
     }
   Value driver = Value::make_object();
   driver.add("name", Value::make_string("confine"));
-  driver.add("informationUri",
-             Value::make_string("https://github.com/confine/confine/blob/main/docs/kubernetes.md"));
   driver.add("version", Value::make_string("0.1.0"));
   driver.add("rules", std::move(rules_a));
   Value tool = Value::make_object();
