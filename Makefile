@@ -18,13 +18,17 @@ DEPS_CORPUS := sqlite3 git cpp libc6-dev jq make tar gzip findutils coreutils se
 DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap python3 curl \
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
-             perl file bc rsync unzip python3-yaml openssl gnupg \
+             perl file bc rsync unzip python3-yaml openssl gnupg python3-jsonschema \
              $(DEPS_CORPUS)
-# tests/integration/k8s_bundle.sh: `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) and the
-# Kubernetes OpenAPI schema check (npm's kubernetes-models, test-only, installed into NPM_TEST_DIR). Each is
-# installed only when its command is missing (a machine may have another kubectl or Node.js already).
+# Test-only, installed only when the command is missing (a machine may have another kubectl or Node.js):
+# `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) renders a bundle offline; node + npm run
+# the test helpers below. From npm into NPM_TEST_DIR (test-only): kubernetes-models validates every object
+# confine writes against the Kubernetes OpenAPI schema (k8s_bundle, k8s_patch, k8s_scan); @bufbuild/cel
+# evaluates the CEL of `confine k8s policy` against the scan's verdicts; @microsoft/jest-sarif ships the
+# SARIF 2.1.0 JSON schema the SARIF output is validated against (with python3-jsonschema).
 DEPS_TEST_CMDS := kubectl:kubernetes-client node:nodejs npm:npm
 NPM_TEST_DIR ?= /var/cache/confine-test/npm
+NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0 kubernetes-models@5
 # `make image`: the agent's container image (tools/k8s-image.sh).
 DEPS_IMAGE := podman apparmor binutils curl
 DEPS_BENCH := libbenchmark-dev hyperfine firejail
@@ -34,7 +38,7 @@ DEPS_BENCH := libbenchmark-dev hyperfine firejail
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build image demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo format clean
+.PHONY: all build image demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo deps-packages format clean
 
 all: build
 
@@ -62,10 +66,13 @@ deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
 	@missing=""; for cp in $(DEPS_TEST_CMDS); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
 	[ -z "$$missing" ] || $(MAKE) --no-print-directory deps-packages PACKAGES="$$missing"
-	@[ -d $(NPM_TEST_DIR)/node_modules/kubernetes-models ] || \
-	  { echo "npm: kubernetes-models@5 into $(NPM_TEST_DIR) (test-only)"; \
-	    npm install --silent --no-audit --no-fund --prefix $(NPM_TEST_DIR) kubernetes-models@5 >/dev/null || \
-	    echo "npm install failed: tests/integration/k8s_bundle.sh will fail (schema check)" >&2; }
+	@# npm trusts only its bundled CAs; a TLS-intercepting proxy's CA is in the system store.
+	@[ -n "$$NODE_EXTRA_CA_CERTS" ] || [ ! -f /etc/ssl/certs/ca-certificates.crt ] || \
+	  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; \
+	for p in $(NPM_TEST_PKGS); do n=$${p%@*}; [ -d $(NPM_TEST_DIR)/node_modules/$$n ] || { \
+	  echo "npm: $$p into $(NPM_TEST_DIR) (test-only)"; \
+	  npm install --silent --no-audit --no-fund --prefix $(NPM_TEST_DIR) $$p >/dev/null || \
+	    echo "npm install $$p failed: the k8s tests that need it fail with the reason" >&2; }; done
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build

@@ -21,7 +21,9 @@
 
 namespace confine::cli {
 
-int k8s_patch(std::span<char* const> args);  // k8s_patch.cc
+int k8s_patch(std::span<char* const> args);   // k8s_patch.cc
+int k8s_scan(std::span<char* const> args);    // k8s_scan.cc
+int k8s_policy(std::span<char* const> args);  // k8s_scan.cc
 
 namespace {
 constexpr int kExitSetup = 125;
@@ -502,6 +504,8 @@ constexpr Verb kSub[] = {
     {"agent", "install a bundle's profiles on this node (the DaemonSet's container)", k8s_agent},
     {"status", "what is installed on this node, its hashes, bundle and use", k8s_status},
     {"patch", "apply recorded profiles to workload manifests (Deployment, Pod, CronJob, ...)", k8s_patch},
+    {"scan", "check manifests: Pod Security Standards, kubesec scoring, the bundle", k8s_scan},
+    {"policy", "the scan's checks as admission policy (VAP, Kyverno, Gatekeeper)", k8s_policy},
 };
 
 void usage(std::ostream& os) {

@@ -1,0 +1,532 @@
+#include "k8s/scan.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/file.h"
+
+namespace confine::k8s::scan {
+
+using json::Type;
+using json::Value;
+
+namespace {
+
+constexpr size_t kMaxFiles = 10000;
+
+bool ends_with_ci(const std::string& s, std::string_view suf) {
+  if (s.size() < suf.size()) return false;
+  for (size_t i = 0; i < suf.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - suf.size() + i])) != suf[i]) return false;
+  return true;
+}
+
+Error yaml_error(const std::string& file) {
+  return Error(
+      file +
+      ": YAML input needs the YAML layer (not merged yet; src/k8s/yaml.h): convert it to JSON first, "
+      "e.g. `kubectl create --dry-run=client -o json -f FILE` or `yq -o json`");
+}
+
+// The top-level values of a JSON text: one, or a stream of several (what `yq -o json` writes for a
+// multi-document YAML file, or `kubectl get -o json` output concatenated). Each with the line and
+// column of its first character. An unterminated value runs to the end (its parse reports the error).
+struct Chunk {
+  size_t begin, end;
+  uint32_t line, col;
+};
+std::vector<Chunk> split_stream(std::string_view t) {
+  std::vector<Chunk> out;
+  size_t i = 0, cur = 0;
+  uint32_t line = 1, col = 1;
+  auto advance_to = [&](size_t off) {  // line/col of `off`, counted from the last position
+    for (; cur < off; ++cur) {
+      unsigned char c = static_cast<unsigned char>(t[cur]);
+      if (c == '\n') {
+        ++line;
+        col = 1;
+      } else if ((c & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+  };
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (true) {
+    while (i < t.size() && ws(t[i])) ++i;
+    if (i >= t.size()) break;
+    size_t b = i;
+    if (t[i] == '{' || t[i] == '[') {
+      int depth = 0;
+      bool str = false;
+      for (; i < t.size(); ++i) {
+        char c = t[i];
+        if (str) {
+          if (c == '\\')
+            ++i;
+          else if (c == '"')
+            str = false;
+        } else if (c == '"') {
+          str = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          ++i;
+          break;
+        }
+      }
+      if (i > t.size()) i = t.size();
+    } else {
+      while (i < t.size() && !ws(t[i]) && t[i] != '{' && t[i] != '[') ++i;
+    }
+    advance_to(b);
+    out.push_back({b, i, line, col});
+  }
+  return out;
+}
+
+void shift(Value& v, uint32_t dline, uint32_t dcol) {
+  auto fix = [&](SourcePos& p) {
+    if (p.line == 1) p.col += dcol;
+    p.line += dline;
+  };
+  fix(v.pos);
+  for (auto& i : v.items) shift(i, dline, dcol);
+  for (auto& m : v.members) {
+    fix(m.key_pos);
+    shift(m.value, dline, dcol);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path) {
+  std::vector<Document> docs;
+  std::string name = path == "-" ? std::string("<stdin>") : path;
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i != std::string::npos && text[i] != '{' && text[i] != '[') {
+    // Not JSON at all: most likely YAML (a JSON error here would point at column 1 and confuse).
+    return yaml_error(name);
+  }
+  auto chunks = split_stream(text);
+  if (chunks.size() <= 1) {
+    CONFINE_TRY(Value v, json::parse(text, name));
+    docs.push_back(Document{path, std::move(v)});
+    return docs;
+  }
+  if (chunks.size() > 100000) return Error(name + ": more than 100000 JSON documents in one stream");
+  for (const auto& c : chunks) {
+    auto v = json::parse(text.substr(c.begin, c.end - c.begin), name);
+    if (!v) {
+      const Error& e = v.error();
+      if (!e.has_pos() || e.pos().line == 0) return Error(e.message());
+      SourcePos p = e.pos();
+      if (p.line == 1) p.col += c.col - 1;
+      p.line += c.line - 1;
+      return Error::at(p, e.detail());
+    }
+    shift(*v, c.line - 1, c.col - 1);
+    docs.push_back(Document{path, std::move(*v)});
+  }
+  return docs;
+}
+
+namespace {
+
+Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
+  if (ends_with_ci(path, ".yaml") || ends_with_ci(path, ".yml")) return yaml_error(path);
+  CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
+  CONFINE_TRY(std::vector<Document> ds, parse_documents(text, path));
+  for (auto& d : ds) docs.push_back(std::move(d));
+  return {};
+}
+
+Result<void> walk(const std::string& dir, std::vector<std::string>& files, int depth) {
+  if (depth > 16) return Error(dir + ": directories nested deeper than 16");
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return Error::sys("opendir(\"" + dir + "\")", errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.empty() || n[0] == '.') continue;
+    names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    std::string p = dir + "/" + n;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) return Error::sys("lstat(\"" + p + "\")", errno);
+    if (S_ISDIR(st.st_mode)) {
+      CONFINE_CHECK(walk(p, files, depth + 1));
+    } else if (S_ISREG(st.st_mode) && ends_with_ci(n, ".json")) {
+      if (files.size() >= kMaxFiles) return Error(dir + ": more than 10000 manifest files");
+      files.push_back(p);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<Document>> load_manifests(const std::string& arg) {
+  std::string path_or_dash = arg;
+  while (path_or_dash.size() > 1 && path_or_dash.back() == '/') path_or_dash.pop_back();
+  std::vector<Document> docs;
+  struct stat st {};
+  if (path_or_dash != "-" && ::stat(path_or_dash.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::vector<std::string> files;
+    CONFINE_CHECK(walk(path_or_dash, files, 0));
+    if (files.empty())
+      return Error(path_or_dash +
+                   ": no *.json manifest in this directory (YAML needs the YAML layer, not merged yet)");
+    for (const auto& f : files) CONFINE_CHECK(load_one(f, docs));
+    return docs;
+  }
+  CONFINE_CHECK(load_one(path_or_dash, docs));
+  return docs;
+}
+
+namespace {
+void flatten(const Document& d, const Value& v, std::vector<Object>& out, int depth) {
+  if (v.is(Type::Array) && depth < 4) {
+    for (const auto& i : v.items) flatten(d, i, out, depth + 1);
+    return;
+  }
+  if (v.is(Type::Object) && depth < 4) {
+    const Value* k = v.find("kind");
+    const Value* items = v.find("items");
+    if (k && k->is(Type::String) && k->text.ends_with("List") && items && items->is(Type::Array)) {
+      for (const auto& i : items->items) flatten(d, i, out, depth + 1);
+      return;
+    }
+  }
+  out.push_back({&d, &v});
+}
+}  // namespace
+
+std::vector<Object> objects(const std::vector<Document>& docs) {
+  std::vector<Object> out;
+  for (const auto& d : docs) flatten(d, d.root, out, 0);
+  return out;
+}
+
+namespace {
+ObjectResult scan_one(const Object& ob, const Options& o) {
+  ObjectResult r;
+  r.doc = ob.doc;
+  r.w = rules::model(*ob.v);
+  if (!ob.v->is(Type::Object)) {
+    r.findings.push_back({"scan/notAnObject", "scan", rules::Severity::Error, "", ob.v->pos,
+                          "expected a Kubernetes object, got " + std::string(json::type_name(ob.v->type))});
+    return r;
+  }
+  if (!r.w.supported) {
+    // Never silent: an unknown kind or a CRD is reported as skipped.
+    std::string k = r.w.kind.empty() ? "(no kind)" : r.w.kind;
+    r.findings.push_back(
+        {"scan/kindNotSupported", "scan", rules::Severity::Warning, "kind", r.w.pos,
+         "skipped: kind not supported: " + k + (r.w.api_version.empty() ? "" : " (" + r.w.api_version + ")") +
+             "; scanned kinds: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, "
+             "ReplicationController, PodTemplate"});
+    return r;
+  }
+  rules::check_pss(r.w, o.level, o.version, r.findings);
+  for (const auto* c : rules::pss_checks_for(o.level, o.version)) r.checks.emplace_back(c->id);
+  rules::check_versions(r.w, o.version, r.findings);
+  if (o.bundle) rules::check_bundle(r.w, *o.bundle, o.version, r.findings);
+  return r;
+}
+}  // namespace
+
+std::vector<ObjectResult> run(const std::vector<Object>& objs, const Options& o) {
+  std::vector<ObjectResult> rs;
+  rs.reserve(objs.size());
+  for (const auto& ob : objs) rs.push_back(scan_one(ob, o));
+  return rs;
+}
+
+size_t scan_document(const Value& doc, const Options& o) {
+  Document d{"fuzz", Value()};
+  std::vector<Object> objs;
+  flatten(d, doc, objs, 0);
+  size_t n = 0;
+  for (const auto& ob : objs) {
+    n += scan_one(ob, o).findings.size();
+    n += rules::kubesec_report(*ob.v, "fuzz").members.size();
+  }
+  return n;
+}
+
+bool has_errors(const std::vector<ObjectResult>& rs) {
+  for (const auto& r : rs)
+    for (const auto& f : r.findings)
+      if (f.severity == rules::Severity::Error) return true;
+  return false;
+}
+
+namespace {
+std::string loc(const SourcePos& p) {
+  std::string s = p.file.empty() ? "<stdin>" : p.file;
+  if (p.line) s += ":" + std::to_string(p.line) + ":" + std::to_string(p.col);
+  return s;
+}
+std::string header(const Options& o) {
+  return "level " + std::string(rules::level_name(o.level)) + ", Kubernetes " + o.version.str();
+}
+}  // namespace
+
+std::string format_table(const std::vector<ObjectResult>& rs, const Options& o) {
+  std::string s;
+  size_t errors = 0, warnings = 0, objects_bad = 0;
+  for (const auto& r : rs) {
+    bool bad = false;
+    for (const auto& f : r.findings) {
+      std::string line =
+          loc(f.pos) + ": " + std::string(rules::severity_name(f.severity)) + ": " + r.w.id() + ": " + f.rule;
+      if (!f.path.empty()) line += " at " + f.path;
+      line += ": " + f.message;
+      s += file::escape_terminal(line) + "\n";  // names and values come from the input
+      if (f.severity == rules::Severity::Error) {
+        ++errors;
+        bad = true;
+      } else if (f.severity == rules::Severity::Warning) {
+        ++warnings;
+      }
+    }
+    objects_bad += bad;
+  }
+  s += std::to_string(rs.size()) + " object(s) scanned (" + header(o) + "): " + std::to_string(objects_bad) +
+       " failing, " + std::to_string(errors) + " error(s), " + std::to_string(warnings) + " warning(s)\n";
+  return s;
+}
+
+namespace {
+Value finding_json(const rules::Finding& f) {
+  Value o = Value::make_object();
+  o.add("rule", Value::make_string(f.rule));
+  o.add("set", Value::make_string(f.set));
+  o.add("severity", Value::make_string(std::string(rules::severity_name(f.severity))));
+  o.add("path", Value::make_string(f.path));
+  o.add("location", Value::make_string(loc(f.pos)));
+  o.add("line", Value::make_u64(f.pos.line));
+  o.add("col", Value::make_u64(f.pos.col));
+  o.add("message", Value::make_string(f.message));
+  return o;
+}
+}  // namespace
+
+std::string format_json(const std::vector<ObjectResult>& rs, const Options& o) {
+  Value root = Value::make_object();
+  root.add("format", Value::make_string("confine-k8s-scan/1"));
+  root.add("level", Value::make_string(std::string(rules::level_name(o.level))));
+  root.add("k8sVersion", Value::make_string(o.version.str()));
+  if (o.bundle) root.add("bundle", Value::make_string(o.bundle->hash));
+  Value objs = Value::make_array();
+  for (const auto& r : rs) {
+    Value ob = Value::make_object();
+    ob.add("object", Value::make_string(r.w.id()));
+    ob.add("kind", Value::make_string(r.w.kind));
+    ob.add("name", Value::make_string(r.w.name));
+    ob.add("namespace", Value::make_string(r.w.ns));
+    ob.add("location", Value::make_string(loc(r.w.pos)));
+    bool ok = true;
+    for (const auto& f : r.findings) ok = ok && f.severity != rules::Severity::Error;
+    ob.add("allowed", Value::make_bool(ok));
+    Value fs = Value::make_array();
+    for (const auto& f : r.findings) fs.push(finding_json(f));
+    ob.add("findings", std::move(fs));
+    objs.push(std::move(ob));
+  }
+  root.add("objects", std::move(objs));
+  return json::write(root) + "\n";
+}
+
+std::string format_kubesec(const std::vector<ObjectResult>& rs) {
+  Value a = Value::make_array();
+  for (const auto& r : rs) a.push(rules::kubesec_report(*r.w.obj, r.doc ? r.doc->file : ""));
+  return json::write(a) + "\n";
+}
+
+namespace {
+struct RuleInfo {
+  std::string id, text;
+};
+std::string rule_text(const std::string& id) {
+  for (const auto& c : rules::pss_checks())
+    if (c.id == id)
+      return "Pod Security Standards (" + std::string(rules::level_name(c.level)) +
+             "): " + std::string(c.summary);
+  if (id == "confine/fieldVersion")
+    return "a securityContext field the Kubernetes version does not have (dropped by the API server)";
+  if (id == "confine/deprecatedAnnotation") return "a deprecated or ignored seccomp/AppArmor annotation";
+  if (id == "confine/seccompProfileInBundle")
+    return "a Localhost seccomp profile must be in the bundle with its content hash";
+  if (id == "confine/appArmorProfileInBundle")
+    return "a Localhost AppArmor profile must be in the bundle with its content hash";
+  if (id == "confine/capabilitiesBeyondBehavior")
+    return "capabilities added beyond what the recorded behaviour used";
+  if (id == "confine/writableRootUnused")
+    return "a writable root file system the recorded behaviour never wrote to";
+  if (id == "scan/kindNotSupported") return "an object kind the scanner does not check (skipped, reported)";
+  if (id == "scan/notAnObject") return "an input item that is not a Kubernetes object";
+  if (id == "podSpec") return "a workload without a pod spec";
+  return id;
+}
+}  // namespace
+
+std::string format_sarif(const std::vector<ObjectResult>& rs, const Options& o) {
+  std::vector<std::string> ids;
+  std::map<std::string, size_t> index;
+  for (const auto& r : rs)
+    for (const auto& f : r.findings)
+      if (!index.count(f.rule)) {
+        index[f.rule] = ids.size();
+        ids.push_back(f.rule);
+      }
+  Value rules_a = Value::make_array();
+  for (const auto& id : ids) {
+    Value rl = Value::make_object();
+    rl.add("id", Value::make_string(id));
+    Value sd = Value::make_object();
+    sd.add("text", Value::make_string(rule_text(id)));
+    rl.add("shortDescription", std::move(sd));
+    if (id.find('/') == std::string::npos && id != "podSpec")
+      rl.add("helpUri",
+             Value::make_string("https://kubernetes.io/docs/concepts/security/pod-security-standards/"));
+    rules_a.push(std::move(rl));
+  }
+  Value results = Value::make_array();
+  for (const auto& r : rs)
+    for (const auto& f : r.findings) {
+      Value res = Value::make_object();
+      res.add("ruleId", Value::make_string(f.rule));
+      res.add("ruleIndex", Value::make_u64(index[f.rule]));
+      res.add("level", Value::make_string(std::string(rules::severity_name(f.severity))));
+      Value m = Value::make_object();
+      m.add("text", Value::make_string(r.w.id() + ": " + f.message));
+      res.add("message", std::move(m));
+      Value l = Value::make_object();
+      Value pl = Value::make_object();
+      Value al = Value::make_object();
+      std::string uri = r.doc ? r.doc->file : "";
+      if (uri.empty() || uri == "-") uri = "stdin";
+      al.add("uri", Value::make_string(uri));
+      pl.add("artifactLocation", std::move(al));
+      if (f.pos.line > 0) {
+        Value rg = Value::make_object();
+        rg.add("startLine", Value::make_u64(f.pos.line));
+        if (f.pos.col > 0) rg.add("startColumn", Value::make_u64(f.pos.col));
+        pl.add("region", std::move(rg));
+      }
+      l.add("physicalLocation", std::move(pl));
+      Value lls = Value::make_array();
+      Value ll = Value::make_object();
+      ll.add("fullyQualifiedName", Value::make_string(r.w.id() + (f.path.empty() ? "" : ":" + f.path)));
+      ll.add("kind", Value::make_string("member"));
+      lls.push(std::move(ll));
+      l.add("logicalLocations", std::move(lls));
+      Value locs = Value::make_array();
+      locs.push(std::move(l));
+      res.add("locations", std::move(locs));
+      results.push(std::move(res));
+    }
+  Value driver = Value::make_object();
+  driver.add("name", Value::make_string("confine"));
+  driver.add("version", Value::make_string("0.1.0"));
+  driver.add("rules", std::move(rules_a));
+  Value tool = Value::make_object();
+  tool.add("driver", std::move(driver));
+  Value run = Value::make_object();
+  run.add("tool", std::move(tool));
+  Value props = Value::make_object();
+  props.add("level", Value::make_string(std::string(rules::level_name(o.level))));
+  props.add("k8sVersion", Value::make_string(o.version.str()));
+  run.add("properties", std::move(props));
+  run.add("results", std::move(results));
+  Value root = Value::make_object();
+  root.add("$schema", Value::make_string("https://json.schemastore.org/sarif-2.1.0.json"));
+  root.add("version", Value::make_string("2.1.0"));
+  Value runs = Value::make_array();
+  runs.push(std::move(run));
+  root.add("runs", std::move(runs));
+  return json::write(root) + "\n";
+}
+
+std::string format_policyreport(const std::vector<ObjectResult>& rs, const Options& o) {
+  // One PolicyReport per namespace (wgpolicyk8s.io/v1alpha2); non-workload objects are "skip".
+  std::map<std::string, std::vector<Value>> by_ns;
+  std::map<std::string, std::map<std::string, uint64_t>> sums;
+  std::string policy = "confine-pss-" + std::string(rules::level_name(o.level));
+  auto result = [&](const ObjectResult& r, const std::string& rule, const std::string& res,
+                    const rules::Finding* f) {
+    Value v = Value::make_object();
+    v.add("source", Value::make_string("confine"));
+    v.add("policy", Value::make_string(f && f->set == "confine" ? "confine"
+                                       : f && f->set == "scan"  ? "confine-scan"
+                                                                : policy));
+    v.add("rule", Value::make_string(rule));
+    v.add("result", Value::make_string(res));
+    v.add("scored", Value::make_bool(true));
+    if (f) {
+      v.add("severity", Value::make_string(f->severity == rules::Severity::Error     ? "high"
+                                           : f->severity == rules::Severity::Warning ? "medium"
+                                                                                     : "info"));
+      v.add("message", Value::make_string(f->message));
+      Value p = Value::make_object();
+      p.add("path", Value::make_string(f->path));
+      p.add("location", Value::make_string(loc(f->pos)));
+      v.add("properties", std::move(p));
+    }
+    Value res_a = Value::make_array();
+    Value ref = Value::make_object();
+    ref.add("apiVersion", Value::make_string(r.w.api_version));
+    ref.add("kind", Value::make_string(r.w.kind));
+    ref.add("name", Value::make_string(r.w.name));
+    if (!r.w.ns.empty()) ref.add("namespace", Value::make_string(r.w.ns));
+    res_a.push(std::move(ref));
+    v.add("resources", std::move(res_a));
+    std::string ns = r.w.ns.empty() ? "default" : r.w.ns;
+    by_ns[ns].push_back(std::move(v));
+    ++sums[ns][res];
+  };
+  for (const auto& r : rs) {
+    std::set<std::string> failed;
+    for (const auto& f : r.findings) {
+      std::string res = f.rule == "scan/kindNotSupported"      ? "skip"
+                        : f.severity == rules::Severity::Error ? "fail"
+                                                               : "warn";
+      result(r, f.rule, res, &f);
+      failed.insert(f.rule);
+    }
+    for (const auto& c : r.checks)
+      if (!failed.count(c)) result(r, c, "pass", nullptr);
+  }
+  Value items = Value::make_array();
+  for (auto& [ns, results] : by_ns) {
+    Value pr = Value::make_object();
+    pr.add("apiVersion", Value::make_string("wgpolicyk8s.io/v1alpha2"));
+    pr.add("kind", Value::make_string("PolicyReport"));
+    Value md = Value::make_object();
+    md.add("name", Value::make_string("confine-scan"));
+    md.add("namespace", Value::make_string(ns));
+    pr.add("metadata", std::move(md));
+    Value sum = Value::make_object();
+    for (std::string k : {"pass", "fail", "warn", "error", "skip"}) sum.add(k, Value::make_u64(sums[ns][k]));
+    pr.add("summary", std::move(sum));
+    Value ra = Value::make_array();
+    for (auto& v : results) ra.push(std::move(v));
+    pr.add("results", std::move(ra));
+    items.push(std::move(pr));
+  }
+  Value list = Value::make_object();
+  list.add("apiVersion", Value::make_string("v1"));
+  list.add("kind", Value::make_string("List"));
+  list.add("items", std::move(items));
+  return json::write(list) + "\n";
+}
+
+}  // namespace confine::k8s::scan

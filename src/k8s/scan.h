@@ -1,0 +1,62 @@
+// `confine k8s scan`: input loading, one scan over every object, and the output formats
+// (table, json, kubesec, sarif, policyreport). The rules are in rules.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "json/json.h"
+#include "k8s/rules.h"
+
+namespace confine::k8s::scan {
+
+struct Document {
+  std::string file;  // as named on the command line ("-" for stdin) or found in a directory
+  json::Value root;
+};
+
+// THE input function: every input goes through here, so the YAML reader (src/k8s/yaml.h, another
+// branch) plugs in at one place. Today: JSON documents (one object, a `kind: *List`, a JSON array of
+// objects, or a stream of several top-level JSON values, as `yq -o json` writes for a multi-document
+// file); a directory is walked for *.json (sorted, hidden entries skipped). A .yaml or
+// .yml file, or stdin that is not JSON, is an error: "YAML input needs the YAML layer (not merged yet)".
+// Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
+Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
+
+// The documents of one JSON text (one value, or a stream of several), positions those of the text.
+Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path);
+
+struct Object {
+  const Document* doc = nullptr;
+  const json::Value* v = nullptr;
+};
+// Objects of the documents: Lists and arrays are flattened (nested at most 4 deep).
+std::vector<Object> objects(const std::vector<Document>& docs);
+
+struct Options {
+  rules::Level level = rules::Level::Restricted;
+  rules::Version version;
+  const rules::Bundle* bundle = nullptr;
+};
+
+struct ObjectResult {
+  const Document* doc = nullptr;
+  rules::Workload w;
+  std::vector<rules::Finding> findings;
+  std::vector<std::string> checks;  // the PSS check ids that ran (for pass results)
+};
+
+std::vector<ObjectResult> run(const std::vector<Object>& objs, const Options& o);
+// Scans one parsed document (the fuzzer's entry point): every object, every rule set, kubesec too.
+size_t scan_document(const json::Value& doc, const Options& o);
+
+bool has_errors(const std::vector<ObjectResult>& rs);
+
+std::string format_table(const std::vector<ObjectResult>& rs, const Options& o);
+std::string format_json(const std::vector<ObjectResult>& rs, const Options& o);
+std::string format_kubesec(const std::vector<ObjectResult>& rs);
+std::string format_sarif(const std::vector<ObjectResult>& rs, const Options& o);
+std::string format_policyreport(const std::vector<ObjectResult>& rs, const Options& o);
+
+}  // namespace confine::k8s::scan

@@ -1,0 +1,362 @@
+// The rule engine of `confine k8s scan` (src/k8s/rules.h, scan.h, policy.h).
+#include "k8s/scan.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "k8s/policy.h"
+#include "k8s/rules.h"
+
+using namespace confine;
+using namespace confine::k8s;
+
+namespace {
+
+json::Value parse(const std::string& s) {
+  auto v = json::parse(s, "t.json");
+  EXPECT_TRUE(v.ok()) << (v.ok() ? "" : v.error().message());
+  return v.ok() ? std::move(*v) : json::Value();
+}
+
+std::vector<rules::Finding> findings(const json::Value& obj, rules::Level l = rules::Level::Restricted,
+                                     unsigned minor = rules::kLatestMinor) {
+  std::vector<rules::Finding> out;
+  auto w = rules::model(obj);
+  rules::check_pss(w, l, rules::Version{minor}, out);
+  rules::check_versions(w, rules::Version{minor}, out);
+  return out;
+}
+
+std::set<std::string> errors(const std::vector<rules::Finding>& fs) {
+  std::set<std::string> s;
+  for (const auto& f : fs)
+    if (f.severity == rules::Severity::Error) s.insert(f.rule);
+  return s;
+}
+
+// A pod that passes restricted at every version.
+std::string pod(const std::string& pod_sc, const std::string& ctr_sc, const std::string& extra_spec = "",
+                const std::string& annotations = "{}") {
+  return R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "annotations": )" + annotations +
+         R"(}, "spec": {"securityContext": )" + pod_sc +
+         R"(, "containers": [{"name": "app", "image": "x", "securityContext": )" + ctr_sc + "}]" +
+         extra_spec + "}}";
+}
+const std::string kPodOk = R"({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})";
+const std::string kCtrOk = R"({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})";
+
+}  // namespace
+
+TEST(K8sScan, Versions) {
+  EXPECT_EQ(rules::parse_version("1.30")->minor, 30u);
+  EXPECT_EQ(rules::parse_version("v1.19")->minor, 19u);
+  EXPECT_EQ(rules::parse_version("1.29.3")->minor, 29u);
+  EXPECT_EQ(rules::parse_version("latest")->minor, rules::kLatestMinor);
+  EXPECT_EQ(rules::parse_version("1.99")->minor, rules::kLatestMinor);  // newer evaluates as latest, like PSA
+  EXPECT_FALSE(rules::parse_version("2.1").ok());
+  EXPECT_FALSE(rules::parse_version("1.x").ok());
+  EXPECT_FALSE(rules::parse_version("").ok());
+}
+
+TEST(K8sScan, RestrictedPodPasses) {
+  // (From 1.19: before, the seccompProfile field itself is a confine/fieldVersion error.)
+  for (unsigned m : {19u, 25u, 30u, rules::kLatestMinor})
+    EXPECT_TRUE(errors(findings(parse(pod(kPodOk, kCtrOk)), rules::Level::Restricted, m)).empty()) << m;
+}
+
+TEST(K8sScan, PodLevelInheritance) {
+  // runAsNonRoot and seccompProfile at pod level cover every container; a container overrides.
+  auto fs =
+      findings(parse(pod(kPodOk, R"({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+                                          "runAsNonRoot": false})")));
+  EXPECT_EQ(errors(fs), std::set<std::string>{"runAsNonRoot"});
+  fs = findings(parse(pod(
+      R"({"seccompProfile": {"type": "RuntimeDefault"}})",
+      R"({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true})")));
+  EXPECT_TRUE(errors(fs).empty());
+  fs = findings(parse(pod(R"({"runAsNonRoot": true})", kCtrOk)));
+  EXPECT_EQ(errors(fs), std::set<std::string>{"seccompProfile_restricted"});
+  // The path names the container's field, the position the container.
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].path, "spec.containers[0].securityContext.seccompProfile.type");
+  EXPECT_EQ(fs[0].pos.line, 1u);
+  EXPECT_GT(fs[0].pos.col, 1u);
+}
+
+TEST(K8sScan, InitAndEphemeralContainers) {
+  std::string s = R"({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+    "spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+      "initContainers": [{"name": "i", "image": "x", "securityContext": {"allowPrivilegeEscalation": false,
+                          "capabilities": {"drop": ["ALL"]}, "privileged": true}}],
+      "containers": [{"name": "c", "image": "x", "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}],
+      "ephemeralContainers": [{"name": "e", "image": "x", "securityContext": {"capabilities": {"drop": ["ALL"]}}}]}}}})";
+  auto fs = findings(parse(s));
+  std::set<std::string> paths;
+  for (const auto& f : fs) paths.insert(f.rule + " " + f.path);
+  EXPECT_TRUE(paths.count("privileged spec.template.spec.initContainers[0].securityContext.privileged"));
+  EXPECT_TRUE(
+      paths.count("allowPrivilegeEscalation "
+                  "spec.template.spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation"));
+  EXPECT_EQ(fs.size(), 2u);
+}
+
+TEST(K8sScan, CronJobTemplatePath) {
+  auto w = rules::model(
+      parse(R"({"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template":
+    {"spec": {"containers": [{"name": "a"}]}}}}}})"));
+  EXPECT_TRUE(w.supported);
+  ASSERT_EQ(w.containers.size(), 1u);
+  EXPECT_EQ(w.containers[0].path, "spec.jobTemplate.spec.template.spec.containers[0]");
+}
+
+TEST(K8sScan, SeccompAnnotationsVersusFields) {
+  const std::string ann = R"({"seccomp.security.alpha.kubernetes.io/pod": "unconfined"})";
+  json::Value p = parse(pod(kPodOk, kCtrOk, "", ann));
+  // Before 1.19 PSA reads the annotations; from 1.19 only the fields.
+  EXPECT_TRUE(errors(findings(p, rules::Level::Baseline, 18)).count("seccompProfile_baseline"));
+  EXPECT_FALSE(errors(findings(p, rules::Level::Baseline, 19)).count("seccompProfile_baseline"));
+  // confine: from 1.27 the kubelet ignores the annotation: an error, not a silent pass.
+  EXPECT_TRUE(errors(findings(p, rules::Level::Baseline, 27)).count("confine/deprecatedAnnotation"));
+  EXPECT_FALSE(errors(findings(p, rules::Level::Baseline, 26)).count("confine/deprecatedAnnotation"));
+  // The field before 1.19 does not exist.
+  EXPECT_TRUE(
+      errors(findings(parse(pod(kPodOk, kCtrOk)), rules::Level::Baseline, 18)).count("confine/fieldVersion"));
+}
+
+TEST(K8sScan, AppArmorFieldAndAnnotation) {
+  const std::string ann = R"({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"})";
+  // The annotation is a baseline violation at every version (PSA checks both).
+  for (unsigned m : {0u, 29u, 30u, 34u})
+    EXPECT_TRUE(errors(findings(parse(pod(kPodOk, kCtrOk, "", ann)), rules::Level::Baseline, m))
+                    .count("appArmorProfile"));
+  std::string field = R"({"runAsNonRoot": true, "appArmorProfile": {"type": "Unconfined"}})";
+  EXPECT_TRUE(
+      errors(findings(parse(pod(field, kCtrOk)), rules::Level::Baseline, 30)).count("appArmorProfile"));
+  // The field before 1.30: dropped by the API server.
+  std::string ok = R"({"appArmorProfile": {"type": "RuntimeDefault"}})";
+  EXPECT_TRUE(
+      errors(findings(parse(pod(ok, kCtrOk)), rules::Level::Baseline, 29)).count("confine/fieldVersion"));
+  EXPECT_FALSE(
+      errors(findings(parse(pod(ok, kCtrOk)), rules::Level::Baseline, 30)).count("confine/fieldVersion"));
+  // A missing type is not an allowed type.
+  std::string notype = R"({"appArmorProfile": {}})";
+  EXPECT_TRUE(
+      errors(findings(parse(pod(notype, kCtrOk)), rules::Level::Baseline, 30)).count("appArmorProfile"));
+}
+
+TEST(K8sScan, SysctlsPerVersion) {
+  auto with = [&](const char* name) {
+    return parse(pod(
+        std::string(
+            R"({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}, "sysctls": [{"name": ")") +
+            name + "\"}]}",
+        kCtrOk));
+  };
+  EXPECT_TRUE(errors(findings(with("net.ipv4.ip_local_reserved_ports"), rules::Level::Baseline, 26))
+                  .count("sysctls"));
+  EXPECT_FALSE(errors(findings(with("net.ipv4.ip_local_reserved_ports"), rules::Level::Baseline, 27))
+                   .count("sysctls"));
+  EXPECT_TRUE(
+      errors(findings(with("net.ipv4.tcp_fin_timeout"), rules::Level::Baseline, 28)).count("sysctls"));
+  EXPECT_FALSE(
+      errors(findings(with("net.ipv4.tcp_fin_timeout"), rules::Level::Baseline, 29)).count("sysctls"));
+  EXPECT_TRUE(errors(findings(with("net.ipv4.tcp_wmem"), rules::Level::Baseline, 31)).count("sysctls"));
+  EXPECT_FALSE(errors(findings(with("net.ipv4.tcp_wmem"), rules::Level::Baseline, 32)).count("sysctls"));
+  EXPECT_TRUE(errors(findings(with("kernel.msgmax"), rules::Level::Baseline, 35)).count("sysctls"));
+}
+
+TEST(K8sScan, CheckSetPerVersion) {
+  auto ids = [](rules::Level l, unsigned m) {
+    std::set<std::string> s;
+    for (const auto* c : rules::pss_checks_for(l, rules::Version{m})) s.insert(std::string(c->id));
+    return s;
+  };
+  EXPECT_EQ(ids(rules::Level::Baseline, 33).count("hostProbesAndHostLifecycle"), 0u);
+  EXPECT_EQ(ids(rules::Level::Baseline, 34).count("hostProbesAndHostLifecycle"), 1u);
+  EXPECT_EQ(ids(rules::Level::Restricted, 22).count("runAsUser"), 0u);
+  EXPECT_EQ(ids(rules::Level::Restricted, 23).count("runAsUser"), 1u);
+  EXPECT_EQ(ids(rules::Level::Restricted, 35).count("hostPathVolumes"),
+            0u);  // overridden by restrictedVolumes
+  EXPECT_EQ(ids(rules::Level::Baseline, 35).count("restrictedVolumes"), 0u);
+  EXPECT_EQ(ids(rules::Level::Restricted, 35).size(), 17u);
+  EXPECT_EQ(ids(rules::Level::Baseline, 35).size(), 12u);
+}
+
+TEST(K8sScan, WrongTypesAreFindings) {
+  auto fs = findings(
+      parse(R"({"kind": "Pod", "metadata": {"name": "x"}, "spec": {"hostPID": 1, "containers": [{"name": "c",
+    "securityContext": {"privileged": "true", "runAsUser": "0"}}]}})"),
+      rules::Level::Restricted);
+  int types = 0;
+  for (const auto& f : fs) types += f.message.find("the API server rejects this object") != std::string::npos;
+  EXPECT_GE(types, 3);
+  EXPECT_TRUE(errors(fs).count("hostNamespaces"));
+  EXPECT_TRUE(errors(fs).count("privileged"));
+  EXPECT_TRUE(errors(fs).count("runAsUser"));
+}
+
+TEST(K8sScan, UnknownKindIsSkippedNotSilent) {
+  std::vector<scan::Document> docs;
+  docs.push_back(
+      {"t.json", parse(R"({"kind": "List", "items": [{"apiVersion": "x/v1", "kind": "Widget"}, {"kind": "Pod",
+      "metadata": {"name": "p"}}]})")});
+  auto rs = scan::run(scan::objects(docs), scan::Options{});
+  ASSERT_EQ(rs.size(), 2u);
+  ASSERT_EQ(rs[0].findings.size(), 1u);
+  EXPECT_EQ(rs[0].findings[0].rule, "scan/kindNotSupported");
+  EXPECT_NE(rs[0].findings[0].message.find("skipped: kind not supported: Widget"), std::string::npos);
+  // A Pod without a spec is an error, not a pass.
+  EXPECT_TRUE(errors(rs[1].findings).count("podSpec"));
+}
+
+TEST(K8sScan, LoadManifests) {
+  auto y = scan::load_manifests(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s/bad/pod.yaml");
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.error().message().find("YAML input needs the YAML layer (not merged yet"), std::string::npos);
+  auto b = scan::load_manifests(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s/bad/bad-syntax.json");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message().find("bad-syntax.json:5:3:"), std::string::npos);
+  auto d = scan::load_manifests(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s/manifests/");
+  ASSERT_TRUE(d.ok());
+  EXPECT_GE(d->size(), 5u);
+  EXPECT_GT(scan::objects(*d).size(), 50u);
+}
+
+TEST(K8sScan, KubesecReadmeExample) {
+  // kubesec's README example (test/asset/score-0-cap-sys-admin.yml): -30, CapSysAdmin critical.
+  auto r = rules::kubesec_report(
+      parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "security-context-demo"},
+    "spec": {"containers": [{"name": "sec-ctx-demo", "image": "gcr.io/google-samples/node-hello:1.0",
+    "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}})"),
+      "f");
+  EXPECT_EQ(r.find("object")->text, "Pod/security-context-demo.default");
+  EXPECT_EQ(r.find("score")->as_i64(), -30);
+  EXPECT_EQ(r.find("message")->text, "Failed with a score of -30 points");
+  const auto* crit = r.find("scoring")->find("critical");
+  ASSERT_TRUE(crit);
+  ASSERT_EQ(crit->items.size(), 1u);
+  EXPECT_EQ(crit->items[0].find("id")->text, "CapSysAdmin");
+  EXPECT_EQ(r.find("scoring")->find("passed"), nullptr);  // omitempty
+}
+
+TEST(K8sScan, KubesecInheritanceAndContainerKinds) {
+  // RunAsNonRoot at pod level counts for every container; init and ephemeral containers count.
+  auto res = rules::kubesec_eval(parse(R"({"kind": "Deployment", "spec": {"template": {"spec": {
+    "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "Unconfined"}},
+    "initContainers": [{"name": "i", "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}],
+    "containers": [{"name": "c"}], "ephemeralContainers": [{"name": "e", "securityContext": {"readOnlyRootFilesystem": true}}]}}}})"));
+  std::map<std::string, int> m;
+  for (const auto& r : res) m[std::string(r.rule->id)] = r.containers;
+  EXPECT_EQ(m["RunAsNonRoot"], 3);
+  EXPECT_EQ(m["SeccompAny"], 1);         // the init container's own RuntimeDefault
+  EXPECT_EQ(m["SeccompUnconfined"], 2);  // inherited by the two that leave it unset
+  EXPECT_EQ(m["ReadOnlyRootFilesystem"], 1);
+  EXPECT_EQ(m.count("VolumeClaimRequestsStorage"), 0u);  // StatefulSet only
+  EXPECT_TRUE(rules::kubesec_eval(parse(R"({"kind": "Service"})")).empty());
+  EXPECT_EQ(rules::kubesec_report(parse(R"({"kind": "Service"})"), "f").find("message")->text,
+            "This resource kind is not supported by kubesec");
+  EXPECT_EQ(rules::kubesec_rules().size(), 30u);
+}
+
+TEST(K8sPolicy, OneValidationPerCheck) {
+  policy::Options o;
+  auto vs = policy::validations(o);
+  EXPECT_EQ(vs.size(), 17u);
+  for (const auto& v : vs) EXPECT_EQ(v.message.rfind(v.check + ": ", 0), 0u) << v.message;
+  o.level = rules::Level::Baseline;
+  o.version = rules::Version{18};
+  EXPECT_EQ(policy::validations(o).size(), 11u);
+}
+
+TEST(K8sPolicy, YamlQuoting) {
+  json::Value v = json::Value::make_object();
+  v.add("yes", json::Value::make_string("no"));
+  v.add("version", json::Value::make_string("1.30"));
+  v.add("a: b", json::Value::make_bool(true));
+  json::Value list = json::Value::make_array();
+  list.push(json::Value::make_object());
+  v.add("items", std::move(list));
+  EXPECT_EQ(policy::yaml(v), "\"yes\": \"no\"\nversion: \"1.30\"\n\"a: b\": true\nitems:\n  - {}\n");
+}
+
+// Every case of tests/k8s/manifests/pss-cases.json (written by gen_pss_cases.py from PSA's
+// semantics) at the version edges: the failing checks are exactly the expected ones.
+class PssCases : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PssCases, ExpectedChecksFail) {
+  static json::Value all = [] {
+    std::ifstream f(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s/manifests/pss-cases.json");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return *json::parse(ss.str(), "pss-cases.json");
+  }();
+  const json::Value* obj = nullptr;
+  for (const auto& i : all.find("items")->items)
+    if (i.find("metadata")->find("name")->text == GetParam()) obj = &i;
+  ASSERT_TRUE(obj);
+  auto expect = *json::parse(obj->find("metadata")->find("annotations")->find("confine.test/expect")->text);
+  for (auto level : {rules::Level::Baseline, rules::Level::Restricted})
+    for (const auto& m : expect.find(std::string(rules::level_name(level)))->members) {
+      std::set<std::string> want;
+      std::stringstream ss(m.value.text);
+      for (std::string id; std::getline(ss, id, ',');) want.insert(id);
+      std::set<std::string> got;
+      for (const auto& id : errors(findings(*obj, level, static_cast<unsigned>(std::stoul(m.key)))))
+        if (id.find('/') == std::string::npos) got.insert(id);
+      EXPECT_EQ(got, want) << GetParam() << " " << rules::level_name(level) << " 1." << m.key;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, PssCases,
+    ::testing::Values(
+        "pass-base", "fail-hostnetwork", "fail-hostpid", "fail-hostipc", "pass-hostnetwork-false",
+        "fail-privileged-ephemeral", "pass-privileged-false", "fail-cap-sysadmin-init",
+        "fail-cap-chown-restricted-only", "pass-cap-net-bind", "fail-cap-drop-missing-ephemeral",
+        "fail-hostpath", "fail-nfs-restricted-only", "pass-volumes-allowed", "fail-hostport-init",
+        "pass-hostport-0", "fail-apparmor-field-pod", "fail-apparmor-field-ephemeral",
+        "pass-apparmor-field-localhost", "fail-apparmor-annotation", "pass-apparmor-annotation-localhost",
+        "fail-selinux-engine-before-131", "fail-selinux-user-init", "pass-selinux-container-t",
+        "fail-procmount", "userns-procmount-from-135", "userns-runasuser-0-from-135",
+        "userns-runasnonroot-unset-from-135", "pass-image-volume", "pass-procmount-default",
+        "fail-seccomp-field-unconfined", "fail-seccomp-field-container", "fail-seccomp-annotation-before-119",
+        "fail-seccomp-container-annotation-before-119", "fail-seccomp-missing-one-container",
+        "pass-seccomp-every-container", "fail-sysctl-ip-local-reserved-ports",
+        "fail-sysctl-tcp-keepalive-time", "fail-sysctl-tcp-rmem", "fail-sysctl-msgmax",
+        "fail-windows-hostprocess", "fail-probe-host-from-134", "fail-lifecycle-host-init-from-134",
+        "pass-probe-no-host", "fail-ape-unset-init", "fail-ape-true", "fail-runasnonroot-unset",
+        "fail-runasnonroot-container-false", "fail-runasnonroot-pod-false",
+        "pass-runasnonroot-every-container", "fail-runasuser-0-container", "fail-runasuser-0-pod",
+        "windows-exempt-from-125"),
+    [](const auto& info) {
+      std::string n = info.param;
+      for (char& c : n)
+        if (c == '-') c = '_';
+      return n;
+    });
+
+TEST(K8sScan, JsonStreamKeepsFilePositions) {
+  char tmpl[] = "/tmp/confine-k8s-scan-test.XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  std::string text =
+      "{\"kind\": \"Pod\"}\n\n  {\"kind\": \"Pod\",\n \"spec\": {\"hostPID\": true}} [{\"kind\": \"Job\"}]\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto d = scan::load_manifests(tmpl);
+  unlink(tmpl);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  ASSERT_EQ(d->size(), 3u);
+  EXPECT_EQ((*d)[1].root.pos.line, 3u);
+  EXPECT_EQ((*d)[1].root.pos.col, 3u);
+  const auto* pid = (*d)[1].root.find("spec")->find("hostPID");
+  EXPECT_EQ(pid->pos.line, 4u);
+  EXPECT_EQ(pid->pos.col, 22u);
+  EXPECT_EQ((*d)[2].root.pos.line, 4u);
+  EXPECT_EQ((*d)[2].root.pos.col, 29u);
+  EXPECT_EQ(scan::objects(*d).size(), 3u);
+}
