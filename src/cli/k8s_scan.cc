@@ -43,8 +43,9 @@ void scan_usage(std::ostream& os) {
         "  - -o kubesec: kubesec's rule ids, selectors, points and JSON (critical/passed/advise).\n"
         "Every finding names the object, the field path and FILE:LINE:COL. Unknown kinds and CRDs are\n"
         "reported \"skipped: kind not supported\" (a warning), never passed silently.\n"
-        "Input today is JSON; YAML needs the YAML layer (not merged yet): convert with\n"
-        "`kubectl create --dry-run=client -o json -f FILE` or `yq -o json`.\n\n"
+        "Input: YAML (multi-document; anchors and aliases refused, not expanded; booleans as Kubernetes\n"
+        "reads them: `privileged: yes` is true) or JSON (a text starting with { or [), files,\n"
+        "directories (*.yaml, *.yml, *.json) or - for stdin.\n\n"
      << format_options(kScanOpts)
      << "\nexamples:\n"
         "  confine k8s scan deploy.json\n"

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/file.h"
+#include "k8s/yaml.h"
 
 namespace confine::k8s::scan {
 
@@ -25,11 +26,82 @@ bool ends_with_ci(const std::string& s, std::string_view suf) {
   return true;
 }
 
-Error yaml_error(const std::string& file) {
-  return Error(
-      file +
-      ": YAML input needs the YAML layer (not merged yet; src/k8s/yaml.h): convert it to JSON first, "
-      "e.g. `kubectl create --dry-run=client -o json -f FILE` or `yq -o json`");
+// YAML scalar resolution as Kubernetes reads manifests (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1
+// booleans, so `yes`/`on` are true and `privileged: yes` is privileged), plain scalars only;
+// quoted and block scalars and !!str are strings.
+Value yaml_scalar(const yaml::Node& n, const SourcePos& at) {
+  Value v;
+  const std::string& t = n.value;
+  const std::string& tag = n.tag;
+  auto is = [&](std::initializer_list<const char*> xs) {
+    for (const char* x : xs)
+      if (t == x) return true;
+    return false;
+  };
+  if (tag == "tag:yaml.org,2002:str" || (!n.plain && tag.empty())) {
+    v = Value::make_string(t);
+  } else if (tag == "tag:yaml.org,2002:null" || (n.plain && is({"", "~", "null", "Null", "NULL"}))) {
+    v = Value::make_null();
+  } else if (n.plain && is({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})) {
+    v = Value::make_bool(true);
+  } else if (n.plain && is({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})) {
+    v = Value::make_bool(false);
+  } else if (auto num = json::parse(t, "", {}); n.plain && num.ok() && num->is(Type::Number)) {
+    v = std::move(*num);  // a YAML number that is also a JSON number (the common case)
+  } else {
+    v = Value::make_string(t);
+  }
+  v.pos = at;
+  return v;
+}
+
+Result<Value> yaml_to_json(const yaml::Node& n, const std::string& file, int depth) {
+  SourcePos at = yaml::pos(file, n.start);
+  if (depth > 128) return Error::at(at, "nested deeper than 128");
+  switch (n.kind) {
+    case yaml::Kind::Alias:
+      return Error::at(at, "alias *" + n.anchor +
+                               ": anchors and aliases are not read (a manifest does not need them; an alias "
+                               "bomb expands without bound)");
+    case yaml::Kind::Scalar: return yaml_scalar(n, at);
+    case yaml::Kind::Sequence: {
+      Value v = Value::make_array();
+      v.pos = at;
+      for (const auto& i : n.items) {
+        CONFINE_TRY(Value c, yaml_to_json(i, file, depth + 1));
+        v.items.push_back(std::move(c));
+      }
+      return v;
+    }
+    case yaml::Kind::Mapping: {
+      Value v = Value::make_object();
+      v.pos = at;
+      for (size_t i = 0; i < n.pairs(); ++i) {
+        const yaml::Node& k = n.key(i);
+        if (k.str() == "<<" && k.plain)
+          return Error::at(yaml::pos(file, k.start), "merge key <<: anchors and aliases are not read");
+        CONFINE_TRY(Value c, yaml_to_json(n.val(i), file, depth + 1));
+        v.add(k.str(), std::move(c));
+        v.members.back().key_pos = yaml::pos(file, k.start);
+      }
+      return v;
+    }
+  }
+  return Error::at(at, "unknown YAML node");
+}
+
+// The documents of a YAML stream (---), empty ones skipped, positions those of the text.
+Result<std::vector<Document>> yaml_documents(std::string_view text, const std::string& path) {
+  std::string name = path == "-" ? std::string("<stdin>") : path;
+  CONFINE_TRY(std::vector<yaml::Document> ys, yaml::parse(text, name));
+  std::vector<Document> docs;
+  for (const auto& y : ys) {
+    if (y.empty) continue;
+    CONFINE_TRY(Value v, yaml_to_json(y.root, name, 0));
+    if (v.is(Type::Null)) continue;
+    docs.push_back(Document{path, std::move(v)});
+  }
+  return docs;
 }
 
 // The top-level values of a JSON text: one, or a stream of several (what `yq -o json` writes for a
@@ -108,8 +180,8 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
   std::string name = path == "-" ? std::string("<stdin>") : path;
   size_t i = text.find_first_not_of(" \t\r\n");
   if (i != std::string::npos && text[i] != '{' && text[i] != '[') {
-    // Not JSON at all: most likely YAML (a JSON error here would point at column 1 and confuse).
-    return yaml_error(name);
+    // Not JSON: YAML (a superset; a JSON text that starts with { or [ is read as JSON, exactly).
+    return yaml_documents(text, path);
   }
   auto chunks = split_stream(text);
   if (chunks.size() <= 1) {
@@ -137,7 +209,6 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
 namespace {
 
 Result<void> load_one(const std::string& path, std::vector<Document>& docs) {
-  if (ends_with_ci(path, ".yaml") || ends_with_ci(path, ".yml")) return yaml_error(path);
   CONFINE_TRY(std::string text, file::read_file(path, file::kMaxProfileBytes));
   CONFINE_TRY(std::vector<Document> ds, parse_documents(text, path));
   for (auto& d : ds) docs.push_back(std::move(d));
@@ -162,7 +233,8 @@ Result<void> walk(const std::string& dir, std::vector<std::string>& files, int d
     if (::lstat(p.c_str(), &st) != 0) return Error::sys("lstat(\"" + p + "\")", errno);
     if (S_ISDIR(st.st_mode)) {
       CONFINE_CHECK(walk(p, files, depth + 1));
-    } else if (S_ISREG(st.st_mode) && ends_with_ci(n, ".json")) {
+    } else if (S_ISREG(st.st_mode) &&
+               (ends_with_ci(n, ".json") || ends_with_ci(n, ".yaml") || ends_with_ci(n, ".yml"))) {
       if (files.size() >= kMaxFiles) return Error(dir + ": more than 10000 manifest files");
       files.push_back(p);
     }
@@ -180,9 +252,7 @@ Result<std::vector<Document>> load_manifests(const std::string& arg) {
   if (path_or_dash != "-" && ::stat(path_or_dash.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::vector<std::string> files;
     CONFINE_CHECK(walk(path_or_dash, files, 0));
-    if (files.empty())
-      return Error(path_or_dash +
-                   ": no *.json manifest in this directory (YAML needs the YAML layer, not merged yet)");
+    if (files.empty()) return Error(path_or_dash + ": no *.json, *.yaml or *.yml manifest in this directory");
     for (const auto& f : files) CONFINE_CHECK(load_one(f, docs));
     return docs;
   }

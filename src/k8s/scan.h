@@ -16,11 +16,11 @@ struct Document {
   json::Value root;
 };
 
-// THE input function: every input goes through here, so the YAML reader (src/k8s/yaml.h, another
-// branch) plugs in at one place. Today: JSON documents (one object, a `kind: *List`, a JSON array of
-// objects, or a stream of several top-level JSON values, as `yq -o json` writes for a multi-document
-// file); a directory is walked for *.json (sorted, hidden entries skipped). A .yaml or
-// .yml file, or stdin that is not JSON, is an error: "YAML input needs the YAML layer (not merged yet)".
+// THE input function: every input goes through here. A text that starts with { or [ is JSON (one
+// object, a `kind: *List`, an array of objects, or a stream of several top-level values, as
+// `yq -o json` writes); anything else is a YAML stream (src/k8s/yaml.h: positions kept, aliases and
+// merge keys refused, not expanded; scalars resolved as Kubernetes does, YAML 1.1 booleans). A
+// directory is walked for *.json, *.yaml, *.yml (sorted, hidden entries skipped).
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
 Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
 

@@ -360,3 +360,50 @@ TEST(K8sScan, JsonStreamKeepsFilePositions) {
   EXPECT_EQ((*d)[2].root.pos.col, 29u);
   EXPECT_EQ(scan::objects(*d).size(), 3u);
 }
+
+// YAML input (the YAML layer of k8s patch): positions kept, YAML 1.1 booleans as Kubernetes
+// reads them (`privileged: yes` is privileged), quoted "yes" a string, numbers numbers, several
+// documents, aliases refused at their line (never expanded).
+TEST(K8sScan, YamlInput) {
+  std::string y =
+      "# comment\n"
+      "apiVersion: v1\n"
+      "kind: Pod\n"
+      "metadata: {name: p}\n"
+      "spec:\n"
+      "  containers:\n"
+      "  - name: c\n"
+      "    image: x\n"
+      "    securityContext:\n"
+      "      privileged: yes\n"
+      "      runAsUser: 1000\n"
+      "---\n"
+      "---\n"
+      "apiVersion: v1\n"
+      "kind: ConfigMap\n"
+      "metadata:\n"
+      "  name: \"yes\"\n";
+  auto docs = scan::parse_documents(y, "m.yaml");
+  ASSERT_TRUE(docs.ok()) << docs.error().message();
+  ASSERT_EQ(docs->size(), 2u) << "the empty document is skipped";
+  const json::Value& root = (*docs)[0].root;
+  const json::Value* sc = root.find("spec")->find("containers")->items[0].find("securityContext");
+  ASSERT_TRUE(sc);
+  EXPECT_TRUE(sc->find("privileged")->is(json::Type::Bool));
+  EXPECT_TRUE(sc->find("privileged")->boolean);
+  EXPECT_EQ(sc->find("privileged")->pos.line, 10u);
+  EXPECT_EQ(sc->find("runAsUser")->as_u64(), 1000u);
+  EXPECT_TRUE((*docs)[1].root.find("metadata")->find("name")->is(json::Type::String)) << "quoted: a string";
+  auto fs = findings(root, rules::Level::Baseline);
+  bool priv = false;
+  for (const auto& f : fs) priv |= f.rule == "privileged" && f.severity == rules::Severity::Error;
+  EXPECT_TRUE(priv) << "privileged: yes fails baseline";
+  auto alias = scan::parse_documents("a: &x [1, 2]\nb: [*x, *x]\n", "bomb.yaml");
+  ASSERT_FALSE(alias.ok());
+  EXPECT_NE(alias.error().message().find("bomb.yaml:2:"), std::string::npos) << alias.error().message();
+  auto merge = scan::parse_documents("a: &x {k: 1}\nb:\n  <<: *x\n", "merge.yaml");
+  EXPECT_FALSE(merge.ok());
+  auto bad = scan::parse_documents("a: [1, 2\n", "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("bad.yaml:"), std::string::npos) << bad.error().message();
+}
