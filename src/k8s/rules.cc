@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "generate/generate.h"
 #include "k8s/bundle.h"
+#include "k8s/scan.h"
 #include "k8s/sha256.h"
 
 namespace confine::k8s::rules {
@@ -763,30 +764,117 @@ Result<std::string> read_small(const std::string& path) { return file::read_file
 
 }  // namespace
 
+namespace {
+
+// base64 (RFC 4648, with padding) of a ConfigMap's binaryData.
+Result<std::string> unbase64(std::string_view s, const std::string& what) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char c : s) {
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    int v = val(c);
+    if (v < 0 || pad) return Error(what + ": not base64");
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(char((acc >> bits) & 0xFF));
+    }
+  }
+  if (pad > 2) return Error(what + ": not base64");
+  return out;
+}
+
+// One part of a bundle: a directory of files (a ConfigMap's data as files, or a ConfigMap volume),
+// or a ConfigMap object of `confine k8s bundle`'s output directory (its data and binaryData).
+struct Part {
+  std::string label;  // a directory, or FILE:LINE of the ConfigMap
+  std::string dir;    // "" for a ConfigMap object
+  std::map<std::string, std::string> files;
+  Result<std::string> read(const std::string& name) const {
+    if (!dir.empty()) return read_small(dir + "/" + name);
+    auto it = files.find(name);
+    if (it == files.end()) return Error(label + ": no key " + name);
+    return it->second;
+  }
+};
+
+// The ConfigMaps holding a bundle.json in the *.yaml/*.yml/*.json files of `dir` (what `confine k8s
+// bundle -o DIR` writes, or `kubectl kustomize DIR` rendered into one file).
+Result<std::vector<Part>> configmap_parts(const std::string& dir) {
+  std::vector<Part> out;
+  CONFINE_TRY(std::vector<scan::Document> docs, scan::load_manifests(dir));
+  for (const auto& o : scan::objects(docs)) {
+    const Value* kind = o.v->find("kind");
+    if (!kind || !kind->is(Type::String) || kind->text != "ConfigMap") continue;
+    Part p;
+    p.label = o.doc->file + ":" + std::to_string(o.v->pos.line);
+    for (const char* field : {"data", "binaryData"}) {
+      const Value* d = o.v->find(field);
+      if (!d || !d->is(Type::Object)) continue;
+      for (const auto& m : d->members) {
+        if (!m.value.is(Type::String))
+          return Error::at(m.value.pos, field + std::string(".") + m.key + ": not a string");
+        if (std::string_view(field) == "data") {
+          p.files[m.key] = m.value.text;
+        } else {
+          CONFINE_TRY(std::string bytes, unbase64(m.value.text, p.label + " binaryData." + m.key));
+          p.files[m.key] = std::move(bytes);
+        }
+      }
+    }
+    if (p.files.count("bundle.json")) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Bundle> load_bundle(const std::string& dir) {
   Bundle b;
   b.dir = dir;
-  std::vector<std::string> parts;
+  std::vector<Part> parts;
   struct stat st {};
   if (::stat((dir + "/bundle.json").c_str(), &st) == 0) {
-    parts.push_back(dir);
+    parts.push_back(Part{dir, dir, {}});
   } else {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return Error::sys("opendir(\"" + dir + "\")", errno).context("--bundle");
+    std::vector<std::string> subs;
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
       if (n.starts_with(".")) continue;
-      if (::stat((dir + "/" + n + "/bundle.json").c_str(), &st) == 0) parts.push_back(dir + "/" + n);
+      if (::stat((dir + "/" + n + "/bundle.json").c_str(), &st) == 0) subs.push_back(dir + "/" + n);
     }
     ::closedir(d);
-    std::sort(parts.begin(), parts.end());
+    std::sort(subs.begin(), subs.end());
+    for (const auto& s : subs) parts.push_back(Part{s, s, {}});
+    if (parts.empty()) {
+      auto cms = configmap_parts(dir);
+      if (!cms) return std::move(cms).error().context("--bundle " + dir);
+      parts = std::move(*cms);
+    }
     if (parts.empty())
       return Error("--bundle " + dir +
-                   ": no bundle.json there nor in a sub-directory (docs/kubernetes.md \"Bundle format\")");
+                   ": no bundle.json there, in a sub-directory or in a ConfigMap of its manifests "
+                   "(docs/kubernetes.md \"Bundle format\")");
   }
   for (const auto& part : parts) {
-    CONFINE_TRY(std::string text, read_small(part + "/bundle.json"));
-    CONFINE_TRY(Manifest m, parse_manifest(text, part + "/bundle.json"));
+    CONFINE_TRY(std::string text, part.read("bundle.json"));
+    CONFINE_TRY(Manifest m, parse_manifest(text, part.label + "/bundle.json"));
     if (b.hash.empty()) b.hash = m.bundle;
     for (const auto& e : m.profiles) {
       BundleProfile p;
@@ -798,7 +886,7 @@ Result<Bundle> load_bundle(const std::string& dir) {
         std::string problem;
         auto load = [&](const std::optional<BundleFile>& f, std::string& into) -> bool {
           if (!f) return true;
-          auto t = read_small(part + "/" + f->file);
+          auto t = part.read(f->file);
           if (!t) {
             problem = t.error().message();
             return false;
@@ -824,7 +912,7 @@ Result<Bundle> load_bundle(const std::string& dir) {
           }
         }
         if (ok && e.behavior) {
-          auto bh = behavior::parse_behavior(beh, part + "/" + e.behavior->file);
+          auto bh = behavior::parse_behavior(beh, part.label + "/" + e.behavior->file);
           if (!bh) {
             ok = false;
             problem = bh.error().message();

@@ -200,6 +200,16 @@ printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: s\nspec:\n  containers:\n 
 n=$("$CONFINE" k8s patch "$T/srt.yaml" --profile srt="$T/rec/srt" 2>/dev/null | grep -o 'confine/srt-[0-9a-f]\{12\}\.json' | head -1)
 [ -n "$n" ] && grep -rqF "${n#confine/}" "$T/cb" && pass "patch names what confine k8s bundle writes ($n)" ||
   fail "patch's name ${n:-none} is not in confine k8s bundle's output"
+# `confine k8s scan --bundle` reads that output directory (its ConfigMaps): the patched pod's
+# profiles are in it; one hash digit changed is not.
+"$CONFINE" k8s patch "$T/srt.yaml" --profile srt="$T/rec/srt" -o "$T/srt.patched.yaml" 2>/dev/null
+"$CONFINE" k8s scan "$T/srt.patched.yaml" --bundle "$T/cb" >"$T/scan.out" 2>&1
+! grep -q "InBundle" "$T/scan.out" && grep -q "object(s) scanned" "$T/scan.out" &&
+  pass "k8s scan --bundle (bundle's output directory): the patched profiles are in it" || fail "scan --bundle: $(cat "$T/scan.out")"
+sed "s/${n#confine/srt-}/000000000000.json/" "$T/srt.patched.yaml" >"$T/srt.bad.yaml"
+"$CONFINE" k8s scan "$T/srt.bad.yaml" --bundle "$T/cb" >"$T/scan.out" 2>&1
+grep -q "seccompProfileInBundle" "$T/scan.out" && pass "k8s scan --bundle: a profile not in the bundle is an error" ||
+  fail "scan --bundle tampered: $(cat "$T/scan.out")"
 
 # A profile bundled under another name (`bundle api=DIR`): CONTAINER=NAME=DIR.
 BA=$($KB build "$T/bundle-api" api="$T/rec/web") || fail "k8s_bundle.py build api"
