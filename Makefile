@@ -69,10 +69,13 @@ deps-test: deps-build
 	@# npm trusts only its bundled CAs; a TLS-intercepting proxy's CA is in the system store.
 	@[ -n "$$NODE_EXTRA_CA_CERTS" ] || [ ! -f /etc/ssl/certs/ca-certificates.crt ] || \
 	  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; \
+	mkdir -p $(NPM_TEST_DIR); rm -f $(NPM_TEST_DIR)/install-error; \
 	for p in $(NPM_TEST_PKGS); do n=$${p%@*}; [ -d $(NPM_TEST_DIR)/node_modules/$$n ] || { \
 	  echo "npm: $$p into $(NPM_TEST_DIR) (test-only)"; \
-	  npm install --silent --no-audit --no-fund --prefix $(NPM_TEST_DIR) $$p >/dev/null || \
-	    echo "npm install $$p failed: the k8s tests that need it fail with the reason" >&2; }; done
+	  npm install --no-audit --no-fund --prefix $(NPM_TEST_DIR) $$p >$(NPM_TEST_DIR)/install.log 2>&1 || { \
+	    grep -m3 "npm ERR!" $(NPM_TEST_DIR)/install.log >$(NPM_TEST_DIR)/install-error; \
+	    echo "npm install $$p failed (tests/integration/lib/npm.sh reads why): $$(head -2 $(NPM_TEST_DIR)/install-error)" >&2; \
+	    break; }; }; done
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build
