@@ -48,10 +48,10 @@ void scan_usage(std::ostream& os) {
         "directories (*.yaml, *.yml, *.json) or - for stdin.\n\n"
      << format_options(kScanOpts)
      << "\nexamples:\n"
-        "  confine k8s scan deploy.json\n"
+        "  confine k8s scan deploy.yaml\n"
         "  confine k8s scan manifests/ --level baseline --k8s-version 1.29\n"
-        "  kubectl kustomize overlay/ | yq -o json | confine k8s scan - -o sarif > scan.sarif\n"
-        "  confine k8s scan web.json --bundle deploy/bundle -o json\n"
+        "  kubectl kustomize overlay/ | confine k8s scan - -o sarif > scan.sarif\n"
+        "  confine k8s scan app.patched.yaml --bundle deploy/ -o json   # deploy/: confine k8s bundle -o\n"
         "  confine k8s scan pod.json -o kubesec\n"
         "  confine k8s scan cluster-dump.json -o policyreport > reports.json\n\n"
         "exit status: 0 no error finding, N (--exit-code, default 1) an error finding, 2 usage error,\n"
