@@ -151,7 +151,7 @@ for NAME in "${NAMES[@]}"; do
   manifest plain
   # 3. the check input under the profile (enforced), and the kernel's records of it
   fresh_data check
-  S=$(date +%s)
+  S=$(date +%s.%N)
   workload enforce check "$CONFINE" run --profile "$P" --
   manifest enforce
   kernel_records enforce "$S"
@@ -167,7 +167,7 @@ for NAME in "${NAMES[@]}"; do
   timeout -k 5 60 sh -s "$DATA" <"$E/near_miss" >"$R/nm_plain.out" 2>&1
   echo $? >"$R/nm_plain.rc"
   sibling; fresh_data check
-  S=$(date +%s)
+  S=$(date +%s.%N)
   timeout -k 5 60 "$CONFINE" run --profile "$P" -- sh -s "$DATA" <"$E/near_miss" >"$R/nm.out" 2>&1
   echo $? >"$R/nm.rc"
   kernel_records nm "$S"
