@@ -36,7 +36,9 @@ EOF
   printf 'profile x {\n  %s mrix,\n  /tmp/** r,\n%b}\n' "$BB" "$2" >"$1/apparmor.profile"
   echo '{}' >"$1/behavior.json"
 }
-mkprof "$W/p/web" ''
+# web's profile lets the test's shell (unconfined) stop its sleeper below: AppArmor checks the receiver's
+# profile for every signal, so without this the kill was denied and `wait` sat out the whole sleep 600.
+mkprof "$W/p/web" '  signal (receive) peer=unconfined,\n'
 mkprof "$W/p/web2" '  /etc/hostname r,\n'
 mkprof "$W/p/cat" '  /etc/passwd r,\n'
 mkprof "$W/p/logger" '  /var/log/** w,\n'
