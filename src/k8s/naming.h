@@ -22,12 +22,6 @@ struct BundledProfile {
   std::string apparmor_profile() const { return "confine-" + id(); }
 };
 
-// "" when `text` is in the OCI LinuxSeccomp form, else why not.
-std::string oci_seccomp_problem(const std::string& text);
-
-// The AppArmor text with its first `profile X` renamed to `name` (the bundle's renaming).
-Result<std::string> rename_apparmor_profile(const std::string& text, const std::string& name);
-
 // Reads DIR/seccomp.json (required), DIR/apparmor.profile and DIR/behavior.json (optional) and
 // prepares them exactly as `confine k8s bundle` does (writer.h prepare_profile: OCI form,
 // renamed AppArmor profile, complain mode), so H is the bundle's.

@@ -90,17 +90,6 @@ TEST(Yaml, LimitsHold) {
   EXPECT_FALSE(yaml::parse("[1,2,3,4,5,6,7,8,9,10,11,12]", "many.yaml", lim).ok());
 }
 
-TEST(Naming, RenamesTheFirstProfileLine) {
-  auto r = rename_apparmor_profile(
-      "#include <tunables/global>\n\nprofile rec /usr/bin/x flags=(attach_disconnected) {\n}\n",
-      "confine-web-000000000000");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r,
-            "#include <tunables/global>\n\nprofile confine-web-000000000000 /usr/bin/x "
-            "flags=(attach_disconnected) {\n}\n");
-  EXPECT_FALSE(rename_apparmor_profile("abi <abi/3.0>,\n", "x").ok());
-}
-
 TEST(Naming, HashIsTheBundleFormats) {
   char tmpl[] = "/tmp/confine-naming.XXXXXX";
   std::string dir = std::string(mkdtemp(tmpl)) + "/web";
@@ -117,8 +106,8 @@ TEST(Naming, HashIsTheBundleFormats) {
   // seccomp file in its bundle form: `confine k8s bundle` adds the runtime's post-filter
   // syscalls to a profile not recorded with --target oci).
   std::string aa0 = "profile confine-web-000000000000 {\n  /etc/** r,\n}\n";
-  std::string digest = "confine-k8s-profile/1\nmode enforce\nseccomp " + sha256_hex(p->seccomp) + "\napparmor " +
-                       sha256_hex(aa0) + "\nbehavior " + sha256_hex(beh) + "\n";
+  std::string digest = "confine-k8s-profile/1\nmode enforce\nseccomp " + sha256_hex(p->seccomp) +
+                       "\napparmor " + sha256_hex(aa0) + "\nbehavior " + sha256_hex(beh) + "\n";
   std::string h = sha256_hex(digest).substr(0, 12);
   EXPECT_EQ(p->hash, h);
   EXPECT_EQ(p->localhost_seccomp(), "confine/web-" + h + ".json");
