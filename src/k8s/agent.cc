@@ -74,20 +74,7 @@ std::string now_rfc3339() {
 }
 
 std::string find_parser(const AgentOptions& o) {
-  if (!o.apparmor_parser.empty()) return o.apparmor_parser;
-  std::string path = getenv("PATH") ? getenv("PATH") : "";
-  path += ":/usr/sbin:/sbin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string d = path.substr(i, j - i);
-    i = j + 1;
-    if (d.empty()) continue;
-    std::string c = d + "/apparmor_parser";
-    if (access(c.c_str(), X_OK) == 0) return c;
-  }
-  return "";
+  return o.apparmor_parser.empty() ? find_program("apparmor_parser", "/usr/sbin:/sbin") : o.apparmor_parser;
 }
 
 // Runs argv, returns exit status and (bounded) combined output.

@@ -10,6 +10,7 @@
 
 #include "core/file.h"
 #include "k8s/bundle.h"
+#include "k8s/runtime.h"
 
 namespace confine::k8s {
 
@@ -18,18 +19,7 @@ using json::Type;
 using json::Value;
 
 std::string find_curl(const LabelTarget& t) {
-  if (!t.curl.empty()) return t.curl;
-  std::string path = getenv("PATH") ? getenv("PATH") : "";
-  path += ":/usr/bin:/bin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string d = path.substr(i, j - i);
-    i = j + 1;
-    if (!d.empty() && access((d + "/curl").c_str(), X_OK) == 0) return d + "/curl";
-  }
-  return "";
+  return t.curl.empty() ? find_program("curl", "/usr/bin:/bin") : t.curl;
 }
 
 // Runs argv with `input` on its standard input; the exit status and (bounded) standard output.

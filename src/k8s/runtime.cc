@@ -2,8 +2,10 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/file.h"
 #include "json/json.h"
@@ -81,6 +83,19 @@ void read_container(const std::string& root, const std::string& id, RuntimeScan&
   s.containers.push_back(std::move(c));
 }
 }  // namespace
+
+std::string find_program(const std::string& name, const std::string& fallback) {
+  const char* env = getenv("PATH");
+  std::string path = std::string(env ? env : "") + ":" + fallback;
+  for (size_t i = 0; i <= path.size();) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string d = path.substr(i, j - i);
+    i = j + 1;
+    if (!d.empty() && access((d + "/" + name).c_str(), X_OK) == 0) return d + "/" + name;
+  }
+  return "";
+}
 
 std::vector<std::string> list_dir(const std::string& d) {
   std::vector<std::string> out;

@@ -18,6 +18,9 @@ namespace confine::k8s {
 // The names in directory D (no "." and ".."), sorted; empty when D cannot be read.
 std::vector<std::string> list_dir(const std::string& d);
 
+// The first executable NAME in $PATH, then in `fallback` (":"-separated directories); "" if none.
+std::string find_program(const std::string& name, const std::string& fallback);
+
 inline constexpr const char* kDefaultRuntimeRoots[] = {"/run/runc", "/run/containerd/runc/k8s.io",
                                                        "/run/crun"};
 
