@@ -653,6 +653,9 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   sigaddset(&intr, kInterruptSignal);
   pthread_sigmask(SIG_BLOCK, &intr, nullptr);
   bool sampler_hup = false;  // watcher only
+  // The session as /proc shows the descendants' (0 when its leader is outside our pid
+  // namespace, as under `unshare --pid --fork`: then every task of the session shows 0
+  // and a daemon's own new session still shows its pid).
   const pid_t own_sid = getsid(0);
   long next_daemon_check = 0;  // watcher only: /proc scans at most every 200 ms
   std::thread watcher([&] {
@@ -703,7 +706,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       // descendants continue unrecorded, as with --main-only).
       if (sh.main_done && (o.main_only || sh.stop_deadline >= 0)) break;
       // Only daemons left (other sessions): the recording ends with the main process.
-      if (sh.main_done && o.stop_at_daemons && own_sid > 0 && now_ms() >= next_daemon_check) {
+      if (sh.main_done && o.stop_at_daemons && own_sid >= 0 && now_ms() >= next_daemon_check) {
         next_daemon_check = now_ms() + 200;
         auto left = running_descendants();
         bool in_session = false;
