@@ -324,25 +324,30 @@ std::optional<uid_t> fsuid_of(pid_t pid) {
   return std::nullopt;
 }
 
-std::string quote(const std::string& s) { return json::quote(s); }
-
-std::string event_line(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
-                       const Decision& d) {
-  std::string rule = d.deny_rules.empty() ? "" : d.deny_rules[0];
-  std::string info = !d.note.empty()           ? d.note
-                     : !d.deny_rules.empty()   ? "denied by a deny rule"
-                     : d.granted & d.requested ? "only partly allowed"
-                                               : "no rule allows it";
-  std::string s = "{\"kind\":\"apparmor\",\"profile\":" + quote(profile) + ",\"syscall\":" + quote(e.name) +
-                  ",\"arch\":" + quote(e.arch) + ",\"pid\":" + std::to_string(e.pid) +
-                  ",\"comm\":" + quote(e.comm) + ",\"operation\":" + quote(a.op) +
-                  ",\"path\":" + quote(a.target.path) + (a.target.dir ? ",\"directory\":true" : "") +
-                  ",\"requested\":" + quote(apparmor::perm_letters(d.requested)) +
-                  ",\"denied\":" + quote(apparmor::perm_letters(d.denied)) + ",\"mask\":" + quote(a.mask) +
-                  ",\"rule\":" + quote(rule) + ",\"info\":" + quote(info);
-  if (!a.link_target.empty()) s += ",\"target\":" + quote(a.link_target);
-  if (d.owner_assumed) s += ",\"owner_assumed\":true";
-  return s + "}";
+// The event of an access the profile denies.
+supervise::Event denied_event(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+                              const Decision& d) {
+  supervise::Event ev;
+  ev.kind = supervise::EventKind::AppArmor;
+  ev.profile = profile;
+  ev.syscall = e.name;
+  ev.arch = e.arch;
+  ev.pid = e.pid;
+  ev.comm = e.comm;
+  ev.operation = a.op;
+  ev.path = a.target.path;
+  ev.directory = a.target.dir;
+  ev.requested = apparmor::perm_letters(d.requested);
+  ev.denied = apparmor::perm_letters(d.denied);
+  ev.mask = a.mask;
+  ev.rule = d.deny_rules.empty() ? "" : d.deny_rules[0];
+  ev.info = !d.note.empty()           ? d.note
+            : !d.deny_rules.empty()   ? "denied by a deny rule"
+            : d.granted & d.requested ? "only partly allowed"
+                                      : "no rule allows it";
+  ev.target = a.link_target;
+  ev.owner_assumed = d.owner_assumed;
+  return ev;
 }
 
 // The Landlock rights of `need` that no rule of t grants beneath `path` (a right the
@@ -375,24 +380,31 @@ std::string parent_of(const std::string& p) {
 
 // "landlock would deny": the AppArmor profile allows the access, its Landlock translation
 // (what `confine run` enforces without the AppArmor LSM) does not.
-std::string landlock_line(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
-                          uint64_t file_missing, uint64_t parent_missing) {
+supervise::Event landlock_event(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+                                uint64_t file_missing, uint64_t parent_missing) {
   std::string where;
   if (file_missing) where = apparmor::access_names(file_missing) + " on " + a.target.path;
   if (parent_missing)
     where += (where.empty() ? "" : ", ") + apparmor::access_names(parent_missing) + " on " +
              parent_of(a.target.path);
-  std::string info = "the profile allows it, its Landlock translation does not grant " + where +
-                     " (confine apparmor to-landlock PROFILE)";
-  return "{\"kind\":\"apparmor\",\"enforcer\":\"landlock\",\"profile\":" + quote(profile) +
-         ",\"syscall\":" + quote(e.name) + ",\"arch\":" + quote(e.arch) +
-         ",\"pid\":" + std::to_string(e.pid) + ",\"comm\":" + quote(e.comm) +
-         ",\"operation\":" + quote(a.op) + ",\"path\":" + quote(a.target.path) +
-         (a.target.dir ? ",\"directory\":true" : "") +
-         ",\"requested\":" + quote(apparmor::perm_letters(a.requested)) +
-         ",\"denied\":" + quote(apparmor::perm_letters(a.requested)) + ",\"mask\":" + quote(a.mask) +
-         ",\"landlock\":" + quote(apparmor::access_names(file_missing | parent_missing)) +
-         ",\"rule\":\"\",\"info\":" + quote(info) + "}";
+  supervise::Event ev;
+  ev.kind = supervise::EventKind::AppArmor;
+  ev.landlock_enforcer = true;
+  ev.profile = profile;
+  ev.syscall = e.name;
+  ev.arch = e.arch;
+  ev.pid = e.pid;
+  ev.comm = e.comm;
+  ev.operation = a.op;
+  ev.path = a.target.path;
+  ev.directory = a.target.dir;
+  ev.requested = apparmor::perm_letters(a.requested);
+  ev.denied = ev.requested;
+  ev.mask = a.mask;
+  ev.landlock = apparmor::access_names(file_missing | parent_missing);
+  ev.info = "the profile allows it, its Landlock translation does not grant " + where +
+            " (confine apparmor to-landlock PROFILE)";
+  return ev;
 }
 
 }  // namespace
@@ -417,7 +429,7 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
   std::string name = p.display_name();
   auto ll = landlock ? std::make_shared<const apparmor::Translation>(std::move(*landlock)) : nullptr;
   c.observe = [shared, name, ll](const sandbox::UnotifyEvent& e) {
-    std::vector<std::string> lines;
+    std::vector<supervise::Event> lines;
     auto arch = arch_from_name(e.arch);
     if (!arch) return lines;
     record::ProcMemReader mem(e.pid);
@@ -442,11 +454,11 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
         }
       }
       if (!d.allowed) {
-        lines.push_back(event_line(name, e, a, d));
+        lines.push_back(denied_event(name, e, a, d));
       } else if (ll) {
         uint64_t fm = landlock_missing(*ll, a.target.path, a.ll_file, e.workload);
         uint64_t pm = landlock_missing(*ll, parent_of(a.target.path), a.ll_parent, e.workload);
-        if (fm | pm) lines.push_back(landlock_line(name, e, a, fm, pm));
+        if (fm | pm) lines.push_back(landlock_event(name, e, a, fm, pm));
       }
     }
     return lines;
@@ -454,52 +466,24 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
   return c;
 }
 
-std::string apparmor_event_text(const std::string& line) {
-  if (!line.starts_with("{\"kind\":\"apparmor\"")) return "";
-  auto v = json::parse(line);
-  if (!v.ok()) return line;
-  auto str = [&](const char* k) {
-    const json::Value* x = v->find(k);
-    return x ? x->text : std::string();
-  };
-  std::string why = str("rule").empty() ? str("info") : "deny rule " + str("rule");
-  const json::Value* dir = v->find("directory");
-  std::string path = str("path") + (dir && dir->boolean && str("path") != "/" ? "/" : "");
-  std::string s = "apparmor would deny " + str("syscall") + " " + path + " (" + str("denied") + ")";
-  if (str("enforcer") == "landlock")
-    s = "landlock would deny " + str("syscall") + " " + path + " (" + str("landlock") + ")";
-  if (!str("target").empty()) s += " -> " + str("target");
-  s += " [pid " + str("pid") + " " + str("comm") + "; " + why + "]";
-  if (const json::Value* o = v->find("owner_assumed"); o && o->boolean) s += " (owner rule assumed to match)";
-  return s;
-}
-
-void AppArmorSummary::add(const std::string& line) {
-  if (!line.starts_with("{\"kind\":\"apparmor\"")) return;
-  auto v = json::parse(line);
-  if (!v.ok()) return;
-  const json::Value* p = v->find("path");
-  const json::Value* d = v->find("denied");
-  const json::Value* dir = v->find("directory");
-  if (!p || !d) return;
+void AppArmorSummary::add(const supervise::Event& e) {
+  if (e.kind != supervise::EventKind::AppArmor) return;
   ++events_;
-  std::string path = p->text + (dir && dir->boolean && p->text != "/" ? "/" : "");
-  const json::Value* enf = v->find("enforcer");
-  const json::Value* ll = v->find("landlock");
-  if (enf && enf->text == "landlock" && ll) {  // allowed by the rules, denied by the translation
-    path += " [landlock: " + ll->text + "]";
-    if (!denied_.count(path)) order_.push_back(path), denied_[path] = d->text;
+  std::string path = supervise::display_path(e);
+  if (e.landlock_enforcer) {  // allowed by the rules, denied by the translation
+    path += " [landlock: " + e.landlock + "]";
+    if (!denied_.count(path)) order_.push_back(path), denied_[path] = e.denied;
     return;
   }
   auto it = denied_.find(path);
   if (it == denied_.end()) {
     order_.push_back(path);
-    denied_[path] = d->text;
+    denied_[path] = e.denied;
     return;
   }
   std::string merged;
   for (char c : std::string("rwalkmx"))
-    if (it->second.find(c) != std::string::npos || d->text.find(c) != std::string::npos) merged += c;
+    if (it->second.find(c) != std::string::npos || e.denied.find(c) != std::string::npos) merged += c;
   it->second = merged;
 }
 

@@ -4,12 +4,9 @@
 // symlinks followed as the kernel would), maps them to AppArmor permissions as
 // the LSM does (open flags -> r/w/a + create, unlink/rmdir -> delete (w),
 // rename -> rw on the source and w on the target, link -> l, exec -> x, ...),
-// evaluates them with apparmor::Evaluator and returns one JSON line per access
-// the profile would deny:
-//   {"kind":"apparmor","profile":"p","syscall":"openat","arch":"x86_64","pid":3,"comm":"sh",
-//    "path":"/tmp/f","requested":"w","denied":"w","mask":"wc","rule":"","operation":"open", ...}
-// ("requested"/"denied": profile letters rwalkmx; "mask": the kernel's log letters, c = create,
-// d = delete; "rule": the deny rule that decided it, "" when no rule allows it).
+// evaluates them with apparmor::Evaluator and returns one supervise::Event
+// (kind AppArmor; its JSON line is described in supervise/event.h) per access the
+// profile would deny.
 #pragma once
 
 #include <map>
@@ -20,6 +17,7 @@
 #include "apparmor/landlock.h"
 #include "core/error.h"
 #include "sandbox/config.h"
+#include "supervise/event.h"
 
 namespace confine::cli {
 
@@ -36,14 +34,10 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
                                                      std::vector<std::string>* notes,
                                                      std::optional<apparmor::Translation> landlock = {});
 
-// "apparmor would deny openat /tmp/f (w) [pid 3 sh; no rule allows it]" for an
-// apparmor JSON line; "" for other lines.
-std::string apparmor_event_text(const std::string& json_line);
-
 // Collects apparmor lines for the end-of-run summary.
 class AppArmorSummary {
  public:
-  void add(const std::string& json_line);  // ignores non-apparmor lines
+  void add(const supervise::Event& e);  // ignores non-apparmor events
   // "N access(es) the profile would deny: /tmp/f (w), ..."
   std::string str() const;
   size_t events() const { return events_; }

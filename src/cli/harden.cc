@@ -27,8 +27,8 @@
 #include "cli/service_control.h"
 #include "cli/verbs.h"
 #include "core/embedded.h"
-#include "json/json.h"
 #include "sandbox/limits.h"
+#include "supervise/event.h"
 
 namespace confine::cli {
 
@@ -228,9 +228,9 @@ std::string join(const std::vector<std::string>& v, const std::string& sep, size
   return s;
 }
 
-// What a complain-mode replay would have denied: syscalls (seccomp lines:
-// {"syscall":..,"arch":..}) and file accesses (AppArmor lines written by
-// `run --apparmor-mode complain`: {"kind":"apparmor","path":..,"requested":"rw"}).
+// What a complain-mode replay would have denied: syscalls (seccomp events) and
+// file accesses (AppArmor events of `run --apparmor-mode complain`), read from
+// its --log (supervise::parse_event).
 struct ComplainFindings {
   std::set<std::pair<std::string, std::string>> syscalls;  // (name, arch)
   std::map<std::string, uint8_t> files;                    // path -> behavior::Access bits
@@ -255,16 +255,14 @@ ComplainFindings complain_findings(const std::string& path) {
   std::istringstream f(slurp(path));
   std::string line;
   while (std::getline(f, line)) {
-    auto v = json::parse(line, path);
-    if (!v.ok()) continue;
-    const auto* kind = v->find("kind");
-    if (kind && kind->is(json::Type::String) && kind->text == "apparmor") {
-      const auto* p = v->find("path");
-      const auto* req = v->find("requested");
-      if (p && p->is(json::Type::String) && !p->text.empty() && p->text[0] == '/') {
-        std::string l = req && req->is(json::Type::String) ? req->text : "r";
-        out.files[p->text] |= access_from_apparmor(l);
-        std::string& have = out.letters[p->text];
+    auto ev = supervise::parse_event(line);
+    if (!ev.ok()) continue;
+    if (ev->kind == supervise::EventKind::AppArmor) {
+      const std::string& p = ev->path;
+      if (!p.empty() && p[0] == '/') {
+        std::string l = ev->requested.empty() ? "r" : ev->requested;
+        out.files[p] |= access_from_apparmor(l);
+        std::string& have = out.letters[p];
         std::string all = have + l, ordered;
         for (char c : std::string("rwacdlkmx") + all)  // one order, each letter once
           if (all.find(c) != std::string::npos && ordered.find(c) == std::string::npos) ordered += c;
@@ -272,10 +270,7 @@ ComplainFindings complain_findings(const std::string& path) {
       }
       continue;
     }
-    const auto* s = v->find("syscall");
-    const auto* a = v->find("arch");
-    if (s && s->is(json::Type::String))
-      out.syscalls.emplace(s->text, a && a->is(json::Type::String) ? a->text : std::string("x86_64"));
+    out.syscalls.emplace(ev->syscall, ev->arch);
   }
   return out;
 }

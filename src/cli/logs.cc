@@ -22,6 +22,7 @@
 #include "logs/filter.h"
 #include "logs/report.h"
 #include "logs/to_seccomp.h"
+#include "supervise/event.h"
 
 namespace confine::cli {
 
@@ -335,22 +336,17 @@ namespace {
 size_t add_complain_seccomp_events(std::string_view data, std::vector<logs::Event>* out) {
   size_t n = 0;
   for_each_json_line(data, [&](std::string_view line, size_t ln) {
-    if (line.find("\"kind\":\"seccomp\"") == std::string_view::npos) return;
-    auto v = json::parse(line, "complain");
-    if (!v.ok()) return;
-    const json::Value* name = v->find("syscall");
-    const json::Value* arch = v->find("arch");
-    const json::Value* nr = v->find("nr");
-    if (!name || !name->is(json::Type::String) || !arch || !arch->is(json::Type::String)) return;
-    auto a = arch_from_name(arch->text);
+    auto ev = supervise::parse_event(line);
+    if (!ev.ok() || ev->kind != supervise::EventKind::Seccomp) return;
+    auto a = arch_from_name(ev->arch);
     if (!a) return;
     logs::Event e;
     e.kind = logs::Kind::Seccomp;
     e.line = static_cast<uint32_t>(ln);
     e.arch = *a;
     e.audit_arch = arch_info(*a).audit_arch;
-    e.syscall = name->text;
-    if (nr && nr->as_i64()) e.syscall_nr = *nr->as_i64();
+    e.syscall = ev->syscall;
+    e.syscall_nr = ev->nr;
     e.code = 0x7ffc0000u;  // SECCOMP_RET_LOG: "would be denied"
     e.action = "LOG";
     out->push_back(std::move(e));

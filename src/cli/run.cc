@@ -18,7 +18,6 @@
 #include "cli/args.h"
 #include "cli/seccomp_profile_args.h"
 #include "cli/verbs.h"
-#include "json/json.h"
 #include "sandbox/caps.h"
 #include "sandbox/config.h"
 #include "sandbox/fds.h"
@@ -30,6 +29,7 @@
 #include "sandbox/seccomp_install.h"
 #include "sandbox/suggest.h"
 #include "sandbox/user.h"
+#include "supervise/event.h"
 
 namespace confine::cli {
 
@@ -155,22 +155,6 @@ void usage(std::ostream& os) {
         "AppArmor; --log gets JSON lines with \"kind\":\"seccomp\" or \"kind\":\"apparmor\").\n"
         "\nexit codes: the command's; 128+N if killed by signal N; 124 timeout;\n"
         "125 confine error (the command did not run); 126 not executable; 127 not found\n";
-}
-
-// "pid 3 (mkdir) mkdir(0x7ffd.., 0x1ff, ...) would be denied" from an event's JSON line.
-std::string event_line_text(const std::string& line) {
-  auto v = json::parse(line);
-  if (!v.ok()) return line;
-  auto str = [&](const char* k) {
-    const json::Value* x = v->find(k);
-    return x ? (x->is(json::Type::String) ? x->text : x->text) : std::string("?");
-  };
-  std::string args;
-  if (const json::Value* a = v->find("args"))
-    for (const auto& x : a->items) args += (args.empty() ? "" : ", ") + x.text;
-  std::string arch = str("arch");
-  return "pid " + str("pid") + " (" + str("comm") + ") " + str("syscall") + "(" + args + ")" +
-         (arch == "x86_64" ? "" : " [" + arch + "]") + " would be denied";
 }
 
 Status fill_config(const Args& a, RunConfig& c) {
@@ -472,14 +456,12 @@ int verb_run(std::span<char* const> args) {
   }
   LaunchHooks hooks;
   AppArmorSummary aa_summary;
-  hooks.on_event = [&](const std::string& line) {
+  hooks.on_event = [&](const std::string& line, const Result<supervise::Event>& ev) {
     // One write per line: the command shares this stderr.
-    std::string aa_text = apparmor_event_text(line);
-    if (!aa_text.empty()) aa_summary.add(line);
+    if (ev.ok()) aa_summary.add(*ev);
     // comm, paths and arguments come from the task: escaped before they reach the terminal.
     std::string text =
-        "confine: complain: " + file::escape_terminal(aa_text.empty() ? event_line_text(line) : aa_text) +
-        "\n";
+        "confine: complain: " + file::escape_terminal(ev.ok() ? supervise::to_text(*ev) : line) + "\n";
     if (write(STDERR_FILENO, text.data(), text.size()) < 0) { /* stderr gone: keep supervising */
     }
     if (log.is_open()) (void)log.append(line + "\n");  // a full disk must not stop supervision

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "supervise/event.h"
 
 namespace confine::sandbox {
 
@@ -147,7 +148,7 @@ struct UnotifyEvent;  // unotify.h
 // Observation of file syscalls by the complain-mode supervisor (AppArmor
 // complain mode; the CLI supplies the decision). `syscalls` are sent to the
 // supervisor (pid 1), which calls `observe` for each one before continuing it
-// and streams the JSON lines it returns. seccomp Enforce/Unconfined: a separate
+// and streams the events it returns (supervise::to_json lines). seccomp Enforce/Unconfined: a separate
 // filter (`prog`, NEW_LISTENER; file syscalls -> USER_NOTIF, rest ALLOW) is
 // installed before the profile, so a syscall the profile denies still fails
 // (ERRNO/KILL beat USER_NOTIF across filters) and is not observed. seccomp
@@ -156,7 +157,7 @@ struct UnotifyEvent;  // unotify.h
 // SeccompConfig::enforce_prog gives the seccomp verdict.
 struct FileObserveConfig {
   std::vector<std::string> syscalls;
-  std::function<std::vector<std::string>(const UnotifyEvent&)> observe;
+  std::function<std::vector<supervise::Event>(const UnotifyEvent&)> observe;
   std::vector<sock_filter> prog;
   bool enabled() const { return static_cast<bool>(observe); }
 };

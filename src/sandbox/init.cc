@@ -88,7 +88,7 @@ int run_init(const InitConfig& c) {
         bool observed = c.observe && std::find(c.observe->syscalls.begin(), c.observe->syscalls.end(),
                                                e.name) != c.observe->syscalls.end();
         if (!observed) {
-          write_all(c.event_fd, event_json(e) + "\n");
+          write_all(c.event_fd, supervise::to_json(to_event(e)) + "\n");
           return;
         }
         if (c.enforce_prog) {  // seccomp complain too: would the profile deny it?
@@ -99,11 +99,12 @@ int run_init(const InitConfig& c) {
           for (int i = 0; i < 6; ++i) d.args[i] = e.args[i];
           auto v = bpf::run(*c.enforce_prog, d);
           if (!v.ok() || (v->ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
-            write_all(c.event_fd, event_json(e) + "\n");
+            write_all(c.event_fd, supervise::to_json(to_event(e)) + "\n");
         }
         UnotifyEvent ev = e;
         ev.workload = c.workload;
-        for (const auto& line : c.observe->observe(ev)) write_all(c.event_fd, line + "\n");
+        for (const auto& event : c.observe->observe(ev))
+          write_all(c.event_fd, supervise::to_json(event) + "\n");
       });
       if (!r.ok()) {
         std::fprintf(stderr, "confine: complain mode: %s\n", r.error().message().c_str());

@@ -460,17 +460,13 @@ int launch(const RunConfig& c, const LaunchHooks& hooks, ComplainReport* report)
     while ((nl = evbuf.find('\n')) != std::string::npos) {
       std::string line = evbuf.substr(0, nl);
       evbuf.erase(0, nl + 1);
-      // AppArmor observation lines go to the hook only (not the seccomp report).
-      if (report && !line.starts_with("{\"kind\":\"apparmor\"")) {
+      auto ev = supervise::parse_event(line);
+      // AppArmor observation events go to the hook only (not the seccomp report).
+      if (report && ev.ok() && ev->kind == supervise::EventKind::Seccomp) {
         ++report->events;
-        auto k = line.find("\"syscall\":\"");
-        if (k != std::string::npos) {
-          auto e = line.find('"', k + 11);
-          std::string name = line.substr(k + 11, e - k - 11);
-          if (seen.insert(name).second) report->syscalls.push_back(name);
-        }
+        if (seen.insert(ev->syscall).second) report->syscalls.push_back(ev->syscall);
       }
-      if (hooks.on_event) hooks.on_event(line);
+      if (hooks.on_event) hooks.on_event(line, ev);
     }
     (void) final;
   };

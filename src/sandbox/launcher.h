@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "sandbox/config.h"
+#include "supervise/event.h"
 
 namespace confine::sandbox {
 
@@ -24,8 +25,9 @@ struct ComplainReport {
 };
 
 struct LaunchHooks {
-  // complain mode: called for each event (JSON line) as it arrives.
-  std::function<void(const std::string& json_line)> on_event;
+  // complain mode: called for each event as it arrives: its JSON line and what
+  // supervise::parse_event read from it.
+  std::function<void(const std::string& json_line, const Result<supervise::Event>& event)> on_event;
 };
 
 // Runs the command; returns the exit code confine should exit with.

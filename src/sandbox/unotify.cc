@@ -23,21 +23,6 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\')
-      o += '\\', o += static_cast<char>(c);
-    else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else
-      o += static_cast<char>(c);
-  }
-  return o + "\"";
-}
-
 void name_event(UnotifyEvent& e) {
   std::optional<Arch> arch;
   for (const auto& a : all_arches())
@@ -137,20 +122,16 @@ Result<int> fetch_listener(int pidfd, int target_fd, int timeout_ms) {
   }
 }
 
-std::string event_json(const UnotifyEvent& e) {
-  std::string s = "{\"kind\":\"seccomp\",\"pid\":" + std::to_string(e.pid) + ",\"comm\":" + json_str(e.comm) +
-                  ",\"syscall\":" + json_str(e.name) + ",\"nr\":" + std::to_string(e.nr) +
-                  ",\"arch\":" + json_str(e.arch) + ",\"args\":[";
-  for (int i = 0; i < 6; ++i) s += (i ? ",\"" : "\"") + hex(e.args[i]) + "\"";
-  return s + "]}";
-}
-
-std::string event_text(const UnotifyEvent& e) {
-  std::string s = "complain: pid " + std::to_string(e.pid) + " (" + e.comm + ") " + e.name + "(";
-  for (int i = 0; i < 6; ++i) s += (i ? ", " : "") + hex(e.args[i]);
-  s += ")";
-  if (e.arch != "x86_64") s += " [" + e.arch + "]";
-  return s + " would be denied";
+supervise::Event to_event(const UnotifyEvent& e) {
+  supervise::Event ev;
+  ev.kind = supervise::EventKind::Seccomp;
+  ev.pid = e.pid;
+  ev.comm = e.comm;
+  ev.syscall = e.name;
+  ev.nr = e.nr;
+  ev.arch = e.arch;
+  for (int i = 0; i < 6; ++i) ev.args[i] = e.args[i];
+  return ev;
 }
 
 }  // namespace confine::sandbox

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "supervise/event.h"
 
 namespace confine::sandbox {
 
@@ -56,9 +57,7 @@ class Unotify {
 // retrying until it is a seccomp listener or `timeout_ms` elapses.
 Result<int> fetch_listener(int pidfd, int target_fd, int timeout_ms);
 
-// {"kind":"seccomp","pid":..,"comm":..,"syscall":..,"nr":..,"arch":..,"args":["0x..",...]}
-std::string event_json(const UnotifyEvent& e);
-// "complain: pid 12 (ls) mkdir(0x7ffd..., 0x1ff, ...)"
-std::string event_text(const UnotifyEvent& e);
+// The seccomp complain event of a notification (supervise::to_json writes its line).
+supervise::Event to_event(const UnotifyEvent& e);
 
 }  // namespace confine::sandbox

@@ -219,8 +219,8 @@ TEST(Unotify, SupervisesARealFilter) {
   EXPECT_EQ(last.name, "getppid");
   EXPECT_EQ(last.arch, "x86_64");
   EXPECT_EQ(last.pid, child);
-  EXPECT_NE(event_json(last).find("\"syscall\":\"getppid\""), std::string::npos);
-  EXPECT_NE(event_text(last).find("getppid(0x"), std::string::npos);
+  EXPECT_NE(supervise::to_json(to_event(last)).find("\"syscall\":\"getppid\""), std::string::npos);
+  EXPECT_NE(supervise::to_text(to_event(last)).find("getppid(0x"), std::string::npos);
   close(pidfd);
 }
 
