@@ -6,6 +6,13 @@
 
 namespace confine::apparmor {
 
+namespace {
+std::string unquote(const std::string& s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+}  // namespace
+
 std::string perm_letters(uint16_t m) {
   static constexpr char kLetters[] = "rwalkmx";
   std::string s;
@@ -195,6 +202,11 @@ bool Glob::match(std::string_view path) const {
   return cur[n] != 0;
 }
 
+bool glob_match(std::string_view pattern, std::string_view path) {
+  auto g = Glob::compile(pattern);
+  return g.ok() && g->match(path);
+}
+
 // ---- evaluator ----------------------------------------------------------------------
 
 bool profile_complain(const Profile& p) {
@@ -206,23 +218,28 @@ bool profile_complain(const Profile& p) {
 Result<Evaluator> Evaluator::build(const Resolved& r, const Profile& p) {
   Evaluator ev;
   ev.name_ = p.display_name();
-  size_t skipped = 0;
-  std::string skipped_example;
-  for (const auto& fr : flatten(r, p)) {
-    const Rule& rule = fr.rule;
-    if (rule.kind != "file" && rule.kind != "link" && rule.kind != "all") continue;
-    CRule base;
-    base.deny = rule.mode == RuleMode::Deny;
-    base.origin = fr.origin;
-    if (rule.owner == "owner") base.cond = CRule::Cond::Owner;
-    if (rule.owner == "other") base.cond = CRule::Cond::Other;
-    if (rule.kind == "all" || (rule.kind == "file" && rule.path.empty())) {
-      base.all_paths = true;
-      base.perms = rule.perms.empty() ? static_cast<uint16_t>(kPermAll) : perms_from_rule(rule.perms);
-      base.glob = *Glob::compile("/**");
-      ev.rules_.push_back(std::move(base));
-      continue;
-    }
+  for (const auto& fr : flatten(r, p)) CONFINE_CHECK(ev.add_rule(fr.rule, fr.origin, r));
+  if (ev.skipped_)
+    ev.notes_.push_back(std::to_string(ev.skipped_) +
+                        " rule path(s) not absolute after expansion, skipped (e.g. " + ev.skipped_example_ +
+                        ")");
+  return ev;
+}
+
+Status Evaluator::add_rule(const Rule& rule, const std::string& origin, const Resolved& r) {
+  if (rule.kind != "file" && rule.kind != "link" && rule.kind != "all") return ok();
+  const size_t first = rules_.size();
+  CRule base;
+  base.deny = rule.mode == RuleMode::Deny;
+  base.origin = origin;
+  if (rule.owner == "owner") base.cond = CRule::Cond::Owner;
+  if (rule.owner == "other") base.cond = CRule::Cond::Other;
+  if (rule.kind == "all" || (rule.kind == "file" && rule.path.empty())) {
+    base.all_paths = true;
+    base.perms = rule.perms.empty() ? static_cast<uint16_t>(kPermAll) : perms_from_rule(rule.perms);
+    base.glob = *Glob::compile("/**");
+    rules_.push_back(std::move(base));
+  } else {
     std::vector<std::string> targets;
     if (rule.kind == "link") {
       base.perms = kPermLink;
@@ -233,53 +250,48 @@ Result<Evaluator> Evaluator::build(const Resolved& r, const Profile& p) {
     }
     bool link_target = !rule.target.empty() && (base.perms & kPermLink);
     if (link_target) {
-      auto t = expand(rule.target, r);
-      if (!t.ok()) return std::move(t).error().context(fr.origin);
+      auto t = expand(unquote(rule.target), r);
+      if (!t.ok()) return std::move(t).error().context(origin);
       targets = std::move(*t);
     }
-    auto paths = expand(rule.path, r);
-    if (!paths.ok()) return std::move(paths).error().context(fr.origin);
+    auto paths = expand(unquote(rule.path), r);  // "/a b/**": the quotes are the parser's
+    if (!paths.ok()) return std::move(paths).error().context(origin);
+    std::vector<CRule> add;
     for (const auto& g : *paths) {
       if (g.empty() || g[0] != '/') {
-        if (!skipped++) skipped_example = g + " (" + fr.origin + ")";
+        if (!skipped_++) skipped_example_ = g + " (" + origin + ")";
         continue;
       }
       auto glob = Glob::compile(g);
-      if (!glob.ok()) return std::move(glob).error().context(fr.origin);
+      if (!glob.ok()) return std::move(glob).error().context(origin);
       if (!link_target) {
         CRule c = base;
         c.glob = std::move(*glob);
-        ev.rules_.push_back(std::move(c));
+        add.push_back(std::move(c));
         continue;
       }
       for (const auto& t : targets) {
         auto tg = Glob::compile(t);
-        if (!tg.ok()) return std::move(tg).error().context(fr.origin);
+        if (!tg.ok()) return std::move(tg).error().context(origin);
         CRule c = base;
         c.glob = *glob;
         c.link_target = std::move(*tg);
-        ev.rules_.push_back(std::move(c));
+        add.push_back(std::move(c));
       }
     }
+    for (auto& c : add) rules_.push_back(std::move(c));  // all or nothing
   }
-  ev.index();
-  if (skipped)
-    ev.notes_.push_back(std::to_string(skipped) +
-                        " rule path(s) not absolute after expansion, skipped (e.g. " + skipped_example + ")");
-  return ev;
+  for (size_t i = first; i < rules_.size(); ++i) index_one(static_cast<uint32_t>(i));
+  return ok();
 }
 
-void Evaluator::index() {
-  by_component_.clear();
-  generic_.clear();
-  for (uint32_t i = 0; i < rules_.size(); ++i) {
-    const std::string& pre = rules_[i].glob.literal_prefix();
-    size_t second = pre.size() > 1 ? pre.find('/', 1) : std::string::npos;
-    if (rules_[i].all_paths || pre.empty() || pre[0] != '/' || second == std::string::npos)
-      generic_.push_back(i);
-    else
-      by_component_[pre.substr(1, second - 1)].push_back(i);
-  }
+void Evaluator::index_one(uint32_t i) {
+  const std::string& pre = rules_[i].glob.literal_prefix();
+  size_t second = pre.size() > 1 ? pre.find('/', 1) : std::string::npos;
+  if (rules_[i].all_paths || pre.empty() || pre[0] != '/' || second == std::string::npos)
+    generic_.push_back(i);
+  else
+    by_component_[pre.substr(1, second - 1)].push_back(i);
 }
 
 Evaluator::Perms Evaluator::collect(std::string_view matched, const Query& q, bool for_link) const {
@@ -332,6 +344,8 @@ Decision Evaluator::check(const Query& q) const {
   d.granted = eff;
   d.denied = q.requested & ~eff;
   d.owner_assumed = p.owner_assumed;
+  d.allow_bits = p.allow;
+  d.deny_bits = p.deny;
   // Link subset rule: a link granted only by subset rules must not give the new
   // name permissions its target does not have.
   if ((q.requested & kPermLink) && !(d.denied & kPermLink) && !q.link_target.empty()) {

@@ -1,7 +1,7 @@
 // AppArmor file-rule evaluation with AppArmor's own semantics (not Landlock's):
 // what the AppArmor LSM would decide for one access to one path. Used by
 // `confine run` to observe a profile in complain mode on a kernel without the
-// LSM (src/cli/apparmor_complain.cc).
+// LSM (src/cli/apparmor_complain.cc), and by `confine logs --to-apparmor` (logprof.cc).
 //
 //   CONFINE_TRY(auto ev, Evaluator::build(resolved, *profile));
 //   Decision d = ev.check({.path = "/etc/shadow", .requested = kPermRead});
@@ -82,6 +82,11 @@ class Glob {
   uint64_t star_ = 0;
 };
 
+// One pattern against one path with Glob (compiled for this call: callers that
+// match a pattern more than once keep a Glob). `pattern` must be expanded already
+// (no @{var}, no {a,b}: apparmor::expand); a pattern Glob::compile rejects matches nothing.
+bool glob_match(std::string_view pattern, std::string_view path);
+
 struct Query {
   std::string path;        // absolute, normalised, without trailing '/'
   bool directory = false;  // matched as "path/"
@@ -99,6 +104,8 @@ struct Decision {
   std::vector<std::string> deny_rules;   // origins of deny rules removing requested bits
   bool owner_assumed = false;            // an owner/other rule was decided without the owner
   std::string note;                      // e.g. the link subset rule
+  uint16_t allow_bits = 0;               // union of the matching allow rules (all bits, not only requested)
+  uint16_t deny_bits = 0;                // union of the matching deny rules
 };
 
 class Evaluator {
@@ -107,6 +114,9 @@ class Evaluator {
   // inlined). Rules whose path does not expand to an absolute path are skipped
   // with a note.
   static Result<Evaluator> build(const Resolved& r, const Profile& p);
+  // Adds one more rule (`origin` names it in Decision::allow_rules/deny_rules); its
+  // paths are expanded with r's variables. Non-file rules are ignored.
+  Status add_rule(const Rule& rule, const std::string& origin, const Resolved& r);
   Decision check(const Query& q) const;
 
   const std::string& profile_name() const { return name_; }
@@ -130,7 +140,9 @@ class Evaluator {
     std::vector<const CRule*> allow_rules, deny_rules;
   };
   Perms collect(std::string_view matched, const Query& q, bool for_link) const;
-  void index();
+  void index_one(uint32_t i);
+  size_t skipped_ = 0;
+  std::string skipped_example_;
   std::string name_;
   std::vector<CRule> rules_;
   // Rules by the first path component of their literal prefix ("usr" for

@@ -324,79 +324,6 @@ std::string hierarchy_of(const std::string& p, std::string* id, std::string* let
   return "";
 }
 
-// ---- the glob matcher -----------------------------------------------------------------
-
-// Matches one [...] class at p[i] (i at '['); sets *end past ']'. Returns false if malformed.
-bool class_match(std::string_view p, size_t i, char c, size_t* end, bool* ok) {
-  size_t j = i + 1;
-  bool neg = false;
-  if (j < p.size() && p[j] == '^') {
-    neg = true;
-    ++j;
-  }
-  bool hit = false;
-  bool first = true;
-  while (j < p.size() && (p[j] != ']' || first)) {
-    first = false;
-    char lo = p[j];
-    if (lo == '\\' && j + 1 < p.size()) lo = p[++j];
-    char hi = lo;
-    if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
-      hi = p[j + 2];
-      if (hi == '\\' && j + 3 < p.size()) hi = p[++j + 2];
-      j += 2;
-    }
-    if (c >= lo && c <= hi) hit = true;
-    ++j;
-  }
-  if (j >= p.size()) {
-    *ok = false;
-    return false;
-  }
-  *end = j + 1;
-  *ok = true;
-  return hit != neg;
-}
-
-bool match_at(std::string_view p, size_t pi, std::string_view s, size_t si, int budget[1]) {
-  if (--budget[0] < 0) return false;  // pathological pattern: "no match" (conservative)
-  while (pi < p.size()) {
-    char c = p[pi];
-    if (c == '*') {
-      bool dbl = pi + 1 < p.size() && p[pi + 1] == '*';
-      size_t next = pi + (dbl ? 2 : 1);
-      while (next < p.size() && p[next] == '*') ++next;
-      bool after_slash = pi > 0 && p[pi - 1] == '/';
-      size_t min = (after_slash && next == p.size()) ? 1 : 0;
-      for (size_t k = si + min; k <= s.size(); ++k) {
-        if (match_at(p, next, s, k, budget)) return true;
-        if (k < s.size() && !dbl && s[k] == '/') break;
-        if (k < s.size() && s[k] == '\0') break;
-      }
-      return false;
-    }
-    if (si >= s.size()) return false;
-    if (c == '?') {
-      if (s[si] == '/') return false;
-      ++pi, ++si;
-      continue;
-    }
-    if (c == '[') {
-      size_t end = 0;
-      bool ok = false;
-      bool hit = class_match(p, pi, s[si], &end, &ok);
-      if (!ok) return false;
-      if (!hit || s[si] == '/') return false;
-      pi = end, ++si;
-      continue;
-    }
-    if (c == '\\' && pi + 1 < p.size()) c = p[++pi];
-    if (c != s[si]) return false;
-    ++pi, ++si;
-  }
-  return si == s.size();
-}
-
 // ---- recorded paths --------------------------------------------------------------------
 
 struct Need {
@@ -584,11 +511,6 @@ const char* sock_type_word(uint64_t t) {
 }
 
 }  // namespace
-
-bool glob_match(std::string_view pattern, std::string_view path) {
-  int budget[1] = {200000};
-  return match_at(pattern, 0, path, 0, budget);
-}
 
 std::string temp_glob(std::string_view name) {
   auto randomish = [](std::string_view t) {

@@ -88,12 +88,6 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
 Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
                            std::vector<std::string>* notes);
 
-// The AppArmor glob matcher used for coverage (exposed for tests). `pattern`
-// must be expanded already (no @{var}, no {a,b}); supports * ** ? [..] [^..] and
-// \-escapes. A * or ** right after '/' at the end of the pattern matches at
-// least one character (so `/dir/*` does not match `/dir/`), as apparmor_parser does.
-bool glob_match(std::string_view pattern, std::string_view path);
-
 // The kind of inode the program created at a rule's path (recorded: behavior s/p), written
 // by the generator into the rule's comment and read by the Landlock translation (row
 // created-node): AppArmor's 'w' allows creating any kind there, Landlock grants each kind

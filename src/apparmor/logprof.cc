@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "apparmor/eval.h"
 #include "apparmor/from_behavior.h"
 #include "json/json.h"
 
@@ -100,52 +101,56 @@ bool is_sock_type(const std::string& w) {
   return k.count(w) > 0;
 }
 
-// What one profile (with includes) allows, evaluated with the glob matcher.
-struct Evaluator {
-  struct FileRule {
-    std::vector<std::string> globs;
-    Perms perms;
-    bool deny = false;
-    bool owner = false;
-    std::string origin;
-  };
-  std::vector<FileRule> files;
+// Rule letters <-> the evaluator's permission bits (exec: any exec mode).
+uint16_t perm_bits(const Perms& p) {
+  uint16_t m = 0;
+  for (char c : p.letters) m |= perms_from_rule(std::string(1, c));
+  if (!p.exec.empty()) m |= kPermExec;
+  return m;
+}
+
+Perms perms_of_bits(uint16_t m) {
+  Perms p;
+  for (auto [c, bit] : {std::pair{'r', kPermRead},
+                        {'w', kPermWrite},
+                        {'a', kPermAppend},
+                        {'l', kPermLink},
+                        {'k', kPermLock},
+                        {'m', kPermMmap}})
+    if (m & bit) p.letters.insert(c);
+  if (m & kPermExec) p.exec = "x";
+  return p;
+}
+
+// What one profile (with includes) allows: file rules with apparmor::Evaluator (the
+// evaluator complain mode uses: one glob matcher, one semantics), capability and
+// network rules here.
+struct ProfileRules {
+  Evaluator files;
   std::vector<Rule> caps, nets;  // allow and deny (mode tells)
+  std::vector<std::string> notes;
 
   void add_rule(const Rule& rule, const std::string& origin, const Resolved& r) {
     if (rule.kind == "capability") {
       caps.push_back(rule);
     } else if (rule.kind == "network") {
       nets.push_back(rule);
-    } else if (rule.kind == "file") {
-      if (rule.owner == "other") return;
-      FileRule fr;
-      std::string path = rule.path.empty() ? "/**" : unquote(rule.path);
-      fr.perms = split_perms(rule.path.empty() ? "mrwlkix" : rule.perms);
-      fr.deny = rule.mode == RuleMode::Deny;
-      fr.owner = rule.owner == "owner";
-      fr.origin = origin;
-      auto ex = expand(path, r);
-      if (!ex.ok()) return;
-      fr.globs = std::move(*ex);
-      files.push_back(std::move(fr));
+    } else if (auto st = files.add_rule(rule, origin, r); !st.ok()) {
+      notes.push_back(origin + ": rule not evaluated: " + st.error().message());
     }
   }
 
-  // Letters (and exec) allowed / denied for a concrete path.
-  void file_perms(const std::string& path, bool owner_ok, Perms* allow, Perms* deny,
+  // Letters (and exec) allowed / denied for a concrete path ("/d/" for a directory).
+  void file_perms(const std::string& path, bool owner_ok, const Perms& need, Perms* allow, Perms* deny,
                   std::string* deny_origin) const {
-    for (const auto& f : files) {
-      if (f.owner && !owner_ok && !f.deny) continue;
-      bool hit = std::any_of(f.globs.begin(), f.globs.end(),
-                             [&](const std::string& g) { return glob_match(g, path); });
-      if (!hit) continue;
-      Perms& t = f.deny ? *deny : *allow;
-      t.letters.insert(f.perms.letters.begin(), f.perms.letters.end());
-      if (!f.perms.exec.empty() && t.exec.empty()) t.exec = f.perms.exec;
-      if (f.deny && deny_origin->empty()) *deny_origin = f.origin;
-    }
-    if (allow->letters.count('w')) allow->letters.insert('a');
+    Query q;
+    q.path = path;
+    q.requested = perm_bits(need);
+    q.owner = owner_ok ? Query::Owner::Yes : Query::Owner::No;
+    Decision d = files.check(q);
+    *allow = perms_of_bits(d.allow_bits);
+    *deny = perms_of_bits(d.deny_bits);
+    if (!d.deny_rules.empty()) *deny_origin = d.deny_rules[0];
   }
 
   // 1 allowed, -1 denied by a deny rule, 0 neither.
@@ -243,7 +248,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
   LogprofResult res;
   struct State {
     std::shared_ptr<Profile> prof;
-    Evaluator eval;
+    ProfileRules eval;
     bool evaluated = false;
     std::map<std::string, Rule> new_files;  // by rule path
     std::vector<Rule> new_caps, new_nets;
@@ -357,7 +362,7 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
     }
     Perms allow, deny;
     std::string deny_origin;
-    if (!e.pattern) s->eval.file_perms(e.path, e.owned.value_or(true), &allow, &deny, &deny_origin);
+    if (!e.pattern) s->eval.file_perms(e.path, e.owned.value_or(true), need, &allow, &deny, &deny_origin);
     Perms add;
     for (char c : need.letters) {
       if (deny.letters.count(c)) {
@@ -446,6 +451,8 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
   if (!diff.empty()) res.diff = "--- " + file + "\n+++ " + file + "\n" + diff;
   for (const auto& [p, n] : other_profiles)
     res.notes.push_back(std::to_string(n) + " event(s) for profile " + p + " (not in " + file + ") ignored");
+  for (const auto& [name, s] : states)
+    for (const auto& n : s.eval.notes) notes.insert(name + ": " + n);
   res.notes.insert(res.notes.end(), notes.begin(), notes.end());
   res.text = res.changed() ? format(r.main) : std::string(profile_text);
   if (res.changed()) {

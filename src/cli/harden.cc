@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "apparmor/apparmor.h"
+#include "apparmor/eval.h"
 #include "apparmor/from_behavior.h"
 #include "cli/args.h"
 #include "cli/record_common.h"
@@ -736,8 +737,9 @@ int harden_train_check(const Args& a, RecordSetup& setup, const StdinCopy& in) {
           if (!r || r->kind != "file" || r->path.empty() || r->path[0] != '/') continue;
           ++rules;
           bool used = false;
+          auto g = apparmor::Glob::compile(r->path);  // the evaluator's matcher, compiled once per rule
           for (const auto& path : touched)
-            if (apparmor::glob_match(r->path, path) || apparmor::glob_match(r->path, path + "/")) {
+            if (g.ok() && (g->match(path) || g->match(path + "/"))) {
               used = true;
               break;
             }
