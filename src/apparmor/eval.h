@@ -1,7 +1,7 @@
 // AppArmor file-rule evaluation with AppArmor's own semantics (not Landlock's):
 // what the AppArmor LSM would decide for one access to one path. Used by
 // `confine run` to observe a profile in complain mode on a kernel without the
-// LSM (src/cli/apparmor_complain.cc), and by `confine logs --to-apparmor` (logprof.cc).
+// LSM (src/apparmor/complain.cc), and by `confine logs --to-apparmor` (logprof.cc).
 //
 //   CONFINE_TRY(auto ev, Evaluator::build(resolved, *profile));
 //   Decision d = ev.check({.path = "/etc/shadow", .requested = kPermRead});

@@ -12,9 +12,9 @@
 #include <set>
 
 #include "apparmor/apparmor.h"
+#include "apparmor/complain.h"
 #include "apparmor/eval.h"
 #include "apparmor/landlock.h"
-#include "cli/apparmor_complain.h"
 #include "cli/args.h"
 #include "cli/seccomp_profile_args.h"
 #include "cli/verbs.h"
@@ -326,7 +326,7 @@ Status fill_config(const Args& a, RunConfig& c) {
     } else
       notes.push_back("Landlock translation unavailable (" + t.error().message() +
                       "): only the AppArmor evaluation is reported");
-    auto o = apparmor_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
+    auto o = apparmor::complain_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
     if (!o.ok()) return std::move(o).error().context("--apparmor " + aa);
     for (const auto& n : notes) print_warning("--apparmor " + aa + ": " + n);
     c.observe = std::move(*o);
@@ -455,7 +455,7 @@ int verb_run(std::span<char* const> args) {
     }
   }
   LaunchHooks hooks;
-  AppArmorSummary aa_summary;
+  apparmor::ComplainSummary aa_summary;
   hooks.on_event = [&](const std::string& line, const Result<supervise::Event>& ev) {
     // One write per line: the command shares this stderr.
     if (ev.ok()) aa_summary.add(*ev);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/corpus/verdict.py: a complain-pass finding is labelled by the enforcer that would
 # deny it. An event with "enforcer": "landlock" (the AppArmor rules allow the access, their
-# Landlock translation does not: src/cli/apparmor_complain.cc) is "landlock would deny" with
+# Landlock translation does not: src/apparmor/complain.cc) is "landlock would deny" with
 # the missing Landlock rights, never "apparmor would deny" with an AppArmor rule to add.
 # usage: bash corpus_verdict.sh CONFINE_BIN SRC_DIR
 set -u

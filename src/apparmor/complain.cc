@@ -1,5 +1,5 @@
-// AppArmor complain mode for `confine run` (see apparmor_complain.h).
-#include "cli/apparmor_complain.h"
+// AppArmor complain mode for `confine run` (see complain.h).
+#include "apparmor/complain.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,20 +12,16 @@
 #include <memory>
 
 #include "apparmor/eval.h"
-#include "json/json.h"
 #include "record/decode.h"
 #include "record/procmem.h"
 #include "sandbox/landlock.h"
 #include "sandbox/unotify.h"
 #include "syscalls/arch.h"
 
-namespace confine::cli {
+namespace confine::apparmor {
 
 namespace {
 
-using apparmor::Decision;
-using apparmor::Evaluator;
-using apparmor::Query;
 namespace ll = sandbox::landlock_access;
 
 constexpr uint64_t kAtRemovedir = 0x200;
@@ -139,18 +135,17 @@ std::string open_mask(uint64_t flags, uint16_t* req) {
   std::string m;
   uint16_t r = 0;
   switch (flags & O_ACCMODE) {
-    case O_RDONLY: r = apparmor::kPermRead; break;
-    case O_WRONLY: r = apparmor::kPermWrite; break;
-    default: r = apparmor::kPermRead | apparmor::kPermWrite; break;
+    case O_RDONLY: r = kPermRead; break;
+    case O_WRONLY: r = kPermWrite; break;
+    default: r = kPermRead | kPermWrite; break;
   }
-  if ((flags & O_APPEND) && (r & apparmor::kPermWrite))
-    r = (r & ~apparmor::kPermWrite) | apparmor::kPermAppend;
-  if (flags & O_TRUNC) r |= apparmor::kPermWrite;
-  if (r & apparmor::kPermRead) m += 'r';
-  if (r & apparmor::kPermWrite) m += 'w';
-  if (r & apparmor::kPermAppend) m += 'a';
+  if ((flags & O_APPEND) && (r & kPermWrite)) r = (r & ~kPermWrite) | kPermAppend;
+  if (flags & O_TRUNC) r |= kPermWrite;
+  if (r & kPermRead) m += 'r';
+  if (r & kPermWrite) m += 'w';
+  if (r & kPermAppend) m += 'a';
   if (flags & O_CREAT) {
-    r |= apparmor::kPermWrite;  // AA_MAY_CREATE is granted by w
+    r |= kPermWrite;  // AA_MAY_CREATE is granted by w
     m += 'c';
   }
   *req = r;
@@ -337,8 +332,8 @@ supervise::Event denied_event(const std::string& profile, const sandbox::Unotify
   ev.operation = a.op;
   ev.path = a.target.path;
   ev.directory = a.target.dir;
-  ev.requested = apparmor::perm_letters(d.requested);
-  ev.denied = apparmor::perm_letters(d.denied);
+  ev.requested = perm_letters(d.requested);
+  ev.denied = perm_letters(d.denied);
   ev.mask = a.mask;
   ev.rule = d.deny_rules.empty() ? "" : d.deny_rules[0];
   ev.info = !d.note.empty()           ? d.note
@@ -353,8 +348,7 @@ supervise::Event denied_event(const std::string& profile, const sandbox::Unotify
 // The Landlock rights of `need` that no rule of t grants beneath `path` (a right the
 // ruleset does not handle is allowed). The self-proc rules name /proc/self of the
 // sandbox's command process (`workload`): its task directory or one of its files.
-uint64_t landlock_missing(const apparmor::Translation& t, const std::string& path, uint64_t need,
-                          pid_t workload) {
+uint64_t landlock_missing(const Translation& t, const std::string& path, uint64_t need, pid_t workload) {
   need &= t.handled;
   if (workload > 0)
     for (const auto& sr : t.self_rules) {
@@ -383,10 +377,9 @@ std::string parent_of(const std::string& p) {
 supervise::Event landlock_event(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
                                 uint64_t file_missing, uint64_t parent_missing) {
   std::string where;
-  if (file_missing) where = apparmor::access_names(file_missing) + " on " + a.target.path;
+  if (file_missing) where = access_names(file_missing) + " on " + a.target.path;
   if (parent_missing)
-    where += (where.empty() ? "" : ", ") + apparmor::access_names(parent_missing) + " on " +
-             parent_of(a.target.path);
+    where += (where.empty() ? "" : ", ") + access_names(parent_missing) + " on " + parent_of(a.target.path);
   supervise::Event ev;
   ev.kind = supervise::EventKind::AppArmor;
   ev.landlock_enforcer = true;
@@ -398,10 +391,10 @@ supervise::Event landlock_event(const std::string& profile, const sandbox::Unoti
   ev.operation = a.op;
   ev.path = a.target.path;
   ev.directory = a.target.dir;
-  ev.requested = apparmor::perm_letters(a.requested);
+  ev.requested = perm_letters(a.requested);
   ev.denied = ev.requested;
   ev.mask = a.mask;
-  ev.landlock = apparmor::access_names(file_missing | parent_missing);
+  ev.landlock = access_names(file_missing | parent_missing);
   ev.info = "the profile allows it, its Landlock translation does not grant " + where +
             " (confine apparmor to-landlock PROFILE)";
   return ev;
@@ -409,7 +402,7 @@ supervise::Event landlock_event(const std::string& profile, const sandbox::Unoti
 
 }  // namespace
 
-const std::vector<std::string>& apparmor_observed_syscalls() {
+const std::vector<std::string>& observed_file_syscalls() {
   static const std::vector<std::string> k = {
       "open",  "openat",  "openat2", "creat",     "execve",   "execveat",   "mkdir",    "mkdirat",
       "mknod", "mknodat", "unlink",  "unlinkat",  "rmdir",    "rename",     "renameat", "renameat2",
@@ -417,17 +410,17 @@ const std::vector<std::string>& apparmor_observed_syscalls() {
   return k;
 }
 
-Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
+Result<sandbox::FileObserveConfig> complain_observer(const Resolved& r, const Profile& p,
                                                      std::vector<std::string>* notes,
-                                                     std::optional<apparmor::Translation> landlock) {
+                                                     std::optional<Translation> landlock) {
   CONFINE_TRY(Evaluator ev, Evaluator::build(r, p));
   if (notes)
     for (const auto& n : ev.notes()) notes->push_back(n);
   auto shared = std::make_shared<const Evaluator>(std::move(ev));
   sandbox::FileObserveConfig c;
-  c.syscalls = apparmor_observed_syscalls();
+  c.syscalls = observed_file_syscalls();
   std::string name = p.display_name();
-  auto ll = landlock ? std::make_shared<const apparmor::Translation>(std::move(*landlock)) : nullptr;
+  auto ll = landlock ? std::make_shared<const Translation>(std::move(*landlock)) : nullptr;
   c.observe = [shared, name, ll](const sandbox::UnotifyEvent& e) {
     std::vector<supervise::Event> lines;
     auto arch = arch_from_name(e.arch);
@@ -466,7 +459,7 @@ Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r
   return c;
 }
 
-void AppArmorSummary::add(const supervise::Event& e) {
+void ComplainSummary::add(const supervise::Event& e) {
   if (e.kind != supervise::EventKind::AppArmor) return;
   ++events_;
   std::string path = supervise::display_path(e);
@@ -487,7 +480,7 @@ void AppArmorSummary::add(const supervise::Event& e) {
   it->second = merged;
 }
 
-std::string AppArmorSummary::str() const {
+std::string ComplainSummary::str() const {
   std::string s = std::to_string(order_.size()) + " access(es) the profile would deny";
   if (order_.empty()) return s;
   s += ": ";
@@ -501,4 +494,4 @@ std::string AppArmorSummary::str() const {
   return s;
 }
 
-}  // namespace confine::cli
+}  // namespace confine::apparmor

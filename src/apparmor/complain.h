@@ -19,23 +19,23 @@
 #include "sandbox/config.h"
 #include "supervise/event.h"
 
-namespace confine::cli {
+namespace confine::apparmor {
 
 // The file syscalls observed (open, openat, openat2, creat, execve, execveat,
 // mkdir(at), mknod(at), unlink(at), rmdir, rename(at,at2), link(at),
 // symlink(at), truncate(64), bind and connect (unix socket paths)).
-const std::vector<std::string>& apparmor_observed_syscalls();
+const std::vector<std::string>& observed_file_syscalls();
 
 // The observer for profile p (evaluator built here, in the parent). With `landlock` (the
-// profile's translation, apparmor::to_landlock), an access the profile allows but the
+// profile's translation, to_landlock), an access the profile allows but the
 // translation would deny (what `confine run` enforces without the AppArmor LSM) is
 // reported too, as {"kind":"apparmor","enforcer":"landlock",...,"landlock":"make_sock"}.
-Result<sandbox::FileObserveConfig> apparmor_observer(const apparmor::Resolved& r, const apparmor::Profile& p,
+Result<sandbox::FileObserveConfig> complain_observer(const Resolved& r, const Profile& p,
                                                      std::vector<std::string>* notes,
-                                                     std::optional<apparmor::Translation> landlock = {});
+                                                     std::optional<Translation> landlock = {});
 
 // Collects apparmor lines for the end-of-run summary.
-class AppArmorSummary {
+class ComplainSummary {
  public:
   void add(const supervise::Event& e);  // ignores non-apparmor events
   // "N access(es) the profile would deny: /tmp/f (w), ..."
@@ -48,4 +48,4 @@ class AppArmorSummary {
   std::vector<std::string> order_;
 };
 
-}  // namespace confine::cli
+}  // namespace confine::apparmor
