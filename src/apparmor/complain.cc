@@ -15,7 +15,7 @@
 #include "record/decode.h"
 #include "record/procmem.h"
 #include "sandbox/landlock.h"
-#include "sandbox/unotify.h"
+#include "supervise/listener.h"
 #include "syscalls/arch.h"
 
 namespace confine::apparmor {
@@ -154,7 +154,7 @@ std::string open_mask(uint64_t flags, uint16_t* req) {
 
 // The accesses of one syscall (empty when the LSM would not be asked: missing
 // file, O_PATH, EEXIST, ...).
-std::vector<Access> accesses(const sandbox::UnotifyEvent& e, Arch arch, record::MemReader& mem, pid_t pid) {
+std::vector<Access> accesses(const supervise::Notification& e, Arch arch, record::MemReader& mem, pid_t pid) {
   record::Decoded d;
   record::decode(arch, e.name, e.args, mem, &d);
   std::vector<Access> out;
@@ -320,7 +320,7 @@ std::optional<uid_t> fsuid_of(pid_t pid) {
 }
 
 // The event of an access the profile denies.
-supervise::Event denied_event(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+supervise::Event denied_event(const std::string& profile, const supervise::Notification& e, const Access& a,
                               const Decision& d) {
   supervise::Event ev;
   ev.kind = supervise::EventKind::AppArmor;
@@ -374,7 +374,7 @@ std::string parent_of(const std::string& p) {
 
 // "landlock would deny": the AppArmor profile allows the access, its Landlock translation
 // (what `confine run` enforces without the AppArmor LSM) does not.
-supervise::Event landlock_event(const std::string& profile, const sandbox::UnotifyEvent& e, const Access& a,
+supervise::Event landlock_event(const std::string& profile, const supervise::Notification& e, const Access& a,
                                 uint64_t file_missing, uint64_t parent_missing) {
   std::string where;
   if (file_missing) where = access_names(file_missing) + " on " + a.target.path;
@@ -421,7 +421,7 @@ Result<sandbox::FileObserveConfig> complain_observer(const Resolved& r, const Pr
   c.syscalls = observed_file_syscalls();
   std::string name = p.display_name();
   auto ll = landlock ? std::make_shared<const Translation>(std::move(*landlock)) : nullptr;
-  c.observe = [shared, name, ll](const sandbox::UnotifyEvent& e) {
+  c.observe = [shared, name, ll](const supervise::Notification& e) {
     std::vector<supervise::Event> lines;
     auto arch = arch_from_name(e.arch);
     if (!arch) return lines;
@@ -429,7 +429,7 @@ Result<sandbox::FileObserveConfig> complain_observer(const Resolved& r, const Pr
     auto acc = accesses(e, *arch, mem, e.pid);
     // Everything above read the task's memory and /proc/PID: only valid if it
     // is still blocked in this syscall.
-    if (!sandbox::notif_id_valid(e)) return lines;
+    if (!supervise::notif_id_valid(e)) return lines;
     std::optional<uid_t> fsuid;
     bool fsuid_read = false;
     for (const auto& a : acc) {

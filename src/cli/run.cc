@@ -30,6 +30,7 @@
 #include "sandbox/suggest.h"
 #include "sandbox/user.h"
 #include "supervise/event.h"
+#include "supervise/listener.h"
 
 namespace confine::cli {
 
@@ -367,7 +368,7 @@ Status fill_config(const Args& a, RunConfig& c) {
     }
   }
   if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain) {
-    auto f = notify_filter(c.observe.syscalls);
+    auto f = supervise::notify_filter(c.observe.syscalls);
     if (!f.ok()) return std::move(f).error().context("--apparmor-mode complain: observation filter");
     c.observe.prog = std::move(*f);
   }

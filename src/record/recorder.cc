@@ -34,14 +34,8 @@
 #include "record/errors.h"
 #include "record/perf_counter.h"
 #include "record/procmem.h"
+#include "supervise/listener.h"
 #include "syscalls/syscalls.h"
-
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 namespace confine::record {
 
@@ -49,7 +43,6 @@ namespace {
 
 // Interrupts the answering thread's blocking RECV when recording ends.
 constexpr int kInterruptSignal = SIGUSR1;
-constexpr unsigned long kWaitKillableRecv = 1UL << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 // Ring buffers of the error sampler polled by the watcher (one per CPU).
 constexpr int kMaxSamplerFds = 256;
 
@@ -171,65 +164,15 @@ std::vector<Descendant> running_descendants() {
   return out;
 }
 
-// The recorder's seccomp program. Unotify backend: USER_NOTIF for everything.
-// Perf backend: USER_NOTIF for the numbers of `notify` names on x86_64, x32
-// (x86_64 audit arch with the x32 bit) and i386, ALLOW for the rest of those
-// arches, USER_NOTIF for any other arch (cannot happen on x86-64).
-std::vector<sock_filter> build_filter(bool perf, const std::vector<std::string_view>& notify) {
-  std::vector<sock_filter> f;
-  if (!perf) {
-    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
-    return f;
-  }
-  auto nrs = [&](Arch a) {
-    std::vector<uint32_t> v;
-    for (auto n : notify)
-      if (auto nr = syscall_number(a, n)) v.push_back(static_cast<uint32_t>(*nr));
-    return v;
-  };
-  // jeq chain; each match jumps to the block's final RET USER_NOTIF.
-  auto block = [](const std::vector<uint32_t>& v) {
-    std::vector<sock_filter> b;
-    size_t n = v.size();
-    for (size_t i = 0; i < n; ++i)
-      b.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v[i], static_cast<uint8_t>(n - i), 0));
-    b.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-    b.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
-    return b;
-  };
-  auto b64 = block(nrs(Arch::X86_64)), bx32 = block(nrs(Arch::X32)), b32 = block(nrs(Arch::X86));
-  // Jump offsets are 8 bits: beyond that (cannot happen with ~40 names),
-  // notify everything -- slower, never wrong.
-  if (2 + b64.size() + bx32.size() > 255 || 1 + b32.size() > 255) {
-    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
-    return f;
-  }
-  const uint32_t arch_off = offsetof(seccomp_data, arch), nr_off = offsetof(seccomp_data, nr);
-  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arch_off));
-  // x86_64 audit arch: ld nr; jset x32 bit -> x32 block; else x86_64 block.
-  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
-                       static_cast<uint8_t>(2 + b64.size() + bx32.size())));
-  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off));
-  f.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, static_cast<uint8_t>(b64.size()), 0));
-  f.insert(f.end(), b64.begin(), b64.end());
-  f.insert(f.end(), bx32.begin(), bx32.end());
-  // i386 audit arch (32-bit tasks and int $0x80 from 64-bit ones).
-  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, static_cast<uint8_t>(1 + b32.size())));
-  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off));
-  f.insert(f.end(), b32.begin(), b32.end());
-  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
-  return f;
-}
-
 // Names the perf backend's filter notifies: what decode() needs the live task
 // for (memory, /proc), and exec. The other decoded names (socket, clone, ioctl,
 // mmap, ...) are decoded from perf's sys_enter samples instead: every
 // notification is a window in which a signal turns the syscall into EINTR
 // (docs/record.md, "The observer effect"), so the fewer the better.
-std::vector<std::string_view> notified_names() {
-  std::vector<std::string_view> v;
+std::vector<std::string> notified_names() {
+  std::vector<std::string> v;
   for (auto n : all_syscall_names())
-    if (decode_needs_task(n) || n == "execve" || n == "execveat") v.push_back(n);
+    if (decode_needs_task(n) || n == "execve" || n == "execveat") v.emplace_back(n);
   return v;
 }
 
@@ -258,20 +201,12 @@ std::vector<std::string_view> notified_names() {
   // RECV remains (short with SYNC_WAKE_UP): hence the perf backend notifies
   // as little as it can and the supervisor counts notifications that vanish
   // (docs/record.md, "The observer effect"). Older kernels: EINVAL, retried without.
-  unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv;
-  auto install = [&] {
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-    if (r < 0 && errno == EINVAL && (flags & kWaitKillableRecv)) {
-      flags &= ~kWaitKillableRecv;
-      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-    }
-    return r;
-  };
-  long fd = install();
+  // (supervise::new_listener.)
+  long fd = supervise::new_listener(&prog);
   if (fd < 0 && errno == EACCES) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       child_fail(err_fd, "prctl(PR_SET_NO_NEW_PRIVS): " + errno_str(errno), 125);
-    fd = install();
+    fd = supervise::new_listener(&prog);
   }
   if (fd < 0) {
     int e = errno;
@@ -423,6 +358,14 @@ Result<std::string> find_executable(const std::string& name, int* exit_code) {
   return Error(name + ": command not found in PATH");
 }
 
+Result<std::vector<sock_filter>> recorder_filter(bool perf) {
+  if (!perf) return supervise::notify_all_filter();
+  supervise::NotifyFilterOptions fo;
+  fo.unknown_arch_notify = true;
+  fo.multiplexers = false;  // socketcall/ipc: counted by perf like any other syscall
+  return supervise::notify_filter(notified_names(), fo);
+}
+
 namespace {
 
 // One recording with the given backend. *perf_failed: the perf counter could
@@ -446,8 +389,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   timespec start_coarse{};  // born_before()
   clock_gettime(CLOCK_REALTIME_COARSE, &start_coarse);
   res.backend = use_perf ? Backend::Perf : Backend::Unotify;
-  std::vector<sock_filter> filter =
-      build_filter(use_perf, use_perf ? notified_names() : std::vector<std::string_view>{});
+  CONFINE_TRY(std::vector<sock_filter> filter, recorder_filter(use_perf));
   if (filter.size() > BPF_MAXINSNS) return Error("seccomp filter too long");
   // Perf backend: hold the syscall tracepoints registered across fork (see
   // perf_counter_hold) until the counter is open on the child.
@@ -580,8 +522,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   }
   std::map<std::pair<Arch, int32_t>, uint64_t> notified;  // perf backend: notifications by (arch, nr)
   // Kernel 6.6+: wake the supervisor synchronously on the same CPU.
-  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-  ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
+  supervise::set_sync_wakeup(lfd);
 
   std::unordered_map<pid_t, TaskState> tasks;
   pid_t last_tid = 0;  // the task of the previous notification, when its image is known
@@ -595,7 +536,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   uint64_t last_id = 0, vanished = 0;  // notification ids (see handle())
   bool have_last_id = false;
 
-  // Two threads. This one blocks in SECCOMP_IOCTL_NOTIF_RECV and answers:
+  // Two threads. This one blocks in RECV (supervise::recv) and answers:
   // a notification costs RECV + SEND and two context switches, nothing else
   // (a poll() before each RECV cost a third syscall, ~25% of the round trip).
   // The watcher thread sleeps in poll() on the signalfd and on the listener
@@ -741,20 +682,11 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   // fail with EINTR, and a received notification nobody answers would block
   // its task forever (the drainer cannot know its id). Retry; ENOENT means
   // the task died meanwhile.
-  auto answer = [&](const seccomp_notif_resp& resp) {
-    while (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0) {
-      if (errno == ENOENT) return true;
-      if (errno != EINTR) return false;
-    }
-    return true;
-  };
+  // the task died meanwhile (supervise::send_continue).
   auto handle = [&]() -> Status {
     seccomp_notif req;
-    std::memset(&req, 0, sizeof req);
-    if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
-      if (errno == ENOENT || errno == EINTR) return ok();  // the task died meanwhile, or stop
-      return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", errno);
-    }
+    CONFINE_TRY(supervise::Recv got, supervise::recv(lfd, &req));
+    if (got != supervise::Recv::Got) return ok();  // the task died meanwhile, or stop
     ++res.events;
     // The kernel numbers a filter's notifications consecutively as tasks make
     // them, and RECV hands them out in that order: a gap is a notification
@@ -781,11 +713,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     bool is_exec = info->flags & NrInfo::kExec;
     // Hot path: the same task as last time, its image known, nothing to decode.
     if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && fi >= 0) {
-      seccomp_notif_resp resp;
-      std::memset(&resp, 0, sizeof resp);
-      resp.id = req.id;
-      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      if (!answer(resp)) return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+      CONFINE_CHECK(supervise::send_continue(lfd, req.id));
       if (counter)
         ++notified[{arch, req.data.nr}];
       else
@@ -813,13 +741,9 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       decode(arch, *name, args, mem, &d);
     }
     bool valid = true;
-    if (proc || d.used_memory) valid = ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0;
+    if (proc || d.used_memory) valid = supervise::id_valid(lfd, req.id);
     // Answer first: the task continues while we file what we saw.
-    seccomp_notif_resp resp;
-    std::memset(&resp, 0, sizeof resp);
-    resp.id = req.id;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    if (!answer(resp)) return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+    CONFINE_CHECK(supervise::send_continue(lfd, req.id));
 
     if (counter) {  // counted by perf; args only
       ++notified[{arch, req.data.nr}];
@@ -907,22 +831,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     if (d == 0) {
       setsid();
       sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-      while (true) {
-        pollfd q{lfd, POLLIN, 0};
-        if (poll(&q, 1, -1) < 0 && errno != EINTR) _exit(0);
-        if (q.revents & POLLIN) {
-          seccomp_notif req;
-          std::memset(&req, 0, sizeof req);
-          if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
-          seccomp_notif_resp resp;
-          std::memset(&resp, 0, sizeof resp);
-          resp.id = req.id;
-          resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-          ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-        } else if (q.revents & (POLLHUP | POLLERR)) {
-          _exit(0);
-        }
-      }
+      supervise::drain(lfd);
+      _exit(0);
     }
     if (d > 0)
       res.warnings.push_back("recording stopped with processes still running (pid " + std::to_string(pid) +

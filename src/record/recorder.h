@@ -32,6 +32,7 @@
 // a syscall).
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -107,6 +108,12 @@ Result<std::string> find_executable(const std::string& name, int* exit_code);
 
 // Runs and records. Errors are setup failures (the command did not run or the
 // supervisor broke); a command that fails or dies is a normal result.
+// The recorder's notify filter (supervise::notify_filter, our compiler). Unotify
+// backend: USER_NOTIF for everything. Perf backend: USER_NOTIF on x86_64, x32 and
+// i386 for the syscalls decode() needs the live task for (memory, /proc) and exec,
+// ALLOW for the rest of those arches, USER_NOTIF for any other arch.
+Result<std::vector<sock_filter>> recorder_filter(bool perf);
+
 Result<RecordResult> record(const RecordOptions& opts);
 
 }  // namespace confine::record

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "supervise/event.h"
+#include "supervise/listener.h"
 
 namespace confine::sandbox {
 
@@ -144,7 +145,6 @@ struct SeccompConfig {
   std::function<Result<SeccompConfig>()> deferred;
 };
 
-struct UnotifyEvent;  // unotify.h
 // Observation of file syscalls by the complain-mode supervisor (AppArmor
 // complain mode; the CLI supplies the decision). `syscalls` are sent to the
 // supervisor (pid 1), which calls `observe` for each one before continuing it
@@ -157,7 +157,7 @@ struct UnotifyEvent;  // unotify.h
 // SeccompConfig::enforce_prog gives the seccomp verdict.
 struct FileObserveConfig {
   std::vector<std::string> syscalls;
-  std::function<std::vector<supervise::Event>(const UnotifyEvent&)> observe;
+  std::function<std::vector<supervise::Event>(const supervise::Notification&)> observe;
   std::vector<sock_filter> prog;
   bool enabled() const { return static_cast<bool>(observe); }
 };

@@ -14,8 +14,8 @@
 #include <memory>
 #include <string>
 
-#include "sandbox/unotify.h"
 #include "seccomp/bpf/bpf.h"
+#include "supervise/listener.h"
 
 namespace confine::sandbox {
 
@@ -46,7 +46,7 @@ int run_init(const InitConfig& c) {
     kill(c.workload, SIGKILL);
   }
   int pidfd = -1;
-  std::unique_ptr<Unotify> sup;
+  std::unique_ptr<supervise::Listener> sup;
   int handoff = c.handoff_fd;
   if (handoff >= 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, c.workload, 0));
   int status_code = -1;
@@ -67,13 +67,12 @@ int run_init(const InitConfig& c) {
       close(handoff);
       handoff = -1;
       if (r == sizeof target && pidfd >= 0) {
-        auto l = fetch_listener(pidfd, target, 10000);
+        auto l = supervise::fetch_listener(pidfd, target, 10000);
         if (l.ok()) {
           // Linux 6.6+: wake this supervisor on the notifying task's CPU (a
-          // direct switch instead of a cross-CPU wake-up); older kernels: EINVAL, ignored.
-          // The flag is passed by value: SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
-          ioctl(*l, SECCOMP_IOW(4, __u64), 1UL);
-          sup = std::make_unique<Unotify>(*l);
+          // direct switch instead of a cross-CPU wake-up).
+          supervise::set_sync_wakeup(*l);
+          sup = std::make_unique<supervise::Listener>(*l);
           // Until now the workload's close-on-exec copy was the only one: it must not exec before this.
           if (write(c.ack_fd, "k", 1) != 1) kill(c.workload, SIGKILL);
           close(c.ack_fd);
@@ -84,11 +83,11 @@ int run_init(const InitConfig& c) {
       }
     }
     if (uidx >= 0 && (p[uidx].revents & POLLIN)) {
-      auto r = sup->handle_one([&](const UnotifyEvent& e) {
+      auto r = sup->handle_one([&](const supervise::Notification& e) {
         bool observed = c.observe && std::find(c.observe->syscalls.begin(), c.observe->syscalls.end(),
                                                e.name) != c.observe->syscalls.end();
         if (!observed) {
-          write_all(c.event_fd, supervise::to_json(to_event(e)) + "\n");
+          write_all(c.event_fd, supervise::to_json(supervise::to_event(e)) + "\n");
           return;
         }
         if (c.enforce_prog) {  // seccomp complain too: would the profile deny it?
@@ -99,9 +98,9 @@ int run_init(const InitConfig& c) {
           for (int i = 0; i < 6; ++i) d.args[i] = e.args[i];
           auto v = bpf::run(*c.enforce_prog, d);
           if (!v.ok() || (v->ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
-            write_all(c.event_fd, supervise::to_json(to_event(e)) + "\n");
+            write_all(c.event_fd, supervise::to_json(supervise::to_event(e)) + "\n");
         }
-        UnotifyEvent ev = e;
+        supervise::Notification ev = e;
         ev.workload = c.workload;
         for (const auto& event : c.observe->observe(ev))
           write_all(c.event_fd, supervise::to_json(event) + "\n");

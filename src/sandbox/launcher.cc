@@ -28,7 +28,6 @@
 #include "sandbox/namespaces.h"
 #include "sandbox/nnp.h"
 #include "sandbox/seccomp_install.h"
-#include "sandbox/unotify.h"
 #include "sandbox/user.h"
 #include "sandbox/userns.h"
 

@@ -11,6 +11,7 @@
 #include "seccomp/compiler.h"
 #include "seccomp/profile.h"
 #include "seccomp/resolve.h"
+#include "supervise/listener.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::sandbox {
@@ -111,47 +112,9 @@ Result<std::vector<sock_filter>> memfd_noexec_filter() {
   return std::move(prog.insns);
 }
 
-Result<std::vector<sock_filter>> notify_filter(const std::vector<std::string>& syscalls) {
-  seccomp::ResolvedProfile rp;
-  rp.default_action = seccomp::Action::allow();
-  for (Arch a : {Arch::X86_64, Arch::X86, Arch::X32}) {
-    seccomp::ArchTable t;
-    t.arch = a;
-    for (const auto& n : syscalls) {
-      auto nr = syscall_number(a, n);
-      if (!nr) continue;
-      seccomp::ResolvedRule r;
-      r.name = n;
-      r.nr = *nr;
-      r.action = seccomp::Action{seccomp::ActionKind::Notify, 0};
-      t.rules.push_back(std::move(r));
-    }
-    rp.arches.push_back(std::move(t));
-  }
-  seccomp::CompileOptions o;
-  o.bad_arch_action = seccomp::Action::allow();  // observation adds no confinement
-  CONFINE_TRY(auto prog, seccomp::compile(rp, o));
-  return std::move(prog.insns);
-}
-
-namespace {
-// A listener filter whose tasks wait killably once the supervisor has the
-// notification (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19+): a signal
-// then cannot turn an observed fork into EINTR (dash: "Cannot fork"). Older
-// kernels reject the flag with EINVAL: installed without it.
-long seccomp_new_listener(sock_fprog* fprog) {
-  constexpr unsigned long kWaitKillableRecv = 1UL << 5;
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                    SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv, fprog);
-  if (fd < 0 && errno == EINVAL)
-    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, fprog);
-  return fd;
-}
-}  // namespace
-
 Result<int> install_listener_filter(const std::vector<sock_filter>& prog) {
   sock_fprog fprog{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
-  long fd = seccomp_new_listener(&fprog);
+  long fd = supervise::new_listener(&fprog);
   if (fd < 0)
     return Error::sys(
         "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {file syscalls -> "
@@ -172,7 +135,7 @@ Result<int> install_seccomp(const SeccompConfig& c) {
   if (c.mode == SeccompMode::Unconfined) return -1;
   sock_fprog fprog{static_cast<unsigned short>(c.prog.size()), const_cast<sock_filter*>(c.prog.data())};
   if (c.mode == SeccompMode::Complain) {
-    long fd = seccomp_new_listener(&fprog);
+    long fd = supervise::new_listener(&fprog);
     if (fd < 0)
       return Error::sys("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {len=" +
                             std::to_string(c.prog.size()) + "})",

@@ -23,10 +23,9 @@ Result<SeccompConfig> prepare_seccomp(const std::string& path, SeccompMode mode,
                                       const std::vector<std::string>& also_notify = {},
                                       bool libseccomp_compat = false);
 
-// The observation filter of FileObserveConfig: `syscalls` -> USER_NOTIF, the
-// rest (and unknown arches) ALLOW; names absent on an arch are skipped.
-Result<std::vector<sock_filter>> notify_filter(const std::vector<std::string>& syscalls);
-// seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER, prog): the listener fd.
+// seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER, prog) (supervise::new_listener):
+// the listener fd. The observation filter of FileObserveConfig is
+// supervise::notify_filter (`syscalls` -> USER_NOTIF, the rest ALLOW).
 Result<int> install_listener_filter(const std::vector<sock_filter>& prog);
 
 // A filter that makes memfd_create fail with EPERM unless MFD_NOEXEC_SEAL is

@@ -1,6 +1,6 @@
 // File-syscall observation filters (AppArmor complain mode), checked with the
 // BPF interpreter (shares no code with the compiler) and on the real kernel:
-//  - notify_filter: the listed syscalls -> USER_NOTIF on x86_64, i386 and x32,
+//  - supervise::notify_filter: the listed syscalls -> USER_NOTIF on x86_64, i386 and x32,
 //    everything else (and unknown arches) ALLOW;
 //  - prepare_seccomp(Complain, also_notify): the complain program notifies the
 //    observed syscalls unconditionally, enforce_prog keeps the profile's verdict;
@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "sandbox/seccomp_install.h"
 #include "seccomp/bpf/bpf.h"
+#include "supervise/listener.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::sandbox {
@@ -39,7 +40,7 @@ uint32_t verdict(const std::vector<sock_filter>& prog, uint32_t audit_arch, int3
 int32_t nr(Arch a, const char* name) { return *syscall_number(a, name); }
 
 TEST(ObserveFilter, NotifiesExactlyTheListedSyscalls) {
-  auto f = notify_filter({"openat", "open", "mkdir", "unlinkat", "truncate64"});
+  auto f = supervise::notify_filter({"openat", "open", "mkdir", "unlinkat", "truncate64"});
   ASSERT_TRUE(f.ok()) << f.error().message();
   ASSERT_TRUE(bpf::check(*f).ok());
   EXPECT_EQ(verdict(*f, AUDIT_ARCH_X86_64, nr(Arch::X86_64, "openat")), SECCOMP_RET_USER_NOTIF);
@@ -79,7 +80,7 @@ TEST(ObserveFilter, ComplainProgramCarriesTheObservation) {
 }
 
 TEST(ObserveFilter, SecondListenerIsEbusyOnTheRealKernel) {
-  auto f = notify_filter({"mkdir"});
+  auto f = supervise::notify_filter({"mkdir"});
   ASSERT_TRUE(f.ok());
   pid_t pid = fork();
   ASSERT_GE(pid, 0);

@@ -1,5 +1,5 @@
 // Unit tests of the sandbox facets' pure parts, plus the reusable pieces
-// (Landlock builder, user-notification supervisor) on the real kernel in
+// (Landlock builder) on the real kernel in
 // forked children.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,6 @@
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
-#include "sandbox/unotify.h"
 #include "sandbox/user.h"
 
 namespace confine::sandbox {
@@ -168,60 +167,6 @@ TEST(Landlock, RulesetOnTheRealKernel) {
   auto s = rs->allow_path("/nonexistent/x", LandlockRuleset::fs_read(abi));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("open(\"/nonexistent/x\", O_PATH): ENOENT"), std::string::npos);
-}
-
-TEST(Unotify, SupervisesARealFilter) {
-  // Child: filter = getppid -> USER_NOTIF, everything else allowed; hands
-  // the listener to us through pidfd_getfd, then calls getppid 3 times.
-  int hand[2], ack[2];
-  ASSERT_EQ(pipe(hand), 0);
-  ASSERT_EQ(pipe(ack), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),  // nr
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog prog{4, f};
-    int fd = static_cast<int>(
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
-    if (write(hand[1], &fd, sizeof fd) != sizeof fd) _exit(20);
-    char k;
-    if (read(ack[0], &k, 1) != 1) _exit(21);
-    for (int i = 0; i < 3; ++i) syscall(SYS_getppid);
-    _exit(0);
-  }
-  int fdnum = -1;
-  ASSERT_EQ(read(hand[0], &fdnum, sizeof fdnum), static_cast<ssize_t>(sizeof fdnum));
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
-  ASSERT_GE(pidfd, 0);
-  auto l = fetch_listener(pidfd, fdnum, 5000);
-  ASSERT_TRUE(l.ok()) << l.error().message();
-  ASSERT_EQ(write(ack[1], "k", 1), 1);
-  Unotify sup(*l);
-  int seen = 0;
-  UnotifyEvent last;
-  while (seen < 3) {
-    pollfd p{sup.fd(), POLLIN, 0};
-    ASSERT_EQ(poll(&p, 1, 5000), 1);
-    auto r = sup.handle_one([&](const UnotifyEvent& e) {
-      ++seen;
-      last = e;
-    });
-    ASSERT_TRUE(r.ok());
-  }
-  int st = 0;
-  waitpid(child, &st, 0);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  EXPECT_EQ(last.name, "getppid");
-  EXPECT_EQ(last.arch, "x86_64");
-  EXPECT_EQ(last.pid, child);
-  EXPECT_NE(supervise::to_json(to_event(last)).find("\"syscall\":\"getppid\""), std::string::npos);
-  EXPECT_NE(supervise::to_text(to_event(last)).find("getppid(0x"), std::string::npos);
-  close(pidfd);
 }
 
 }  // namespace
