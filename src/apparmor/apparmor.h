@@ -248,7 +248,7 @@ std::vector<std::shared_ptr<Profile>> profiles(const File& f);
 // Value of an if-condition ($X unset counts as false; resolve() reports it as an error).
 bool evaluate(const Condition& c, const Resolved& r);
 
-// Expands @{VAR} and {a,b} alternations into concrete glob strings.
+// Expands @{VAR} and {a,b} alternations into concrete glob strings (a quoted path: its inside).
 Result<std::vector<std::string>> expand(const std::string& path, const Resolved& r, size_t max = 4096);
 
 // Tables (facts of the AppArmor language).

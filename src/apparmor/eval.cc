@@ -6,13 +6,6 @@
 
 namespace confine::apparmor {
 
-namespace {
-std::string unquote(const std::string& s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-}  // namespace
-
 std::string perm_letters(uint16_t m) {
   static constexpr char kLetters[] = "rwalkmx";
   std::string s;
@@ -250,11 +243,11 @@ Status Evaluator::add_rule(const Rule& rule, const std::string& origin, const Re
     }
     bool link_target = !rule.target.empty() && (base.perms & kPermLink);
     if (link_target) {
-      auto t = expand(unquote(rule.target), r);
+      auto t = expand(rule.target, r);
       if (!t.ok()) return std::move(t).error().context(origin);
       targets = std::move(*t);
     }
-    auto paths = expand(unquote(rule.path), r);  // "/a b/**": the quotes are the parser's
+    auto paths = expand(rule.path, r);
     if (!paths.ok()) return std::move(paths).error().context(origin);
     std::vector<CRule> add;
     for (const auto& g : *paths) {

@@ -306,8 +306,10 @@ std::vector<FlatRule> flatten(const Resolved& r, const Profile& p) {
 }
 
 Result<std::vector<std::string>> expand(const std::string& path, const Resolved& r, size_t max) {
+  // 0. a quoted path ("/a b/*": the parser keeps the quotes) names what is between them
+  bool quoted = path.size() >= 2 && path.front() == '"' && path.back() == '"';
   // 1. variables
-  std::vector<std::string> cur{path};
+  std::vector<std::string> cur{quoted ? path.substr(1, path.size() - 2) : path};
   for (int round = 0; round < 16; ++round) {
     bool any = false;
     std::vector<std::string> next;

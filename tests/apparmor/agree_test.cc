@@ -6,10 +6,15 @@
 // evaluator (no `ix implies m`, no `other`, owner deny rules on files of others), and
 // the complain evaluator skipped quoted rule paths. Every case is also checked against
 // apparmor_parser's semantics (the `want` column).
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "apparmor/eval.h"
+#include "apparmor/landlock.h"
 #include "apparmor/logprof.h"
 #include "gtest/gtest.h"
 
@@ -122,6 +127,29 @@ TEST(AppArmorAgree, LogprofAndComplainDecideTheSame) {
                                  << ": complain " << complain << ", --to-apparmor " << logprof;
     EXPECT_EQ(complain, c.want) << c.path << " " << c.mask;
   }
+}
+
+// The Landlock translation (what `confine run` enforces) reads the same quoted rule
+// path: it used to skip it ("path \"\"/usr/share/doc/*\"\" is not absolute"), a narrowing
+// that complain mode reported as "landlock would deny".
+TEST(AppArmorAgree, QuotedRulePathIsTranslatedToLandlock) {
+  char tmpl[] = "/tmp/confine agree.XXXXXX";  // a space: the rule must be quoted
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  { std::ofstream(dir + "/f") << "x"; }
+  auto f = parse("profile p {\n  \"" + dir + "/*\" r,\n}\n", "p");
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  auto r = resolve(std::move(*f), ".");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  auto ps = profiles(r->main);
+  ASSERT_EQ(ps.size(), 1u);
+  auto t = to_landlock(*r, *ps[0]);
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  bool found = false;
+  for (const auto& pr : t->rules) found |= pr.path.starts_with(dir);  // the directory or its file
+  EXPECT_TRUE(found);
+  for (const auto& n : t->warnings) EXPECT_EQ(n.find("not absolute"), std::string::npos) << n;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(AppArmorAgree, GlobMatchIsTheEvaluatorsGlob) {
