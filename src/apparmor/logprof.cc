@@ -9,6 +9,7 @@
 #include "apparmor/eval.h"
 #include "apparmor/from_behavior.h"
 #include "json/json.h"
+#include "supervise/event.h"
 
 namespace confine::apparmor {
 
@@ -463,6 +464,19 @@ Result<LogprofResult> add_logged_rules(std::string_view profile_text, const std:
 }
 
 Result<std::optional<LogEntry>> entry_from_json_line(std::string_view line, const std::string& origin) {
+  // confine's own complain lines (`run --log`): read by the event reader.
+  if (auto ev = supervise::parse_event(line); ev.ok() && ev->kind == supervise::EventKind::AppArmor &&
+                                              !ev->profile.empty() && !ev->path.empty() &&
+                                              !ev->denied.empty()) {
+    LogEntry e;
+    e.origin = origin;
+    e.profile = ev->profile;
+    e.kind = LogEntry::Kind::File;
+    e.path = supervise::display_path(*ev);  // "/d/" for a directory
+    e.mask = ev->denied;                    // what no rule allowed (the rest of "requested" was)
+    return std::optional<LogEntry>(e);
+  }
+  // Other JSON records of AppArmor denials (capability, network, kernel field names).
   CONFINE_TRY(json::Value v, json::parse(line, origin));
   if (!v.is(json::Type::Object)) return std::optional<LogEntry>{};
   auto str = [&](const char* k) -> std::string {
