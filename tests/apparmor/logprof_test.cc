@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "supervise/event.h"
 
 namespace confine::apparmor {
 namespace {
@@ -133,6 +134,19 @@ TEST(AppArmorLogprof, BadInput) {
   ASSERT_TRUE(run_line.ok() && run_line->has_value());
   EXPECT_EQ((*run_line)->path, "/srv/d/");
   EXPECT_EQ((*run_line)->mask, "w");
+  // What the complain observer writes (supervise::to_json) is what --to-apparmor reads.
+  supervise::Event ev;
+  ev.kind = supervise::EventKind::AppArmor;
+  ev.profile = "p";
+  ev.path = "/srv/my dir";
+  ev.directory = true;
+  ev.requested = "rw";
+  ev.denied = "r";
+  auto written = entry_from_json_line(supervise::to_json(ev), "l:5");
+  ASSERT_TRUE(written.ok() && written->has_value());
+  EXPECT_EQ((*written)->profile, "p");
+  EXPECT_EQ((*written)->path, "/srv/my dir/");
+  EXPECT_EQ((*written)->mask, "r");
   EXPECT_FALSE(entry_from_landlock("net.connect_tcp", "", "l").has_value());
   auto ll = entry_from_landlock("fs.make_reg,fs.remove_file", "/var/spool", "l");
   ASSERT_TRUE(ll.has_value());
