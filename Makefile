@@ -91,7 +91,7 @@ deps-k8s-corpus:
 	for p in $(DEB_CORPUS_PKGS); do [ -f $(DEB_CORPUS_DIR)/$$p/VERSION ] && continue; \
 	  echo "apt-get download $$p into $(DEB_CORPUS_DIR) (test corpus, unpacked, not installed)"; \
 	  d=$$(mktemp -d); chmod 755 $$d; \
-	  if ! (cd $$d && { apt-get download -qq $$p >/dev/null 2>$$d/err || { apt-get update -qq && apt-get download -qq $$p >/dev/null 2>$$d/err; }; }); then \
+	  if ! (cd $$d && { apt-get download -qq $$p >/dev/null 2>$$d/err || { apt-get update -qq 2>$$d/err && apt-get download -qq $$p >/dev/null 2>$$d/err; }; }); then \
 	    cp $$d/err $(DEB_CORPUS_DIR)/download-error; echo "apt-get download $$p failed: $$(grep -m2 -v '^W:' $$d/err)" >&2; rm -rf $$d; break; fi; \
 	  rm -rf $(DEB_CORPUS_DIR)/$$p && dpkg-deb -x $$d/$${p}_*.deb $(DEB_CORPUS_DIR)/$$p && \
 	  dpkg-deb -f $$d/$${p}_*.deb Version >$(DEB_CORPUS_DIR)/$$p/VERSION; rm -rf $$d; done
