@@ -98,7 +98,7 @@ Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
       return v;
     }
   }
-  return Error::at(at, "unknown YAML node");
+  return Error::at(yaml::pos(file, n.start), "unknown YAML node");
 }
 
 // The documents of a YAML stream (---), empty ones skipped, positions those of the text.
@@ -385,7 +385,14 @@ std::string format_table(const std::vector<ObjectResult>& rs, const Options& o) 
           loc(f.pos) + ": " + std::string(rules::severity_name(f.severity)) + ": " + r.w.id() + ": " + f.rule;
       if (!f.path.empty()) line += " at " + f.path;
       line += ": " + f.message;
-      s += file::escape_terminal(line) + "\n";  // names and values come from the input
+      // Names and values come from the input: escaped, unless the line is printable ASCII without a
+      // backslash (nearly every line), which escape_terminal would return unchanged.
+      bool plain = std::all_of(line.begin(), line.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7f && c != '\\';
+      });
+      s += plain ? line : file::escape_terminal(line);
+      s += '\n';
       if (f.severity == rules::Severity::Error) {
         ++errors;
         bad = true;

@@ -272,6 +272,22 @@ TEST(K8sScan, FindingsNameTheFileValuesDoNot) {
   EXPECT_NE(e2.error().message().find("z.yaml:2:"), std::string::npos) << e2.error().message();
 }
 
+// The table escapes what comes from the input (a terminal escape in a name), and only that.
+TEST(K8sScan, TableEscapesInputOnly) {
+  auto d = scan::parse_documents(
+      "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\\u001b[31m\\\\b\"}, \"spec\": {\"hostPID\": true, "
+      "\"containers\": []}}\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"plain\"}, \"spec\": "
+      "{\"hostPID\": "
+      "true, \"containers\": []}}",
+      "e.json");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  std::string t = scan::format_table(scan::run(scan::objects(*d), scan::Options{}), scan::Options{});
+  EXPECT_EQ(t.find('\x1b'), std::string::npos);
+  EXPECT_NE(t.find("Pod/a\\x1b[31m\\x5cb.default: hostNamespaces"), std::string::npos) << t;
+  EXPECT_NE(t.find("e.json:2:"), std::string::npos) << t;
+  EXPECT_NE(t.find("Pod/plain.default: hostNamespaces at spec.hostPID"), std::string::npos) << t;
+}
+
 // Plain YAML scalars: only a text that can start a JSON number is tried as one; the rest stay strings.
 TEST(K8sScan, YamlPlainScalars) {
   auto d =
