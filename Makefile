@@ -28,17 +28,24 @@ DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap pyth
 # SARIF 2.1.0 JSON schema the SARIF output is validated against (with python3-jsonschema).
 DEPS_TEST_CMDS := kubectl:kubernetes-client node:nodejs npm:npm
 NPM_TEST_DIR ?= /var/cache/confine-test/npm
-NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0 kubernetes-models@5
+NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0 kubernetes-models@5 @socialgouv/parse-manifests@1.16.4
+# Real third-party Kubernetes manifests (tests/k8s/corpus/SOURCE.md) for tests/integration/k8s_scan_corpus.sh
+# and bench/scan_throughput.sh: Debian packages fetched with `apt-get download` and unpacked (dpkg-deb -x)
+# into DEB_CORPUS_DIR/PACKAGE, never installed; @socialgouv/parse-manifests (npm, above) ships more.
+DEB_CORPUS_DIR ?= /var/cache/confine-test/deb-corpus
+DEB_CORPUS_PKGS := python3-magnum golang-k8s-sigs-structured-merge-diff-dev ceph-mgr-k8sevents
 # `make image`: the agent's container image (tools/k8s-image.sh).
 DEPS_IMAGE := podman apparmor binutils curl
-DEPS_BENCH := libbenchmark-dev hyperfine firejail
+# bench/scan_throughput.sh: python3-yaml varies the corpus; its peer (@bufbuild/cel) is the npm package
+# `make deps-test` installs (without it the peer's row says so).
+DEPS_BENCH := libbenchmark-dev hyperfine firejail python3-yaml
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
 # Debian's minbase (Essential: yes).
 DEPS_DEMO := python3 bc
 RESULTS ?= $(BUILD)/test-results
 
-.PHONY: all build image demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo deps-packages format clean
+.PHONY: all build image demo test unit integration fuzz bench quality deps-build deps-corpus deps-test deps-bench deps-demo deps-packages deps-k8s-corpus format clean
 
 all: build
 
@@ -64,6 +71,7 @@ deps-build:
 	$(call install_missing,$(DEPS_BUILD))
 deps-test: deps-build
 	$(call install_missing,$(DEPS_TEST))
+	@$(MAKE) --no-print-directory deps-k8s-corpus
 	@missing=""; for cp in $(DEPS_TEST_CMDS); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
 	[ -z "$$missing" ] || $(MAKE) --no-print-directory deps-packages PACKAGES="$$missing"
 	@# npm trusts only its bundled CAs; a TLS-intercepting proxy's CA is in the system store.
@@ -76,10 +84,22 @@ deps-test: deps-build
 	    grep -m3 "npm ERR!" $(NPM_TEST_DIR)/install.log >$(NPM_TEST_DIR)/install-error; \
 	    echo "npm install $$p failed (tests/integration/lib/npm.sh reads why): $$(head -2 $(NPM_TEST_DIR)/install-error)" >&2; \
 	    break; }; }; done
+# apt-get download runs unsandboxed as root here (the warning is expected); a failure (no route to Debian)
+# is recorded in DEB_CORPUS_DIR/download-error, which the corpus test reads (like npm.sh's install-error).
+deps-k8s-corpus:
+	@mkdir -p $(DEB_CORPUS_DIR); rm -f $(DEB_CORPUS_DIR)/download-error; \
+	for p in $(DEB_CORPUS_PKGS); do [ -f $(DEB_CORPUS_DIR)/$$p/VERSION ] && continue; \
+	  echo "apt-get download $$p into $(DEB_CORPUS_DIR) (test corpus, unpacked, not installed)"; \
+	  d=$$(mktemp -d); chmod 755 $$d; \
+	  if ! (cd $$d && { apt-get download -qq $$p >/dev/null 2>$$d/err || { apt-get update -qq 2>$$d/err && apt-get download -qq $$p >/dev/null 2>$$d/err; }; }); then \
+	    cp $$d/err $(DEB_CORPUS_DIR)/download-error; echo "apt-get download $$p failed: $$(grep -m2 -v '^W:' $$d/err)" >&2; rm -rf $$d; break; fi; \
+	  rm -rf $(DEB_CORPUS_DIR)/$$p && dpkg-deb -x $$d/$${p}_*.deb $(DEB_CORPUS_DIR)/$$p && \
+	  dpkg-deb -f $$d/$${p}_*.deb Version >$(DEB_CORPUS_DIR)/$$p/VERSION; rm -rf $$d; done
 deps-corpus:
 	$(call install_missing,$(DEPS_CORPUS) python3 curl)
 deps-bench: deps-build
 	$(call install_missing,$(DEPS_BENCH))
+	@$(MAKE) --no-print-directory deps-k8s-corpus
 deps-demo: deps-build
 	$(call install_missing,$(DEPS_DEMO))
 deps-packages:

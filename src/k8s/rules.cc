@@ -826,8 +826,11 @@ Result<std::vector<Part>> configmap_parts(const std::string& dir) {
       const Value* d = o.v->find(field);
       if (!d || !d->is(Type::Object)) continue;
       for (const auto& m : d->members) {
-        if (!m.value.is(Type::String))
-          return Error::at(m.value.pos, field + std::string(".") + m.key + ": not a string");
+        if (!m.value.is(Type::String)) {
+          SourcePos at = m.value.pos;  // scan's positions carry no file name: the document's
+          at.file = o.doc->file;
+          return Error::at(at, field + std::string(".") + m.key + ": not a string");
+        }
         if (std::string_view(field) == "data") {
           p.files[m.key] = m.value.text;
         } else {

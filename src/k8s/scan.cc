@@ -28,10 +28,10 @@ bool ends_with_ci(const std::string& s, std::string_view suf) {
 
 // YAML scalar resolution as Kubernetes reads manifests (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1
 // booleans, so `yes`/`on` are true and `privileged: yes` is privileged), plain scalars only;
-// quoted and block scalars and !!str are strings.
-Value yaml_scalar(const yaml::Node& n, const SourcePos& at) {
+// quoted and block scalars and !!str are strings. The node's text is moved into the value.
+Value yaml_scalar(yaml::Node& n, const SourcePos& at) {
   Value v;
-  const std::string& t = n.value;
+  std::string& t = n.value;
   const std::string& tag = n.tag;
   auto is = [&](std::initializer_list<const char*> xs) {
     for (const char* x : xs)
@@ -39,35 +39,45 @@ Value yaml_scalar(const yaml::Node& n, const SourcePos& at) {
     return false;
   };
   if (tag == "tag:yaml.org,2002:str" || (!n.plain && tag.empty())) {
-    v = Value::make_string(t);
+    v = Value::make_string(std::move(t));
   } else if (tag == "tag:yaml.org,2002:null" || (n.plain && is({"", "~", "null", "Null", "NULL"}))) {
     v = Value::make_null();
   } else if (n.plain && is({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})) {
     v = Value::make_bool(true);
   } else if (n.plain && is({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})) {
     v = Value::make_bool(false);
-  } else if (auto num = json::parse(t, "", {}); n.plain && num.ok() && num->is(Type::Number)) {
-    v = std::move(*num);  // a YAML number that is also a JSON number (the common case)
+  } else if (n.plain && !t.empty() && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
+    // A YAML number that is also a JSON number (the common case); only a text that can start one is
+    // tried (every JSON number starts with - or a digit), not every plain string, which cost an Error each.
+    if (auto num = json::parse(t, "", {}); num.ok() && num->is(Type::Number))
+      v = std::move(*num);
+    else
+      v = Value::make_string(std::move(t));
   } else {
-    v = Value::make_string(t);
+    v = Value::make_string(std::move(t));
   }
   v.pos = at;
   return v;
 }
 
-Result<Value> yaml_to_json(const yaml::Node& n, const std::string& file, int depth) {
-  SourcePos at = yaml::pos(file, n.start);
-  if (depth > 128) return Error::at(at, "nested deeper than 128");
+// The positions of the values carry no file name (SourcePos::file is a std::string: a copy per value and
+// per key was most of the scan's allocations); scan_one names the file in the findings it reports. The
+// texts are moved out of the YAML tree (consumed: the caller frees it next).
+Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
+  SourcePos at{std::string(), n.start.line, n.start.col};
+  if (depth > 128) return Error::at(yaml::pos(file, n.start), "nested deeper than 128");
   switch (n.kind) {
     case yaml::Kind::Alias:
-      return Error::at(at, "alias *" + n.anchor +
-                               ": anchors and aliases are not read (a manifest does not need them; an alias "
-                               "bomb expands without bound)");
+      return Error::at(yaml::pos(file, n.start),
+                       "alias *" + n.anchor +
+                           ": anchors and aliases are not read (a manifest does not need them; an alias "
+                           "bomb expands without bound)");
     case yaml::Kind::Scalar: return yaml_scalar(n, at);
     case yaml::Kind::Sequence: {
       Value v = Value::make_array();
       v.pos = at;
-      for (const auto& i : n.items) {
+      v.items.reserve(n.items.size());
+      for (auto& i : n.items) {
         CONFINE_TRY(Value c, yaml_to_json(i, file, depth + 1));
         v.items.push_back(std::move(c));
       }
@@ -76,18 +86,19 @@ Result<Value> yaml_to_json(const yaml::Node& n, const std::string& file, int dep
     case yaml::Kind::Mapping: {
       Value v = Value::make_object();
       v.pos = at;
+      v.members.reserve(n.pairs());
       for (size_t i = 0; i < n.pairs(); ++i) {
-        const yaml::Node& k = n.key(i);
+        yaml::Node& k = n.items[2 * i];
         if (k.str() == "<<" && k.plain)
           return Error::at(yaml::pos(file, k.start), "merge key <<: anchors and aliases are not read");
-        CONFINE_TRY(Value c, yaml_to_json(n.val(i), file, depth + 1));
-        v.add(k.str(), std::move(c));
-        v.members.back().key_pos = yaml::pos(file, k.start);
+        CONFINE_TRY(Value c, yaml_to_json(n.items[2 * i + 1], file, depth + 1));
+        v.add(k.is_scalar() ? std::move(k.value) : std::string(), std::move(c));
+        v.members.back().key_pos = SourcePos{std::string(), k.start.line, k.start.col};
       }
       return v;
     }
   }
-  return Error::at(at, "unknown YAML node");
+  return Error::at(yaml::pos(file, n.start), "unknown YAML node");
 }
 
 // The documents of a YAML stream (---), empty ones skipped, positions those of the text.
@@ -95,9 +106,10 @@ Result<std::vector<Document>> yaml_documents(std::string_view text, const std::s
   std::string name = path == "-" ? std::string("<stdin>") : path;
   CONFINE_TRY(std::vector<yaml::Document> ys, yaml::parse(text, name));
   std::vector<Document> docs;
-  for (const auto& y : ys) {
+  for (auto& y : ys) {
     if (y.empty) continue;
     CONFINE_TRY(Value v, yaml_to_json(y.root, name, 0));
+    y.root = yaml::Node();  // freed as soon as converted
     if (v.is(Type::Null)) continue;
     docs.push_back(Document{path, std::move(v)});
   }
@@ -183,23 +195,26 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
     // Not JSON: YAML (a superset; a JSON text that starts with { or [ is read as JSON, exactly).
     return yaml_documents(text, path);
   }
+  // Parsed without a file name in every value's position (see yaml_to_json); an error names the file.
+  auto named = [&](const Error& e, uint32_t line0, uint32_t col0) {
+    if (!e.has_pos() || e.pos().line == 0) return Error(name + ": " + e.message());
+    SourcePos p = e.pos();
+    p.file = name;
+    if (p.line == 1) p.col += col0;
+    p.line += line0;
+    return Error::at(p, e.detail());
+  };
   auto chunks = split_stream(text);
   if (chunks.size() <= 1) {
-    CONFINE_TRY(Value v, json::parse(text, name));
-    docs.push_back(Document{path, std::move(v)});
+    auto v = json::parse(text);
+    if (!v) return named(v.error(), 0, 0);
+    docs.push_back(Document{path, std::move(*v)});
     return docs;
   }
   if (chunks.size() > 100000) return Error(name + ": more than 100000 JSON documents in one stream");
   for (const auto& c : chunks) {
-    auto v = json::parse(text.substr(c.begin, c.end - c.begin), name);
-    if (!v) {
-      const Error& e = v.error();
-      if (!e.has_pos() || e.pos().line == 0) return Error(e.message());
-      SourcePos p = e.pos();
-      if (p.line == 1) p.col += c.col - 1;
-      p.line += c.line - 1;
-      return Error::at(p, e.detail());
-    }
+    auto v = json::parse(text.substr(c.begin, c.end - c.begin));
+    if (!v) return named(v.error(), c.line - 1, c.col - 1);
     shift(*v, c.line - 1, c.col - 1);
     docs.push_back(Document{path, std::move(*v)});
   }
@@ -285,7 +300,7 @@ std::vector<Object> objects(const std::vector<Document>& docs) {
 }
 
 namespace {
-ObjectResult scan_one(const Object& ob, const Options& o) {
+ObjectResult scan_object(const Object& ob, const Options& o) {
   ObjectResult r;
   r.doc = ob.doc;
   r.w = rules::model(*ob.v);
@@ -308,6 +323,17 @@ ObjectResult scan_one(const Object& ob, const Options& o) {
   for (const auto* c : rules::pss_checks_for(o.level, o.version)) r.checks.emplace_back(c->id);
   rules::check_versions(r.w, o.version, r.findings);
   if (o.bundle) rules::check_bundle(r.w, *o.bundle, o.version, r.findings);
+  return r;
+}
+
+// The values' positions carry no file name (see yaml_to_json): the findings get their document's.
+ObjectResult scan_one(const Object& ob, const Options& o) {
+  ObjectResult r = scan_object(ob, o);
+  if (!ob.doc || ob.doc->file.empty()) return r;
+  const std::string file = ob.doc->file == "-" ? std::string("<stdin>") : ob.doc->file;
+  if (r.w.pos.file.empty()) r.w.pos.file = file;
+  for (auto& f : r.findings)
+    if (f.pos.file.empty()) f.pos.file = file;
   return r;
 }
 }  // namespace
@@ -359,7 +385,14 @@ std::string format_table(const std::vector<ObjectResult>& rs, const Options& o) 
           loc(f.pos) + ": " + std::string(rules::severity_name(f.severity)) + ": " + r.w.id() + ": " + f.rule;
       if (!f.path.empty()) line += " at " + f.path;
       line += ": " + f.message;
-      s += file::escape_terminal(line) + "\n";  // names and values come from the input
+      // Names and values come from the input: escaped, unless the line is printable ASCII without a
+      // backslash (nearly every line), which escape_terminal would return unchanged.
+      bool plain = std::all_of(line.begin(), line.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7f && c != '\\';
+      });
+      s += plain ? line : file::escape_terminal(line);
+      s += '\n';
       if (f.severity == rules::Severity::Error) {
         ++errors;
         bad = true;

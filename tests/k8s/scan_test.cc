@@ -227,6 +227,87 @@ TEST(K8sScan, LoadManifests) {
   EXPECT_GT(scan::objects(*d).size(), 50u);
 }
 
+// The parsed values carry no file name (a copy per value was most of a large scan's allocations): the
+// findings get their document's, YAML and JSON alike, every document of a stream; parse errors name the file.
+TEST(K8sScan, FindingsNameTheFileValuesDoNot) {
+  for (const char* text :
+       {"kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    securityContext:\n      "
+        "privileged: true\n---\nkind: Pod\nspec:\n  hostPID: yes\n",
+        "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}, \"spec\": {\"containers\": [{\"name\": \"c\",\n"
+        "\"securityContext\": {\"privileged\": true}}]}}\n{\"kind\": \"Pod\", \"spec\": {\"hostPID\": "
+        "true}}\n"}) {
+    auto docs = scan::parse_documents(text, "dir/m.yaml");
+    ASSERT_TRUE(docs.ok()) << docs.error().message();
+    ASSERT_EQ(docs->size(), 2u);
+    EXPECT_EQ((*docs)[0].root.pos.file, "");
+    EXPECT_EQ((*docs)[0].root.members[0].key_pos.file, "");
+    scan::Options o;
+    o.level = rules::Level::Baseline;
+    auto rs = scan::run(scan::objects(*docs), o);
+    ASSERT_EQ(rs.size(), 2u);
+    ASSERT_EQ(rs[0].findings.size(), 1u) << text;
+    EXPECT_EQ(rs[0].findings[0].rule, "privileged");
+    EXPECT_EQ(rs[0].findings[0].pos.file, "dir/m.yaml");
+    EXPECT_EQ(rs[0].findings[0].pos.line, text[0] == '{' ? 2u : 7u);
+    EXPECT_EQ(rs[0].w.pos.file, "dir/m.yaml");
+    ASSERT_EQ(rs[1].findings.size(), 1u);
+    EXPECT_EQ(rs[1].findings[0].rule, "hostNamespaces");  // YAML 1.1: yes is true
+    EXPECT_EQ(rs[1].findings[0].pos.file, "dir/m.yaml");
+    EXPECT_EQ(rs[1].findings[0].pos.line, text[0] == '{' ? 3u : 11u);
+  }
+  auto s = scan::parse_documents("{\"kind\": \"Pod\"}\n", "-");
+  ASSERT_TRUE(s.ok());
+  auto rs = scan::run(scan::objects(*s), scan::Options{});
+  ASSERT_FALSE(rs[0].findings.empty());
+  EXPECT_EQ(rs[0].findings[0].pos.file, "<stdin>");
+  auto e =
+      scan::parse_documents("{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\", \"spec\": {\"a\": 1,}}\n", "x.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message().find("x.json:2:"), std::string::npos) << e.error().message();
+  auto e1 = scan::parse_documents("{\"kind\": }", "y.json");
+  ASSERT_FALSE(e1.ok());
+  EXPECT_NE(e1.error().message().find("y.json:1:"), std::string::npos) << e1.error().message();
+  auto e2 = scan::parse_documents("kind: Pod\nspec: *x\n", "z.yaml");
+  ASSERT_FALSE(e2.ok());
+  EXPECT_NE(e2.error().message().find("z.yaml:2:"), std::string::npos) << e2.error().message();
+}
+
+// The table escapes what comes from the input (a terminal escape in a name), and only that.
+TEST(K8sScan, TableEscapesInputOnly) {
+  auto d = scan::parse_documents(
+      "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\\u001b[31m\\\\b\"}, \"spec\": {\"hostPID\": true, "
+      "\"containers\": []}}\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"plain\"}, \"spec\": "
+      "{\"hostPID\": "
+      "true, \"containers\": []}}",
+      "e.json");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  std::string t = scan::format_table(scan::run(scan::objects(*d), scan::Options{}), scan::Options{});
+  EXPECT_EQ(t.find('\x1b'), std::string::npos);
+  EXPECT_NE(t.find("Pod/a\\x1b[31m\\x5cb.default: hostNamespaces"), std::string::npos) << t;
+  EXPECT_NE(t.find("e.json:2:"), std::string::npos) << t;
+  EXPECT_NE(t.find("Pod/plain.default: hostNamespaces at spec.hostPID"), std::string::npos) << t;
+}
+
+// Plain YAML scalars: only a text that can start a JSON number is tried as one; the rest stay strings.
+TEST(K8sScan, YamlPlainScalars) {
+  auto d =
+      scan::parse_documents("a: -1\nb: 1.5e3\nc: nginx\nd: -x\ne: '7'\nf: 0x1F\ng: ~\nh: on\n", "s.yaml");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  const auto& r = (*d)[0].root;
+  EXPECT_TRUE(r.find("a")->is(json::Type::Number));
+  EXPECT_EQ(r.find("a")->text, "-1");
+  EXPECT_TRUE(r.find("b")->is(json::Type::Number));
+  EXPECT_TRUE(r.find("c")->is(json::Type::String));
+  EXPECT_EQ(r.find("c")->text, "nginx");
+  EXPECT_TRUE(r.find("d")->is(json::Type::String));
+  EXPECT_EQ(r.find("d")->text, "-x");
+  EXPECT_TRUE(r.find("e")->is(json::Type::String));
+  EXPECT_TRUE(r.find("f")->is(json::Type::String));  // not a JSON number (as before)
+  EXPECT_TRUE(r.find("g")->is(json::Type::Null));
+  EXPECT_TRUE(r.find("h")->is(json::Type::Bool));
+  EXPECT_EQ(r.members[2].key, "c");
+}
+
 TEST(K8sScan, KubesecReadmeExample) {
   // kubesec's README example (test/asset/score-0-cap-sys-admin.yml): -30, CapSysAdmin critical.
   auto r = rules::kubesec_report(
