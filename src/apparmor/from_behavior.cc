@@ -137,6 +137,17 @@ const std::vector<PathRow> kPathRows = {
      "input (seen: python's hashlib/uuid beside os.urandom); read only (a write to /dev/random credits "
      "the pool: not granted); every other device stays exact (never-dev)",
      false},
+    {"cgroup-root", "config",
+     "`/sys/fs/cgroup/CTRL/FILE r`, `/sys/fs/cgroup/FILE r` (the exact file, when it exists)",
+     "a file FILE (a name with a dot: memory.max, memory.limit_in_bytes, cpu.max) read in a cgroup directory "
+     "beneath a hierarchy's root: /sys/fs/cgroup/CTRL/PATH/FILE (CTRL a v1 controller, systemd or unified) "
+     "or "
+     "/sys/fs/cgroup/PATH/FILE (v2)",
+     "a runtime reads its own cgroup's limits (Node's heap and thread pool, the JVM, Go's GOMAXPROCS) where "
+     "/proc/self/cgroup names it: the cgroup the recording ran in; in a cgroup namespace (confine run, a "
+     "container) the same file is at the hierarchy's root (seen: node under confine run after a recording "
+     "on the host); read only, the same file name, /sys stays read-only",
+     false},
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
     {"file-lock", "lock", "`k` on each file the program wrote",
@@ -155,7 +166,7 @@ const std::vector<PathRow> kPathRows = {
      true},
     {"never-dev", "never", "-", "/dev (except the two of random-devices)",
      "device nodes: each is another device (a terminal, a disk, /dev/mem)", true},
-    {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
+    {"never-kernel", "never", "-", "/proc (except proc-pid), /sys (except cgroup-root's exact files)",
      "kernel state and other processes; a write there changes the kernel (/proc/sys, /sys)", true},
     {"never-etc", "never", "-", "/etc, /boot (library-config names one exact file)",
      "configuration and secrets (/etc/shadow, /etc/gshadow, /etc/ssl/private, ssh host keys): exact files "
@@ -179,6 +190,28 @@ const std::vector<PathRow> kPathRows = {
 }  // namespace
 
 const std::vector<PathRow>& path_generalisation_table() { return kPathRows; }
+
+std::string cgroup_root_file(std::string_view path) {
+  constexpr std::string_view kRoot = "/sys/fs/cgroup/";
+  if (!path.starts_with(kRoot) || path.find("/../") != std::string_view::npos ||
+      path.find("/./") != std::string_view::npos)
+    return "";
+  std::string_view rest = path.substr(kRoot.size());
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos) return "";  // already at the root
+  std::string_view file = rest.substr(slash + 1), dir = rest.substr(0, slash);
+  if (file.empty() || file.find('.') == std::string_view::npos || file[0] == '.') return "";
+  static const std::set<std::string, std::less<>> v1 = {
+      "blkio",   "cpu",    "cpuacct", "cpu,cpuacct", "cpuset",      "devices",          "freezer",
+      "hugetlb", "memory", "misc",    "net_cls",     "net_prio",    "net_cls,net_prio", "perf_event",
+      "pids",    "rdma",   "systemd", "unified",     "name=systemd"};
+  std::string_view first = dir.substr(0, dir.find('/'));
+  if (v1.count(first)) {
+    if (first.size() == dir.size()) return "";  // the controller's root
+    return std::string(kRoot) + std::string(first) + "/" + std::string(file);
+  }
+  return std::string(kRoot) + std::string(file);
+}
 
 bool data_dir_allowed(std::string_view dir) {
   std::string d(dir);
@@ -1107,6 +1140,14 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (entropy)
       for (const char* d : {"/dev/urandom", "/dev/random"})
         exact("random-devices", d, "entropy read through getrandom or the device");
+    std::set<std::string> cgroup_files;
+    for (const auto& [k, n] : needs)
+      if (!n.dir && n.perms.find('r') != std::string::npos) {
+        std::string root = cgroup_root_file(n.sample);
+        if (!root.empty()) cgroup_files.insert(root);
+      }
+    for (const auto& c : cgroup_files)
+      exact("cgroup-root", c, "a cgroup file read in the recording's cgroup, at its hierarchy's root");
   }
 
   // 5. The rest, one rule per path.

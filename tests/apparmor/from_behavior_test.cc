@@ -254,6 +254,45 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   expect_valid(t, "procs");
 }
 
+// Row cgroup-root: node reads memory.limit_in_bytes where /proc/self/cgroup names its cgroup;
+// recorded on the host that is a deep path, under confine run (a cgroup namespace) and in a
+// container the hierarchy's root. The same file name at the root, read only; nothing else.
+TEST(AppArmorFromBehavior, CgroupFilesAlsoAtTheHierarchyRoot) {
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes"),
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_quota_us"),
+            "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/user.slice/user-0.slice/memory.max"),
+            "/sys/fs/cgroup/memory.max");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/unified/a/memory.max"), "/sys/fs/cgroup/unified/memory.max");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "");  // already at the root
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory.max"), "");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/a/b/../memory.max"), "");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/a/tasks"), "");  // not an interface file with a dot
+  EXPECT_EQ(cgroup_root_file("/sys/kernel/mm/a/b.c"), "");
+  EXPECT_EQ(cgroup_root_file("/proc/self/cgroup"), "");
+  behavior::Behavior b;
+  b.files["/sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes"] = behavior::kRead;
+  b.files["/sys/fs/cgroup/system.slice/x.service/cpu.max"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "cg";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(has_line(t, "  /sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes r,")) << t;
+  EXPECT_NE(t.find("  /sys/fs/cgroup/memory/memory.limit_in_bytes r,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /sys/fs/cgroup/cpu.max r,"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/sys/fs/cgroup/** "), std::string::npos) << t;
+  EXPECT_NE(t.find("# - generalisation cgroup-root:"), std::string::npos) << t;
+  expect_valid(t, "cg");
+  o.generalise = false;  // strict: the exact trace
+  auto s = from_behavior(b, o, &notes);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(format(*s).find("/sys/fs/cgroup/memory/memory.limit_in_bytes"), std::string::npos);
+}
+
 TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
   namespace fs = std::filesystem;
   std::string base = fs::current_path().string();

@@ -117,6 +117,15 @@ harden iconv "iconv -f UTF-8 -t ISO-8859-1 in/u8.txt >out/l1.txt" \
   "iconv -f UTF-8 -t UTF-16 '$U/big u8.txt' >out/u16.txt && iconv -f UTF-8 -t IBM037 in/u8.txt >'out/e ü.txt'"
 harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man.1' >'out/b ü.txt' && groff -man -Tascii in/empty.txt >out/e.txt"
 harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
+# node reads its cgroup's memory limits where /proc/self/cgroup names them: recorded in this
+# shell's cgroup, enforced under confine run's cgroup namespace (the hierarchy's root): row
+# cgroup-root (before it, 2 false denials here, where this shell is not in the root cgroup).
+if command -v node >/dev/null; then
+  NJ='const fs=require("fs"),z=require("zlib");fs.writeFileSync(process.argv[2],z.gzipSync(fs.readFileSync(process.argv[1])))'
+  harden node "node -e '$NJ' in/u8.txt out/n1.gz" "node -e '$NJ' '$U/big u8.txt' 'out/n ü.gz'"
+else
+  echo "SKIP: node not installed: the cgroup-root pair (DEPS_TEST_CMDS: nodejs)"
+fi
 
 # --- near misses: the hardened profiles must deny what the program never needed.
 # denied WHAT PROF CMD: `confine run` with the hardened profile; passes when CMD failed or, for
