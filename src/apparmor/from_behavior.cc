@@ -93,7 +93,8 @@ const std::vector<PathRow> kPathRows = {
      "never a dot-directory directly beneath DIR",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
-     "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
+     "DIR listed and, beneath it, one of DIR's own sub-directories listed (a file read by name in one is no "
+     "walk); DIR allowed by "
      "the never rows (the outermost such DIR)",
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
      "input; read only (writes: work-tree)",
@@ -973,7 +974,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       generalised(t.id, g + " " + t.letters, std::to_string(t.files) + " file(s) read beneath " + root);
     }
 
-    // data-tree: DIR listed, and beneath it a sub-directory listed or a file in a sub-directory read.
+    // data-tree: DIR listed, and beneath it one of its own sub-directories listed.
     // data-dir (reads): a file read in DIR -> DIR/** r as well (the input names the paths).
     std::set<std::string> walked, read_dirs;
     for (const auto& [k, n] : needs) {
@@ -989,14 +990,16 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         if (m.owner || m.exec || m.written || !m.sample.starts_with(d + "/")) continue;
         std::string rest = m.sample.substr(d.size() + 1);
         size_t sl = rest.find('/');
-        // A walk goes through DIR's own sub-directories: one of them listed (sub/) or a file read
-        // directly in one (sub/x). An access deeper down only (sub/t/x) is not DIR's walk: a program
-        // opens its working directory to come back to it (find, rsync), and counting that made the
-        // working directory the tree root (the data's sibling directories readable).
+        // A walk goes through DIR's own sub-directories: one of them listed (sub/). An access deeper
+        // down only (sub/t/x) is not DIR's walk: a program opens its working directory to come back
+        // to it (find, rsync), and counting that made the working directory the tree root (the
+        // data's sibling directories readable). Nor is a file read by name in a sub-directory
+        // (sub/x): an interpreter lists its script's directory to find modules (python's sys.path[0],
+        // the working directory) and then reads data/x.txt that its argument names; counting that
+        // made the working directory a walked tree, and work-tree let the script write its own
+        // inputs and itself (seen: python3 train.py data/x.txt > out/, docs/heldout.md third pass).
         bool child_listed = m.dir && sl != std::string::npos && sl + 1 == rest.size();
-        bool file_in_child = !m.dir && sl != std::string::npos && rest.find('/', sl + 1) == std::string::npos;
-        bool deeper = child_listed || file_in_child;
-        if (deeper && (m.acc & behavior::kRead)) {
+        if (child_listed && (m.acc & behavior::kRead)) {
           walked.insert(d);
           break;
         }

@@ -724,6 +724,43 @@ TEST(AppArmorFromBehavior, WorkingDirectoryOpenedIsNotAWalk) {
   EXPECT_FALSE(aa_allows(t, canon + "/sibling/secret", kPermRead)) << t;
   fs::remove_all(root);
 }
+
+// python3 train.py data/x.txt writing out/r.json: python lists its script's directory (sys.path[0],
+// the working directory) and reads data/x.txt by name. That is no walk: the working directory is a
+// container of data directories (its own files, data/** r, out/ w), never a tree the script may
+// write anywhere in (its inputs, itself) or read a sibling of the data in.
+TEST(AppArmorFromBehavior, ScriptDirectoryListedIsNotAWalk) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-scriptdir-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/data", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/out");
+  fs::create_directories(root + "/secret");
+  for (const char* f : {"/train.py", "/data/x.txt", "/out/r.json", "/secret/key"})
+    std::ofstream(root + f) << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root] = behavior::kRead;  // listed: sys.path[0]
+  b.files[root + "/train.py"] = behavior::kRead;
+  b.files[root + "/data/x.txt"] = behavior::kRead;
+  b.files[root + "/out/r.json"] = behavior::kWrite | behavior::kCreate;
+  GenerateOptions o;
+  o.name = "script";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  const uint16_t R = kPermRead, W = kPermWrite;
+  EXPECT_TRUE(aa_allows(t, canon + "/data/y.txt", R)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/other.json", W)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/data/x.txt", W)) << "the input: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/train.py", W)) << "the script itself: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/new.txt", W)) << "the working directory: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/secret/key", R)) << "a sibling of the data: " << t;
+  fs::remove_all(root);
+}
 }  // namespace
 // Row work-tree: a file written beneath a tree the program walked (git commit -a over a work
 // tree) -> writes in the whole tree on other input (other sub-directories, removals of its

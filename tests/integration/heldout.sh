@@ -117,6 +117,11 @@ harden iconv "iconv -f UTF-8 -t ISO-8859-1 in/u8.txt >out/l1.txt" \
   "iconv -f UTF-8 -t UTF-16 '$U/big u8.txt' >out/u16.txt && iconv -f UTF-8 -t IBM037 in/u8.txt >'out/e ü.txt'"
 harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man.1' >'out/b ü.txt' && groff -man -Tascii in/empty.txt >out/e.txt"
 harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
+# python3 script beside its data (the working directory): python lists sys.path[0] and reads
+# in/... by name. Before the third pass that made the working directory a walked tree: the
+# profile let the script write its inputs and itself and read secret/ (near misses below).
+printf 'import sys, json, hashlib\nd = open(sys.argv[1], "rb").read()\njson.dump({"n": len(d), "h": hashlib.sha256(d).hexdigest()}, open(sys.argv[2], "w"))\n' >sum.py
+harden pyscript "/usr/bin/python3 sum.py in/small.txt out/s.json" "/usr/bin/python3 sum.py '$U/big u8.txt' 'out/b ü.json'"
 # node reads its cgroup's memory limits where /proc/self/cgroup names them: recorded in this
 # shell's cgroup, enforced under confine run's cgroup namespace (the hierarchy's root): row
 # cgroup-root (before it, 2 false denials here, where this shell is not in the root cgroup).
@@ -145,6 +150,12 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-pyscript" ]; then
+    denied "python script: overwrite its input" pyscript "/usr/bin/python3 sum.py in/small.txt in/small.txt"
+    denied "python script: overwrite itself" pyscript "/usr/bin/python3 sum.py in/small.txt sum.py"
+    denied "python script: read a directory beside its data" pyscript "/usr/bin/python3 sum.py secret/key.txt out/k.json"
+    check "the python script's input and itself are intact" "grep -q 'alpha beta line 1\$' in/small.txt && grep -q hashlib sum.py"
+  fi
   if [ -d "$W/prof-msgfmt" ] && [ -d "$W/prof-tclsh" ]; then
     # the rename row adds chmod/chown, never the right to write beside the input
     denied "msgfmt: write into the input directory" msgfmt "msgfmt -o in/x.mo in/a.po"
