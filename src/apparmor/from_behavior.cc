@@ -119,6 +119,13 @@ const std::vector<PathRow> kPathRows = {
     {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`)",
      "a file or directory the program created with a random-looking or numbered name",
      "mkstemp-like and pid-numbered names never repeat", true},
+    {"tmpfile", "name", "`DIR/?[0-9]* rw` (`?` for the `#`, which a rule path cannot hold unquoted)",
+     "an open with O_TMPFILE in DIR (glibc's tmpfile(3): ed; python's TemporaryFile), recorded as "
+     "DIR/#tmpfile",
+     "the file has no name until the kernel calls it #INODE in DIR, a number that never repeats; the "
+     "Landlock translation gives DIR's files the rule's rights (row created), which the kernel checks "
+     "the unnamed file's open against",
+     true},
     {"proc-pid", "name", "`owner /proc/@{pid}/...`, `.../task/@{tid}/...`; `comm` without owner",
      "a path beneath /proc/<pid>, /proc/self, /proc/thread-self",
      "pids differ every run; owner: the program's own processes only (comm: the kernel writes a thread "
@@ -718,7 +725,15 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
     Need n;
     std::string pe, ps;
-    if (proc_glob(raw, &pe, &ps)) {
+    if (base_of(raw) == behavior::kTmpfileName && parent_of(raw).size() > 1) {
+      // O_TMPFILE (row tmpfile): the kernel names the file #INODE in the directory.
+      std::string dir = canonical(parent_of(raw), live);
+      rows_used.insert("tmpfile");
+      n.sample = dir + "/#0";
+      n.emit = escape(dir) + "/?[0-9]*";  // #INODE; an unquoted path cannot hold #
+      n.literal = false;
+      n.why = "generalisation tmpfile: an unnamed temporary file (O_TMPFILE) in " + dir;
+    } else if (proc_glob(raw, &pe, &ps)) {
       rows_used.insert("proc-pid");
       n.sample = ps;
       n.emit = pe;

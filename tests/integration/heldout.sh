@@ -122,6 +122,16 @@ harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big 
 # profile let the script write its inputs and itself and read secret/ (near misses below).
 printf 'import sys, json, hashlib\nd = open(sys.argv[1], "rb").read()\njson.dump({"n": len(d), "h": hashlib.sha256(d).hexdigest()}, open(sys.argv[2], "w"))\n' >sum.py
 harden pyscript "/usr/bin/python3 sum.py in/small.txt out/s.json" "/usr/bin/python3 sum.py '$U/big u8.txt' 'out/b ü.json'"
+# ed keeps its buffer in glibc's tmpfile(3): an O_TMPFILE open of /tmp, which the profile had as
+# `/tmp/ rw` and Landlock could not grant (ed failed under confine run even on its training
+# input): row tmpfile (/tmp/#* rw).
+if command -v ed >/dev/null; then
+  printf ',s/l/L/g\nw out/ed.txt\nq\n' >in/ed1.cmd
+  printf '$a\nend\n.\n,s/e/E/g\nw out/ed ü.txt\nq\n' >in/ed2.cmd
+  harden ed "ed -s in/u8.txt <in/ed1.cmd" "ed -s '$U/big u8.txt' <in/ed2.cmd && ed -s in/empty.txt <in/ed2.cmd"
+else
+  echo "SKIP: ed not installed: the tmpfile pair (DEPS_TEST: ed)"
+fi
 # node reads its cgroup's memory limits where /proc/self/cgroup names them: recorded in this
 # shell's cgroup, enforced under confine run's cgroup namespace (the hierarchy's root): row
 # cgroup-root (before it, 2 false denials here, where this shell is not in the root cgroup).
