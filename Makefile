@@ -19,6 +19,7 @@ DEPS_TEST := clang-14 libfuzzer-14-dev libclang-rt-14-dev strace bubblewrap pyth
              golang-go golang-github-docker-docker-dev golang-github-containers-common apparmor gcc-multilib \
              libcap2-bin podman runc containerd busybox-static apparmor-profiles apparmor-profiles-extra qemu-system-x86 cpio \
              perl file bc rsync unzip python3-yaml openssl gnupg python3-jsonschema \
+             gettext tcl libxml2-utils groff-base ed \
              $(DEPS_CORPUS)
 # Test-only, installed only when the command is missing (a machine may have another kubectl or Node.js):
 # `kubectl kustomize` (Debian's kubernetes-client, kubectl 1.20) renders a bundle offline; node + npm run

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "apparmor/eval.h"
+#include "behavior/behavior.h"
 #include "record/decode.h"
 #include "record/procmem.h"
 #include "sandbox/landlock.h"
@@ -180,15 +181,21 @@ std::vector<Access> accesses(const supervise::Notification& e, Arch arch, record
     if (flags & O_PATH) return out;  // not mediated by file_open
     Access a;
     a.op = "open";
-    a.target = resolve_for(pid, *p, !(flags & O_NOFOLLOW));
-    if (!a.target.exists && !(flags & O_CREAT)) return out;                    // ENOENT first
+    // O_TMPFILE: decode names the unnamed file DIR/#tmpfile (row tmpfile); it is created there,
+    // and the kernel calls it #INODE: evaluated as DIR/#0, a name of that form.
+    const bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
+    std::string tmpname = *p;
+    if (tmpfile && tmpname.ends_with(std::string("/") + behavior::kTmpfileName))
+      tmpname = tmpname.substr(0, tmpname.size() - std::string(behavior::kTmpfileName).size()) + "#0";
+    a.target = resolve_for(pid, tmpname, !(flags & O_NOFOLLOW));
+    if (!a.target.exists && !(flags & O_CREAT) && !tmpfile) return out;        // ENOENT first
     if (a.target.exists && (flags & O_CREAT) && (flags & O_EXCL)) return out;  // EEXIST first
     a.created = !a.target.exists;
-    a.mask = open_mask(flags, &a.requested);
+    a.mask = open_mask(flags | (tmpfile ? O_CREAT : 0), &a.requested);
     if ((flags & O_ACCMODE) != O_WRONLY) a.ll_file |= a.target.dir ? ll::kReadDir : ll::kReadFile;
     if ((flags & O_ACCMODE) != O_RDONLY) a.ll_file |= ll::kWriteFile;
     if ((flags & O_TRUNC) && a.target.exists && !a.target.dir) a.ll_file |= ll::kTruncate;
-    if (a.created) a.ll_parent |= ll::kMakeReg;
+    if (a.created && !tmpfile) a.ll_parent |= ll::kMakeReg;  // Landlock: no make_reg for O_TMPFILE
     out.push_back(std::move(a));
   } else if (n == "execve" || n == "execveat") {
     const std::string* p = path(0);

@@ -93,7 +93,8 @@ const std::vector<PathRow> kPathRows = {
      "never a dot-directory directly beneath DIR",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
-     "DIR listed and, beneath it, a sub-directory listed or a file in a sub-directory read; DIR allowed by "
+     "DIR listed and, beneath it, one of DIR's own sub-directories listed (a file read by name in one is no "
+     "walk); DIR allowed by "
      "the never rows (the outermost such DIR)",
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
      "input; read only (writes: work-tree)",
@@ -118,6 +119,13 @@ const std::vector<PathRow> kPathRows = {
     {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`)",
      "a file or directory the program created with a random-looking or numbered name",
      "mkstemp-like and pid-numbered names never repeat", true},
+    {"tmpfile", "name", "`DIR/?[0-9]* rw` (`?` for the `#`, which a rule path cannot hold unquoted)",
+     "an open with O_TMPFILE in DIR (glibc's tmpfile(3): ed; python's TemporaryFile), recorded as "
+     "DIR/#tmpfile",
+     "the file has no name until the kernel calls it #INODE in DIR, a number that never repeats; the "
+     "Landlock translation gives DIR's files the rule's rights (row created), which the kernel checks "
+     "the unnamed file's open against",
+     true},
     {"proc-pid", "name", "`owner /proc/@{pid}/...`, `.../task/@{tid}/...`; `comm` without owner",
      "a path beneath /proc/<pid>, /proc/self, /proc/thread-self",
      "pids differ every run; owner: the program's own processes only (comm: the kernel writes a thread "
@@ -137,6 +145,17 @@ const std::vector<PathRow> kPathRows = {
      "input (seen: python's hashlib/uuid beside os.urandom); read only (a write to /dev/random credits "
      "the pool: not granted); every other device stays exact (never-dev)",
      false},
+    {"cgroup-root", "config",
+     "`/sys/fs/cgroup/CTRL/FILE r`, `/sys/fs/cgroup/FILE r` (the exact file, when it exists)",
+     "a file FILE (a name with a dot: memory.max, memory.limit_in_bytes, cpu.max) read in a cgroup directory "
+     "beneath a hierarchy's root: /sys/fs/cgroup/CTRL/PATH/FILE (CTRL a v1 controller, systemd or unified) "
+     "or "
+     "/sys/fs/cgroup/PATH/FILE (v2)",
+     "a runtime reads its own cgroup's limits (Node's heap and thread pool, the JVM, Go's GOMAXPROCS) where "
+     "/proc/self/cgroup names it: the cgroup the recording ran in; in a cgroup namespace (confine run, a "
+     "container) the same file is at the hierarchy's root (seen: node under confine run after a recording "
+     "on the host); read only, the same file name, /sys stays read-only",
+     false},
     {"loader", "exec", "`LOADER mrix`", "an executed program's ELF loader (PT_INTERP) or #! interpreter",
      "the kernel opens it for the exec; Landlock needs execute on it", true},
     {"file-lock", "lock", "`k` on each file the program wrote",
@@ -155,7 +174,7 @@ const std::vector<PathRow> kPathRows = {
      true},
     {"never-dev", "never", "-", "/dev (except the two of random-devices)",
      "device nodes: each is another device (a terminal, a disk, /dev/mem)", true},
-    {"never-kernel", "never", "-", "/proc (except proc-pid), /sys",
+    {"never-kernel", "never", "-", "/proc (except proc-pid), /sys (except cgroup-root's exact files)",
      "kernel state and other processes; a write there changes the kernel (/proc/sys, /sys)", true},
     {"never-etc", "never", "-", "/etc, /boot (library-config names one exact file)",
      "configuration and secrets (/etc/shadow, /etc/gshadow, /etc/ssl/private, ssh host keys): exact files "
@@ -179,6 +198,28 @@ const std::vector<PathRow> kPathRows = {
 }  // namespace
 
 const std::vector<PathRow>& path_generalisation_table() { return kPathRows; }
+
+std::string cgroup_root_file(std::string_view path) {
+  constexpr std::string_view kRoot = "/sys/fs/cgroup/";
+  if (!path.starts_with(kRoot) || path.find("/../") != std::string_view::npos ||
+      path.find("/./") != std::string_view::npos)
+    return "";
+  std::string_view rest = path.substr(kRoot.size());
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos) return "";  // already at the root
+  std::string_view file = rest.substr(slash + 1), dir = rest.substr(0, slash);
+  if (file.empty() || file.find('.') == std::string_view::npos || file[0] == '.') return "";
+  static const std::set<std::string, std::less<>> v1 = {
+      "blkio",   "cpu",    "cpuacct", "cpu,cpuacct", "cpuset",      "devices",          "freezer",
+      "hugetlb", "memory", "misc",    "net_cls",     "net_prio",    "net_cls,net_prio", "perf_event",
+      "pids",    "rdma",   "systemd", "unified",     "name=systemd"};
+  std::string_view first = dir.substr(0, dir.find('/'));
+  if (v1.count(first)) {
+    if (first.size() == dir.size()) return "";  // the controller's root
+    return std::string(kRoot) + std::string(first) + "/" + std::string(file);
+  }
+  return std::string(kRoot) + std::string(file);
+}
 
 bool data_dir_allowed(std::string_view dir) {
   std::string d(dir);
@@ -606,7 +647,15 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
     Need n;
     std::string pe, ps;
-    if (proc_glob(raw, &pe, &ps)) {
+    if (base_of(raw) == behavior::kTmpfileName && parent_of(raw).size() > 1) {
+      // O_TMPFILE (row tmpfile): the kernel names the file #INODE in the directory.
+      std::string dir = canonical(parent_of(raw), live);
+      rows_used.insert("tmpfile");
+      n.sample = dir + "/#0";
+      n.emit = escape(dir) + "/?[0-9]*";  // #INODE; an unquoted path cannot hold #
+      n.literal = false;
+      n.why = "generalisation tmpfile: an unnamed temporary file (O_TMPFILE) in " + dir;
+    } else if (proc_glob(raw, &pe, &ps)) {
       rows_used.insert("proc-pid");
       n.sample = ps;
       n.emit = pe;
@@ -862,7 +911,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       generalised(t.id, g + " " + t.letters, std::to_string(t.files) + " file(s) read beneath " + root);
     }
 
-    // data-tree: DIR listed, and beneath it a sub-directory listed or a file in a sub-directory read.
+    // data-tree: DIR listed, and beneath it one of its own sub-directories listed.
     // data-dir (reads): a file read in DIR -> DIR/** r as well (the input names the paths).
     std::set<std::string> walked, read_dirs;
     for (const auto& [k, n] : needs) {
@@ -878,14 +927,16 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         if (m.owner || m.exec || m.written || !m.sample.starts_with(d + "/")) continue;
         std::string rest = m.sample.substr(d.size() + 1);
         size_t sl = rest.find('/');
-        // A walk goes through DIR's own sub-directories: one of them listed (sub/) or a file read
-        // directly in one (sub/x). An access deeper down only (sub/t/x) is not DIR's walk: a program
-        // opens its working directory to come back to it (find, rsync), and counting that made the
-        // working directory the tree root (the data's sibling directories readable).
+        // A walk goes through DIR's own sub-directories: one of them listed (sub/). An access deeper
+        // down only (sub/t/x) is not DIR's walk: a program opens its working directory to come back
+        // to it (find, rsync), and counting that made the working directory the tree root (the
+        // data's sibling directories readable). Nor is a file read by name in a sub-directory
+        // (sub/x): an interpreter lists its script's directory to find modules (python's sys.path[0],
+        // the working directory) and then reads data/x.txt that its argument names; counting that
+        // made the working directory a walked tree, and work-tree let the script write its own
+        // inputs and itself (seen: python3 train.py data/x.txt > out/, docs/heldout.md third pass).
         bool child_listed = m.dir && sl != std::string::npos && sl + 1 == rest.size();
-        bool file_in_child = !m.dir && sl != std::string::npos && rest.find('/', sl + 1) == std::string::npos;
-        bool deeper = child_listed || file_in_child;
-        if (deeper && (m.acc & behavior::kRead)) {
+        if (child_listed && (m.acc & behavior::kRead)) {
           walked.insert(d);
           break;
         }
@@ -1029,6 +1080,14 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     if (entropy)
       for (const char* d : {"/dev/urandom", "/dev/random"})
         exact("random-devices", d, "entropy read through getrandom or the device");
+    std::set<std::string> cgroup_files;
+    for (const auto& [k, n] : needs)
+      if (!n.dir && n.perms.find('r') != std::string::npos) {
+        std::string root = cgroup_root_file(n.sample);
+        if (!root.empty()) cgroup_files.insert(root);
+      }
+    for (const auto& c : cgroup_files)
+      exact("cgroup-root", c, "a cgroup file read in the recording's cgroup, at its hierarchy's root");
   }
 
   // 5. The rest, one rule per path.

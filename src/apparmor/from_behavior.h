@@ -75,6 +75,12 @@ struct PathRow {
 };
 const std::vector<PathRow>& path_generalisation_table();
 
+// Row cgroup-root: the same cgroup interface file at its hierarchy's root
+// (/sys/fs/cgroup/memory/a/b/memory.max -> /sys/fs/cgroup/memory/memory.max,
+// /sys/fs/cgroup/a/memory.max -> /sys/fs/cgroup/memory.max), or "" when PATH is not a
+// file in a cgroup directory beneath a root.
+std::string cgroup_root_file(std::string_view path);
+
 // The directory rules of the data rows may never cover (see the "never" rows):
 // system trees, shared directories, installed software, dot-directories.
 bool data_dir_allowed(std::string_view dir);

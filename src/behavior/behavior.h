@@ -45,6 +45,9 @@ enum Access : uint8_t {
   kSocket = 32,
   kFifo = 64,
 };
+// An open with O_TMPFILE makes an unnamed file in the directory it names (the kernel calls it
+// #INODE there): recorded as DIR/#tmpfile, with the access of the open and c (path row tmpfile).
+inline constexpr const char* kTmpfileName = "#tmpfile";
 std::string access_str(uint8_t a);                    // "rw", "rwc", ...
 Result<uint8_t> access_from_str(std::string_view s);  // inverse; error on other letters
 

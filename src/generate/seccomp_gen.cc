@@ -427,6 +427,24 @@ const std::vector<Generalisation>& generalisation_table() {
        "a content-addressed store (git's objects: written under a temporary name, then linked into place) "
        "freshens an object that already exists with utime instead of writing it again, and whether one "
        "exists depends on the input (seen once: git add over racily-clean files)"},
+      // ---- rows the third held-out pass (docs/heldout.md, "Third pass") needed -----------------------
+      {G::Companion,
+       {"rename", "renameat", "renameat2"},
+       {},
+       true,
+       {"chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown", "utimensat"},
+       "a program that writes its output under a temporary name and renames it into place gives the "
+       "temporary the replaced file's times, owner and mode, only when the output existed before (gnulib "
+       "supersede: msgfmt -o over an existing file: utimensat, chown, chmod); another owner needs "
+       "CAP_CHOWN, which file is the path rules' business (AppArmor w)"},
+      {G::Companion,
+       {"execve"},
+       {"exec:interpreter"},
+       false,
+       {"getdents64", "getdents"},
+       "an interpreter's module loader lists its library directories to find a module that is not in an "
+       "index (seen: tclsh's package require msgcat globs tcl8/*.tm); which directories is the path rules' "
+       "business (read-only system hierarchies)"},
   };
   return k;
 }

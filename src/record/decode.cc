@@ -19,6 +19,7 @@ using behavior::kExec;
 using behavior::kFifo;
 using behavior::kRead;
 using behavior::kSocket;
+using behavior::kTmpfileName;
 using behavior::kUnlink;
 using behavior::kWrite;
 
@@ -47,7 +48,8 @@ struct Ctx {
     if (dirfd < 0) return "";
     return mem.fd_path(dirfd);
   }
-  void file_at(int32_t dirfd, uint64_t addr, uint8_t acc, bool empty_path_ok = false) {
+  void file_at(int32_t dirfd, uint64_t addr, uint8_t acc, bool empty_path_ok = false,
+               const char* child = nullptr) {
     auto p = str(addr);
     if (!p) return;
     std::string full;
@@ -60,6 +62,7 @@ struct Ctx {
     } else {
       full = join_path(base(dirfd), *p);
     }
+    if (child) full = join_path(full, child);
     out->files.emplace_back(std::move(full), acc);
   }
   void file(uint64_t addr, uint8_t acc) { file_at(kAtFdcwd, addr, acc); }
@@ -92,6 +95,8 @@ uint8_t mknod_kind(uint32_t mode) {
   }
 }
 
+bool is_tmpfile(uint64_t flags) { return (flags & O_TMPFILE) == O_TMPFILE; }
+
 uint8_t open_access(uint64_t flags) {
   uint8_t acc = 0;
   switch (flags & O_ACCMODE) {
@@ -102,6 +107,7 @@ uint8_t open_access(uint64_t flags) {
   if (flags & O_PATH) acc = kRead;  // O_PATH opens neither read nor write; count as a lookup
   if (flags & O_CREAT) acc |= kCreate;
   if (flags & O_TRUNC) acc |= kWrite;
+  if (is_tmpfile(flags)) acc |= kCreate;  // an unnamed file in the directory
   return acc;
 }
 }  // namespace
@@ -235,18 +241,20 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
   }
   // --- files
   if (n == "open") {
-    c.file(c.ptr(0), open_access(c.u32(1)));
+    c.file_at(kAtFdcwd, c.ptr(0), open_access(c.u32(1)), false,
+              is_tmpfile(c.u32(1)) ? kTmpfileName : nullptr);
   } else if (n == "creat") {
     c.file(c.ptr(0), kWrite | kCreate);
   } else if (n == "openat") {
-    c.file_at(c.i32(0), c.ptr(1), open_access(c.u32(2)));
+    c.file_at(c.i32(0), c.ptr(1), open_access(c.u32(2)), false,
+              is_tmpfile(c.u32(2)) ? kTmpfileName : nullptr);
   } else if (n == "openat2") {
     if (c.ptr(2) && c.ptr(3) >= 8) {
       out->used_memory = true;
       if (auto b = mem.read_bytes(c.ptr(2), 8)) {
         uint64_t flags;
         std::memcpy(&flags, b->data(), 8);
-        c.file_at(c.i32(0), c.ptr(1), open_access(flags));
+        c.file_at(c.i32(0), c.ptr(1), open_access(flags), false, is_tmpfile(flags) ? kTmpfileName : nullptr);
       }
     }
   } else if (n == "execve") {

@@ -221,12 +221,18 @@ Status receive_programs(int fd, SeccompConfig& sc) {
   pid_t w = fork();
   if (w < 0) check(Error::sys("fork()", errno), "pid namespace");
   if (w == 0) run_workload(c, f, oldmask, memory_cg, pids_cg);
-  // init keeps only what it needs
+  // init keeps only what it needs: stdio (its messages), its pipes to confine. Every other fd
+  // the caller left open (--keep-fd ones too, and any fd inherited without close-on-exec) would
+  // stay open in the sandbox's pid 1, a process with every capability and no filter.
+  FdConfig none;
+  std::vector<int> init_fds;
+  for (int fd : {f.err_w, f.ack_w, f.handoff_r, f.event_w})
+    if (fd >= 0) init_fds.push_back(fd);
+  if (auto s = close_fds(none, init_fds); !s.ok()) {
+    kill(w, SIGKILL);
+    check(std::move(s), "fds (init)");
+  }
   close(f.err_w);
-  if (f.handoff_w >= 0) close(f.handoff_w);
-  if (f.ack_r >= 0) close(f.ack_r);
-  if (f.prog_r >= 0) close(f.prog_r);
-  if (f.pin_w >= 0) close(f.pin_w);
   InitConfig ic;
   ic.ack_fd = f.ack_w;
   ic.workload = w;

@@ -3,6 +3,7 @@
 // real validator (apparmor_parser -Q -K) and read back as the same model.
 #include "apparmor/from_behavior.h"
 
+#include <linux/landlock.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -252,6 +253,45 @@ TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
   EXPECT_NE(t.find("# - generalisation proc-pid:"), std::string::npos) << t;
   EXPECT_NE(t.find("# - generalisation temp-name:"), std::string::npos) << t;
   expect_valid(t, "procs");
+}
+
+// Row cgroup-root: node reads memory.limit_in_bytes where /proc/self/cgroup names its cgroup;
+// recorded on the host that is a deep path, under confine run (a cgroup namespace) and in a
+// container the hierarchy's root. The same file name at the root, read only; nothing else.
+TEST(AppArmorFromBehavior, CgroupFilesAlsoAtTheHierarchyRoot) {
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes"),
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_quota_us"),
+            "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/user.slice/user-0.slice/memory.max"),
+            "/sys/fs/cgroup/memory.max");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/unified/a/memory.max"), "/sys/fs/cgroup/unified/memory.max");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "");  // already at the root
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/memory.max"), "");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/a/b/../memory.max"), "");
+  EXPECT_EQ(cgroup_root_file("/sys/fs/cgroup/a/tasks"), "");  // not an interface file with a dot
+  EXPECT_EQ(cgroup_root_file("/sys/kernel/mm/a/b.c"), "");
+  EXPECT_EQ(cgroup_root_file("/proc/self/cgroup"), "");
+  behavior::Behavior b;
+  b.files["/sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes"] = behavior::kRead;
+  b.files["/sys/fs/cgroup/system.slice/x.service/cpu.max"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "cg";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(has_line(t, "  /sys/fs/cgroup/memory/process_api/d01e/memory.limit_in_bytes r,")) << t;
+  EXPECT_NE(t.find("  /sys/fs/cgroup/memory/memory.limit_in_bytes r,"), std::string::npos) << t;
+  EXPECT_NE(t.find("  /sys/fs/cgroup/cpu.max r,"), std::string::npos) << t;
+  EXPECT_EQ(t.find("/sys/fs/cgroup/** "), std::string::npos) << t;
+  EXPECT_NE(t.find("# - generalisation cgroup-root:"), std::string::npos) << t;
+  expect_valid(t, "cg");
+  o.generalise = false;  // strict: the exact trace
+  auto s = from_behavior(b, o, &notes);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(format(*s).find("/sys/fs/cgroup/memory/memory.limit_in_bytes"), std::string::npos);
 }
 
 TEST(AppArmorFromBehavior, CreatedDirectoriesAndLibraryDirs) {
@@ -683,6 +723,78 @@ TEST(AppArmorFromBehavior, WorkingDirectoryOpenedIsNotAWalk) {
   EXPECT_TRUE(has_line(t, "  " + canon + "/data/t/** r,")) << t;
   EXPECT_TRUE(aa_allows(t, canon + "/data/t/new/f2.txt", kPermRead)) << t;
   EXPECT_FALSE(aa_allows(t, canon + "/sibling/secret", kPermRead)) << t;
+  fs::remove_all(root);
+}
+
+// Row tmpfile: an O_TMPFILE open of /tmp (ed's tmpfile(3)) was `/tmp/ rw`, which Landlock cannot
+// grant on the directory itself (dropped): ed failed under confine run on its training input.
+// Now `/tmp/?[0-9]* rw` (the kernel names the file #INODE), whose translation gives /tmp's files the
+// rights the unnamed file's open is checked against.
+TEST(AppArmorFromBehavior, TmpfileIsAnUnnamedFileInTheDirectory) {
+  behavior::Behavior b;
+  b.files["/tmp/#tmpfile"] = behavior::kRead | behavior::kWrite | behavior::kCreate;
+  b.files["/etc/hostname"] = behavior::kRead;
+  GenerateOptions o;
+  o.name = "tmpf";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_NE(t.find("  /tmp/?[0-9]* rw,"), std::string::npos) << t;
+  EXPECT_EQ(t.find("  /tmp/ rw"), std::string::npos) << t;
+  EXPECT_NE(t.find("# - generalisation tmpfile:"), std::string::npos) << t;
+  EXPECT_TRUE(aa_allows(t, "/tmp/#1234567", kPermRead | kPermWrite)) << t;
+  EXPECT_FALSE(aa_allows(t, "/tmp/other", kPermWrite)) << t;
+  expect_valid(t, "tmpf");
+  auto pf = parse(t, "tmpf");
+  ASSERT_TRUE(pf.ok());
+  auto rs = resolve(std::move(*pf), ".");
+  ASSERT_TRUE(rs.ok());
+  auto tr = to_landlock(*rs, *profiles(rs->main)[0]);
+  ASSERT_TRUE(tr.ok()) << tr.error().message();
+  bool tmp_files = false;
+  for (const auto& r : tr->rules)
+    if (r.path == "/tmp" && (r.access & LANDLOCK_ACCESS_FS_WRITE_FILE) &&
+        (r.access & LANDLOCK_ACCESS_FS_READ_FILE))
+      tmp_files = true;
+  EXPECT_TRUE(tmp_files) << "read_file and write_file on /tmp for the unnamed file's open";
+}
+
+// python3 train.py data/x.txt writing out/r.json: python lists its script's directory (sys.path[0],
+// the working directory) and reads data/x.txt by name. That is no walk: the working directory is a
+// container of data directories (its own files, data/** r, out/ w), never a tree the script may
+// write anywhere in (its inputs, itself) or read a sibling of the data in.
+TEST(AppArmorFromBehavior, ScriptDirectoryListedIsNotAWalk) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-scriptdir-" + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(root + "/data", ec);
+  if (ec) GTEST_SKIP() << "cannot create " << root << ": " << ec.message();
+  fs::create_directories(root + "/out");
+  fs::create_directories(root + "/secret");
+  for (const char* f : {"/train.py", "/data/x.txt", "/out/r.json", "/secret/key"})
+    std::ofstream(root + f) << "x";
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.files[root] = behavior::kRead;  // listed: sys.path[0]
+  b.files[root + "/train.py"] = behavior::kRead;
+  b.files[root + "/data/x.txt"] = behavior::kRead;
+  b.files[root + "/out/r.json"] = behavior::kWrite | behavior::kCreate;
+  GenerateOptions o;
+  o.name = "script";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  const uint16_t R = kPermRead, W = kPermWrite;
+  EXPECT_TRUE(aa_allows(t, canon + "/data/y.txt", R)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/other.json", W)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/data/x.txt", W)) << "the input: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/train.py", W)) << "the script itself: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/new.txt", W)) << "the working directory: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/secret/key", R)) << "a sibling of the data: " << t;
   fs::remove_all(root);
 }
 }  // namespace

@@ -5,6 +5,7 @@
 // tests/integration/escape_suite.sh runs each under `confine run` and asserts
 // how it failed.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -205,6 +206,17 @@ int main(int argc, char** argv) {
   if (!strcmp(a, "leaked-fd")) {  // the caller had a secret open on this fd
     char buf[64];
     return report(read(atoi(arg), buf, sizeof buf), "read(leaked fd)");
+  }
+  if (!strcmp(a, "init-fd")) {  // the caller's fd ARG still open in the sandbox's pid 1 (confine's init)?
+    DIR* d = opendir("/proc/1/fd");
+    if (!d) return report(-1, "opendir(/proc/1/fd)");
+    struct dirent* e;
+    int found = 0;
+    while ((e = readdir(d)))
+      if (!strcmp(e->d_name, arg)) found = 1;
+    closedir(d);
+    errno = ENOENT;
+    return report(found ? 0 : -1, "the caller's fd in /proc/1/fd");
   }
   if (!strcmp(a, "proc-exe-overwrite"))  // CVE-2019-5736: write the supervisor's binary through /proc/PID/exe
     return report(open(arg[0] ? arg : "/proc/1/exe", O_WRONLY), "open(/proc/1/exe, O_WRONLY)");

@@ -127,6 +127,8 @@ for who in root nobody; do
   attack $who write-outside-ro "RESULT EROFS" "create /etc/x under --read-only -> EROFS" -- --read-only --tmpfs /tmp -- write-outside /etc/confine-escape
   attack $who write-outside-landlock "RESULT EACCES" "create $T/x outside --rw /tmp -> EACCES (Landlock)" -- --exec / --rw /tmp -- write-outside "$T/x"
   attack $who leaked-fd "RESULT EBADF" "read the caller's fd 7 -> EBADF (closed)" -- -- leaked-fd 7
+  attack $who init-fd "RESULT (ENOENT|EACCES)" "the caller's fd 7 is not open in the sandbox's pid 1 (confine's init closes it too)" -- -- init-fd 7
+  attack $who init-keep-fd "RESULT (ENOENT|EACCES)" "--keep-fd 7: the command's, not also pid 1's" -- --keep-fd 7 -- init-fd 7
   attack $who proc-exe-overwrite "RESULT EACCES" "open(/proc/1/exe, O_WRONLY) -> EACCES (CVE-2019-5736)" -- -- proc-exe-overwrite
   attack $who kill-outside "RESULT ESRCH" "kill(host pid) -> ESRCH (pid namespace)" -- -- kill-outside $SLEEPER
   attack $who kill-outside-sharedpid "RESULT EPERM" "kill(host pid) with --share pid -> EPERM (Landlock signal scope)" -- --share pid -- kill-outside $SLEEPER

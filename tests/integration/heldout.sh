@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 export TMPDIR=$W/tmp
 fails=0
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
-for p in perl file bc cp sha256sum rsync unzip python3; do
+for p in perl file bc cp sha256sum rsync unzip python3 msgfmt tclsh xmllint iconv groff csplit; do
   command -v $p >/dev/null || { echo "SKIP: $p not installed (DEPS_TEST)"; exit 77; }
 done
 
@@ -29,6 +29,24 @@ mkdir -p tree2/a tree2/b/c
 for i in 1 2 3 4 5 6; do seq $i 100 >tree2/a/f$i.txt; done
 echo deep >tree2/b/c/deep.txt
 python3 -c 'import shutil; shutil.make_archive("t1", "zip", "tree"); shutil.make_archive("t2", "zip", "tree2")'
+# Third pass (docs/heldout.md): check inputs in a nested directory with spaces and non-ASCII names,
+# bigger and empty inputs, outputs that already exist.
+U="in/sub dir/ünï"
+mkdir -p "$U"
+printf 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "hello"\nmsgstr "bonjour"\n' >in/a.po
+{ printf 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\nPlural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+  for i in $(seq 1 500); do printf 'msgid "m%s"\nmsgid_plural "ms%s"\nmsgstr[0] "é%s"\nmsgstr[1] "és%s"\n\n' $i $i $i $i; done
+} >"$U/b è.po"
+echo 'puts [expr {6*7}]' >in/a.tcl
+printf 'package require msgcat\nset f [open [lindex $argv 0]]\nset n 0\nwhile {[gets $f l] >= 0} {incr n}\nputs "$n [clock format 0 -gmt 1]"\n' >in/b.tcl
+printf '<?xml version="1.0"?>\n<lib><book id="1"><t>Alpha</t></book></lib>\n' >in/a.xml
+{ printf '<?xml version="1.0" encoding="UTF-8"?>\n<lib xmlns:x="urn:x">\n'
+  seq 1 5000 | sed 's|.*|  <book id="&"><t>Tïtle &</t><x:n>&</x:n></book>|'; echo '</lib>'; } >"$U/grö ß.xml"
+printf 'héllo wörld\nline two\n' >in/u8.txt
+seq 1 20000 | sed 's/$/ ßüé ligne/' >"$U/big u8.txt"
+: >in/empty.txt
+printf '.TH A 1\n.SH NAME\na \\- small page\n.SH DESCRIPTION\nText.\n' >in/a.1
+{ printf '.TH B 1\n.SH NAME\nb \\- a bigger pagé\n'; for i in $(seq 1 200); do printf '.SH S%s\n.TP\n.B opt%s\nWörds \\fIitalic\\fR %s.\n' $i $i $i; done; } >"$U/b man.1"
 
 # harden NAME TRAIN CHECK: passes when the check ran enforced with no false denial.
 harden() {
@@ -85,6 +103,45 @@ else
   echo "SKIP: gpg not installed: the daemon case (DEPS_TEST: gnupg)"
 fi
 
+# msgfmt writes a temporary and renames it over its output; when the output exists (the check's
+# second run) gnulib's supersede first gives the temporary the old file's times, owner and mode
+# (utimensat, chown, chmod): the companion row for rename (before it, 3 silent false denials).
+harden msgfmt "msgfmt -o out/a.mo in/a.po" "msgfmt --statistics -o 'out/b è.mo' '$U/b è.po' && msgfmt -o out/a.mo in/a.po"
+# tclsh: package require lists tcl8/ for *.tm modules (getdents64): the interpreter row.
+harden tclsh "tclsh in/a.tcl" "tclsh in/b.tcl '$U/big u8.txt' && tclsh in/b.tcl in/empty.txt"
+# xmllint, iconv (another gconv module), groff (another output device), csplit: a nested input with
+# spaces and non-ASCII names, 50-1000x bigger, an empty one, outputs with such names.
+harden xmllint "xmllint --format in/a.xml >out/a.xml && xmllint --xpath 'count(//book)' in/a.xml" \
+  "xmllint --format '$U/grö ß.xml' >'out/f ü.xml' && xmllint --xpath 'count(//book)' '$U/grö ß.xml'"
+harden iconv "iconv -f UTF-8 -t ISO-8859-1 in/u8.txt >out/l1.txt" \
+  "iconv -f UTF-8 -t UTF-16 '$U/big u8.txt' >out/u16.txt && iconv -f UTF-8 -t IBM037 in/u8.txt >'out/e ü.txt'"
+harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man.1' >'out/b ü.txt' && groff -man -Tascii in/empty.txt >out/e.txt"
+harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
+# python3 script beside its data (the working directory): python lists sys.path[0] and reads
+# in/... by name. Before the third pass that made the working directory a walked tree: the
+# profile let the script write its inputs and itself and read secret/ (near misses below).
+printf 'import sys, json, hashlib\nd = open(sys.argv[1], "rb").read()\njson.dump({"n": len(d), "h": hashlib.sha256(d).hexdigest()}, open(sys.argv[2], "w"))\n' >sum.py
+harden pyscript "/usr/bin/python3 sum.py in/small.txt out/s.json" "/usr/bin/python3 sum.py '$U/big u8.txt' 'out/b ü.json'"
+# ed keeps its buffer in glibc's tmpfile(3): an O_TMPFILE open of /tmp, which the profile had as
+# `/tmp/ rw` and Landlock could not grant (ed failed under confine run even on its training
+# input): row tmpfile (/tmp/#* rw).
+if command -v ed >/dev/null; then
+  printf ',s/l/L/g\nw out/ed.txt\nq\n' >in/ed1.cmd
+  printf '$a\nend\n.\n,s/e/E/g\nw out/ed ü.txt\nq\n' >in/ed2.cmd
+  harden ed "ed -s in/u8.txt <in/ed1.cmd" "ed -s '$U/big u8.txt' <in/ed2.cmd && ed -s in/empty.txt <in/ed2.cmd"
+else
+  echo "SKIP: ed not installed: the tmpfile pair (DEPS_TEST: ed)"
+fi
+# node reads its cgroup's memory limits where /proc/self/cgroup names them: recorded in this
+# shell's cgroup, enforced under confine run's cgroup namespace (the hierarchy's root): row
+# cgroup-root (before it, 2 false denials here, where this shell is not in the root cgroup).
+if command -v node >/dev/null; then
+  NJ='const fs=require("fs"),z=require("zlib");fs.writeFileSync(process.argv[2],z.gzipSync(fs.readFileSync(process.argv[1])))'
+  harden node "node -e '$NJ' in/u8.txt out/n1.gz" "node -e '$NJ' '$U/big u8.txt' 'out/n ü.gz'"
+else
+  echo "SKIP: node not installed: the cgroup-root pair (DEPS_TEST_CMDS: nodejs)"
+fi
+
 # --- near misses: the hardened profiles must deny what the program never needed.
 # denied WHAT PROF CMD: `confine run` with the hardened profile; passes when CMD failed or, for
 # a program that reports an unreadable file and exits 0 (file, perl -n), said "Permission denied";
@@ -103,6 +160,17 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-pyscript" ]; then
+    denied "python script: overwrite its input" pyscript "/usr/bin/python3 sum.py in/small.txt in/small.txt"
+    denied "python script: overwrite itself" pyscript "/usr/bin/python3 sum.py in/small.txt sum.py"
+    denied "python script: read a directory beside its data" pyscript "/usr/bin/python3 sum.py secret/key.txt out/k.json"
+    check "the python script's input and itself are intact" "grep -q 'alpha beta line 1\$' in/small.txt && grep -q hashlib sum.py"
+  fi
+  if [ -d "$W/prof-msgfmt" ] && [ -d "$W/prof-tclsh" ]; then
+    # the rename row adds chmod/chown, never the right to write beside the input
+    denied "msgfmt: write into the input directory" msgfmt "msgfmt -o in/x.mo in/a.po"
+    denied "tclsh: read a file outside the data directory" tclsh "tclsh in/b.tcl secret/key.txt"
+  fi
   if [ -d "$W/prof-unzip-recreated" ]; then
     # recreate-tree gives out/ (the re-created directory's parent) its file rights; never
     # the workspace: the input tree beside it stays out of reach.

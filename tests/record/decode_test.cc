@@ -110,6 +110,31 @@ TEST(Decode, OpenatRelativeToDirfdAndCwd) {
   EXPECT_EQ(d2.files[0].second, behavior::kWrite | behavior::kCreate);
 }
 
+// O_TMPFILE names a directory and makes an unnamed file in it (glibc's tmpfile(3) in /tmp): recorded
+// as DIR/#tmpfile, created, with the open's access (the apparmor generator's row tmpfile).
+TEST(Decode, OpenTmpfileIsAFileCreatedInTheDirectory) {
+  FakeMem m;
+  m.mem[0x1000] = cstr("/tmp");
+  m.mem[0x1100] = cstr("scratch");
+  uint64_t a[6] = {static_cast<uint64_t>(-100), 0x1000, O_RDWR | O_EXCL | O_TMPFILE, 0600, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "openat", a, m, &d);
+  ASSERT_EQ(d.files.size(), 1u);
+  EXPECT_EQ(d.files[0].first, "/tmp/#tmpfile");
+  EXPECT_EQ(d.files[0].second, behavior::kRead | behavior::kWrite | behavior::kCreate);
+  uint64_t b[6] = {0x1100, O_WRONLY | O_TMPFILE, 0600, 0, 0, 0};
+  Decoded d2;
+  decode(Arch::X86_64, "open", b, m, &d2);
+  ASSERT_EQ(d2.files.size(), 1u);
+  EXPECT_EQ(d2.files[0].first, "/home/u/scratch/#tmpfile");
+  EXPECT_EQ(d2.files[0].second, behavior::kWrite | behavior::kCreate);
+  uint64_t c[6] = {static_cast<uint64_t>(-100), 0x1000, O_RDONLY | O_DIRECTORY, 0, 0, 0};  // not O_TMPFILE
+  Decoded d3;
+  decode(Arch::X86_64, "openat", c, m, &d3);
+  ASSERT_EQ(d3.files.size(), 1u);
+  EXPECT_EQ(d3.files[0].first, "/tmp");
+}
+
 TEST(Decode, I386PointersAreTruncated) {
   FakeMem m;
   m.mem[0x2000] = cstr("/bin/true");
