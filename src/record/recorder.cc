@@ -308,7 +308,7 @@ struct Accumulator {
 // once per (arch, nr): most notifications are then a table lookup, a counter
 // increment and the answer.
 struct NrInfo {
-  enum : uint8_t { kUnset = 0, kLooked = 1, kExec = 2, kDecode = 4 };
+  enum : uint8_t { kUnset = 0, kLooked = 1, kExec = 2, kDecode = 4, kObserve = 8 };
   uint8_t flags = kUnset;
   std::string_view name;
   uint64_t count = 0;  // calls that needed no decoding
@@ -776,11 +776,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     int fi = flat_index(arch, req.data.nr);
     NrInfo slow_info;
     NrInfo* info = fi >= 0 ? &flat[static_cast<size_t>(fi)] : &slow_info;
-    if (info->flags == NrInfo::kUnset) *info = describe(arch, req.data.nr, known);
+    if (info->flags == NrInfo::kUnset) {
+      *info = describe(arch, req.data.nr, known);
+      if (o.observer && o.observer->wants(arch, info->name)) info->flags |= NrInfo::kObserve;
+    }
+    const bool observe = info->flags & NrInfo::kObserve;
     bool has_name = !info->name.empty();
     bool is_exec = info->flags & NrInfo::kExec;
     // Hot path: the same task as last time, its image known, nothing to decode.
-    if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && fi >= 0) {
+    if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && !observe && fi >= 0) {
       seccomp_notif_resp resp;
       std::memset(&resp, 0, sizeof resp);
       resp.id = req.id;
@@ -812,14 +816,21 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
       decode(arch, *name, args, mem, &d);
     }
+    if (observe) {
+      ProcMemReader mem(tid);
+      uint64_t args[6];
+      for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
+      o.observer->on_call(ObservedCall{arch, req.data.nr, info->name, tid, args, &d, &mem});
+    }
     bool valid = true;
-    if (proc || d.used_memory) valid = ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0;
+    if (proc || d.used_memory || observe) valid = ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0;
     // Answer first: the task continues while we file what we saw.
     seccomp_notif_resp resp;
     std::memset(&resp, 0, sizeof resp);
     resp.id = req.id;
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     if (!answer(resp)) return Error::sys("ioctl(SECCOMP_IOCTL_NOTIF_SEND, CONTINUE)", errno);
+    if (observe) o.observer->settle(valid);
 
     if (counter) {  // counted by perf; args only
       ++notified[{arch, req.data.nr}];
@@ -1124,7 +1135,8 @@ Result<RecordResult> record(const RecordOptions& o) {
   if (o.argv.empty()) return Error("no command given");
   bool use_perf = false;
   std::string why_not;
-  if (o.backend != Backend::Unotify) {
+  if (o.observer && o.backend == Backend::Perf) return Error("an observer needs the unotify backend");
+  if (o.backend != Backend::Unotify && !o.observer) {
     Status av = perf_counter_available();
     if (av.ok())
       use_perf = true;

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "behavior/behavior.h"
+#include "record/observer.h"
 #include "core/error.h"
 
 namespace confine::record {
@@ -82,6 +83,9 @@ struct RecordOptions {
   std::function<void(pid_t)> on_start;
   Backend backend = Backend::Auto;
   size_t perf_ring_bytes = 0;  // perf backend: ring per CPU (0: SyscallCounter's default, 8 MiB)
+  // Sees the syscalls it wants as they are notified (record/observer.h; `confine watch`).
+  // Needs every syscall notified: the unotify backend is used.
+  CallObserver* observer = nullptr;
 };
 
 struct RecordResult {
