@@ -42,8 +42,8 @@
 #include <vector>
 
 #include "behavior/behavior.h"
-#include "record/observer.h"
 #include "core/error.h"
+#include "record/observer.h"
 
 namespace confine::record {
 
