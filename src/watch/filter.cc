@@ -567,8 +567,12 @@ class Parser {
       if (it != syms_.macros->end()) m = &it->second;
     }
     if (!m) return err(off, "undefined macro \"" + name + "\"");
-    if (std::find(stack_->begin(), stack_->end(), name) != stack_->end())
-      return err(off, "macro \"" + name + "\" refers to itself");
+    auto seen = std::find(stack_->begin(), stack_->end(), name);
+    if (seen != stack_->end()) {
+      std::string cycle;
+      for (auto i = seen; i != stack_->end(); ++i) cycle += *i + " -> ";
+      return err(off, "macros refer to each other in a cycle: " + cycle + name);
+    }
     if (stack_->size() > static_cast<size_t>(kMaxDepth)) return err(off, "macros nested too deeply");
     stack_->push_back(name);
     Parser sub(m->condition, m->pos, syms_, stack_, nodes_);

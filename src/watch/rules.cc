@@ -377,6 +377,7 @@ Status RuleSet::load(std::string_view text, std::string_view file) {
             return i == ov.end() ? "" : i->second;
           };
           auto need = [&](const char* key, bool has) -> Status {
+            if (legacy_append) return ok();
             if (!mode(key).empty() && !has)
               return at(file, it, std::string("override of ") + key + " without a " + key);
             if (mode(key).empty() && has && !legacy_append)
@@ -525,7 +526,7 @@ Status RuleSet::compile() {
   // A macro nobody uses is still checked (its errors would otherwise show up only when a
   // later rule uses it).
   for (const auto& [name, m] : macros) {
-    auto r = watch::compile(m.condition, m.pos, syms);
+    auto r = watch::compile(name, m.pos, syms);  // a reference to it: its own name is on the cycle stack
     if (!r.ok()) return std::move(r).error().context("macro \"" + name + "\"");
   }
   for (const auto& d : defs_) {

@@ -105,7 +105,7 @@ cat >"$T/bad.yaml" <<'YAML'
 YAML
 "$BIN" watch --rules "$T/bad.yaml" -- touch "$T/ran" >"$T/out" 2>"$T/err"
 rc=$?
-if [ "$rc" = 125 ] && grep -qF "bad.yaml:3:37: unknown field \"proc.nmae\"" "$T/err" && [ ! -e "$T/ran" ]; then
+if [ "$rc" = 125 ] && grep -qF "bad.yaml:3:36: unknown field \"proc.nmae\"" "$T/err" && [ ! -e "$T/ran" ]; then
   pass bad-rules
 else
   fail bad-rules "rc $rc: $(cat "$T/err")"

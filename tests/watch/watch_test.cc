@@ -296,7 +296,7 @@ TEST(WatchRules, ErrorsAtLineCol) {
     const char* want;
   } cases[] = {
       {"- rule: R\n  desc: d\n  condition: evt.type = open and proc.nme = x\n  output: o\n  priority: info\n",
-       "rule \"R\": r.yaml:3:35: unknown field \"proc.nme\""},
+       "rule \"R\": r.yaml:3:34: unknown field \"proc.nme\""},
       {"- rule: R\n  desc: d\n  condition: >\n    evt.type = open and\n    proc.name in bash\n  output: o\n  "
        "priority: info\n",
        "rule \"R\": r.yaml:5:18: expected \"(\" and a list of values"},
@@ -317,7 +317,7 @@ TEST(WatchRules, ErrorsAtLineCol) {
       {"- rule: R\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: info\n  bogus: 1\n",
        "r.yaml:6:3: unknown key \"bogus\" in a rule item"},
       {"- macro: a\n  condition: b\n- macro: b\n  condition: a\n",
-       "macro \"a\": r.yaml:4:14: macro \"a\" refers to itself"},
+       "macro \"a\": r.yaml:4:14: macros refer to each other in a cycle: a -> b -> a"},
   };
   for (const auto& c : cases) {
     RuleSet rs;
