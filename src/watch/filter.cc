@@ -795,6 +795,8 @@ Result<OutputFormat> compile_output(std::string_view text, const PosMap& pos) {
     o.parts.push_back({"", true, std::move(*f)});
     i = j;
   }
+  // A folded or literal block scalar ends with a newline: outputs are one line.
+  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.back()))) lit.pop_back();
   if (!lit.empty()) o.parts.push_back({std::move(lit), false, {}});
   return o;
 }

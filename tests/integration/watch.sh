@@ -33,13 +33,13 @@ watch_one() {
   "$BIN" watch -o json --alerts "$T/alerts" -- "$@" >"$T/out" 2>"$T/err"
   local rc=$? n
   n=$(grep -c . "$T/alerts" 2>/dev/null || true)
-  if ! grep -q '^RESULT ' "$T/out"; then
+  if [ "$name" != memfd-exec ] && ! grep -q '^RESULT ' "$T/out"; then  # memfd-exec: the exec succeeds
     fail "$name" "the attack did not run (rc $rc): $(head -c 400 "$T/out" "$T/err")"
   elif [ "${n:-0}" != 1 ]; then
     fail "$name" "$n alerts, expected 1: $(cat "$T/alerts" 2>/dev/null | head -c 1500)"
   elif ! grep -qF "\"rule\":\"$rule\"" "$T/alerts"; then
     fail "$name" "wrong rule: $(cat "$T/alerts")"
-  elif ! grep -qE "$re" "$T/alerts"; then
+  elif ! grep -qE "$re" "$T/alerts" || grep -q '\\n"' "$T/alerts"; then
     fail "$name" "fields do not match /$re/: $(cat "$T/alerts")"
   else
     pass "$name" "$rule"
@@ -65,7 +65,7 @@ watch_one read-shadow "Read sensitive file" '"fd.name":"/etc/shadow".*"user.name
 watch_one devshm-exec "Execution from /dev/shm" '"proc.exepath":"/dev/shm/confine-watch-[0-9]+"' -- "${NOBODY[@]}" "$WAT" devshm-exec
 # A server (a program named like one: the rule knows server names, not test programs) starting a shell.
 mkdir -p "$T/srv" && cp "$WAT" "$T/srv/nginx"
-watch_one server-shell "Shell spawned by a server" '"proc.cmdline":"sh -c true".*"proc.pname":"nginx"' -- \
+watch_one server-shell "Shell spawned by a server" '"proc.pname":"nginx","proc.name":"sh","proc.cmdline":"sh -c true"' -- \
   "${NOBODY[@]}" "$T/srv/nginx" server-shell
 
 # Text output: one line with the priority and <NA> for what a source cannot see.
