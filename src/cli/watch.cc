@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 
 #include "cli/args.h"
 #include "cli/verbs.h"
@@ -24,7 +25,8 @@ constexpr OptSpec kOpts[] = {
     {"alerts", 0, true, "FILE", "append alerts to FILE instead of stderr"},
     {"check", 0, false, "", "load and compile the rules, list them, run nothing"},
     {"save-events", 0, true, "FILE",
-     "also write every evaluated event to FILE (JSON lines: bench/ replays them)"},
+     "also write every syscall as a decoded event to FILE (JSON lines; all are decoded then: slower; "
+     "bench/watch_engine_bench.cc replays them)"},
     {"cgroup", 0, true, "PATH", "watch a running cgroup (needs the eBPF source: not available yet)"},
     {"all", 0, false, "", "watch the whole host (needs the eBPF source: not available yet)"},
     {"help", 'h', false, "", "show this help"},
@@ -38,7 +40,8 @@ void usage(std::ostream& os) {
         "matches (on stderr, or --alerts FILE). Rules see a syscall at its entry: they fire on\n"
         "attempts, evt.res is <NA>. With --profile DIR, anything outside the behaviour recorded\n"
         "in DIR/behavior.json (a `confine record -o DIR` output) alerts too. A summary line with\n"
-        "the events evaluated, alerts and dropped events ends the run.\n\noptions:\n"
+        "the events evaluated, alerts and dropped events ends the run. SIGHUP reloads the rules\n"
+        "files (applied at the next event; a file with an error keeps the old rules).\n\noptions:\n"
      << format_options(kOpts)
      << "\nexamples:\n"
         "  confine watch -- ./server                       # the stock rules\n"
@@ -78,30 +81,28 @@ int verb_watch(std::span<char* const> args) {
     usage(std::cerr);
     return kExitUsage;
   }
-  watch::RuleSet rules;
   std::vector<std::string> files = a.all("rules");
   if (files.empty()) files.push_back("stock");
-  for (const auto& f : files) {
-    Status st = ok();
-    if (f == "stock") {
-      st = rules.load(watch::stock_rules(), "stock:rules/confine_rules.yaml");
-    } else {
-      auto text = file::read_file(f, file::kMaxProfileBytes);
-      if (!text.ok()) {
-        print_error(std::move(text).error());
-        return 125;
+  // Loads every --rules file in order (again on SIGHUP).
+  auto load = [files]() -> Result<std::unique_ptr<watch::RuleSet>> {
+    auto rs = std::make_unique<watch::RuleSet>();
+    for (const auto& f : files) {
+      if (f == "stock") {
+        CONFINE_CHECK_CTX(rs->load(watch::stock_rules(), "stock:rules/confine_rules.yaml"), "rules");
+        continue;
       }
-      st = rules.load(*text, f);
+      CONFINE_TRY(std::string text, file::read_file(f, file::kMaxProfileBytes));
+      CONFINE_CHECK_CTX(rs->load(text, f), "rules");
     }
-    if (!st.ok()) {
-      print_error(std::move(st).error().context("rules"));
-      return 125;
-    }
-  }
-  if (Status st = rules.compile(); !st.ok()) {
-    print_error(std::move(st).error().context("rules"));
+    CONFINE_CHECK_CTX(rs->compile(), "rules");
+    return rs;
+  };
+  auto loaded = load();
+  if (!loaded.ok()) {
+    print_error(std::move(loaded).error());
     return 125;
   }
+  const watch::RuleSet& rules = **loaded;
   for (const auto& n : rules.notes()) print_warning(n);
   if (a.has("check")) {
     size_t on = 0;
@@ -156,7 +157,9 @@ int verb_watch(std::span<char* const> args) {
     w.set_capture([&](const watch::Event& e) {
       if (!events_file.append(watch::event_to_json(e) + "\n").ok()) ++write_errors;
     });
+  w.set_reloader(load, [](const std::string& n) { print_warning(n); });
   record::RecordOptions ro;
+  ro.on_hup = [&w] { w.request_reload(); };
   ro.argv = a.rest();
   ro.backend = record::Backend::Unotify;
   ro.errors = false;

@@ -685,7 +685,10 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == sizeof si)
-          if (si.ssi_signo != SIGCHLD) stop_now.push_back(static_cast<int>(si.ssi_signo));
+          if (si.ssi_signo == SIGHUP && o.on_hup)
+            o.on_hup();  // `confine watch`: reload its rules, not a stop request
+          else if (si.ssi_signo != SIGCHLD)
+            stop_now.push_back(static_cast<int>(si.ssi_signo));
       }
       reap();
       std::lock_guard<std::mutex> g(sh.mu);
@@ -900,7 +903,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   {  // a stop signal still pending when the command's exit ended the loop
     signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == sizeof si)
-      if (si.ssi_signo != SIGCHLD) sh.forwarded.insert(static_cast<int>(si.ssi_signo));
+      if (si.ssi_signo != SIGCHLD && !(si.ssi_signo == SIGHUP && o.on_hup))
+        sh.forwarded.insert(static_cast<int>(si.ssi_signo));
   }
   std::set<int> forwarded = sh.forwarded;
   res.stop_signals.assign(forwarded.begin(), forwarded.end());

@@ -86,6 +86,9 @@ struct RecordOptions {
   // Sees the syscalls it wants as they are notified (record/observer.h; `confine watch`).
   // Needs every syscall notified: the unotify backend is used.
   CallObserver* observer = nullptr;
+  // Set: SIGHUP to the recording process calls it (from the supervisor's watcher thread)
+  // instead of being forwarded as a stop signal (`confine watch` reloads its rules).
+  std::function<void()> on_hup;
 };
 
 struct RecordResult {

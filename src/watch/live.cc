@@ -282,6 +282,33 @@ bool changes_ids(std::string_view n) {
 }  // namespace
 
 bool LiveWatcher::wants(Arch arch, std::string_view name) {
+  asked_.insert(std::string(name));
+  bool w = wants_now(arch, name);
+  if (w) observed_.insert(std::string(name));
+  return w;
+}
+
+void LiveWatcher::maybe_reload() {
+  if (!reload_.exchange(false, std::memory_order_acq_rel) || !loader_) return;
+  auto r = loader_();
+  if (!r.ok()) {
+    note_("SIGHUP: rules not reloaded (the old ones stay): " + r.error().message());
+    return;
+  }
+  owned_rules_ = std::move(*r);
+  rules_ = owned_rules_.get();
+  std::string missed;
+  for (const auto& n : asked_)
+    if (!observed_.count(n) && rules_->interested(n)) missed += (missed.empty() ? "" : ", ") + n;
+  if (rules_->interested_in_all() && asked_.size() > observed_.size()) missed = "every syscall";
+  note_("SIGHUP: rules reloaded (" + std::to_string(rules_->rules().size()) + " rules)" +
+        (missed.empty() ? std::string()
+                        : "; not observed until the command is restarted (the supervisor hands over only the "
+                          "syscalls the first rules needed): " +
+                              missed));
+}
+
+bool LiveWatcher::wants_now(Arch arch, std::string_view name) {
   if (capture_) return true;  // --save-events: the whole stream (the benchmark's mix)
   if (changes_ids(name)) return true;
   if (rules_ && rules_->interested(name)) return true;
@@ -295,6 +322,7 @@ bool LiveWatcher::wants(Arch arch, std::string_view name) {
 
 void LiveWatcher::on_call(const record::ObservedCall& c) {
   ++stats_.observed;
+  maybe_reload();
   procs_.trim();  // between events only: pointers into the table stay valid during one
   ev_.reset();
   pending_ = true;

@@ -4,8 +4,10 @@
 // reports alerts. Nothing is denied; the command runs as it would unwatched (slower).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -66,11 +68,30 @@ class LiveWatcher : public record::CallObserver {
   void on_call(const record::ObservedCall& c) override;
   void settle(bool valid) override;
   const WatchStats& stats() const { return stats_; }
+  // SIGHUP: request_reload() (any thread) makes the answering thread call `loader` before
+  // its next event; a rule set that fails to load keeps the old one (the error is reported
+  // through `note`). Syscalls only the new rules need are observed from then on if they
+  // were already observed; otherwise `note` names them (the supervisor decides once per
+  // syscall number what it hands over).
+  void set_reloader(std::function<Result<std::unique_ptr<RuleSet>>()> loader,
+                    std::function<void(const std::string&)> note) {
+    loader_ = std::move(loader);
+    note_ = std::move(note);
+  }
+  void request_reload() { reload_.store(true, std::memory_order_release); }
   // Events the engine saw, for the benchmark's recorded mix (--save-events FILE).
   void set_capture(std::function<void(const Event&)> f) { capture_ = std::move(f); }
 
  private:
+  void maybe_reload();
+  bool wants_now(Arch arch, std::string_view name);
   const RuleSet* rules_;
+  std::unique_ptr<RuleSet> owned_rules_;
+  std::function<Result<std::unique_ptr<RuleSet>>()> loader_;
+  std::function<void(const std::string&)> note_;
+  std::atomic<bool> reload_{false};
+  std::set<std::string> asked_;     // names wants() was asked about
+  std::set<std::string> observed_;  // ... and answered yes
   const Baseline* base_;
   bool json_;
   std::function<void(const std::string&)> emit_;

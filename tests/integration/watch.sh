@@ -16,8 +16,8 @@ T=$(mktemp -d /var/tmp/confine-watch-XXXXXX)
 chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT
 fails=0
-fail() { echo "FAIL: $*"; t_result fail "$1" "${*:2}"; fails=$((fails + 1)); }
-pass() { echo "ok: $*"; t_result pass "$1"; }
+fail() { echo "FAIL: $*"; t_result fail "watch/$1" "${*:2}"; fails=$((fails + 1)); }
+pass() { echo "ok: $*"; t_result pass "watch/$1"; }
 for p in escape_attacks escape_watch; do
   [ -x "$BUILD/$p" ] || { echo "FAIL: $BUILD/$p not built (ninja $p)"; exit 1; }
   cp "$BUILD/$p" "$T/$p" && chmod 755 "$T/$p"
@@ -83,7 +83,7 @@ for prog in grep sort tar diff jq; do
   [ -d "$D" ] || continue
   pkgbin=$(sed -n 's/^programs=//p' "$D/meta" | awk '{print $1}')
   if [ -n "$pkgbin" ] && [ ! -x "$pkgbin" ]; then
-    echo "skip: corpus $prog ($pkgbin not installed)"; t_result skip "corpus-$prog" "$pkgbin not installed"; continue
+    echo "skip: corpus $prog ($pkgbin not installed)"; t_result skip "watch/corpus-$prog" "$pkgbin not installed"; continue
   fi
   W=$T/corpus-$prog && mkdir -p "$W/data"
   sh "$D/prepare" "$W/data" train >/dev/null 2>&1 || { fail "corpus-$prog" "prepare failed"; continue; }
@@ -129,6 +129,28 @@ fi
 rm -f "$T/alerts"
 "$BIN" watch --rules "$T/none.yaml" --profile "$T/prof" --alerts "$T/alerts" -- "$ATT" no-such-attack >/dev/null 2>&1
 [ ! -s "$T/alerts" ] && pass deviation-none || fail deviation-none "$(cat "$T/alerts")"
+
+# SIGHUP reloads the rules files (the command goes on: SIGHUP is not forwarded as a stop request);
+# a reload that fails keeps the old rules. Rule A before, rule B after the reload, on the same open.
+rule() { printf -- '- rule: %s\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/hostname\n  output: %s %%proc.name\n  priority: NOTICE\n' "$1" "$1"; }
+rule RuleA >"$T/hup.yaml"; rule RuleB >"$T/hup-b.yaml"; printf -- '- rule: [\n' >"$T/hup-bad.yaml"
+rm -f "$T/alerts"
+# The reload is applied by the supervisor at the next event: the command opens the file until B fired
+# or 100 tries (10 s) passed; HUP first with a broken file (kept A), then with B.
+"$BIN" watch --rules "$T/hup.yaml" --alerts "$T/alerts" -- sh -c '
+  cat /etc/hostname >/dev/null
+  cp "$1/hup-bad.yaml" "$1/hup.yaml"; kill -HUP $PPID; sleep 0.3; cat /etc/hostname >/dev/null
+  cp "$1/hup-b.yaml" "$1/hup.yaml"; kill -HUP $PPID
+  i=0; while [ $i -lt 100 ] && ! grep -q RuleB "$1/alerts"; do sleep 0.1; cat /etc/hostname >/dev/null; i=$((i+1)); done
+  echo done' sh "$T" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" = 0 ] && grep -q done "$T/out" && grep -q '^.*Notice RuleA' "$T/alerts" && grep -q 'Notice RuleB' "$T/alerts" &&
+   grep -q 'SIGHUP: rules reloaded' "$T/err" && ! sed -n '/RuleB/,$p' "$T/alerts" | grep -q RuleA; then
+  pass sighup-reload
+else
+  fail sighup-reload "rc $rc: $(cat "$T/out" "$T/err" "$T/alerts" 2>/dev/null | head -c 2000)"
+fi
+grep -q 'SIGHUP: rules not reloaded' "$T/err" && pass sighup-bad-kept || fail sighup-bad-kept "$(head -c 1000 "$T/err")"
 
 # --cgroup/--all need the eBPF source: a clear error.
 "$BIN" watch --all -- true 2>"$T/err"; rc=$?
