@@ -38,6 +38,8 @@ class CallObserver {
   virtual void on_call(const ObservedCall& c) = 0;
   // After the answer: valid = the notification was still live after on_call's reads.
   virtual void settle(bool valid) = 0;
+  // A process of the tree was reaped: its pid may be reused (called by the answering thread).
+  virtual void forget(pid_t pid) = 0;
 };
 
 }  // namespace confine::record

@@ -768,7 +768,10 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     have_last_id = true;
     if (sh.has_reaped.load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> g(sh.mu);
-      for (pid_t w : sh.reaped) tasks.erase(w);
+      for (pid_t w : sh.reaped) {
+        tasks.erase(w);
+        if (o.observer) o.observer->forget(w);
+      }
       sh.reaped.clear();
       last_tid = 0;
       sh.has_reaped.store(false, std::memory_order_relaxed);

@@ -67,6 +67,10 @@ class LiveWatcher : public record::CallObserver {
   bool wants(Arch arch, std::string_view name) override;
   void on_call(const record::ObservedCall& c) override;
   void settle(bool valid) override;
+  void forget(pid_t pid) override {
+    procs_.erase(pid);
+    procs_.forget_tid(pid);
+  }
   const WatchStats& stats() const { return stats_; }
   // SIGHUP: request_reload() (any thread) makes the answering thread call `loader` before
   // its next event; a rule set that fails to load keeps the old one (the error is reported
