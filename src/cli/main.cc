@@ -20,6 +20,7 @@ constexpr Verb kVerbs[] = {
      verb_logs},
     {"seccomp", "check, format, compile, test, diff and merge seccomp profiles", verb_seccomp},
     {"apparmor", "check, format AppArmor profiles; translate them to Landlock rulesets", verb_apparmor},
+    {"watch", "run a command under Falco-format detection rules (alerts, never blocks)", verb_watch},
     {"k8s", "Kubernetes node agent: install a bundle's profiles on a node; show what is installed", verb_k8s},
     {"syscalls", "look up syscall names and numbers on every architecture", verb_syscalls},
 };

@@ -32,5 +32,6 @@ int verb_record(std::span<char* const> args);
 int verb_harden(std::span<char* const> args);
 int verb_apparmor(std::span<char* const> args);
 int verb_k8s(std::span<char* const> args);
+int verb_watch(std::span<char* const> args);
 
 }  // namespace confine::cli

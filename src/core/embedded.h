@@ -3,6 +3,7 @@
 // binary sits:
 //   "profiles/runtime-default.json"  the default seccomp profile (`runtime-default`)
 //   "examples/sample-workload.sh"    the workload `confine harden` hardens by default
+//   "rules/confine_rules.yaml"       the stock rules of `confine watch`
 #pragma once
 
 #include <optional>

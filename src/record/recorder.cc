@@ -243,7 +243,7 @@ struct Accumulator {
 // once per (arch, nr): most notifications are then a table lookup, a counter
 // increment and the answer.
 struct NrInfo {
-  enum : uint8_t { kUnset = 0, kLooked = 1, kExec = 2, kDecode = 4 };
+  enum : uint8_t { kUnset = 0, kLooked = 1, kExec = 2, kDecode = 4, kObserve = 8 };
   uint8_t flags = kUnset;
   std::string_view name;
   uint64_t count = 0;  // calls that needed no decoding
@@ -626,7 +626,10 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == sizeof si)
-          if (si.ssi_signo != SIGCHLD) stop_now.push_back(static_cast<int>(si.ssi_signo));
+          if (si.ssi_signo == SIGHUP && o.on_hup)
+            o.on_hup();  // `confine watch`: reload its rules, not a stop request
+          else if (si.ssi_signo != SIGCHLD)
+            stop_now.push_back(static_cast<int>(si.ssi_signo));
       }
       reap();
       std::lock_guard<std::mutex> g(sh.mu);
@@ -697,7 +700,10 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     have_last_id = true;
     if (sh.has_reaped.load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> g(sh.mu);
-      for (pid_t w : sh.reaped) tasks.erase(w);
+      for (pid_t w : sh.reaped) {
+        tasks.erase(w);
+        if (o.observer) o.observer->forget(w);
+      }
       sh.reaped.clear();
       last_tid = 0;
       sh.has_reaped.store(false, std::memory_order_relaxed);
@@ -708,11 +714,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     int fi = flat_index(arch, req.data.nr);
     NrInfo slow_info;
     NrInfo* info = fi >= 0 ? &flat[static_cast<size_t>(fi)] : &slow_info;
-    if (info->flags == NrInfo::kUnset) *info = describe(arch, req.data.nr, known);
+    if (info->flags == NrInfo::kUnset) {
+      *info = describe(arch, req.data.nr, known);
+      if (o.observer && o.observer->wants(arch, info->name)) info->flags |= NrInfo::kObserve;
+    }
+    const bool observe = info->flags & NrInfo::kObserve;
     bool has_name = !info->name.empty();
     bool is_exec = info->flags & NrInfo::kExec;
     // Hot path: the same task as last time, its image known, nothing to decode.
-    if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && fi >= 0) {
+    if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && !observe && fi >= 0) {
       CONFINE_CHECK(supervise::send_continue(lfd, req.id));
       if (counter)
         ++notified[{arch, req.data.nr}];
@@ -740,10 +750,17 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
       decode(arch, *name, args, mem, &d);
     }
+    if (observe) {
+      ProcMemReader mem(tid);
+      uint64_t args[6];
+      for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
+      o.observer->on_call(ObservedCall{arch, req.data.nr, info->name, tid, args, &d, &mem});
+    }
     bool valid = true;
-    if (proc || d.used_memory) valid = supervise::id_valid(lfd, req.id);
+    if (proc || d.used_memory || observe) valid = supervise::id_valid(lfd, req.id);
     // Answer first: the task continues while we file what we saw.
     CONFINE_CHECK(supervise::send_continue(lfd, req.id));
+    if (observe) o.observer->settle(valid);
 
     if (counter) {  // counted by perf; args only
       ++notified[{arch, req.data.nr}];
@@ -813,7 +830,8 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   {  // a stop signal still pending when the command's exit ended the loop
     signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == sizeof si)
-      if (si.ssi_signo != SIGCHLD) sh.forwarded.insert(static_cast<int>(si.ssi_signo));
+      if (si.ssi_signo != SIGCHLD && !(si.ssi_signo == SIGHUP && o.on_hup))
+        sh.forwarded.insert(static_cast<int>(si.ssi_signo));
   }
   std::set<int> forwarded = sh.forwarded;
   res.stop_signals.assign(forwarded.begin(), forwarded.end());
@@ -1034,7 +1052,8 @@ Result<RecordResult> record(const RecordOptions& o) {
   if (o.argv.empty()) return Error("no command given");
   bool use_perf = false;
   std::string why_not;
-  if (o.backend != Backend::Unotify) {
+  if (o.observer && o.backend == Backend::Perf) return Error("an observer needs the unotify backend");
+  if (o.backend != Backend::Unotify && !o.observer) {
     Status av = perf_counter_available();
     if (av.ok())
       use_perf = true;

@@ -44,6 +44,7 @@
 
 #include "behavior/behavior.h"
 #include "core/error.h"
+#include "record/observer.h"
 
 namespace confine::record {
 
@@ -83,6 +84,12 @@ struct RecordOptions {
   std::function<void(pid_t)> on_start;
   Backend backend = Backend::Auto;
   size_t perf_ring_bytes = 0;  // perf backend: ring per CPU (0: SyscallCounter's default, 8 MiB)
+  // Sees the syscalls it wants as they are notified (record/observer.h; `confine watch`).
+  // Needs every syscall notified: the unotify backend is used.
+  CallObserver* observer = nullptr;
+  // Set: SIGHUP to the recording process calls it (from the supervisor's watcher thread)
+  // instead of being forwarded as a stop signal (`confine watch` reloads its rules).
+  std::function<void()> on_hup;
 };
 
 struct RecordResult {
