@@ -21,9 +21,10 @@
 
 namespace confine::cli {
 
-int k8s_patch(std::span<char* const> args);   // k8s_patch.cc
-int k8s_scan(std::span<char* const> args);    // k8s_scan.cc
-int k8s_policy(std::span<char* const> args);  // k8s_scan.cc
+int k8s_patch(std::span<char* const> args);    // k8s_patch.cc
+int k8s_scan(std::span<char* const> args);     // k8s_scan.cc
+int k8s_policy(std::span<char* const> args);   // k8s_scan.cc
+int k8s_webhook(std::span<char* const> args);  // k8s_webhook.cc
 
 namespace {
 constexpr int kExitSetup = 125;
@@ -506,6 +507,8 @@ constexpr Verb kSub[] = {
     {"patch", "apply recorded profiles to workload manifests (Deployment, Pod, CronJob, ...)", k8s_patch},
     {"scan", "check manifests: Pod Security Standards, kubesec scoring, the bundle", k8s_scan},
     {"policy", "the scan's checks as admission policy (VAP, Kyverno, Gatekeeper)", k8s_policy},
+    {"webhook", "a validating admission webhook (TLS) running the scan's checks against the bundle",
+     k8s_webhook},
 };
 
 void usage(std::ostream& os) {
