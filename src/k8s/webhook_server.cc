@@ -363,8 +363,7 @@ void Conn::handle(HttpRequest& r, bool keep_alive) {
   else
     s_.m.malformed++;
   if (d.result != "allowed")
-    log(d.result + " uid=" + (d.uid.empty() ? "-" : d.uid) + (d.object.empty() ? "" : " " + d.object) + ": " +
-        d.message.substr(0, 300));
+    log(d.result + " uid=" + (d.uid.empty() ? "-" : d.uid) + ": " + d.message.substr(0, 300));
   respond(d.http_status, d.content_type, d.body, keep_alive);
 }
 

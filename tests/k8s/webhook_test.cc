@@ -68,7 +68,8 @@ TEST(WebhookHttp, Limits) {
   {
     HttpParser p(l);  // a head that never ends
     HttpParser::State s = HttpParser::State::Incomplete;
-    for (int i = 0; i < 2000 && s == HttpParser::State::Incomplete; ++i) s = p.feed("X-A: bbbbbbbbbbbbbbbbbbbb\r\n");
+    for (int i = 0; i < 2000 && s == HttpParser::State::Incomplete; ++i)
+      s = p.feed("X-A: bbbbbbbbbbbbbbbbbbbb\r\n");
     EXPECT_EQ(s, HttpParser::State::Error);
     EXPECT_EQ(p.error_status(), 431);
   }
@@ -126,7 +127,8 @@ TEST(WebhookReview, DeniesWithCheckIdAndPath) {
   webhook::ReviewConfig c;
   auto d = webhook::review(
       review_of(R"({"uid": "u1", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
-                    "object": )" + kPrivPod + "}"),
+                    "object": )" +
+                kPrivPod + "}"),
       c);
   EXPECT_EQ(d.http_status, 200);
   EXPECT_EQ(d.result, "denied");
@@ -153,7 +155,9 @@ TEST(WebhookReview, BaselineAllowsWithWarningsNone) {
 TEST(WebhookReview, NotChecked) {
   webhook::ReviewConfig c;
   auto del = webhook::review(
-      review_of(R"({"uid": "u", "kind": {"kind": "Pod"}, "operation": "DELETE", "oldObject": )" + kPrivPod + "}"), c);
+      review_of(R"({"uid": "u", "kind": {"kind": "Pod"}, "operation": "DELETE", "oldObject": )" + kPrivPod +
+                "}"),
+      c);
   EXPECT_EQ(del.result, "allowed");
   EXPECT_NE(del.message.find("DELETE"), std::string::npos);
   auto cm = webhook::review(review_of(R"({"uid": "u", "kind": {"kind": "ConfigMap"}, "operation": "CREATE",
@@ -162,9 +166,10 @@ TEST(WebhookReview, NotChecked) {
   EXPECT_EQ(cm.result, "allowed");
   EXPECT_NE(cm.message.find("not a workload"), std::string::npos);
   // An UPDATE leaving the pod spec alone (e.g. a label) is not judged again.
-  auto up = webhook::review(review_of(R"({"uid": "u", "kind": {"kind": "Pod"}, "operation": "UPDATE", "object": )" +
-                                      kPrivPod + R"(, "oldObject": )" + kPrivPod + "}"),
-                            c);
+  auto up =
+      webhook::review(review_of(R"({"uid": "u", "kind": {"kind": "Pod"}, "operation": "UPDATE", "object": )" +
+                                kPrivPod + R"(, "oldObject": )" + kPrivPod + "}"),
+                      c);
   EXPECT_EQ(up.result, "allowed");
 }
 
@@ -176,7 +181,8 @@ TEST(WebhookReview, EphemeralContainersKind) {
                  "ephemeralContainers": [{"name": "d", "image": "i", "securityContext": {"privileged": true}}]}})"),
                            c);
   EXPECT_EQ(d.result, "denied");
-  EXPECT_NE(d.message.find("spec.ephemeralContainers[0].securityContext.privileged"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("spec.ephemeralContainers[0].securityContext.privileged"), std::string::npos)
+      << d.message;
 }
 
 TEST(WebhookReview, InvalidAndMalformed) {
@@ -196,7 +202,8 @@ TEST(WebhookReview, InvalidAndMalformed) {
       {review_of(R"({"uid": 5})"), "request.uid"},
       {review_of(R"({"uid": "u", "operation": "PATCH"})"), "operation"},
       {review_of(R"({"uid": "u", "operation": "CREATE", "kind": {"kind": "Pod"}})"), "request.object"},
-      {review_of(R"({"uid": "u", "operation": "CREATE", "kind": {"kind": "ConfigMap"}, "object": )" + kPrivPod + "}"),
+      {review_of(R"({"uid": "u", "operation": "CREATE", "kind": {"kind": "ConfigMap"}, "object": )" +
+                 kPrivPod + "}"),
        "differs from request.kind"},
   };
   for (const auto& k : cases) {
@@ -225,8 +232,9 @@ TEST(WebhookReview, ResponseBounded) {
   // Many findings: the message stays under the limit and says how many were left out.
   std::string cs;
   for (int i = 0; i < 300; ++i)
-    cs += std::string(i ? "," : "") + R"({"name": "c)" + std::to_string(i) +
-          R"(", "image": "i", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}})";
+    cs +=
+        std::string(i ? "," : "") + R"({"name": "c)" + std::to_string(i) +
+        R"(", "image": "i", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}})";
   std::string pod = R"({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [)" + cs + "]}}";
   webhook::ReviewConfig c;
   auto d = webhook::review(
