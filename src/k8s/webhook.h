@@ -49,8 +49,9 @@ class HttpParser {
   // (leftover(): the next pipelined request) but not parsed.
   State feed(std::string_view data);
   State state() const { return state_; }
-  bool started() const { return started_; }         // any byte of this request seen
-  int error_status() const { return err_status_; }  // 400, 413, 431, 501, 505
+  bool head_done() const { return phase_ != Phase::Head; }  // the body (if any) is being read
+  bool started() const { return started_; }                 // any byte of this request seen
+  int error_status() const { return err_status_; }          // 400, 413, 431, 501, 505
   const std::string& error() const { return err_; }
   HttpRequest& request() { return req_; }
   std::string leftover() const { return buf_.substr(pos_); }

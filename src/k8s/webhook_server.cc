@@ -143,6 +143,23 @@ class Conn {
       }
       SSL_free(ssl_);
     }
+    if (linger_) {
+      // An error answered before the request was read (413, 400, 408): closing with unread bytes
+      // would reset the connection and the client could lose the answer. Stop sending, then read
+      // and drop what the client still sends, for at most 500 ms or 1 MiB.
+      shutdown(fd_, SHUT_WR);
+      auto until = Clock::now() + std::chrono::milliseconds(500);
+      size_t dropped = 0;
+      char buf[16384];
+      while (dropped < (1u << 20)) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+        pollfd p{fd_, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+        ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) break;
+        dropped += static_cast<size_t>(n);
+      }
+    }
     close(fd_);
   }
   void run();
@@ -164,6 +181,7 @@ class Conn {
   int fd_;
   SSL* ssl_ = nullptr;
   bool handshaken_ = false;
+  bool linger_ = false;  // drain the client's unread bytes before closing
 };
 
 Conn::Wait Conn::wait_readable(Clock::time_point deadline, bool idle) {
@@ -378,6 +396,7 @@ void Conn::run() {
   if (n <= 0) return;
   if (first != 0x16) {
     s_.m.conn_plaintext++;
+    linger_ = true;
     if (first >= 'A' && first <= 'Z')
       respond(400, "text/plain; charset=utf-8",
               "this port speaks HTTPS (TLS): an HTTP request was sent to it\n", false);
@@ -405,6 +424,7 @@ void Conn::run() {
     HttpParser p(s_.o.http);
     if (!first_request) deadline = Clock::now() + std::chrono::milliseconds(s_.o.read_timeout_ms);
     first_request = false;
+    bool sent_continue = false;
     if (!carry.empty()) p.feed(carry);
     carry.clear();
     while (p.state() == HttpParser::State::Incomplete) {
@@ -412,6 +432,7 @@ void Conn::run() {
         Wait w = wait_readable(deadline, !p.started());
         if (w == Wait::Timeout && p.started()) {
           s_.m.rej_timeout++;
+          linger_ = true;
           respond(408, "text/plain; charset=utf-8",
                   "request not complete within " + std::to_string(s_.o.read_timeout_ms) + " ms\n", false);
           return;
@@ -428,9 +449,19 @@ void Conn::run() {
         return;
       }
       p.feed(std::string_view(buf, static_cast<size_t>(k)));
+      // A client waiting for "100 Continue" (curl does for large bodies) is told to send the body
+      // once the head is accepted; a refused head (413) was answered above instead.
+      if (!sent_continue && p.state() == HttpParser::State::Incomplete && p.head_done()) {
+        const std::string* e = p.request().header("expect");
+        if (e && (*e == "100-continue" || *e == "100-Continue")) {
+          sent_continue = true;
+          if (!send_all("HTTP/1.1 100 Continue\r\n\r\n")) return;
+        }
+      }
     }
     if (p.state() == HttpParser::State::Error) {
       int st = p.error_status();
+      linger_ = true;
       (st == 413 ? s_.m.rej_too_large : st == 431 ? s_.m.rej_head_too_large : s_.m.rej_http)++;
       respond(st, "text/plain; charset=utf-8", "bad request: " + p.error() + "\n", false);
       return;

@@ -106,7 +106,7 @@ start_server() {  # start_server LOG ARGS...
   echo "FAIL: the server did not start: $(cat "$log")"
   exit 1
 }
-start_server "$T/log" --bundle "$B" --read-timeout 3 --reload-interval 0
+start_server "$T/log" --bundle "$B" --read-timeout 5 --reload-interval 0
 URL=https://127.0.0.1:$PORT
 post() {  # post FILE [CURL_ARGS...]: the response body in $T/resp, the HTTP status on stdout
   local f=$1; shift
@@ -209,7 +209,7 @@ except Exception: pass" && pass "a broken TLS handshake: connection closed" || f
 
 # 7. Slow clients: a TLS client that never finishes its request head and a TCP client that never
 #    starts the handshake are held open while a normal request is served; both are closed by the
-#    server at its --read-timeout (3 s).
+#    server at its --read-timeout (5 s).
 python3 "$R" slow 127.0.0.1 "$PORT" "$T/ca.crt" "$T/slow" &
 SLOW=$!
 PIDS+=($SLOW)
@@ -247,7 +247,7 @@ wait "$SPID"; rc=$?
 [ $rc = 0 ] && grep -q "drained, exiting" "$T/log" && pass "SIGTERM: drained, exit 0" || fail "SIGTERM: rc=$rc $(tail -3 "$T/log")"
 
 # 10. A bundle that cannot be loaded: not ready, workloads denied (fail closed), DELETE still allowed.
-start_server "$T/log2" --bundle "$T/nonexistent" --read-timeout 3
+start_server "$T/log2" --bundle "$T/nonexistent" --read-timeout 5
 URL=https://127.0.0.1:$PORT
 code=$(curl -sS --cacert "$T/ca.crt" -o "$T/resp" -w '%{http_code}' "$URL/readyz")
 [ "$code" = 503 ] && grep -q "bundle not loaded" "$T/resp" && pass "unloadable bundle: /readyz 503" || fail "readyz: $code $(cat "$T/resp")"
