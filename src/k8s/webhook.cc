@@ -148,13 +148,12 @@ HttpParser::State HttpParser::feed(std::string_view data) {
   for (;;) {
     switch (phase_) {
       case Phase::Head: {
-        // Empty lines before the request line are ignored (RFC 9112 2.2).
-        while (pos_ + 1 < buf_.size() && buf_[pos_] == '\r' && buf_[pos_ + 1] == '\n' && scanned_ <= pos_) {
-          pos_ += 2;
-          scanned_ = pos_;
-        }
-        size_t from = std::max(scanned_, pos_);
-        from = from >= pos_ + 3 ? from - 3 : pos_;
+        // Empty lines before the request line are ignored (RFC 9112 2.2), a bounded number of them.
+        while (buf_.size() - pos_ >= 2 && buf_[pos_] == '\r' && buf_[pos_ + 1] == '\n') pos_ += 2;
+        if (pos_ > lim_.max_header_bytes) return fail(431, "too many empty lines before the request line");
+        if (buf_.size() - pos_ == 1 && buf_[pos_] == '\r') return State::Incomplete;  // maybe one more
+        scanned_ = std::max(scanned_, pos_);
+        size_t from = scanned_ >= pos_ + 3 ? scanned_ - 3 : pos_;
         size_t end = buf_.find("\r\n\r\n", from);
         if (end == std::string::npos) {
           scanned_ = buf_.size();

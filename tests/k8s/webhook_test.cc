@@ -50,6 +50,22 @@ TEST(WebhookHttp, ChunkedAndPipelined) {
   }
 }
 
+TEST(WebhookHttp, LeadingEmptyLinesAnySplit) {
+  // Found by fuzz/k8s_webhook_http_fuzz.cc: fed byte by byte, a CR LF before the request line was
+  // not skipped, so the same bytes parsed differently depending on how they arrived.
+  const std::string r = "\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+  for (size_t step : {1u, 2u, 3u, 100u}) {
+    HttpParser p;
+    ASSERT_EQ(feed(p, r, step), HttpParser::State::Done) << step << ": " << p.error();
+    EXPECT_EQ(p.request().path(), "/healthz");
+  }
+  HttpParser p;  // endless empty lines are bounded
+  HttpParser::State s = HttpParser::State::Incomplete;
+  for (int i = 0; i < 20000 && s == HttpParser::State::Incomplete; ++i) s = p.feed("\r\n");
+  EXPECT_EQ(s, HttpParser::State::Error);
+  EXPECT_EQ(p.error_status(), 431);
+}
+
 TEST(WebhookHttp, Limits) {
   webhook::HttpLimits l;
   l.max_body = 100;
