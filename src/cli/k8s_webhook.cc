@@ -20,7 +20,8 @@ constexpr OptSpec kWebhookOpts[] = {
     {"tls-cert", 0, true, "FILE", "the serving certificate chain (PEM)"},
     {"tls-key", 0, true, "FILE", "its private key (PEM)"},
     {"bundle", 0, true, "DIR",
-     "the bundle the nodes hold (confine k8s bundle's ConfigMaps as files): Localhost profiles must be in it "
+     "the bundle the nodes hold (the output directory of confine k8s bundle, or its ConfigMaps as mounted): "
+     "Localhost profiles must be in it "
      "with their content hash"},
     {"level", 0, true, "LEVEL", "Pod Security Standards level: baseline or restricted (default restricted)"},
     {"k8s-version", 0, true, "V", "the Kubernetes version whose policy applies (default latest = v1.35)"},
@@ -81,7 +82,7 @@ void webhook_usage(std::ostream& os) {
         "Service and a hardened Deployment mounting the TLS Secret and the bundle's ConfigMaps.\n\n"
      << format_options(kWebhookOpts)
      << "\nexamples:\n"
-        "  confine k8s webhook --listen :8443 --tls-cert tls.crt --tls-key tls.key --bundle deploy/bundle\n"
+        "  confine k8s webhook --listen :8443 --tls-cert tls.crt --tls-key tls.key --bundle deploy/\n"
         "  curl --cacert ca.crt -H 'Content-Type: application/json' --data-binary @review.json \\\n"
         "      https://localhost:8443/validate\n"
         "  confine k8s webhook --emit-manifest --ca-bundle ca.crt --namespace confine-system > webhook.yaml\n"
