@@ -264,6 +264,38 @@ curl -sS --cacert "$T/ca.crt" "$URL/readyz" | grep -q "ready: bundle $KB" && pas
   fail "bundle dir: $(cat "$T/log3")"
 kill -TERM "$SPID"; wait "$SPID"
 
+# 10c. Bounded connections: with --max-connections 2 held by two idle clients, a third is closed at
+#      once (counted), and once the idle ones reach their deadline requests are served again.
+start_server "$T/log4" --max-connections 2 --read-timeout 5
+URL=https://127.0.0.1:$PORT
+if out=$(timeout 60 python3 - "$PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+time.sleep(0.5)  # accepted by the server
+third = socket.create_connection(("127.0.0.1", port))
+third.settimeout(4)
+t = time.monotonic()
+try:
+    data = third.recv(10)
+except OSError:
+    data = b""
+print("third: %s after %.1f s" % ("closed" if not data else data, time.monotonic() - t))
+for s in idle:
+    s.settimeout(30)
+    s.recv(10)
+PY
+); then
+  case $out in "third: closed after 0."*|"third: closed after 1."*) pass "over --max-connections: closed at once ($out)" ;;
+    *) fail "over capacity: $out" ;; esac
+else fail "over capacity: $out"; fi
+n=$((n + 1))
+python3 "$R" review "uid-$n" CREATE "$T/pod-ok.json" >"$T/review.json"
+code=$(post "$T/review.json")
+[ "$code" = 200 ] && curl -sS --cacert "$T/ca.crt" "$URL/metrics" | grep -q 'connections_total{state="over_capacity"} [1-9]' &&
+  pass "served again once the idle connections timed out; over_capacity counted" || fail "after capacity: $code"
+kill -TERM "$SPID"; wait "$SPID"
+
 # 11. Setup errors exit 125; usage errors 2.
 "$CONFINE" k8s webhook --listen 127.0.0.1:0 --tls-cert "$T/ca.crt" --tls-key "$T/tls.key" >/dev/null 2>"$T/err"; rc=$?
 [ $rc = 125 ] && grep -q "tls-key .*(for --tls-cert .*): .*key values mismatch" "$T/err" && pass "key not matching the certificate: exit 125" || fail "bad key: rc=$rc $(cat "$T/err")"
