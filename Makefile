@@ -31,7 +31,7 @@ NPM_TEST_DIR ?= /var/cache/confine-test/npm
 NPM_TEST_PKGS := @bufbuild/cel@0.6 @microsoft/jest-sarif@1.0.0-beta.0 kubernetes-models@5
 # `make image`: the agent's container image (tools/k8s-image.sh).
 DEPS_IMAGE := podman apparmor binutils curl
-DEPS_BENCH := libbenchmark-dev hyperfine firejail
+DEPS_BENCH := libbenchmark-dev hyperfine firejail curl openssl python3
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
 # Debian's minbase (Essential: yes).
