@@ -584,7 +584,7 @@ Result<std::vector<Value>> manifest(const ManifestOptions& o) {
       {"readinessProbe", probe("/readyz")},
       {"livenessProbe", probe("/healthz")},
       {"resources", kv({{"requests", kv({{"cpu", str("50m")}, {"memory", str("64Mi")}})},
-                        {"limits", kv({{"memory", str("256Mi")}})}})},
+                        {"limits", kv({{"memory", str("512Mi")}})}})},
       {"securityContext", kv({{"allowPrivilegeEscalation", Value::make_bool(false)},
                               {"privileged", Value::make_bool(false)},
                               {"readOnlyRootFilesystem", Value::make_bool(true)},
