@@ -9,7 +9,7 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 10
 
 # Build and test dependencies (Debian 12 package names).
-DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev libyaml-dev
+DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev libyaml-dev libssl-dev
 # The corpus of real programs (tests/corpus/*/meta packages=; tests/integration/corpus.sh, make quality).
 # Services among them (redis-server, nginx-light, memcached) are installed without being started: the
 # tests start their own instances on free ports (install_missing adds a policy-rc.d that says no).
@@ -39,7 +39,8 @@ DEB_CORPUS_PKGS := python3-magnum golang-k8s-sigs-structured-merge-diff-dev ceph
 DEPS_IMAGE := podman apparmor binutils curl
 # bench/scan_throughput.sh: python3-yaml varies the corpus; its peer (@bufbuild/cel) is the npm package
 # `make deps-test` installs (without it the peer's row says so).
-DEPS_BENCH := libbenchmark-dev hyperfine firejail python3-yaml
+# bench/webhook_latency.sh: curl --parallel as the client, openssl makes its certificates.
+DEPS_BENCH := libbenchmark-dev hyperfine firejail python3-yaml curl openssl python3
 # What `make demo` runs beyond the build: the sample workload (examples/sample-workload.sh) uses
 # python3 and bc; everything else it runs (sh, date, tail, cut, paste, awk, wc, ln, mkdir) is in
 # Debian's minbase (Essential: yes).

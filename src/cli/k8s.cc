@@ -21,9 +21,10 @@
 
 namespace confine::cli {
 
-int k8s_patch(std::span<char* const> args);   // k8s_patch.cc
-int k8s_scan(std::span<char* const> args);    // k8s_scan.cc
-int k8s_policy(std::span<char* const> args);  // k8s_scan.cc
+int k8s_patch(std::span<char* const> args);    // k8s_patch.cc
+int k8s_scan(std::span<char* const> args);     // k8s_scan.cc
+int k8s_policy(std::span<char* const> args);   // k8s_scan.cc
+int k8s_webhook(std::span<char* const> args);  // k8s_webhook.cc
 
 namespace {
 constexpr int kExitSetup = 125;
@@ -506,6 +507,8 @@ constexpr Verb kSub[] = {
     {"patch", "apply recorded profiles to workload manifests (Deployment, Pod, CronJob, ...)", k8s_patch},
     {"scan", "check manifests: Pod Security Standards, kubesec scoring, the bundle", k8s_scan},
     {"policy", "the scan's checks as admission policy (VAP, Kyverno, Gatekeeper)", k8s_policy},
+    {"webhook", "a validating admission webhook (TLS) running the scan's checks against the bundle",
+     k8s_webhook},
 };
 
 void usage(std::ostream& os) {
@@ -517,13 +520,15 @@ void usage(std::ostream& os) {
   }
   os << "\nKubernetes support (docs/kubernetes.md): `bundle` writes what `kubectl apply -k` deploys, the\n"
         "DaemonSet runs `agent` on every node, `status` shows a node's profiles, `patch` points workload\n"
-        "manifests at the bundle's profiles, `scan` and `policy` check manifests before and at admission.\n\n"
+        "manifests at the bundle's profiles, `scan` and `policy` check manifests before and at admission,\n"
+        "`webhook` admits workloads only with Localhost profiles the bundle holds, content hash included.\n\n"
         "examples:\n"
         "  confine k8s bundle web worker -o deploy/ && kubectl apply -k deploy/\n"
         "  confine k8s agent --profiles /etc/confine/bundle --kubelet-root /var/lib/kubelet --once\n"
         "  confine k8s status --kubelet-root /var/lib/kubelet -o json\n"
         "  confine k8s patch deploy.yaml --profile web=prof/web -o deploy.patched.yaml\n"
-        "  confine k8s scan deploy.patched.yaml --bundle deploy/\n";
+        "  confine k8s scan deploy.patched.yaml --bundle deploy/\n"
+        "  confine k8s webhook --listen :8443 --tls-cert tls.crt --tls-key tls.key --bundle deploy/\n";
 }
 }  // namespace
 
