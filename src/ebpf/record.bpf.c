@@ -29,6 +29,7 @@ const volatile __u64 cg_id = 0;
 const volatile __u32 cg_level = 0;
 const volatile __u32 gate = 0; /* record from the first execve by a task whose comm is gate_comm */
 const volatile char gate_comm[16] = {};
+const volatile __u32 count_errors = 1;
 
 __u32 armed = 0;
 
@@ -235,6 +236,80 @@ static __always_inline void read_buf(unsigned char *dst, short *out_len, __u64 a
   else *out_len = -1;
 }
 
+/* A memory argument unreadable at sys_enter (its page not faulted in yet: the
+ * tracepoint cannot fault) is read again at sys_exit, after the syscall itself
+ * brought it in. A successful execve has no old memory left: sched_process_exec
+ * sends the path the kernel copied (bprm->filename). */
+struct pending {
+  __u64 a[6];
+  long id;
+  __u32 arch, flat;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u32);
+  __type(value, struct pending);
+} pendings SEC(".maps");
+__s64 npending = 0;
+
+/* Sends the event of one syscall. Returns 1 when it deferred it to sys_exit. */
+static __always_inline int emit(__u32 arch, long id, __u32 flat, const struct confine_spec *sp, const __u64 *a,
+                                int retry) {
+  struct confine_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    stat_inc(CONFINE_STAT_LOST);
+    return 0;
+  }
+  __u64 pt = bpf_get_current_pid_tgid();
+  e->type = CONFINE_EV_SYSCALL;
+  e->tgid = pt >> 32;
+  e->tid = (__u32)pt;
+  e->arch = arch;
+  e->nr = (int)id;
+  e->flags = retry ? CONFINE_EVF_RETRIED : 0;
+  for (int i = 0; i < 6; i++) e->args[i] = a[i];
+  e->str_len[0] = e->str_len[1] = 0;
+  e->buf_len = e->buf2_len = 0;
+  e->base_fd[0] = e->base_fd[1] = NO_FD;
+  e->base_n[0] = e->base_n[1] = 0;
+  e->str_addr[0] = e->str_addr[1] = 0;
+  e->buf_addr = e->buf2_addr = 0;
+  if (sp->kind == 2) {
+    read_str(e, 0, sp, a, arch);
+    read_str(e, 1, sp, a, arch);
+    if (sp->flags & CONFINE_SPEC_CWD) resolve_fd(e, 1, AT_FDCWD);
+    if (sp->buf <= 5) {
+      __u64 addr = a[sp->buf & 7];
+      if (arch) addr &= 0xffffffffULL;
+      __u64 len = sp->buf_fixed;
+      if (sp->buf_len <= 5) len = (__u32)a[sp->buf_len & 7];
+      e->buf_addr = addr;
+      read_buf(e->buf, &e->buf_len, addr, len);
+      if ((sp->flags & CONFINE_SPEC_SOCKETCALL) && e->buf_len == 12 && ((__u32)a[0] == 2 || (__u32)a[0] == 3)) {
+        __u32 v[3];
+        __builtin_memcpy(v, e->buf, sizeof v);
+        e->buf2_addr = v[1];
+        read_buf(e->buf2, &e->buf2_len, v[1], v[2]);
+      }
+    }
+    int unreadable = (e->str_addr[0] && e->str_len[0] <= 0) || (e->str_addr[1] && e->str_len[1] <= 0) ||
+                     e->buf_len < 0 || e->buf2_len < 0;
+    if (unreadable && !retry) {
+      struct pending p = {.id = id, .arch = arch, .flat = flat};
+      for (int i = 0; i < 6; i++) p.a[i] = a[i];
+      __u32 tid = (__u32)pt;
+      if (bpf_map_update_elem(&pendings, &tid, &p, BPF_ANY) == 0) {
+        __sync_fetch_and_add(&npending, 1);
+        bpf_ringbuf_discard(e, 0);
+        return 1;
+      }
+    }
+  }
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long id) {
   if (!in_workload()) return 0;
@@ -268,50 +343,25 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id) {
     __u8 one = 1;
     bpf_map_update_elem(&seen, &k, &one, BPF_ANY);
   }
-  struct confine_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    stat_inc(CONFINE_STAT_LOST);
-    return 0;
-  }
-  __u64 pt = bpf_get_current_pid_tgid();
-  e->type = CONFINE_EV_SYSCALL;
-  e->tgid = pt >> 32;
-  e->tid = (__u32)pt;
-  e->arch = arch;
-  e->nr = (int)id;
-  e->flags = 0;
-  for (int i = 0; i < 6; i++) e->args[i] = a[i];
-  e->str_len[0] = e->str_len[1] = 0;
-  e->buf_len = e->buf2_len = 0;
-  e->base_fd[0] = e->base_fd[1] = NO_FD;
-  e->base_n[0] = e->base_n[1] = 0;
-  e->str_addr[0] = e->str_addr[1] = 0;
-  e->buf_addr = e->buf2_addr = 0;
-  if (sp->kind == 2) {
-    read_str(e, 0, sp, a, arch);
-    read_str(e, 1, sp, a, arch);
-    if (sp->flags & CONFINE_SPEC_CWD) resolve_fd(e, 1, AT_FDCWD);
-    if (sp->buf <= 5) {
-      __u64 addr = a[sp->buf & 7];
-      if (arch) addr &= 0xffffffffULL;
-      __u64 len = sp->buf_fixed;
-      if (sp->buf_len <= 5) len = (__u32)a[sp->buf_len & 7];
-      e->buf_addr = addr;
-      read_buf(e->buf, &e->buf_len, addr, len);
-      if ((sp->flags & CONFINE_SPEC_SOCKETCALL) && e->buf_len == 12 && ((__u32)a[0] == 2 || (__u32)a[0] == 3)) {
-        __u32 v[3];
-        __builtin_memcpy(v, e->buf, sizeof v);
-        e->buf2_addr = v[1];
-        read_buf(e->buf2, &e->buf2_len, v[1], v[2]);
-      }
-    }
-  }
-  bpf_ringbuf_submit(e, 0);
+  emit(arch, id, flat, sp, a, 0);
   return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_exit, struct pt_regs *regs, long ret) {
+  if (npending > 0) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct pending *pp = bpf_map_lookup_elem(&pendings, &tid);
+    if (pp) {
+      struct pending p = *pp;
+      bpf_map_delete_elem(&pendings, &tid);
+      __sync_fetch_and_add(&npending, -1);
+      __u32 flat = p.flat % CONFINE_FLAT;
+      struct confine_spec *sp = bpf_map_lookup_elem(&specs, &flat);
+      if (sp) emit(p.arch, p.id, flat, sp, p.a, 1);
+    }
+  }
+  if (!count_errors) return 0;
   if (ret >= 0 || ret < -4095) return 0;
   if (!in_workload()) return 0;
   if (gate && !armed) return 0;
@@ -367,6 +417,19 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   e->base_fd[1] = NO_FD;
   bpf_get_current_comm(e->str[0], 16);
   e->str_len[0] = 16;
+  __u32 tid = (__u32)pt;
+  struct pending *pp = npending > 0 ? bpf_map_lookup_elem(&pendings, &tid) : 0;
+  if (pp) {
+    /* The execve's path was unreadable at sys_enter: the kernel's copy of it. */
+    bpf_map_delete_elem(&pendings, &tid);
+    __sync_fetch_and_add(&npending, -1);
+    e->flags |= CONFINE_EVF_EXEC_PATH;
+    const char *fn = BPF_CORE_READ(bprm, filename);
+    long r = bpf_probe_read_kernel_str(e->str[1], CONFINE_PATH, fn);
+    e->str_len[1] = r;
+    if (r >= CONFINE_PATH) e->flags |= CONFINE_EVF_STR_TRUNC1;
+    if (r > 0 && e->str[1][0] != '/') resolve_fd(e, 1, AT_FDCWD);
+  }
   struct file *f = BPF_CORE_READ(bprm, file);
   e->base_fd[0] = -2;
   walk_into(e, 0, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));

@@ -40,6 +40,8 @@ struct confine_spec {
 #define CONFINE_EVF_STR_TRUNC1 2
 #define CONFINE_EVF_BASE_TRUNC0 4 /* base[i] deeper than CONFINE_DEPTH, or longer than CONFINE_BASE_USED */
 #define CONFINE_EVF_BASE_TRUNC1 8
+#define CONFINE_EVF_RETRIED 16   /* read at sys_exit: something was unreadable at sys_enter */
+#define CONFINE_EVF_EXEC_PATH 32 /* CONFINE_EV_EXEC: str[1] is the execve path (unreadable at sys_enter) */
 
 struct confine_event {
   unsigned int type;

@@ -175,7 +175,7 @@ Result<std::unique_ptr<Source>> Source::open(const SourceOptions& o, OnEvent on_
   s->ring_bytes_ = ring;
   if (int r = bpf_map__set_max_entries(sk->maps.events, static_cast<uint32_t>(ring)); r)
     return fail("bpf_map__set_max_entries(events)", r);
-  if (!o.errors) bpf_program__set_autoload(sk->progs.on_exit, false);
+  sk->rodata->count_errors = o.errors ? 1 : 0;
   if (o.filter.mode != Filter::kTgids) bpf_program__set_autoload(sk->progs.on_fork, false);
   if (int r = confine_record__load(sk); r) return fail("bpf: loading the recorder program", r);
   // What to capture per (arch, nr).

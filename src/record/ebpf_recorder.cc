@@ -77,7 +77,11 @@ class EventMem : public MemReader {
   explicit EventMem(const confine_event& e) : e_(e) {}
   std::optional<std::string> read_string(uint64_t addr, size_t max) override {
     for (int i = 0; i < 2; ++i) {
-      if (e_.str_addr[i] != addr || e_.str_len[i] <= 0) continue;
+      if (e_.str_addr[i] != addr) continue;
+      if (e_.str_len[i] <= 0) {  // unreadable also at sys_exit
+        unresolved = true;
+        return std::nullopt;
+      }
       if (e_.flags & (i ? CONFINE_EVF_STR_TRUNC1 : CONFINE_EVF_STR_TRUNC0)) {
         unresolved = true;
         return std::nullopt;
@@ -128,6 +132,17 @@ struct Gathered {
       if (e.flags & CONFINE_EVF_BASE_TRUNC0) return;
       std::string comm(e.str[0], strnlen(e.str[0], 16));
       beh.processes.insert({comm, join_base(e, 0)});
+      if (e.flags & CONFINE_EVF_EXEC_PATH) {  // the execve's path, unreadable at its sys_enter
+        if (e.str_len[1] <= 0 || (e.flags & (CONFINE_EVF_STR_TRUNC1 | CONFINE_EVF_BASE_TRUNC1))) {
+          ++unresolved;
+          if (unresolved_example.empty()) unresolved_example = "execve";
+          return;
+        }
+        std::string p(e.str[1], static_cast<size_t>(e.str_len[1] - 1));
+        p = p.starts_with("/") ? join_path("/", p) : join_path(join_base(e, 1), p);
+        beh.files[p] |= behavior::kExec;
+        beh.execs.insert(p);
+      }
       return;
     }
     if (e.type != CONFINE_EV_SYSCALL) return;
