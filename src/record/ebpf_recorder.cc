@@ -390,6 +390,10 @@ Result<RecordResult> record_ebpf(const RecordOptions& o) {
     filter.level = cg.level;
   }
 
+  // Blocked before the event thread starts, so that it inherits the mask and
+  // the signals reach the signalfd.
+  SignalSetup sig;
+  CONFINE_CHECK(block_signals(sig, o.stop_signal));
   Gathered g;
   ebpf::SourceOptions so;
   so.filter = filter;
@@ -404,14 +408,18 @@ Result<RecordResult> record_ebpf(const RecordOptions& o) {
   auto src = std::move(*src_r);
   CONFINE_CHECK(src->start());
 
-  SignalSetup sig;
-  CONFINE_CHECK(block_signals(sig, o.stop_signal));
   std::set<int> forwarded;
   if (attach) {
     // Attach: until the duration's stop signal (from the caller's controller), a
     // TERM/INT/HUP/QUIT, or the workload is gone.
     for (pid_t p : filter.mode == ebpf::Filter::kTgids ? filter.tgids : ebpf::cgroup_procs(cg))
       beh.processes.insert(process_of(p));
+    // Tests and scripts start the workload when they see this line.
+    std::string line = "confine: recording " +
+                       (o.attach_pid > 0 ? "pid " + std::to_string(o.attach_pid) : "cgroup " + cg.rel) +
+                       " (ebpf); stop with SIGINT/SIGTERM or --duration\n";
+    ssize_t w = write(2, line.data(), line.size());
+    (void)w;
     if (o.on_start) o.on_start(o.attach_pid > 0 ? o.attach_pid : getpid());
     bool seen_populated = ebpf::cgroup_populated(cg);
     for (;;) {
@@ -423,8 +431,12 @@ Result<RecordResult> record_ebpf(const RecordOptions& o) {
         if (si.ssi_signo != SIGCHLD) stop = true, forwarded.insert(static_cast<int>(si.ssi_signo));
       if (stop) break;
       if (filter.mode == ebpf::Filter::kCgroup) {
+        // The workload is gone: its cgroup emptied (a container that lived less
+        // than a poll interval is seen by the gate having opened) or was removed
+        // (runc removes a container's cgroup when it ends).
+        if (access(cg.path.c_str(), F_OK) != 0) break;
         bool pop = ebpf::cgroup_populated(cg);
-        if (pop) seen_populated = true;
+        if (pop || (!o.ebpf_gate_comm.empty() && src->armed())) seen_populated = true;
         if (seen_populated && !pop) break;
       } else if (kill(o.attach_pid, 0) != 0 && errno == ESRCH) {
         break;
