@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -128,7 +130,9 @@ struct Source::Impl {
   confine_record* skel = nullptr;
   ring_buffer* rb = nullptr;
   std::pair<Source::OnEvent*, uint64_t*> ctx{nullptr, nullptr};  // on_sample's context
+  int stop_fd = -1;
   ~Impl() {
+    if (stop_fd >= 0) ::close(stop_fd);
     if (rb) ring_buffer__free(rb);
     if (skel) confine_record__destroy(skel);
   }
@@ -212,8 +216,15 @@ bool Source::armed() const { return !impl_->skel->rodata->gate || impl_->skel->b
 
 Status Source::start() {
   if (thread_.joinable() || finished_) return ok();
+  impl_->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl_->stop_fd < 0) return Error::sys("eventfd", errno);
   thread_ = std::thread([this] {
-    while (!stop_.load(std::memory_order_acquire)) ring_buffer__poll(impl_->rb, 100);
+    // The ring's epoll fd and a stop eventfd: finish() wakes the thread at once.
+    pollfd p[2] = {{ring_buffer__epoll_fd(impl_->rb), POLLIN, 0}, {impl_->stop_fd, POLLIN, 0}};
+    while (!stop_.load(std::memory_order_acquire)) {
+      if (::poll(p, 2, 1000) > 0 && (p[0].revents & POLLIN)) ring_buffer__consume(impl_->rb);
+      if (p[1].revents & POLLIN) break;
+    }
   });
   return ok();
 }
@@ -224,6 +235,9 @@ void Source::finish() {
   confine_record__detach(impl_->skel);
   if (thread_.joinable()) {
     stop_.store(true, std::memory_order_release);
+    uint64_t one = 1;
+    ssize_t w = ::write(impl_->stop_fd, &one, sizeof one);
+    (void)w;
     thread_.join();
   }
   if (impl_->rb) ring_buffer__consume(impl_->rb);

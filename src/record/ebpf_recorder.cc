@@ -305,7 +305,7 @@ void remove_cgroup(const ebpf::Cgroup& cg, std::vector<std::string>* warnings) {
       f << p << "\n";
     }
   }
-  for (int i = 0; i < 50 && rmdir(cg.path.c_str()) != 0 && errno == EBUSY; ++i) usleep(20000);
+  for (int i = 0; i < 200 && rmdir(cg.path.c_str()) != 0 && errno == EBUSY; ++i) usleep(5000);
   if (access(cg.path.c_str(), F_OK) == 0)
     warnings->push_back("could not remove the recording's cgroup " + cg.path + ": " + errno_text(errno));
 }
