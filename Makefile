@@ -9,7 +9,8 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 10
 
 # Build and test dependencies (Debian 12 package names).
-DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev libyaml-dev libssl-dev
+DEPS_BUILD := build-essential cmake ninja-build pkg-config libseccomp-dev libgtest-dev libgmock-dev libyaml-dev \
+              libssl-dev libbpf-dev bpftool clang-14 llvm-14
 # The corpus of real programs (tests/corpus/*/meta packages=; tests/integration/corpus.sh, make quality).
 # Services among them (redis-server, nginx-light, memcached) are installed without being started: the
 # tests start their own instances on free ports (install_missing adds a policy-rc.d that says no).

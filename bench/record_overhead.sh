@@ -2,7 +2,7 @@
 # Overhead of `confine record` against the plain command and strace -f -c,
 # with hyperfine: the unotify backend (seccomp user notification, one round
 # trip per syscall; --pin and --no-pin) and, when perf is permitted (root /
-# CAP_PERFMON), the perf backend (perf counts every syscall, only the decoded
+# CAP_PERFMON), the perf and ebpf backends (perf counts every syscall, only the decoded
 # ones are notified).
 #   bash bench/record_overhead.sh [CONFINE_BIN] [RUNS]
 # Prints hyperfine's tables and the ratios to plain; docs/record.md has results.
@@ -27,6 +27,13 @@ if "$CONFINE" record --backend perf --format none -o "$OUT/probe" -- true >/dev/
 else
   echo "(perf backend not permitted here: no perf row)"
 fi
+# The ebpf backend (root, a kernel with BTF): an eBPF program counts and decodes, nothing waits.
+if "$CONFINE" record --backend ebpf --format none -o "$OUT/probe-ebpf" -- true >/dev/null 2>&1; then
+  perf_rows+=(-n "record --backend ebpf" "$CONFINE record --backend ebpf --format none -o $OUT/rec-ebpf -- CMD"
+    -n "ebpf, --apparmor-mode off" "$CONFINE record --backend ebpf --apparmor-mode off --format none -o $OUT/rec-ebpf2 -- CMD")
+else
+  echo "(ebpf backend not available here: no ebpf row)"
+fi
 for w in find tar; do
   cmd=${workloads[$w]}
   rows=()
@@ -47,7 +54,8 @@ for x in r:
     print(f"  {x['command']:<26} {x['mean']*1000:9.1f} ms ± {x['stddev']*1000:6.1f}   {x['mean']/base:5.2f}x plain")
 PY
   # Did perf keep up? (a partial recording says how many samples it dropped)
-  if [ ${#perf_rows[@]} -gt 0 ]; then
-    grep -o '"partial_reason": "[^"]*"' "$OUT/rec-perf/behavior.json" | sed 's/^/  perf backend: /'
-  fi
+  for b in perf ebpf; do
+    [ -f "$OUT/rec-$b/behavior.json" ] || continue
+    grep -o '"partial_reason": "[^"]*"' "$OUT/rec-$b/behavior.json" | sed "s/^/  $b backend: /"
+  done
 done

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -41,12 +42,22 @@ constexpr OptSpec kOwnOpts[] = {
      "a shell command run unconfined (not recorded), repeated until it exits 0; then --duration starts. "
      "Not ready within --ready-timeout: the service is stopped and the recording is partial"},
     {"ready-timeout", 0, true, "D", "how long --ready may take (default 30s)"},
+    {"cgroup", 0, true, "PATH",
+     "ebpf: record a running workload by its cgroup v2 (a directory under the cgroup2 mount or a path as "
+     "/proc/PID/cgroup shows it; created when missing, for a container started in it) instead of a command; "
+     "until --duration, a TERM/INT, or the cgroup is empty"},
+    {"pid", 0, true, "PID", "ebpf: record a running process's cgroup v2 (see --cgroup)"},
+    {"start-at-exec", 0, true, "COMM",
+     "ebpf with --cgroup: record from the first execve by a task named COMM (runc's container init is "
+     "runc:[2:INIT]), so a runtime's set-up is not in the recording"},
+    {"ebpf-ring-bytes", 0, true, "N", "ebpf: the ring buffer's size (default 16 MiB; tests use 4096)"},
     {"help", 'h', false, "", "show this help"},
 };
 constexpr auto kOpts = with_record_opts(kOwnOpts);
 
 void usage(std::ostream& os) {
-  os << "usage: confine record [options] [--] COMMAND [ARGS...]\n\n"
+  os << "usage: confine record [options] [--] COMMAND [ARGS...]\n"
+        "       confine record [options] (--cgroup PATH | --pid PID) [--duration D]   (ebpf backend)\n\n"
         "Runs COMMAND (and every process it starts) under a seccomp user-notification\n"
         "supervisor that sees every syscall (x86_64, i386, x32) and lets it run, then writes\n"
         "  DIR/behavior.json        what the program did (syscalls, arguments, files, network)\n"
@@ -67,6 +78,11 @@ void usage(std::ostream& os) {
         "  confine record -o prof --tightness strict -- ./app   # the exact trace, no generalisation\n"
         "  confine record -o prof --ready 'curl -sf http://127.0.0.1:8080/' --duration 20s -- ./server\n"
         "  confine run --profile prof -- ls -la /usr\n"
+        "  confine record -o prof --backend ebpf -- make -j2          # root: nothing waits for the "
+        "recorder\n"
+        "  confine record -o prof --pid 4242 --duration 30s           # a running process (its cgroup v2)\n"
+        "  confine record -o prof --target oci --cgroup /confine-ctr --start-at-exec 'runc:[2:INIT]' &\n"
+        "    runc run ctr     # config.json: \"cgroupsPath\": \"/confine-ctr\" (docs/record.md)\n"
         "\nThe files are written into a fresh directory next to DIR and switched in as one\n"
         "set (rename): a failed run never leaves a mixed or empty set. An existing DIR that\n"
         "holds files confine did not write is not replaced.\n"
@@ -112,8 +128,35 @@ Result<RecordSetup> record_setup(const Args& a) {
     const char* env = getenv("CONFINE_RECORD_BACKEND");
     std::string b = a.get("backend").value_or(env && *env ? env : "auto");
     auto be = record::backend_from_name(b);
-    if (!be) return Error("--backend " + b + ": expected auto, unotify or perf");
+    if (!be) return Error("--backend " + b + ": expected auto, unotify, perf or ebpf");
     s.rec.backend = *be;
+  }
+  if (a.has("cgroup") && a.has("pid")) return Error("--cgroup and --pid both given");
+  if (a.has("cgroup") || a.has("pid")) {
+    if (a.get("backend") && s.rec.backend != record::Backend::Ebpf)
+      return Error("--cgroup/--pid attach with --backend ebpf only");
+    if (!a.rest().empty()) return Error("--cgroup/--pid record a running workload: no COMMAND");
+    s.rec.backend = record::Backend::Ebpf;
+    s.rec.attach_cgroup = a.get("cgroup").value_or("");
+    if (auto p = a.get("pid")) {
+      char* end = nullptr;
+      long v = std::strtol(p->c_str(), &end, 10);
+      if (p->empty() || *end || v <= 0 || v > 0x3fffffff)
+        return Error("--pid " + *p + ": expected a process id");
+      s.rec.attach_pid = static_cast<pid_t>(v);
+    }
+  }
+  if (auto c = a.get("start-at-exec")) {
+    if (!a.has("cgroup")) return Error("--start-at-exec needs --cgroup");
+    if (c->empty() || c->size() > 15) return Error("--start-at-exec " + *c + ": a comm is 1..15 bytes");
+    s.rec.ebpf_gate_comm = *c;
+  }
+  if (auto r = a.get("ebpf-ring-bytes")) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(r->c_str(), &end, 10);
+    if (r->empty() || *end || v == 0 || v > (1ull << 30))
+      return Error("--ebpf-ring-bytes " + *r + ": expected 1..1073741824");
+    s.rec.ebpf_ring_bytes = static_cast<size_t>(v);
   }
   s.rec.argv = a.rest();
   // The output set is prepared before anything runs: an unwritable DIR is exit 125.
@@ -235,7 +278,7 @@ int verb_record(std::span<char* const> args) {
     print_error("--format " + fmt + ": expected text, json or none");
     return kExitUsage;
   }
-  if (parsed->rest().empty()) {
+  if (parsed->rest().empty() && !parsed->has("cgroup") && !parsed->has("pid")) {
     print_error("no command given (usage: confine record [options] -- COMMAND [ARGS...])");
     return kExitUsage;
   }

@@ -47,7 +47,8 @@ inline constexpr OptSpec kRecordCommonOpts[] = {
     {"no-pin", 0, false, "", "let the scheduler place them (default)"},
     {"backend", 0, true, "NAME",
      "auto (default: perf when permitted, else unotify), unotify (a notification per syscall) or perf (root: "
-     "perf counts every syscall, only decoded ones are notified); env CONFINE_RECORD_BACKEND"},
+     "perf counts every syscall, only decoded ones are notified) or ebpf (root: an eBPF program counts and "
+     "decodes, nothing waits; the command runs in its own cgroup v2); env CONFINE_RECORD_BACKEND"},
 };
 
 // A verb's own options followed by kRecordCommonOpts.

@@ -1037,6 +1037,7 @@ std::string_view backend_name(Backend b) {
     case Backend::Auto: return "auto";
     case Backend::Unotify: return "unotify";
     case Backend::Perf: return "perf";
+    case Backend::Ebpf: return "ebpf";
   }
   return "?";
 }
@@ -1045,14 +1046,17 @@ std::optional<Backend> backend_from_name(std::string_view n) {
   if (n == "auto") return Backend::Auto;
   if (n == "unotify") return Backend::Unotify;
   if (n == "perf") return Backend::Perf;
+  if (n == "ebpf") return Backend::Ebpf;
   return std::nullopt;
 }
 
 Result<RecordResult> record(const RecordOptions& o) {
+  if (o.observer && (o.backend == Backend::Perf || o.backend == Backend::Ebpf))
+    return Error("an observer needs the unotify backend");
+  if (o.backend == Backend::Ebpf) return record_ebpf(o);
   if (o.argv.empty()) return Error("no command given");
   bool use_perf = false;
   std::string why_not;
-  if (o.observer && o.backend == Backend::Perf) return Error("an observer needs the unotify backend");
   if (o.backend != Backend::Unotify && !o.observer) {
     Status av = perf_counter_available();
     if (av.ok())

@@ -52,8 +52,9 @@ enum class Backend {
   Auto,     // Perf when perf_counter_available(), else Unotify (with a note)
   Unotify,  // a notification per syscall
   Perf,     // counts from perf, notifications for the decoded syscalls only
+  Ebpf,     // src/ebpf: counts and arguments from an eBPF program, the command in its own cgroup v2
 };
-// "auto", "unotify", "perf"
+// "auto", "unotify", "perf", "ebpf"
 std::string_view backend_name(Backend b);
 std::optional<Backend> backend_from_name(std::string_view name);
 
@@ -90,6 +91,16 @@ struct RecordOptions {
   // Set: SIGHUP to the recording process calls it (from the supervisor's watcher thread)
   // instead of being forwarded as a stop signal (`confine watch` reloads its rules).
   std::function<void()> on_hup;
+  // ebpf backend. Attach to a running workload instead of running argv: its
+  // cgroup v2 (a directory under the cgroup2 mount, or a path as /proc/PID/cgroup
+  // shows it; created when missing, for a container about to start in it) or a
+  // process (its cgroup; its descendants by pid when it is in the root cgroup).
+  // The recording ends at a stop signal (on_start's controller sends it after
+  // --duration) or when the workload is gone.
+  std::string attach_cgroup;
+  pid_t attach_pid = 0;
+  std::string ebpf_gate_comm;  // record from the first execve by a task with this comm ("runc:[2:INIT]")
+  size_t ebpf_ring_bytes = 0;  // 0: 16 MiB
 };
 
 struct RecordResult {
@@ -122,5 +133,8 @@ Result<std::string> find_executable(const std::string& name, int* exit_code);
 Result<std::vector<sock_filter>> recorder_filter(bool perf);
 
 Result<RecordResult> record(const RecordOptions& opts);
+
+// The ebpf backend (ebpf_recorder.cc); record() calls it for Backend::Ebpf.
+Result<RecordResult> record_ebpf(const RecordOptions& opts);
 
 }  // namespace confine::record

@@ -275,7 +275,8 @@ TEST(PerfBackend, NamesAndForcedPerfError) {
   EXPECT_EQ(backend_from_name("perf"), Backend::Perf);
   EXPECT_EQ(backend_from_name("unotify"), Backend::Unotify);
   EXPECT_EQ(backend_from_name("auto"), Backend::Auto);
-  EXPECT_FALSE(backend_from_name("ebpf"));
+  EXPECT_EQ(backend_from_name("ebpf"), Backend::Ebpf);
+  EXPECT_FALSE(backend_from_name("bpf"));
   EXPECT_EQ(backend_name(Backend::Perf), "perf");
 }
 

@@ -1,0 +1,137 @@
+#include "ebpf/cgroup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace confine::ebpf {
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// mountinfo escapes blanks in paths as \040 etc.
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      bool octal = true;
+      int v = 0;
+      for (size_t j = 1; j <= 3; ++j) {
+        if (s[i + j] < '0' || s[i + j] > '7') octal = false;
+        v = v * 8 + (s[i + j] - '0');
+      }
+      if (octal) {
+        out += static_cast<char>(v);
+        i += 3;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> cgroup2_mount() {
+  std::istringstream in(read_all("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string fstype;
+    tail >> fstype;
+    if (fstype != "cgroup2") continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, dev, root, mp;
+    head >> id >> parent >> dev >> root >> mp;
+    if (root != "/") continue;  // a bind mount of a subtree: ids/levels would not match
+    return unescape(mp);
+  }
+  return Error(
+      "no cgroup2 (unified hierarchy) mount in /proc/self/mountinfo: the eBPF backend selects "
+      "the workload by its cgroup v2 (mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)");
+}
+
+Result<Cgroup> cgroup_at(const std::string& path) {
+  CONFINE_TRY(std::string mnt, cgroup2_mount());
+  Cgroup cg;
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == mnt || p.starts_with(mnt + "/")) {
+    cg.path = p;
+    cg.rel = p == mnt ? "/" : p.substr(mnt.size());
+  } else if (!p.empty() && p[0] == '/') {
+    cg.path = mnt + (p == "/" ? "" : p);
+    cg.rel = p;
+  } else {
+    return Error("--cgroup " + path + ": expected a directory under " + mnt +
+                 " or a cgroup path like /system.slice/x.scope");
+  }
+  if (cg.rel.find("/../") != std::string::npos || cg.rel.ends_with("/.."))
+    return Error("cgroup path " + path + ": \"..\" not allowed");
+  struct stat st;
+  if (stat(cg.path.c_str(), &st) != 0) return Error::sys("stat(\"" + cg.path + "\")", errno);
+  if (!S_ISDIR(st.st_mode)) return Error(cg.path + ": not a cgroup directory");
+  // On cgroup2 (kernfs, 64-bit) the inode number is the cgroup id bpf_get_current_cgroup_id() returns.
+  cg.id = st.st_ino;
+  cg.level = 0;
+  for (size_t i = 0; i < cg.rel.size(); ++i)
+    if (cg.rel[i] == '/' && i + 1 < cg.rel.size()) ++cg.level;
+  return cg;
+}
+
+Result<Cgroup> cgroup_of(pid_t pid) {
+  std::string f = "/proc/" + std::to_string(pid) + "/cgroup";
+  std::string text = read_all(f);
+  if (text.empty()) return Error("reading " + f + ": no such process (or not readable)");
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("0::")) return cgroup_at(line.substr(3));
+  return Error(f + " has no cgroup v2 entry (0::PATH)");
+}
+
+Result<Cgroup> make_cgroup(const std::string& name) {
+  CONFINE_TRY(std::string mnt, cgroup2_mount());
+  auto own = cgroup_of(getpid());
+  std::string last_err;
+  std::vector<std::string> parents;
+  if (own.ok()) parents.push_back(own->path);
+  if (!own.ok() || own->path != mnt) parents.push_back(mnt);
+  for (const auto& parent : parents) {
+    std::string dir = parent + "/" + name;
+    if (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return cgroup_at(dir);
+    last_err = Error::sys("mkdir(\"" + dir + "\")", errno).message();
+  }
+  return Error("cannot create a cgroup v2 for the command: " + last_err);
+}
+
+std::vector<pid_t> cgroup_procs(const Cgroup& cg) {
+  std::vector<pid_t> out;
+  std::istringstream in(read_all(cg.path + "/cgroup.procs"));
+  long p;
+  while (in >> p) out.push_back(static_cast<pid_t>(p));
+  return out;
+}
+
+bool cgroup_populated(const Cgroup& cg) {
+  std::string t = read_all(cg.path + "/cgroup.events");
+  size_t i = t.find("populated ");
+  if (i == std::string::npos) return !cgroup_procs(cg).empty();
+  return t.compare(i + 10, 1, "1") == 0;
+}
+
+}  // namespace confine::ebpf
