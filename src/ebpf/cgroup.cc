@@ -43,8 +43,8 @@ std::string unescape(const std::string& s) {
 
 }  // namespace
 
-Result<std::string> cgroup2_mount() {
-  std::istringstream in(read_all("/proc/self/mountinfo"));
+std::optional<std::string> cgroup2_mount_in(std::string_view mountinfo) {
+  std::istringstream in{std::string(mountinfo)};
   std::string line;
   while (std::getline(in, line)) {
     // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER
@@ -58,8 +58,23 @@ Result<std::string> cgroup2_mount() {
     std::string id, parent, dev, root, mp;
     head >> id >> parent >> dev >> root >> mp;
     if (root != "/") continue;  // a bind mount of a subtree: ids/levels would not match
-    return unescape(mp);
+    std::string m = unescape(mp);
+    if (m.empty() || m[0] != '/') continue;  // not a mount point the kernel writes
+    return m;
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> cgroup_v2_entry(std::string_view proc_cgroup) {
+  std::istringstream in{std::string(proc_cgroup)};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("0::")) return line.substr(3);
+  return std::nullopt;
+}
+
+Result<std::string> cgroup2_mount() {
+  if (auto m = cgroup2_mount_in(read_all("/proc/self/mountinfo"))) return *m;
   return Error(
       "no cgroup2 (unified hierarchy) mount in /proc/self/mountinfo: the eBPF backend selects "
       "the workload by its cgroup v2 (mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)");
@@ -97,10 +112,7 @@ Result<Cgroup> cgroup_of(pid_t pid) {
   std::string f = "/proc/" + std::to_string(pid) + "/cgroup";
   std::string text = read_all(f);
   if (text.empty()) return Error("reading " + f + ": no such process (or not readable)");
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("0::")) return cgroup_at(line.substr(3));
+  if (auto rel = cgroup_v2_entry(text)) return cgroup_at(*rel);
   return Error(f + " has no cgroup v2 entry (0::PATH)");
 }
 

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -15,6 +17,11 @@ namespace confine::ebpf {
 
 // The cgroup2 mount point, from /proc/self/mountinfo (the first cgroup2 entry).
 Result<std::string> cgroup2_mount();
+// The parsers behind it and cgroup_of (fuzz/ebpf_cgroup_fuzz.cc): the first cgroup2 mount of
+// the whole hierarchy (root "/") in a mountinfo text, unescaped; the "0::PATH" entry of a
+// /proc/PID/cgroup text.
+std::optional<std::string> cgroup2_mount_in(std::string_view mountinfo);
+std::optional<std::string> cgroup_v2_entry(std::string_view proc_cgroup);
 
 struct Cgroup {
   std::string path;    // directory, absolute (under the cgroup2 mount)
