@@ -27,8 +27,8 @@ constexpr OptSpec kOpts[] = {
     {"save-events", 0, true, "FILE",
      "also write every syscall as a decoded event to FILE (JSON lines; all are decoded then: slower; "
      "bench/watch_engine_bench.cc replays them)"},
-    {"cgroup", 0, true, "PATH", "watch a running cgroup (needs the eBPF source: not available yet)"},
-    {"all", 0, false, "", "watch the whole host (needs the eBPF source: not available yet)"},
+    {"cgroup", 0, true, "PATH", "watch a running cgroup (needs the eBPF source: not wired to watch yet)"},
+    {"all", 0, false, "", "watch the whole host (needs the eBPF source: not wired to watch yet)"},
     {"help", 'h', false, "", "show this help"},
 };
 
@@ -67,7 +67,8 @@ int verb_watch(std::span<char* const> args) {
   const Args& a = std::get<Args>(pa);
   if (a.has("cgroup") || a.has("all")) {
     print_error(std::string("--") + (a.has("cgroup") ? "cgroup" : "all") +
-                " needs the eBPF source (confine record --backend ebpf), which is not built in yet; "
+                " needs the eBPF source, which records (confine record --backend ebpf, --cgroup, --pid) but "
+                "does not feed watch yet; "
                 "watch a command instead: confine watch -- CMD");
     return 125;
   }
