@@ -1,11 +1,13 @@
 #include "watch/live.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "core/file.h"
@@ -96,7 +98,7 @@ std::string_view ptrace_name(uint64_t r) {
 }
 
 // How evt.arg.NAME renders an argument.
-enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex };
+enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode };
 struct ArgSpec {
   std::string_view name;
   AK kind;
@@ -140,12 +142,123 @@ constexpr SysArgs kSysArgs[] = {
     {"unshare", {{"flags", AK::Hex}}},
     {"setns", {{"fd", AK::Fd}, {"nstype", AK::Hex}}},
     {"mount", {{"dev", AK::Str}, {"dir", AK::Str}, {"type", AK::Str}, {"flags", AK::Hex}}},
-    {"chmod", {{"filename", AK::Str}, {"mode", AK::Num}}},
+    {"chmod", {{"filename", AK::Path}, {"mode", AK::Mode}}},
+    {"fchmod", {{"fd", AK::Fd}, {"mode", AK::Mode}}},
+    {"fchmodat", {{"dirfd", AK::Fd}, {"filename", AK::Path}, {"mode", AK::Mode}}},
+    {"dup", {{"oldfd", AK::Fd}}},
+    {"dup2", {{"oldfd", AK::Fd}, {"newfd", AK::Num}}},
+    {"dup3", {{"oldfd", AK::Fd}, {"newfd", AK::Num}, {"flags", AK::Hex}}},
+    {"truncate", {{"path", AK::Path}, {"length", AK::Num}}},
+    {"ftruncate", {{"fd", AK::Fd}, {"length", AK::Num}}},
+    {"setreuid", {{"ruid", AK::Num}, {"euid", AK::Num}}},
+    {"setresuid", {{"ruid", AK::Num}, {"euid", AK::Num}, {"suid", AK::Num}}},
     {"kill", {{"pid", AK::Num}, {"sig", AK::Num}}},
     {"connect", {{"fd", AK::Fd}, {"addr", AK::Str}}},
     {"bind", {{"fd", AK::Fd}, {"addr", AK::Str}}},
     {"bpf", {{"cmd", AK::Num}}},
 };
+
+// A file mode as Falco prints it: its flag names joined by '|' ("S_IXUSR|S_ISUID"), so
+// `evt.arg.mode contains S_ISUID` tests a bit.
+std::string mode_text(uint64_t m) {
+  static constexpr std::pair<uint64_t, std::string_view> kBits[] = {
+      {04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}, {0400, "S_IRUSR"},
+      {0200, "S_IWUSR"},  {0100, "S_IXUSR"},  {040, "S_IRGRP"},   {020, "S_IWGRP"},
+      {010, "S_IXGRP"},   {04, "S_IROTH"},    {02, "S_IWOTH"},    {01, "S_IXOTH"}};
+  std::string out;
+  for (const auto& [bit, name] : kBits)
+    if (m & bit) {
+      if (!out.empty()) out += '|';
+      out += name;
+    }
+  return out.empty() ? "0" : out;
+}
+
+// The socket with this inode in /proc/PID/net/FILE (tcp, tcp6, udp, udp6): its peer
+// ("ADDR:PORT", or the local address for an unconnected socket), "" when not found.
+std::string inet_socket(pid_t pid, const char* file, uint64_t ino, bool v6) {
+  std::string t = read_small("/proc/" + std::to_string(pid) + "/net/" + file, 4u << 20);
+  std::string want = " " + std::to_string(ino) + " ";
+  size_t at = t.find(want);
+  if (at == std::string::npos) return "";
+  size_t ls = t.rfind('\n', at);
+  ls = ls == std::string::npos ? 0 : ls + 1;
+  // "  sl  local_address rem_address st ...": hex addresses, network order per 32-bit word.
+  char local[64] = {}, rem[64] = {};
+  if (std::sscanf(t.c_str() + ls, "%*s %63s %63s", local, rem) != 2) return "";
+  auto render = [&](const char* hex) -> std::string {
+    std::string_view h(hex);
+    size_t colon = h.find(':');
+    if (colon == std::string_view::npos) return "";
+    unsigned port = 0;
+    std::from_chars(h.data() + colon + 1, h.data() + h.size(), port, 16);
+    char buf[80];
+    if (!v6 && colon == 8) {
+      uint32_t a = 0;
+      std::from_chars(h.data(), h.data() + 8, a, 16);
+      std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, a >> 24,
+                    port);
+      return buf;
+    }
+    return "[" + std::string(h.substr(0, colon)) + "]:" + std::to_string(port);
+  };
+  std::string r = render(rem);
+  if (r.empty() || r.starts_with("0.0.0.0:0") || r.starts_with("[00000000000000000000000000000000]:0"))
+    r = render(local);
+  return r;
+}
+
+// What an fd of a task refers to (fd.name, fd.typechar) from /proc/TID/fd/N.
+void resolve_fd(pid_t tid, int fd, std::string* name, FdType* type) {
+  char link[4096];
+  std::string p = "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd);
+  ssize_t n = readlink(p.c_str(), link, sizeof link - 1);
+  if (n <= 0) return;
+  std::string_view l(link, static_cast<size_t>(n));
+  *name = std::string(l);
+  if (l.starts_with("socket:[")) {
+    uint64_t ino = 0;
+    std::from_chars(l.data() + 8, l.data() + l.size(), ino);
+    struct Net {
+      const char* file;
+      bool v6;
+      FdType t;
+    };
+    for (const Net& x : {Net{"tcp", false, FdType::Ipv4}, Net{"udp", false, FdType::Ipv4},
+                         Net{"tcp6", true, FdType::Ipv6}, Net{"udp6", true, FdType::Ipv6}}) {
+      std::string a = inet_socket(tid, x.file, ino, x.v6);
+      if (!a.empty()) {
+        *name = a;
+        *type = x.t;
+        return;
+      }
+    }
+    // Not an inet socket the tables list (an unconnected TCP socket is in none): a unix socket
+    // when /proc/net/unix has it, else another kind ('o').
+    std::string ux = read_small("/proc/" + std::to_string(tid) + "/net/unix", 8u << 20);
+    *type = ux.find(" " + std::to_string(ino) + " ") != std::string::npos ||
+                    ux.find(" " + std::to_string(ino) + "\n") != std::string::npos
+                ? FdType::Unix
+                : FdType::Other;
+  } else if (l.starts_with("pipe:[")) {
+    *type = FdType::Pipe;
+  } else if (l.starts_with("anon_inode:[eventfd]")) {
+    *type = FdType::Event;
+  } else if (l.starts_with("anon_inode:[signalfd]")) {
+    *type = FdType::Signal;
+  } else if (l.starts_with("/memfd:")) {
+    *type = FdType::Memfd;
+  } else if (l.starts_with("/")) {
+    struct stat st;
+    *type = stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? FdType::Dir : FdType::File;
+  } else {
+    *type = FdType::Other;
+  }
+}
+
+bool first_arg_is_fd(std::string_view n) {
+  return n == "dup" || n == "dup2" || n == "dup3" || n == "fchmod" || n == "ftruncate" || n == "fchown";
+}
 
 const SysArgs* sys_args(std::string_view name) {
   for (const auto& s : kSysArgs)
@@ -398,6 +511,11 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
                                                    : FdType::Ipv4;
   } else if (is_open_call(c.name)) {
     partial_ = true;  // a path that could not be read
+  } else if (first_arg_is_fd(c.name)) {
+    // fd.name / fd.typechar of the descriptor the call uses (a socket dup'ed onto stdio is a
+    // reverse shell): from /proc/TID/fd now, while the task waits.
+    resolve_fd(c.tid, static_cast<int>(c.args[0]), &ev_.fd_name, &ev_.fd_type);
+    ev_.has_fd = !ev_.fd_name.empty();
   }
   // Named arguments.
   if (const SysArgs* sa = sys_args(c.name)) {
@@ -409,6 +527,7 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
       a.has_raw = true;
       switch (sa->args[i].kind) {
         case AK::Num: a.text = std::to_string(static_cast<int64_t>(c.args[i])); break;
+        case AK::Mode: a.text = mode_text(c.args[i] & 07777); break;
         case AK::Fd: {
           int fd = static_cast<int>(c.args[i]);
           a.text = fd == -100 ? "AT_FDCWD" : std::to_string(fd);
@@ -421,10 +540,30 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
           break;
         }
         case AK::Path:
-          if (c.name == "execve" || c.name == "execveat")
+          if (c.name == "execve" || c.name == "execveat") {
             a.text = d.exec;
-          else if (path_i < d.files.size())
+          } else if (path_i < d.files.size()) {
             a.text = d.files[path_i].first;
+          } else if (c.args[i]) {
+            // A path the recorder's decoder does not file (chmod, fchmodat): read it here,
+            // absolute against the dirfd argument before it or the cwd.
+            if (auto r = c.mem->read_string(c.args[i], 4096)) {
+              std::string base;
+              if (!r->empty() && (*r)[0] != '/') {
+                int dirfd = i > 0 && sa->args[i - 1].kind == AK::Fd ? static_cast<int>(c.args[i - 1]) : -100;
+                base = dirfd == -100 ? c.mem->cwd() : c.mem->fd_path(dirfd);
+              }
+              if (r->empty() || (*r)[0] == '/' || !base.empty())
+                a.text = base.empty() ? std::move(*r) : base + (base.ends_with('/') ? "" : "/") + *r;
+            } else {
+              partial_ = true;
+            }
+            if (!a.text.empty() && !ev_.has_fd) {
+              ev_.has_fd = true;
+              ev_.fd_name = a.text;
+              ev_.fd_type = FdType::File;
+            }
+          }
           ++path_i;
           break;
         case AK::Str:

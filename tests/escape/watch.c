@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -65,7 +69,39 @@ int main(int argc, char** argv) {
     char* args[] = {"sh", "-c", "true", NULL};
     return report(run("/bin/sh", args), "fork + exec /bin/sh -c true");
   }
-  (void)arg;
+  if (!strcmp(a, "setuid-bit"))  // ARG: a file of the caller's own in a test directory
+    return report(chmod(arg, 04755), "chmod(ARG, 04755)");
+  if (!strcmp(a, "reverse-shell")) {
+    // A connected TCP socket (to a listener of its own on 127.0.0.1) dup'ed onto stdin, as
+    // every reverse shell does; stdin is restored and nothing is executed.
+    int l = socket(AF_INET, SOCK_STREAM, 0), s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (bind(l, (struct sockaddr*)&sa, sizeof sa) || listen(l, 1) || getsockname(l, (struct sockaddr*)&sa, &len) ||
+        connect(s, (struct sockaddr*)&sa, sizeof sa))
+      return report(-1, "listen/connect on 127.0.0.1");
+    int saved = dup(0);
+    long r = dup2(s, 0);
+    int e = errno;
+    dup2(saved, 0);
+    errno = e;
+    return report(r, "dup2(connected socket, 0)");
+  }
+  if (!strcmp(a, "setns")) {  // its own uts namespace: changes nothing (EPERM unprivileged)
+    int fd = open("/proc/self/ns/uts", O_RDONLY);
+    return report(setns(fd, CLONE_NEWUTS), "setns(/proc/self/ns/uts)");
+  }
+  if (!strcmp(a, "mount"))  // unprivileged: EPERM
+    return report(mount("none", "/mnt", "tmpfs", 0, NULL), "mount(tmpfs, /mnt)");
+  if (!strcmp(a, "clear-log"))  // a log that does not exist: ENOENT
+    return report(truncate("/var/log/confine-watch-no-such.log", 0), "truncate(/var/log/..., 0)");
+  if (!strcmp(a, "bpf-load"))  // a NULL attribute: EFAULT (or EPERM unprivileged)
+    return report(syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, NULL, 0), "bpf(BPF_PROG_LOAD, NULL)");
+  if (!strcmp(a, "key-search")) {  // find in ARG (an empty test directory) for id_rsa
+    char* args[] = {"find", (char*)arg, "-name", "id_rsa", NULL};
+    return report(run("/usr/bin/find", args), "find ARG -name id_rsa");
+  }
   fprintf(stderr, "unknown attack %s\n", a);
   return 2;
 }

@@ -68,6 +68,20 @@ mkdir -p "$T/srv" && cp "$WAT" "$T/srv/nginx"
 watch_one server-shell "Shell spawned by a server" '"proc.pname":"nginx","proc.name":"sh","proc.cmdline":"sh -c true"' -- \
   "${NOBODY[@]}" "$T/srv/nginx" server-shell
 
+# Attacks added with the second set of stock rules (setuid bits, reverse shells, namespaces, mounts,
+# log clearing, key searches, BPF loads).
+mkdir -p "$T/own" "$T/keys" && touch "$T/own/f" && chown -R 65534:65534 "$T/own" "$T/keys"
+watch_one setuid-bit "Set setuid or setgid bit" "\"fd.name\":\"$T/own/f\".*\"evt.arg.mode\":\"S_ISUID\\|" -- \
+  "${NOBODY[@]}" "$WAT" setuid-bit "$T/own/f"
+watch_one reverse-shell "Network connection on standard input or output" '"fd.name":"127.0.0.1:[0-9]+".*"evt.arg.newfd":"0"' -- \
+  "${NOBODY[@]}" "$WAT" reverse-shell
+watch_one setns "Join another namespace" '"evt.arg.nstype":"0x4000000"' -- "${NOBODY[@]}" "$WAT" setns
+watch_one mount "Mount a file system" '"evt.arg.dir":"/mnt".*"evt.arg.type":"tmpfs"' -- "${NOBODY[@]}" "$WAT" mount
+watch_one clear-log "Clear log files" '"fd.name":"/var/log/confine-watch-no-such.log"' -- "${NOBODY[@]}" "$WAT" clear-log
+watch_one bpf-load "Load a BPF program" '"proc.name":"escape_watch"' -- "${NOBODY[@]}" "$WAT" bpf-load
+watch_one key-search "Search for private keys or passwords" "\"proc.cmdline\":\"find $T/keys -name id_rsa\"" -- \
+  "${NOBODY[@]}" "$WAT" key-search "$T/keys"
+
 # Text output: one line with the priority and <NA> for what a source cannot see.
 "$BIN" watch -- "${NOBODY[@]}" "$WAT" module-load >"$T/out" 2>"$T/err"
 if grep -qE '^[0-9T:.-]+Z: Critical Kernel module load attempted \(syscall=finit_module proc=escape_watch' "$T/err" &&
