@@ -21,9 +21,9 @@ struct FieldSpec {
 constexpr FieldSpec kFields[] = {
     {"evt.type", FieldId::EvtType, VType::Str, "syscall name (open, execve, ...)"},
     {"evt.dir", FieldId::EvtDir, VType::Str,
-     "'>' (syscall entry: the unotify source sees calls before they run)"},
+     "'<' when the call returned (the eBPF source), '>' at its entry (the unotify source)"},
     {"evt.res", FieldId::EvtRes, VType::Num,
-     "return value (absent: the unotify source answers before the call runs)"},
+     "return value (the eBPF source; absent with unotify, which answers before the call runs)"},
     {"evt.time", FieldId::EvtTime, VType::Str, "time of the event (UTC, ns)"},
     {"evt.arch", FieldId::EvtArch, VType::Str, "syscall ABI: x86_64, i386, x32"},
     {"evt.arg", FieldId::EvtArg, VType::Str,
@@ -118,7 +118,7 @@ Val get(const Field& f, const Event& e) {
   const ProcInfo* p = e.proc;
   switch (f.id) {
     case FieldId::EvtType: return e.type.empty() ? v : str(e.type);
-    case FieldId::EvtDir: return str(">");
+    case FieldId::EvtDir: return str(e.has_res ? "<" : ">");
     case FieldId::EvtRes: return e.has_res ? num(e.res) : v;
     case FieldId::EvtTime: return v;  // outputs only
     case FieldId::EvtArch: return str(arch_str(e.arch));

@@ -12,6 +12,7 @@
 
 #include "core/file.h"
 #include "json/json.h"
+#include "watch/live_shared.h"
 
 namespace confine::watch {
 
@@ -748,5 +749,48 @@ Status event_from_json(std::string_view line, Event* e, MemProcTable* procs) {
   e->procs = procs;
   return ok();
 }
+
+}  // namespace confine::watch
+
+// Shared with the eBPF source (watch/live_shared.h).
+namespace confine::watch {
+
+bool arg_layout(std::string_view sys, ArgLayout* out) {
+  const SysArgs* sa = sys_args(sys);
+  if (!sa) return false;
+  *out = ArgLayout{};
+  for (int i = 0; i < 6 && !sa->args[i].name.empty(); ++i) {
+    out->name[i] = sa->args[i].name;
+    out->kind[i] = static_cast<ArgKind>(static_cast<uint8_t>(sa->args[i].kind));
+    out->n = i + 1;
+  }
+  return true;
+}
+
+std::string arg_scalar_text(ArgKind k, uint64_t v) {
+  static_assert(static_cast<uint8_t>(AK::Mode) == static_cast<uint8_t>(ArgKind::Mode));
+  switch (k) {
+    case ArgKind::Mode: return mode_text(v & 07777);
+    case ArgKind::Fd: return static_cast<int>(v) == -100 ? "AT_FDCWD" : std::to_string(static_cast<int>(v));
+    case ArgKind::Hex: {
+      char b[24];
+      std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+      return b;
+    }
+    case ArgKind::Family: {
+      auto f = family_name(v & 0xffff);
+      return f.empty() ? std::to_string(v & 0xffff) : std::string(f);
+    }
+    case ArgKind::Ptrace: {
+      auto f = ptrace_name(v & 0xffffffffu);
+      return f.empty() ? std::to_string(v & 0xffffffffu) : std::string(f);
+    }
+    default: return std::to_string(static_cast<int64_t>(v));
+  }
+}
+
+std::string container_id_of(std::string_view cgroup) { return container_id_from_cgroup(cgroup); }
+bool is_open_syscall(std::string_view name) { return is_open_call(name); }
+void fd_of_task(pid_t tid, int fd, std::string* name, FdType* type) { resolve_fd(tid, fd, name, type); }
 
 }  // namespace confine::watch

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The eBPF source of `confine watch --cgroup PATH | --all` (docs/watch.md "The eBPF
+ * source"): one event per call of the syscalls the rules need (the loader fills `wspecs`
+ * per (arch, nr)) with its arguments, the strings the fields read (paths with the directory
+ * a relative one resolves against, sockaddrs, mount's strings) and what a descriptor
+ * argument refers to; an exit event with the return value (evt.res); exec (the new program's
+ * path and argv), fork and exit of the workload's processes for the process table. Nothing
+ * is deduplicated (unlike record.bpf.c). The workload: a cgroup v2 subtree, or every task
+ * except the loader's own process. Every failed ring buffer reservation is counted
+ * (wstats): the loader reports them, never silently. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "watch_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define X32_BIT 0x40000000L
+#define TS_COMPAT 0x0002
+#define AT_FDCWD (-100)
+#define NO_FD (-1000)
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFIFO 0010000
+#define AF_INET 2
+#define AF_INET6 10
+
+const volatile __u32 filter_mode = 0; /* 1 cgroup subtree, 3 every task but self_tgid */
+const volatile __u64 cg_id = 0;
+const volatile __u32 cg_level = 0;
+const volatile __u32 self_tgid = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, CONFINE_WSTATS);
+  __type(key, __u32);
+  __type(value, __u64);
+} wstats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, CONFINE_FLAT);
+  __type(key, __u32);
+  __type(value, struct confine_wspec);
+} wspecs SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 << 20); /* the loader sets the size */
+} wevents SEC(".maps");
+
+static __always_inline void stat_inc(__u32 i) {
+  __u64 *v = bpf_map_lookup_elem(&wstats, &i);
+  if (v) *v += 1;
+}
+
+static __always_inline void lost(__u32 kind) {
+  stat_inc(CONFINE_WSTAT_LOST);
+  if (kind) stat_inc(kind);
+}
+
+static __always_inline int in_scope(void) {
+  if (filter_mode == 1) return bpf_get_current_ancestor_cgroup_id(cg_level) == cg_id;
+  if (filter_mode == 3) return (bpf_get_current_pid_tgid() >> 32) != self_tgid;
+  return 0;
+}
+
+static __always_inline __u32 arch_of(long id) {
+  if (id & X32_BIT) return 2;
+  struct task_struct *t = bpf_get_current_task_btf();
+  if (t->thread_info.status & TS_COMPAT) return 1;
+  return 0;
+}
+
+/* As record.bpf.c: wake the reader only when the ring is an eighth full; it drains every
+ * 10 ms on its own (watch_source.cc). */
+static __always_inline __u64 submit_flags(void) {
+  __u64 avail = bpf_ringbuf_query(&wevents, BPF_RB_AVAIL_DATA);
+  __u64 size = bpf_ringbuf_query(&wevents, BPF_RB_RING_SIZE);
+  return avail >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct confine_whdr *h, __u32 type) {
+  __u64 pt = bpf_get_current_pid_tgid();
+  struct task_struct *t = bpf_get_current_task_btf();
+  h->type = type;
+  h->tgid = pt >> 32;
+  h->tid = (__u32)pt;
+  h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+  h->uid = (__u32)bpf_get_current_uid_gid();
+  h->arch = 0;
+  h->nr = 0;
+  h->flags = 0;
+  h->cgroup_id = bpf_get_current_cgroup_id();
+  h->ts = bpf_ktime_get_boot_ns();
+  bpf_get_current_comm(h->comm, sizeof h->comm);
+}
+
+/* Names from (d, m) up to the task's root, leaf first, into p (as record.bpf.c's walk: a
+ * global function, checked once by the verifier; the write offset goes through p->used).
+ * A pseudo file (memfd, anon inode: its dentry is its own parent and not a mount's root)
+ * gives its one name, flagged CONFINE_WF_INTERNAL. */
+__noinline int wwalk(struct confine_wpath *p, __u64 d_, __u64 m_) {
+  if (!p) return -1;
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct dentry *root_d = BPF_CORE_READ(t, fs, root.dentry);
+  struct vfsmount *root_m = BPF_CORE_READ(t, fs, root.mnt);
+  struct dentry *d = (struct dentry *)d_;
+  struct vfsmount *m = (struct vfsmount *)m_;
+  struct mount *mnt = container_of(m, struct mount, mnt);
+  p->n = 0;
+  p->used = 0;
+  if (!d) return -1;
+  if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d) p->flags |= CONFINE_WF_UNLINKED;
+  for (int i = 0; i < CONFINE_DEPTH; i++) {
+    if (d == root_d && m == root_m) return 0;
+    struct dentry *par = BPF_CORE_READ(d, d_parent);
+    if (d == BPF_CORE_READ(m, mnt_root)) {
+      struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+      if (parent == mnt) {
+        if (p->n == 0) p->flags |= CONFINE_WF_INTERNAL;
+        return 0; /* above the task's root: the namespace's root */
+      }
+      d = BPF_CORE_READ(mnt, mnt_mountpoint);
+      mnt = parent;
+      m = &parent->mnt;
+      continue;
+    }
+    const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+    __u32 pos = p->used;
+    if (pos > CONFINE_BASE_USED) return -1;
+    long r = bpf_probe_read_kernel_str(&p->base[pos], CONFINE_NAME, name);
+    if (r <= 0) return -1;
+    p->used = pos + r;
+    p->n += 1;
+    if (par == d) {
+      if (i == 0) p->flags |= CONFINE_WF_INTERNAL;
+      return 0;
+    }
+    d = par;
+  }
+  return -1;
+}
+
+static __always_inline void walk_into(struct confine_wpath *p, struct dentry *d, struct vfsmount *m) {
+  if (wwalk(p, (__u64)d, (__u64)m) < 0) p->flags |= CONFINE_WF_BASE_TRUNC;
+}
+
+static __always_inline struct file *file_of(int fd) {
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  if (fd < 0 || (unsigned int)fd >= max) return 0;
+  struct file **arr = BPF_CORE_READ(fdt, fd);
+  struct file *f = 0;
+  bpf_probe_read_kernel(&f, sizeof f, &arr[fd]);
+  return f;
+}
+
+static __always_inline void resolve_dir(struct confine_wpath *p, int fd) {
+  struct task_struct *t = bpf_get_current_task_btf();
+  p->fd = fd;
+  if (fd == AT_FDCWD) {
+    walk_into(p, BPF_CORE_READ(t, fs, pwd.dentry), BPF_CORE_READ(t, fs, pwd.mnt));
+    return;
+  }
+  struct file *f = file_of(fd);
+  if (!f) {
+    p->fd = NO_FD;
+    return;
+  }
+  walk_into(p, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+}
+
+static __always_inline void describe_fd(struct confine_wfd *o, int fd) {
+  o->fd = fd;
+  struct file *f = file_of(fd);
+  if (!f) return;
+  struct inode *ino = BPF_CORE_READ(f, f_inode);
+  o->mode = BPF_CORE_READ(ino, i_mode);
+  o->ino = BPF_CORE_READ(ino, i_ino);
+  __u32 fmt = o->mode & S_IFMT;
+  if (fmt == S_IFSOCK) {
+    struct socket *s = (struct socket *)BPF_CORE_READ(f, private_data);
+    struct sock *sk = BPF_CORE_READ(s, sk);
+    if (!sk) return;
+    o->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    o->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    o->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (o->family == AF_INET) {
+      __u32 da = BPF_CORE_READ(sk, __sk_common.skc_daddr), sa = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+      __builtin_memcpy(o->daddr, &da, 4);
+      __builtin_memcpy(o->saddr, &sa, 4);
+    } else if (o->family == AF_INET6) {
+      BPF_CORE_READ_INTO(&o->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+      BPF_CORE_READ_INTO(&o->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+    }
+    return;
+  }
+  if (fmt == S_IFIFO && BPF_CORE_READ(f, f_path.dentry, d_parent) == BPF_CORE_READ(f, f_path.dentry)) return;
+  o->path.fd = fd;
+  walk_into(&o->path, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+}
+
+static __always_inline void read_str(struct confine_wenter *e, int slot, const struct confine_wspec *sp, __u32 arch) {
+  if (slot < 0 || slot >= CONFINE_W_STRS) return;
+  __u8 si = sp->str[slot];
+  if (si > 5) return;
+  __u64 addr = e->args[si];
+  if (arch) addr &= 0xffffffffULL;
+  if (!addr) return;
+  e->str_addr[slot] = addr;
+  long r = bpf_probe_read_user_str(e->str[slot], CONFINE_PATH, (const void *)addr);
+  e->str_len[slot] = r;
+  if (r <= 0 || slot > 1) return;
+  __u8 di = sp->dirfd[slot];
+  if (di == CONFINE_NONE || e->str[slot][0] == '/') return;
+  int fd = AT_FDCWD;
+  if (di <= 5) fd = (int)e->args[di];
+  resolve_dir(&e->dir[slot & 1], fd);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(w_enter, struct pt_regs *regs, long id) {
+  if (!in_scope()) return 0;
+  __u32 arch = arch_of(id);
+  __u64 n = (__u64)id & ~(__u64)X32_BIT;
+  if (id < 0 || n >= CONFINE_FLAT_NRS) return 0;
+  __u32 flat = arch * CONFINE_FLAT_NRS + (__u32)n;
+  struct confine_wspec *sp = bpf_map_lookup_elem(&wspecs, &flat);
+  if (!sp || !sp->on) return 0;
+  struct confine_wenter *e = bpf_ringbuf_reserve(&wevents, sizeof(*e), 0);
+  if (!e) {
+    lost(0);
+    return 0;
+  }
+  fill_hdr(&e->h, CONFINE_WEV_ENTER);
+  e->h.arch = arch;
+  e->h.nr = (int)id;
+  if (arch == 1) {
+    e->args[0] = regs->bx, e->args[1] = regs->cx, e->args[2] = regs->dx, e->args[3] = regs->si,
+    e->args[4] = regs->di, e->args[5] = regs->bp;
+  } else {
+    e->args[0] = regs->di, e->args[1] = regs->si, e->args[2] = regs->dx, e->args[3] = regs->r10,
+    e->args[4] = regs->r8, e->args[5] = regs->r9;
+  }
+  for (int i = 0; i < CONFINE_W_STRS; i++) e->str_addr[i] = 0, e->str_len[i] = 0;
+  e->buf_addr = 0;
+  e->buf_len = 0;
+  e->pad = 0;
+  for (int i = 0; i < 2; i++) e->dir[i].n = 0, e->dir[i].used = 0, e->dir[i].flags = 0, e->dir[i].fd = NO_FD;
+  e->fd.fd = NO_FD;
+  e->fd.mode = 0;
+  e->fd.ino = 0;
+  e->fd.family = 0;
+  e->fd.flags = 0;
+  e->fd.dport = e->fd.sport = 0;
+  __builtin_memset(e->fd.daddr, 0, sizeof e->fd.daddr);
+  __builtin_memset(e->fd.saddr, 0, sizeof e->fd.saddr);
+  e->fd.path.n = e->fd.path.used = e->fd.path.flags = 0;
+  e->fd.path.fd = NO_FD;
+  read_str(e, 0, sp, arch);
+  read_str(e, 1, sp, arch);
+  read_str(e, 2, sp, arch);
+  if (sp->buf <= 5) {
+    __u64 addr = e->args[sp->buf & 7];
+    if (arch) addr &= 0xffffffffULL;
+    __u64 len = sp->buf_fixed;
+    if (sp->buf_len <= 5) len = (__u32)e->args[sp->buf_len & 7];
+    if (len > CONFINE_BUF) len = CONFINE_BUF;
+    e->buf_addr = addr;
+    if (addr && len) e->buf_len = bpf_probe_read_user(e->buf, len, (const void *)addr) == 0 ? len : -1;
+  }
+  if (sp->fd <= 5) describe_fd(&e->fd, (int)e->args[sp->fd & 7]);
+  bpf_ringbuf_submit(e, submit_flags());
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(w_exit, struct pt_regs *regs, long ret) {
+  if (!in_scope()) return 0;
+  long id = regs->orig_ax;
+  __u32 arch = arch_of(id);
+  __u64 n = (__u64)id & ~(__u64)X32_BIT;
+  if (id < 0 || n >= CONFINE_FLAT_NRS) return 0;
+  __u32 flat = arch * CONFINE_FLAT_NRS + (__u32)n;
+  struct confine_wspec *sp = bpf_map_lookup_elem(&wspecs, &flat);
+  if (!sp || !sp->on || !sp->exit) return 0;
+  struct confine_wexit *e = bpf_ringbuf_reserve(&wevents, sizeof(*e), 0);
+  if (!e) {
+    lost(CONFINE_WSTAT_LOST_EXIT);
+    return 0;
+  }
+  fill_hdr(&e->h, CONFINE_WEV_EXIT);
+  e->h.arch = arch;
+  e->h.nr = (int)id;
+  e->res = ret;
+  bpf_ringbuf_submit(e, submit_flags());
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(w_fork, struct task_struct *parent, struct task_struct *child) {
+  __u32 ptgid = parent->tgid, ctgid = child->tgid;
+  if (ptgid == ctgid || !in_scope()) return 0;
+  struct confine_whdr *h = bpf_ringbuf_reserve(&wevents, sizeof(*h), 0);
+  if (!h) {
+    lost(CONFINE_WSTAT_LOST_PROC);
+    return 0;
+  }
+  fill_hdr(h, CONFINE_WEV_FORK);
+  h->tgid = ctgid;
+  h->tid = child->pid;
+  h->ppid = ptgid;
+  bpf_ringbuf_submit(h, submit_flags());
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(w_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+  if (!in_scope()) return 0;
+  struct confine_wexec *e = bpf_ringbuf_reserve(&wevents, sizeof(*e), 0);
+  if (!e) {
+    lost(CONFINE_WSTAT_LOST_PROC);
+    return 0;
+  }
+  fill_hdr(&e->h, CONFINE_WEV_EXEC);
+  e->old_tid = old_pid;
+  e->exe.flags = 0;
+  e->exe.fd = NO_FD;
+  struct file *f = BPF_CORE_READ(bprm, file);
+  walk_into(&e->exe, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+  struct mm_struct *mm = BPF_CORE_READ(p, mm);
+  __u64 start = BPF_CORE_READ(mm, arg_start), end = BPF_CORE_READ(mm, arg_end);
+  __u64 len = end > start ? end - start : 0;
+  if (len > CONFINE_W_ARGV) len = CONFINE_W_ARGV;
+  e->argv_len = 0;
+  if (len && bpf_probe_read_user(e->argv, len, (const void *)start) == 0) e->argv_len = len;
+  bpf_ringbuf_submit(e, submit_flags());
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(w_gone, struct task_struct *p) {
+  if (!in_scope()) return 0;
+  struct confine_whdr *h = bpf_ringbuf_reserve(&wevents, sizeof(*h), 0);
+  if (!h) {
+    lost(CONFINE_WSTAT_LOST_PROC);
+    return 0;
+  }
+  fill_hdr(h, CONFINE_WEV_GONE);
+  bpf_ringbuf_submit(h, submit_flags());
+  return 0;
+}

@@ -1,0 +1,34 @@
+// What the unotify source (live.cc) knows about syscall arguments and /proc, shared with the
+// eBPF source (watch/ebpf.cc) so both render fields the same way. Defined at the end of live.cc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "watch/event.h"
+
+namespace confine::watch {
+
+// How evt.arg.NAME renders an argument (live.cc's table).
+enum class ArgKind : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode };
+struct ArgLayout {
+  std::string_view name[6];  // static storage; "" past the last
+  ArgKind kind[6] = {};
+  int n = 0;
+};
+// Falco's argument names of syscall SYS; false when the table has none.
+bool arg_layout(std::string_view sys, ArgLayout* out);
+// The text of a scalar argument (every kind but Path and Str).
+std::string arg_scalar_text(ArgKind k, uint64_t v);
+// container.id from a /proc/PID/cgroup text or a cgroup path: the first 12 of the first run of
+// 64 hex digits, "host" when there is none.
+std::string container_id_of(std::string_view cgroup);
+// Whether NAME is open, openat, openat2 or creat (evt.is_open_*).
+bool is_open_syscall(std::string_view name);
+// What an fd of a live task refers to (fd.name, fd.typechar), from /proc/TID/fd/N.
+void fd_of_task(pid_t tid, int fd, std::string* name, FdType* type);
+
+}  // namespace confine::watch
