@@ -224,30 +224,35 @@ static __always_inline void read_str(struct confine_wenter *e, int slot, const s
   resolve_dir(&e->dir[slot & 1], fd);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(w_enter, struct pt_regs *regs, long id) {
-  if (!in_scope()) return 0;
-  __u32 arch = arch_of(id);
-  __u64 n = (__u64)id & ~(__u64)X32_BIT;
-  if (id < 0 || n >= CONFINE_FLAT_NRS) return 0;
-  __u32 flat = arch * CONFINE_FLAT_NRS + (__u32)n;
-  struct confine_wspec *sp = bpf_map_lookup_elem(&wspecs, &flat);
-  if (!sp || !sp->on) return 0;
+/* A string or struct unreadable at sys_enter (its page not faulted in yet: the tracepoint cannot
+ * fault) is read again at sys_exit, after the call brought it in: the enter event is sent again
+ * then, flagged CONFINE_WEV_F_RETRIED (the reader replaces the first one). Not after a
+ * successful execve (its old memory is gone: sched_process_exec forgets the retry). */
+struct wretry {
+  __u64 a[6];
+  long id;
+  __u32 arch, flat;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u32);
+  __type(value, struct wretry);
+} wretries SEC(".maps");
+__s64 nretry = 0;
+
+static __always_inline void send_enter(__u32 arch, long id, __u32 flat, const struct confine_wspec *sp,
+                                       const __u64 *a, int retry) {
   struct confine_wenter *e = bpf_ringbuf_reserve(&wevents, sizeof(*e), 0);
   if (!e) {
     lost(0);
-    return 0;
+    return;
   }
   fill_hdr(&e->h, CONFINE_WEV_ENTER);
   e->h.arch = arch;
   e->h.nr = (int)id;
-  if (arch == 1) {
-    e->args[0] = regs->bx, e->args[1] = regs->cx, e->args[2] = regs->dx, e->args[3] = regs->si,
-    e->args[4] = regs->di, e->args[5] = regs->bp;
-  } else {
-    e->args[0] = regs->di, e->args[1] = regs->si, e->args[2] = regs->dx, e->args[3] = regs->r10,
-    e->args[4] = regs->r8, e->args[5] = regs->r9;
-  }
+  e->h.flags = retry ? CONFINE_WEV_F_RETRIED : 0;
+  for (int i = 0; i < 6; i++) e->args[i] = a[i];
   for (int i = 0; i < CONFINE_W_STRS; i++) e->str_addr[i] = 0, e->str_len[i] = 0;
   e->buf_addr = 0;
   e->buf_len = 0;
@@ -276,12 +281,51 @@ int BPF_PROG(w_enter, struct pt_regs *regs, long id) {
     if (addr && len) e->buf_len = bpf_probe_read_user(e->buf, len, (const void *)addr) == 0 ? len : -1;
   }
   if (sp->fd <= 5) describe_fd(&e->fd, (int)e->args[sp->fd & 7]);
+  int unreadable = e->buf_len < 0;
+  for (int i = 0; i < CONFINE_W_STRS; i++)
+    if (e->str_addr[i] && e->str_len[i] <= 0) unreadable = 1;
+  if (unreadable && !retry) {
+    struct wretry r = {.id = id, .arch = arch, .flat = flat};
+    for (int i = 0; i < 6; i++) r.a[i] = a[i];
+    __u32 tid = e->h.tid;
+    if (bpf_map_update_elem(&wretries, &tid, &r, BPF_ANY) == 0) __sync_fetch_and_add(&nretry, 1);
+  }
   bpf_ringbuf_submit(e, submit_flags());
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(w_enter, struct pt_regs *regs, long id) {
+  if (!in_scope()) return 0;
+  __u32 arch = arch_of(id);
+  __u64 n = (__u64)id & ~(__u64)X32_BIT;
+  if (id < 0 || n >= CONFINE_FLAT_NRS) return 0;
+  __u32 flat = arch * CONFINE_FLAT_NRS + (__u32)n;
+  struct confine_wspec *sp = bpf_map_lookup_elem(&wspecs, &flat);
+  if (!sp || !sp->on) return 0;
+  __u64 a[6];
+  if (arch == 1) {
+    a[0] = regs->bx, a[1] = regs->cx, a[2] = regs->dx, a[3] = regs->si, a[4] = regs->di, a[5] = regs->bp;
+  } else {
+    a[0] = regs->di, a[1] = regs->si, a[2] = regs->dx, a[3] = regs->r10, a[4] = regs->r8, a[5] = regs->r9;
+  }
+  send_enter(arch, id, flat, sp, a, 0);
   return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(w_exit, struct pt_regs *regs, long ret) {
+  if (nretry > 0) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct wretry *rp = bpf_map_lookup_elem(&wretries, &tid);
+    if (rp) {
+      struct wretry r = *rp;
+      bpf_map_delete_elem(&wretries, &tid);
+      __sync_fetch_and_add(&nretry, -1);
+      __u32 flat = r.flat % CONFINE_FLAT;
+      struct confine_wspec *sp = bpf_map_lookup_elem(&wspecs, &flat);
+      if (sp && sp->on) send_enter(r.arch, r.id, flat, sp, r.a, 1);
+    }
+  }
   if (!in_scope()) return 0;
   long id = regs->orig_ax;
   __u32 arch = arch_of(id);
@@ -330,6 +374,8 @@ int BPF_PROG(w_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *
   }
   fill_hdr(&e->h, CONFINE_WEV_EXEC);
   e->old_tid = old_pid;
+  __u32 old_tid = old_pid;
+  if (nretry > 0 && bpf_map_delete_elem(&wretries, &old_tid) == 0) __sync_fetch_and_add(&nretry, -1);
   e->exe.flags = 0;
   e->exe.fd = NO_FD;
   struct file *f = BPF_CORE_READ(bprm, file);

@@ -36,6 +36,9 @@ struct confine_wspec {
 #define CONFINE_WF_INTERNAL 2   /* the walk ended at a mount outside the task's tree (memfd, anon inode) */
 #define CONFINE_WF_UNLINKED 4   /* the file is deleted */
 
+/* confine_whdr.flags */
+#define CONFINE_WEV_F_RETRIED 1 /* an enter event sent again at sys_exit (a string was unreadable at sys_enter) */
+
 /* Every event starts with this. */
 struct confine_whdr {
   unsigned int type;

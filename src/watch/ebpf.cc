@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "ebpf/watch_abi.h"
 #include "record/decode.h"
@@ -47,7 +48,8 @@ std::string render_path(const confine_wpath& p, bool* partial) {
     // shmem files (memfd) "/memfd:NAME (deleted)".
     if (n == 0) return "";
     if (names[0].starts_with("[")) return "anon_inode:" + std::string(names[0]);
-    if (names[0].find(":[") != std::string_view::npos) return std::string(names[0]);  // nsfs: "uts:[4026531838]"
+    if (names[0].find(":[") != std::string_view::npos)
+      return std::string(names[0]);  // nsfs: "uts:[4026531838]"
     return "/" + std::string(names[0]) + " (deleted)";
   }
   std::string out;
@@ -188,10 +190,31 @@ bool EbpfEvents::wants(Arch arch, std::string_view name) const {
 std::string EbpfEvents::container_of(uint64_t cgroup_id, pid_t pid) {
   auto it = containers_.find(cgroup_id);
   if (it != containers_.end()) return it->second;
-  std::string cg = read_file_small("/proc/" + std::to_string(pid) + "/cgroup");
-  if (cg.empty()) return "";  // gone: not cached, the next process of that cgroup tells
   if (containers_.size() > 65536) containers_.clear();
-  return containers_[cgroup_id] = container_id_of(cg);
+  std::string cg = read_file_small("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!cg.empty()) return containers_[cgroup_id] = container_id_of(cg);
+  // Gone already: the cgroup's path by its id (the directory's inode), every cgroup below the
+  // mount mapped in one walk, at most once a second.
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  if (cgroup_root_.empty() || ns - last_scan_ns_ < 1000000000ull) return "";
+  last_scan_ns_ = ns;
+  std::error_code ec;
+  size_t seen = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(cgroup_root_, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator() && seen < 100000; it.increment(ec)) {
+    if (!it->is_directory(ec)) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    ++seen;
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) == 0 && !containers_.count(st.st_ino))
+      containers_[st.st_ino] = container_id_of(it->path().string().substr(cgroup_root_.size()));
+  }
+  auto found = containers_.find(cgroup_id);
+  return found == containers_.end() ? "" : found->second;
 }
 
 ProcInfo* EbpfEvents::proc_for(const void* data) {
@@ -235,6 +258,11 @@ void EbpfEvents::on_event(const void* data, size_t size) {
   switch (h.type) {
     case CONFINE_WEV_ENTER:
       if (size < sizeof(confine_wenter)) return;
+      if (h.flags & CONFINE_WEV_F_RETRIED) {
+        // Read again at sys_exit (something was unreadable at sys_enter): replaces the first.
+        auto it = pending_.find(tid);
+        if (it != pending_.end() && it->second.ev.nr == h.nr) pending_.erase(it);
+      }
       finish_tid(tid);
       enter(data);
       return;
@@ -572,6 +600,7 @@ Result<EbpfWatchResult> watch_ebpf(const EbpfWatchOptions& o) {
   if (restore.fd < 0) return Error::sys("signalfd", errno);
 
   EbpfEvents events(rules.get(), o.baseline, o.json, o.emit);
+  if (auto m = ebpf::cgroup2_mount(); m.ok()) events.set_cgroup_root(*m);
   if (o.capture) events.set_capture(o.capture);
   CONFINE_TRY(auto src, ebpf::WatchSource::open(so, [&](const void* d, size_t n) { events.on_event(d, n); }));
   std::set<std::string> on;

@@ -65,6 +65,9 @@ class EbpfEvents {
   void flush();
   void set_rules(const RuleSet* r) { rules_ = r; }
   void set_capture(std::function<void(const Event&)> f) { capture_ = std::move(f); }
+  // The cgroup2 mount: container.id of a task gone from /proc before its first event was read
+  // comes from its cgroup's path, found by the cgroup id (the directory's inode) below it.
+  void set_cgroup_root(std::string dir) { cgroup_root_ = std::move(dir); }
   const WatchStats& stats() const { return stats_; }
   uint64_t no_exit() const { return no_exit_; }
   // Whether the source should send a syscall of this name (rules, deviation profile, capture).
@@ -91,6 +94,8 @@ class EbpfEvents {
   std::unordered_map<pid_t, Pending> pending_;
   std::deque<pid_t> dead_;
   std::unordered_map<uint64_t, std::string> containers_;
+  std::string cgroup_root_;
+  uint64_t last_scan_ns_ = 0;
   std::set<std::string> deviations_seen_;
   std::string hostname_;
   int64_t boot_to_real_ns_ = 0;

@@ -586,7 +586,9 @@ class Parser {
 
   // One operand value: a word or a quoted string.
   Result<std::string> scalar() {
-    if (tok_.kind != Tok::Word && tok_.kind != Tok::Str)
+    // Falco's `evt.dir = <` / `evt.dir=>`: a bare < or > is a value there.
+    bool dir_value = tok_.kind == Tok::OpSym && (tok_.text == "<" || tok_.text == ">");
+    if (tok_.kind != Tok::Word && tok_.kind != Tok::Str && !dir_value)
       return err(tok_.off, tok_.kind == Tok::End ? "missing value at the end of the condition"
                                                  : "expected a value, found \"" + tok_.text + "\"");
     std::string v = tok_.text;

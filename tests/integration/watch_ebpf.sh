@@ -193,8 +193,8 @@ if start_watch -o json --rules "$T/res.yaml" --cgroup "$REL"; then
   in_cg cat "/etc/confine-watch-no-such-$$" >/dev/null 2>&1
   in_cg cat /etc/hostname >/dev/null 2>&1
   stop_watch
-  if [ "$(grep -c '"rule":"Failed open"' "$T/alerts")" = 1 ] && grep -q '"evt.res":"-2"' "$T/alerts" &&
-     [ "$(grep -c '"rule":"Open that worked"' "$T/alerts")" = 1 ] && grep -qE '"evt.res":"[0-9]+"' "$T/alerts"; then
+  if [ "$(grep -c '"rule":"Failed open"' "$T/alerts")" = 1 ] && grep -q '"evt.res":-2[,}]' "$T/alerts" &&
+     [ "$(grep -c '"rule":"Open that worked"' "$T/alerts")" = 1 ] && grep -qE '"evt.res":[0-9]+[,}]' "$T/alerts"; then
     pass evt-res
   else
     fail evt-res "$(cat "$T/alerts" "$T/werr" | head -c 2000)"

@@ -2,6 +2,10 @@
 // fields, macros/lists/exceptions/overrides, error positions, outputs, the stock rules.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "ebpf/watch_abi.h"
+#include "watch/ebpf.h"
 #include "watch/filter.h"
 #include "watch/live.h"
 #include "watch/rules.h"
@@ -138,6 +142,20 @@ TEST(WatchFilter, AbsentFieldsAreFalse) {
   Field n;
   n.id = FieldId::FdName;
   EXPECT_EQ(format_field(n, f.e), "<NA>");
+}
+
+// The eBPF source evaluates a call at its exit: evt.res is the return value, evt.dir '<'
+// (Falco writes `evt.dir = <` and `evt.dir=<`, a bare operator character as the value).
+TEST(WatchFilter, ExitEvents) {
+  Fixture f;
+  EXPECT_TRUE(run("evt.dir = >", f.e));
+  EXPECT_FALSE(run("evt.dir = <", f.e));
+  f.e.has_res = true;
+  f.e.res = -2;
+  for (const char* c :
+       {"evt.dir = <", "evt.dir=<", "evt.res = -2", "evt.res < 0", "evt.dir != > and evt.res exists"})
+    EXPECT_TRUE(run(c, f.e)) << c;
+  EXPECT_FALSE(run("evt.dir=>", f.e));
 }
 
 TEST(WatchFilter, ErrorsAtLineCol) {
@@ -375,6 +393,91 @@ TEST(WatchEvents, JsonRoundTrip) {
   ASSERT_TRUE(rs.load(stock_rules(), "stock").ok());
   ASSERT_TRUE(rs.compile().ok());
   EXPECT_EQ(fired(rs, e2), std::vector<std::string>{"Read sensitive file"});
+}
+
+// The eBPF source's events (ebpf/watch_abi.h) into watch::Events, without the kernel: an openat
+// of a relative path (its directory walked by the program), then its exit; an exec of a memfd.
+// Pids that do not exist: the process fields come from the events alone.
+void put_names(confine_wpath* p, std::initializer_list<const char*> leaf_first) {
+  p->n = 0, p->used = 0, p->flags = 0;
+  for (const char* n : leaf_first) {
+    std::strcpy(p->base + p->used, n);
+    p->used += static_cast<unsigned>(std::strlen(n)) + 1;
+    ++p->n;
+  }
+}
+
+TEST(WatchEbpf, EnterExitAndExecEvents) {
+  RuleSet rs;
+  ASSERT_TRUE(
+      rs.load("- rule: R\n  desc: d\n  condition: evt.type = openat and fd.name = /etc/shadow and evt.res = "
+              "-13 "
+              "and evt.dir = <\n  output: %proc.name %fd.name %evt.res %evt.arg.flags\n  priority: NOTICE\n"
+              "- rule: M\n  desc: d\n  condition: evt.type = execve and proc.exepath startswith /memfd:\n"
+              "  output: %proc.exepath %proc.cmdline %evt.res\n  priority: NOTICE\n",
+              "t.yaml")
+          .ok());
+  ASSERT_TRUE(rs.compile().ok());
+  std::vector<std::string> alerts;
+  EbpfEvents ev(&rs, nullptr, false, [&](const std::string& l) { alerts.push_back(l); });
+  const unsigned pid = 0x7ffffff0u;
+  auto hdr = [&](confine_whdr* h, unsigned type, int nr) {
+    h->type = type, h->tgid = h->tid = pid, h->ppid = 1, h->uid = 0, h->nr = nr;
+    std::strcpy(h->comm, "cat");
+  };
+  auto e = std::make_unique<confine_wenter>();
+  std::memset(e.get(), 0, sizeof *e);
+  hdr(&e->h, CONFINE_WEV_ENTER, 257);  // openat(AT_FDCWD, "shadow", O_RDONLY)
+  e->args[0] = static_cast<uint64_t>(-100), e->args[1] = 0x1000, e->args[2] = 0;
+  e->str_addr[0] = 0x1000;
+  std::strcpy(e->str[0], "shadow");
+  e->str_len[0] = 7;
+  e->fd.fd = e->fd.path.fd = e->dir[1].fd = -1000;
+  e->dir[0].fd = -100;
+  put_names(&e->dir[0], {"etc"});
+  ev.on_event(e.get(), sizeof *e);
+  EXPECT_TRUE(alerts.empty());  // waits for its exit
+  confine_wexit x{};
+  hdr(&x.h, CONFINE_WEV_EXIT, 257);
+  x.res = -13;
+  ev.on_event(&x, sizeof x);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_NE(alerts[0].find("Notice cat /etc/shadow -13 0x0"), std::string::npos) << alerts[0];
+
+  std::memset(e.get(), 0, sizeof *e);
+  hdr(&e->h, CONFINE_WEV_ENTER, 59);  // execve("/proc/self/fd/3", ...)
+  e->args[0] = 0x2000;
+  e->str_addr[0] = 0x2000;
+  std::strcpy(e->str[0], "/proc/self/fd/3");
+  e->str_len[0] = 16;
+  e->fd.fd = e->fd.path.fd = e->dir[0].fd = e->dir[1].fd = -1000;
+  ev.on_event(e.get(), sizeof *e);
+  auto xe = std::make_unique<confine_wexec>();
+  std::memset(xe.get(), 0, sizeof *xe);
+  hdr(&xe->h, CONFINE_WEV_EXEC, 0);
+  std::strcpy(xe->h.comm, "3");
+  xe->old_tid = pid;
+  put_names(&xe->exe, {"memfd:x"});
+  xe->exe.flags = CONFINE_WF_INTERNAL;
+  std::memcpy(xe->argv, "x\0-v\0", 5);
+  xe->argv_len = 5;
+  ev.on_event(xe.get(), sizeof *xe);
+  hdr(&x.h, CONFINE_WEV_EXIT, 59);
+  x.res = 0;
+  ev.on_event(&x, sizeof x);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_NE(alerts[1].find("Notice /memfd:x (deleted) 3 -v 0"), std::string::npos) << alerts[1];
+  // A call whose exit never comes (its thread exited) is evaluated without evt.res.
+  std::memset(e.get(), 0, sizeof *e);
+  hdr(&e->h, CONFINE_WEV_ENTER, 59);
+  e->fd.fd = e->fd.path.fd = e->dir[0].fd = e->dir[1].fd = -1000;
+  ev.on_event(e.get(), sizeof *e);
+  confine_whdr gone{};
+  hdr(&gone, CONFINE_WEV_GONE, 0);
+  ev.on_event(&gone, sizeof gone);
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_NE(alerts[2].find("<NA>"), std::string::npos) << alerts[2];
+  EXPECT_EQ(ev.no_exit(), 1u);
 }
 
 }  // namespace
