@@ -221,7 +221,19 @@ ProcInfo* EbpfEvents::proc_for(const void* data) {
   confine_whdr h;
   std::memcpy(&h, data, sizeof h);
   pid_t pid = static_cast<pid_t>(h.tgid);
+  bool known = procs_.known(pid);
   ProcInfo* p = procs_.get(pid);  // known (exec/fork seen), or read from /proc
+  if (p && !known) {
+    // /proc is read when the event is, later than the call: the task may have exec'd since
+    // (sh -> setpriv -> the attack in a few ms). Its thread's comm must still be the event's.
+    std::string c =
+        read_file_small("/proc/" + std::to_string(pid) + "/task/" + std::to_string(h.tid) + "/comm");
+    while (!c.empty() && c.back() == '\n') c.pop_back();
+    if (c != std::string_view(h.comm, strnlen(h.comm, sizeof h.comm))) {
+      procs_.erase(pid);
+      p = nullptr;
+    }
+  }
   if (!p) {
     // Gone from /proc already: what the event itself says.
     ProcInfo n;
@@ -323,7 +335,12 @@ void EbpfEvents::on_event(const void* data, size_t size) {
     }
     case CONFINE_WEV_FORK: {
       ProcInfo n;
-      if (const ProcInfo* parent = procs_.get(static_cast<pid_t>(h.ppid))) n = *parent;
+      pid_t ppid = static_cast<pid_t>(h.ppid);
+      bool known = procs_.known(ppid);
+      if (const ProcInfo* parent = procs_.get(ppid)) {
+        // A parent read from /proc now must not have exec'd since it forked (its comm is the event's).
+        if (known || parent->comm == std::string_view(h.comm, strnlen(h.comm, sizeof h.comm))) n = *parent;
+      }
       n.pid = pid;
       n.ppid = static_cast<pid_t>(h.ppid);
       if (n.comm.empty()) n.comm = std::string(h.comm, strnlen(h.comm, sizeof h.comm));

@@ -24,6 +24,7 @@ class ProcTable : public ProcLookup {
  public:
   const ProcInfo* find(pid_t pid) override;
   ProcInfo* get(pid_t pid);  // read from /proc when unknown; nullptr when gone
+  bool known(pid_t pid) const { return procs_.count(pid) > 0; }  // in the table (no /proc read)
   ProcInfo& put(ProcInfo p);
   pid_t tgid_of(pid_t tid);
   void forget_tid(pid_t tid) { tgid_.erase(tid); }
