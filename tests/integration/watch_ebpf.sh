@@ -9,7 +9,8 @@
 #  4. the corpus workloads (as watch.sh) give 0 alerts under --cgroup;
 #  5. deviation mode (--profile) and SIGHUP reload work on this source; the summary reports
 #     dropped events, and a ring buffer too small for them says how many it dropped;
-#  6. a runc container watched by its cgroup (created before the container starts).
+#  6. a runc container watched by its cgroup (created before the container starts), and a running
+#     podman container watched by the cgroup podman made for it.
 # Skips (77, with the reason) only when the kernel has no BTF, the caller is not root, the
 # cgroup2 mount is read-only, or confine was built without the eBPF source.
 # usage: bash watch_ebpf.sh CONFINE_BIN SRC_DIR
@@ -333,6 +334,41 @@ EOF
   else
     fail runc "watch did not start: $(cat "$T/werr")"
   fi
+fi
+
+# A podman container (runc, a local busybox rootfs) started first and watched by the cgroup podman
+# made for it, as `confine watch --help` shows; it waits for a file before its write below /bin.
+if ! command -v podman >/dev/null; then
+  fail podman "podman not installed (make test installs podman runc busybox-static)"
+else
+  PR=$T/prootfs
+  mkdir -p "$PR"/{bin,proc,sys,dev,etc,tmp} "$T/go"
+  cp "$(command -v busybox)" "$PR/bin/busybox"
+  for a in sh echo sleep; do ln -s busybox "$PR/bin/$a"; done
+  echo "root:x:0:0:root:/:/bin/sh" >"$PR/etc/passwd"
+  NAME=confine-watch-$$
+  id=$(timeout 120 podman --runtime runc run -d --name "$NAME" --network none --ulimit nofile=20000:20000 \
+    --ulimit nproc=32768:32768 -v "$T/go:/go" --rootfs "$PR" \
+    /bin/sh -c 'while [ ! -e /go/go ]; do sleep 0.1; done; echo x >/bin/confine-dropped; echo done' 2>"$T/perr")
+  pid=$(podman inspect -f '{{.State.Pid}}' "$NAME" 2>/dev/null)
+  pcg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
+  if [ -z "$id" ] || [ -z "$pcg" ]; then
+    fail podman "the container did not start: $(cat "$T/perr")"
+  elif start_watch -o json --cgroup "$pcg"; then
+    touch "$T/go/go"
+    timeout 60 podman wait "$NAME" >/dev/null
+    stop_watch
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$(grep -c . "$T/alerts")" = 1 ] && grep -q '"fd.name":"/bin/confine-dropped"' "$T/alerts" &&
+       grep -q "\"container.id\":\"${id:0:12}\"" "$T/alerts"; then
+      pass podman "a running podman container watched by its cgroup: one alert, its container.id"
+    else
+      fail podman "watch rc $rc: $(head -c 1500 "$T/alerts") $(tail -2 "$T/werr")"
+    fi
+  else
+    fail podman "watch did not start: $(cat "$T/werr")"
+  fi
+  podman rm -f "$NAME" >/dev/null 2>&1
 fi
 
 echo "watch_ebpf: $fails failure(s)"
