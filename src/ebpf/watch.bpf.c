@@ -32,7 +32,10 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 filter_mode = 0; /* 1 cgroup subtree, 3 every task but self_tgid */
 const volatile __u64 cg_id = 0;
 const volatile __u32 cg_level = 0;
-const volatile __u32 self_tgid = 0;
+const volatile __u32 self_tgid = 0; /* the loader's process, as its pid namespace numbers it */
+/* The loader's pid namespace level: events carry pids as that namespace numbers them (the loader
+ * reads /proc there); 0 (the initial namespace) takes the cheap global ids. */
+const volatile __u32 ns_level = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -63,9 +66,24 @@ static __always_inline void lost(__u32 kind) {
   if (kind) stat_inc(kind);
 }
 
+/* A struct pid's number in the loader's namespace; 0 when the task is not in it (an ancestor). */
+static __always_inline __u32 pid_nr_ns(struct pid *p) {
+  if (!p) return 0;
+  unsigned int lvl = BPF_CORE_READ(p, level);
+  if (lvl < ns_level) return 0;
+  struct upid up = {};
+  if (bpf_probe_read_kernel(&up, sizeof up, &p->numbers[ns_level & 31])) return 0;
+  return up.nr;
+}
+static __always_inline __u32 tgid_ns(struct task_struct *t) { return pid_nr_ns(BPF_CORE_READ(t, group_leader, thread_pid)); }
+static __always_inline __u32 tid_ns(struct task_struct *t) { return pid_nr_ns(BPF_CORE_READ(t, thread_pid)); }
+
 static __always_inline int in_scope(void) {
   if (filter_mode == 1) return bpf_get_current_ancestor_cgroup_id(cg_level) == cg_id;
-  if (filter_mode == 3) return (bpf_get_current_pid_tgid() >> 32) != self_tgid;
+  if (filter_mode == 3) {
+    if (!ns_level) return (bpf_get_current_pid_tgid() >> 32) != self_tgid;
+    return tgid_ns(bpf_get_current_task_btf()) != self_tgid;
+  }
   return 0;
 }
 
@@ -88,9 +106,15 @@ static __always_inline void fill_hdr(struct confine_whdr *h, __u32 type) {
   __u64 pt = bpf_get_current_pid_tgid();
   struct task_struct *t = bpf_get_current_task_btf();
   h->type = type;
-  h->tgid = pt >> 32;
-  h->tid = (__u32)pt;
-  h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+  if (ns_level) {
+    h->tgid = tgid_ns(t);
+    h->tid = tid_ns(t);
+    h->ppid = tgid_ns(BPF_CORE_READ(t, real_parent));
+  } else {
+    h->tgid = pt >> 32;
+    h->tid = (__u32)pt;
+    h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+  }
   h->uid = (__u32)bpf_get_current_uid_gid();
   h->arch = 0;
   h->nr = 0;
@@ -357,9 +381,15 @@ int BPF_PROG(w_fork, struct task_struct *parent, struct task_struct *child) {
     return 0;
   }
   fill_hdr(h, CONFINE_WEV_FORK);
-  h->tgid = ctgid;
-  h->tid = child->pid;
-  h->ppid = ptgid;
+  if (ns_level) {
+    h->tgid = tgid_ns(child);
+    h->tid = tid_ns(child);
+    h->ppid = tgid_ns(parent);
+  } else {
+    h->tgid = ctgid;
+    h->tid = child->pid;
+    h->ppid = ptgid;
+  }
   bpf_ringbuf_submit(h, submit_flags());
   return 0;
 }
@@ -373,7 +403,9 @@ int BPF_PROG(w_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *
     return 0;
   }
   fill_hdr(&e->h, CONFINE_WEV_EXEC);
-  e->old_tid = old_pid;
+  /* old_pid is global: as the namespace numbers it only when it is the caller's own (the
+   * leader exec'd); a non-leader's is unknown (0). */
+  e->old_tid = !ns_level ? (__u32)old_pid : (__u32)old_pid == (__u32)bpf_get_current_pid_tgid() ? e->h.tid : 0;
   __u32 old_tid = old_pid;
   if (nretry > 0 && bpf_map_delete_elem(&wretries, &old_tid) == 0) __sync_fetch_and_add(&nretry, -1);
   e->exe.flags = 0;

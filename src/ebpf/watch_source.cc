@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -44,7 +45,7 @@ std::string take_wlog() {
 struct WatchSource::Impl {
   confine_watch* skel = nullptr;
   ring_buffer* rb = nullptr;
-  std::pair<WatchSource::OnEvent*, uint64_t*> ctx{nullptr, nullptr};  // on_wsample's context
+  WatchSource::Ctx ctx;  // on_wsample's context
   ~Impl() {
     if (rb) ring_buffer__free(rb);
     if (skel) confine_watch__destroy(skel);
@@ -52,11 +53,16 @@ struct WatchSource::Impl {
 };
 
 namespace {
+// One drain hands over at most this many events (ring_buffer__consume would otherwise go on as
+// long as producers keep up, and the caller's loop must get to its signals).
+constexpr uint64_t kDrainBudget = 65536;
 int on_wsample(void* ctx, void* data, size_t size) {
+  auto* c = static_cast<WatchSource::Ctx*>(ctx);
+  if (c->budget == 0) return -EAGAIN;  // stops this drain; the event stays in the ring
+  --c->budget;
   if (size < sizeof(confine_whdr)) return 0;
-  auto* self = static_cast<std::pair<WatchSource::OnEvent*, uint64_t*>*>(ctx);
-  ++*self->second;
-  (*self->first)(data, size);
+  ++*c->events;
+  (*c->fn)(data, size);
   return 0;
 }
 }  // namespace
@@ -81,6 +87,20 @@ Result<std::unique_ptr<WatchSource>> WatchSource::open(const WatchSourceOptions&
   sk->rodata->cg_id = o.cgroup_id;
   sk->rodata->cg_level = o.level;
   sk->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  // Our pid namespace's level: the ids after the first on /proc/self/status's NSpid line.
+  {
+    FILE* f = fopen("/proc/self/status", "re");
+    char line[512];
+    uint32_t level = 0;
+    while (f && fgets(line, sizeof line, f))
+      if (!strncmp(line, "NSpid:", 6)) {
+        for (char* c = strtok(line + 6, " \t\n"); c; c = strtok(nullptr, " \t\n")) ++level;
+        level = level ? level - 1 : 0;
+        break;
+      }
+    if (f) fclose(f);
+    sk->rodata->ns_level = level;
+  }
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t ring = page;
   while (ring < o.ring_bytes) ring *= 2;
@@ -88,7 +108,8 @@ Result<std::unique_ptr<WatchSource>> WatchSource::open(const WatchSourceOptions&
   if (int r = bpf_map__set_max_entries(sk->maps.wevents, static_cast<uint32_t>(ring)); r)
     return fail("bpf_map__set_max_entries(wevents)", r);
   if (int r = confine_watch__load(sk); r) return fail("bpf: loading the watch program", r);
-  s->impl_->ctx = {&s->on_event_, &s->events_};
+  s->impl_->ctx.fn = &s->on_event_;
+  s->impl_->ctx.events = &s->events_;
   s->impl_->rb = ring_buffer__new(bpf_map__fd(sk->maps.wevents), on_wsample, &s->impl_->ctx, nullptr);
   if (!s->impl_->rb) return fail("ring_buffer__new", errno);
   if (int r = confine_watch__attach(sk); r) return fail("bpf: attaching the watch program", r);
@@ -111,11 +132,15 @@ Status WatchSource::set_spec(Arch arch, int32_t nr, const confine_wspec& spec) {
 
 int WatchSource::fd() const { return ring_buffer__epoll_fd(impl_->rb); }
 
-void WatchSource::drain() { ring_buffer__consume(impl_->rb); }
+void WatchSource::drain() {
+  impl_->ctx.budget = kDrainBudget;
+  ring_buffer__consume(impl_->rb);
+}
 
 void WatchSource::detach() {
   if (impl_->skel) confine_watch__detach(impl_->skel);
-  drain();
+  do drain();  // nothing comes in any more: until the ring is empty
+  while (impl_->ctx.budget == 0);
 }
 
 WatchSourceStats WatchSource::stats() const {

@@ -44,12 +44,18 @@ class WatchSource {
   Status set_spec(Arch arch, int32_t nr, const confine_wspec& spec);
   // The ring buffer's epoll fd (readable when the program woke us).
   int fd() const;
-  // Reads every event in the ring now, calling on_event for each.
+  // Reads the events in the ring now (at most 65536), calling on_event for each.
   void drain();
   // Detaches the program (no more events), then drains.
   void detach();
   WatchSourceStats stats() const;
   size_t ring_bytes() const { return ring_bytes_; }
+
+  struct Ctx {  // the ring callback's
+    OnEvent* fn = nullptr;
+    uint64_t* events = nullptr;
+    uint64_t budget = 0;
+  };
 
  private:
   WatchSource() = default;
