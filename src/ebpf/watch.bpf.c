@@ -78,11 +78,16 @@ static __always_inline __u32 pid_nr_ns(struct pid *p) {
 static __always_inline __u32 tgid_ns(struct task_struct *t) { return pid_nr_ns(BPF_CORE_READ(t, group_leader, thread_pid)); }
 static __always_inline __u32 tid_ns(struct task_struct *t) { return pid_nr_ns(BPF_CORE_READ(t, thread_pid)); }
 
+/* Inside a pid namespace, only its tasks (the ones its /proc shows) are in scope. */
 static __always_inline int in_scope(void) {
-  if (filter_mode == 1) return bpf_get_current_ancestor_cgroup_id(cg_level) == cg_id;
+  if (filter_mode == 1) {
+    if (bpf_get_current_ancestor_cgroup_id(cg_level) != cg_id) return 0;
+    return !ns_level || tgid_ns(bpf_get_current_task_btf()) != 0;
+  }
   if (filter_mode == 3) {
     if (!ns_level) return (bpf_get_current_pid_tgid() >> 32) != self_tgid;
-    return tgid_ns(bpf_get_current_task_btf()) != self_tgid;
+    __u32 t = tgid_ns(bpf_get_current_task_btf());
+    return t != 0 && t != self_tgid;
   }
   return 0;
 }
