@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <climits>
-#include <cstdlib>
 #include <charconv>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/file.h"
@@ -139,7 +139,12 @@ constexpr SysArgs kSysArgs[] = {
     {"mknod", {{"path", AK::Path}, {"mode", AK::Num}, {"dev", AK::Num}}},
     {"mknodat", {{"dirfd", AK::Fd}, {"path", AK::Path}, {"mode", AK::Num}, {"dev", AK::Num}}},
     {"link", {{"oldpath", AK::Path}, {"newpath", AK::Path}}},
-    {"linkat", {{"olddir", AK::Fd}, {"oldpath", AK::Path}, {"newdir", AK::Fd}, {"newpath", AK::Path}, {"flags", AK::Hex}}},
+    {"linkat",
+     {{"olddir", AK::Fd},
+      {"oldpath", AK::Path},
+      {"newdir", AK::Fd},
+      {"newpath", AK::Path},
+      {"flags", AK::Hex}}},
     {"userfaultfd", {{"flags", AK::Hex}}},
     {"mkdirat", {{"dirfd", AK::Fd}, {"path", AK::Path}, {"mode", AK::Num}}},
     {"rename", {{"oldpath", AK::Path}, {"newpath", AK::Path}}},
@@ -176,7 +181,10 @@ std::string open_flags_text(uint64_t f) {
       {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
       {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},         {020000000 /* __O_TMPFILE */, "O_TMPFILE"}};
   uint64_t acc = f & O_ACCMODE;
-  std::string out = acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : acc == O_RDWR ? "O_RDWR" : "O_ACCMODE";
+  std::string out = acc == O_RDONLY   ? "O_RDONLY"
+                    : acc == O_WRONLY ? "O_WRONLY"
+                    : acc == O_RDWR   ? "O_RDWR"
+                                      : "O_ACCMODE";
   for (const auto& [bit, name] : kFlags)
     if ((f & bit) == bit) out += "|" + std::string(name);
   return out;
@@ -248,7 +256,8 @@ std::string resolve_in_task(pid_t pid, const std::string& path, bool follow_last
   for (const char* self : {"/proc/self/", "/proc/thread-self/"})
     if (p.starts_with(self)) p = ps + "/" + p.substr(std::strlen(self));
   if (p.starts_with("/dev/fd/")) p = ps + "/fd/" + p.substr(8);
-  if (p.starts_with("/dev/stdin") || p.starts_with("/dev/stdout") || p.starts_with("/dev/stderr")) return path;
+  if (p.starts_with("/dev/stdin") || p.starts_with("/dev/stdout") || p.starts_with("/dev/stderr"))
+    return path;
   // /proc/PID/fd/N, /proc/PID/exe, /proc/PID/cwd, /proc/PID/root: magic links name what the
   // task holds, which realpath cannot (a memfd, a deleted file): read the link itself.
   auto magic = [](std::string_view q) {
@@ -269,7 +278,8 @@ std::string resolve_in_task(pid_t pid, const std::string& path, bool follow_last
     if (q == "/exe" || q == "/cwd" || q == "/root") return true;
     if (!q.starts_with("/fd/")) return false;
     q.remove_prefix(4);
-    return !q.empty() && std::all_of(q.begin(), q.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return !q.empty() && std::all_of(q.begin(), q.end(),
+                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   };
   if (magic(p)) {
     if (!follow_last) return path;
@@ -280,7 +290,8 @@ std::string resolve_in_task(pid_t pid, const std::string& path, bool follow_last
   if (follow_last && ::realpath(p.c_str(), buf)) return buf;
   size_t slash = p.rfind('/');
   std::string dir = slash == 0 ? "/" : p.substr(0, slash), last = p.substr(slash + 1);
-  if (last.empty() || last == "." || last == "..") return ::realpath(p.c_str(), buf) ? std::string(buf) : path;
+  if (last.empty() || last == "." || last == "..")
+    return ::realpath(p.c_str(), buf) ? std::string(buf) : path;
   if (!::realpath(dir.c_str(), buf)) return path;
   std::string d = buf;
   return d + (d.ends_with('/') ? "" : "/") + last;
