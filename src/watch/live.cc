@@ -1,5 +1,6 @@
 #include "watch/live.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -238,6 +239,49 @@ std::string inet_socket(pid_t pid, const char* file, uint64_t ino, bool v6) {
   if (r.empty() || r.starts_with("0.0.0.0:0") || r.starts_with("[00000000000000000000000000000000]:0"))
     r = render(local);
   return r;
+}
+
+// Whether process `pid` holds a listening TCP socket (IPv4 or IPv6): its socket fds'
+// inodes against the LISTEN (0A) rows of /proc/PID/net/tcp{,6}. Read at execve for the
+// parent (proc.pis_server): a server's children are rare and worth knowing.
+bool holds_listening_socket(pid_t pid) {
+  std::string ps = "/proc/" + std::to_string(pid);
+  std::vector<std::string> inodes;
+  if (DIR* d = ::opendir((ps + "/fd").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::string l = read_link(ps + "/fd/" + e->d_name);
+      if (l.starts_with("socket:[") && l.ends_with("]"))
+        inodes.push_back(" " + l.substr(8, l.size() - 9) + " ");
+      if (inodes.size() > 4096) break;
+    }
+    ::closedir(d);
+  }
+  if (inodes.empty()) return false;
+  for (const char* f : {"/net/tcp", "/net/tcp6"}) {
+    std::string t = read_small(ps + f, 8u << 20);
+    size_t pos = t.find('\n');  // the header
+    while (pos != std::string::npos && pos + 1 < t.size()) {
+      size_t end = t.find('\n', pos + 1);
+      std::string_view line(t.data() + pos + 1, (end == std::string::npos ? t.size() : end) - pos - 1);
+      pos = end;
+      // "sl local rem st ...": the 4th column is the state.
+      size_t i = 0;
+      int col = 0;
+      std::string_view st;
+      while (i < line.size() && col < 4) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        size_t j = line.find(' ', i);
+        if (j == std::string_view::npos) j = line.size();
+        if (++col == 4) st = line.substr(i, j - i);
+        i = j;
+      }
+      if (st != "0A") continue;
+      for (const auto& ino : inodes)
+        if (line.find(ino) != std::string_view::npos) return true;
+    }
+  }
+  return false;
 }
 
 // The file an absolute path of task `pid` names once symbolic links are followed, as the
@@ -549,6 +593,7 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
       n.ppid = p->ppid, n.has_uid = p->has_uid, n.uid = p->uid, n.user = p->user,
       n.container_id = p->container_id;
     procs_.read_uid(pid, &n);  // now: a setuid program's parent may have switched users before exec
+    if (n.ppid > 0) n.parent_listens = holds_listening_socket(n.ppid) ? 1 : 0;
     // proc.exepath: the file that runs (links followed, /proc/self/fd/N read), like the
     // kernel's exe link; proc.name: the last component as written (the kernel's comm).
     exec_written_ = d.exec;
@@ -785,6 +830,7 @@ std::string event_to_json(const Event& e) {
     if (p.has_uid) x.add("uid", Value::make_u64(p.uid));
     x.add("user", Value::make_string(p.user));
     x.add("container", Value::make_string(p.container_id));
+    if (p.parent_listens >= 0) x.add("pserver", Value::make_bool(p.parent_listens > 0));
     return x;
   };
   Value procs = Value::make_array();
@@ -847,6 +893,7 @@ Status event_from_json(std::string_view line, Event* e, MemProcTable* procs) {
       }
       if (auto* c = x.find("uid")) p.has_uid = true, p.uid = static_cast<uint32_t>(c->as_u64().value_or(0));
       if (auto* c = x.find("user")) p.user = c->text;
+      if (auto* c = x.find("pserver")) p.parent_listens = c->type == json::Type::Bool && c->boolean ? 1 : 0;
       if (auto* c = x.find("container")) p.container_id = c->text;
       p.finish();
       if (!first) first = p.pid;

