@@ -147,6 +147,7 @@ constexpr SysArgs kSysArgs[] = {
       {"newpath", AK::Path},
       {"flags", AK::Hex}}},
     {"userfaultfd", {{"flags", AK::Hex}}},
+    {"process_vm_writev", {{"pid", AK::Num}}},
     {"mkdirat", {{"dirfd", AK::Fd}, {"path", AK::Path}, {"mode", AK::Num}}},
     {"rename", {{"oldpath", AK::Path}, {"newpath", AK::Path}}},
     {"renameat", {{"olddirfd", AK::Fd}, {"oldpath", AK::Path}, {"newdirfd", AK::Fd}, {"newpath", AK::Path}}},

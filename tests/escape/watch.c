@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,13 @@ int main(int argc, char** argv) {
     }
     char* args[] = {"sh", "-c", "true", NULL};
     return report(run("/bin/sh", args), "fork + exec /bin/sh -c true");
+  }
+  if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
+    return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
+  if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written
+    char b = 0;
+    struct iovec l = {&b, 1}, r = {(void*)0x1000, 1};
+    return report(syscall(SYS_process_vm_writev, 1, &l, 1, &r, 1, 0), "process_vm_writev(1)");
   }
   fprintf(stderr, "unknown attack %s\n", a);
   return 2;

@@ -127,6 +127,8 @@ watch_one authorized-keys "Write to SSH authorized keys" '"fd.name":"/root/.ssh/
   "${NOBODY[@]}" "$WAT" authorized-keys
 watch_one metadata-service "Contact cloud metadata service" '"fd.name":"169.254.169.254:80"' -- \
   "${NOBODY[@]}" "$WAT" metadata-service
+watch_one proc-mem-write "Write to another process's memory" '"fd.name":"/proc/1/mem"' -- "${NOBODY[@]}" "$WAT" proc-mem-write
+watch_one vm-writev "Write to another process's memory" '"evt.type":"process_vm_writev"' -- "${NOBODY[@]}" "$WAT" vm-writev
 mkdir -p "$T/bin" && cp /bin/true "$T/bin/nc"
 watch_one netcat-exec "Netcat remote code execution" '"proc.cmdline":"nc -e /bin/sh 127.0.0.1 1"' -- \
   "${NOBODY[@]}" "$WAT" netcat-exec "$T/bin/nc"
