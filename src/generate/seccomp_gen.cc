@@ -445,6 +445,15 @@ const std::vector<Generalisation>& generalisation_table() {
        "an interpreter's module loader lists its library directories to find a module that is not in an "
        "index (seen: tclsh's package require msgcat globs tcl8/*.tm); which directories is the path rules' "
        "business (read-only system hierarchies)"},
+      // ---- rows the fourth held-out pass needed ----------------------------------------------------
+      {G::Companion,
+       {"read", "pread64", "readv", "preadv", "preadv2"},
+       {},
+       false,
+       {"lseek", "_llseek"},
+       "a program that reads seeks in what it reads depending on the options and the input (split -n "
+       "CHUNKS measures and positions its input; tail of a large file, an archive's index at its end); it "
+       "moves an offset in a descriptor it already holds and reaches nothing new"},
   };
   return k;
 }
