@@ -120,7 +120,9 @@ struct RecordRun {
 };
 
 struct ReplayRound {
-  int round = 0;  // 0: the first replay
+  // 0: the first replay. -1: no replay, only the notes of a profile write_profile
+  // then failed to write (Progress::replayed shows them before the error).
+  int round = 0;
   int exit = -1;  // the enforced replay's exit code
   bool same_stdout = false;
   std::vector<std::string> notes;    // round 0: write_profile's notes
