@@ -179,6 +179,45 @@ TEST(HardenLibrary, TrainCheckReportsFalseDenialWithItsFix) {
   expect_same(before, ProcessState::now());
 }
 
+TEST(HardenLibrary, ServiceStoppedBySignalEveryRun) {
+  if (!can_confine()) GTEST_SKIP() << "needs root (the recorder and the sandbox as harden runs them in CI)";
+  auto before = ProcessState::now();
+  TempDir w;
+  Options o = seccomp_only(w.path);
+  // A service that runs until the stop signal (SIGTERM ends sleep: a success). It says it is up
+  // in a file the load script reads and removes, so each run's ready probe waits for its own
+  // service (a stop signal sent while the sandbox is still being set up is lost: the probe must
+  // not pass on a file an earlier run left).
+  std::string state = w.path + "/state";
+  o.service_argv = {"/bin/sh", "-c",
+                    "echo up > " + state + ".t; mv " + state + ".t " + state + "; exec sleep 1000"};
+  o.plan.ready = "test -s " + state;
+  o.plan.ready_timeout = 30;
+  o.train = {"cat " + state + "; rm " + state};
+  o.check = {"cat " + state + "; echo checked; rm " + state};
+  std::vector<std::string> seen;
+  Progress p;
+  p.trained = [&](const RunOutcome& r) { seen.push_back(r.tag); };
+  p.checked = [&](const CheckOutcome& c) { seen.push_back(c.tag); };
+  auto r = harden_train_check(o, p);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(seen, (std::vector<std::string>{"train-1", "check-1"}));
+  ASSERT_EQ(r->trains.size(), 1u);
+  EXPECT_TRUE(r->trains[0].control.ready);
+  EXPECT_EQ(r->trains[0].exit, 0);  // the load script's
+  ASSERT_EQ(r->checks.size(), 1u);
+  const CheckOutcome& c = r->checks[0];
+  EXPECT_EQ(c.unconfined.exit, 0);
+  EXPECT_EQ(c.enforced.exit, 0);
+  EXPECT_TRUE(c.enforced.control.stopped) << c.enforced.control.message;
+  EXPECT_FALSE(c.enforced.control.service_died);
+  EXPECT_EQ(c.enforced.service_exit, 128 + SIGTERM);
+  EXPECT_TRUE(c.same_stdout);
+  EXPECT_EQ(r->verdict, TrainCheckResult::Verdict::Passed) << (r->mismatches.empty() ? "" : r->mismatches[0]);
+  EXPECT_EQ(*file::read_file(w.path + "/check-1.replay.stdout"), "up\nchecked\n");
+  expect_same(before, ProcessState::now());
+}
+
 TEST(HardenLibrary, FixingRules) {
   EXPECT_EQ(fixing_rule("mkdir", "x86_64"),
             "seccomp.json: {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ALLOW\"}");
