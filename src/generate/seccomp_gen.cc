@@ -447,6 +447,14 @@ const std::vector<Generalisation>& generalisation_table() {
        "business (read-only system hierarchies)"},
       // ---- rows the fourth held-out pass needed ----------------------------------------------------
       {G::Companion,
+       {"futex", "futex_time64"},
+       {},
+       false,
+       {"sched_yield"},
+       "threads that contend for a lock spin and yield the CPU (glibc's and V8's spin locks, a thread pool "
+       "draining its queue) only when another thread holds it at that moment, which the scheduling of each "
+       "run decides (seen: node, sched_yield in 1 recording of 3 of the same script)"},
+      {G::Companion,
        {"read", "pread64", "readv", "preadv", "preadv2"},
        {},
        false,
