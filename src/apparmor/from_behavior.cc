@@ -116,8 +116,10 @@ const std::vector<PathRow> kPathRows = {
      "the program owns what is in it, at any depth (git's .git/objects/XX/ for other hashes); its name may "
      "be random",
      true},
-    {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`)",
-     "a file or directory the program created with a random-looking or numbered name",
+    {"temp-name", "name", "a glob for the random part (`tmp.*`, `pymp-*`, `out-[0-9]*.txt`, the host name)",
+     "a file or directory the program created with a random-looking or numbered name, or one holding the "
+     "host name (not in /, /root, /home, /dev, /proc, /sys, /etc, except inside a dot-directory of a home: "
+     "gpg's ~/.gnupg)",
      "mkstemp-like and pid-numbered names never repeat", true},
     {"tmpfile", "name", "`DIR/?[0-9]* rw` (`?` for the `#`, which a rule path cannot hold unquoted)",
      "an open with O_TMPFILE in DIR (glibc's tmpfile(3): ed; python's TemporaryFile), recorded as "
@@ -164,6 +166,11 @@ const std::vector<PathRow> kPathRows = {
      "other input; AppArmor mediates locking with k; advisory locks on files it may write already (seen: "
      "sqlite3 under real AppArmor, 490 file_lock denials)",
      true},
+    {"hard-link", "link", "`l` on each file the program created", "`link` or `linkat` recorded",
+     "a program that makes hard links needs l on the link it creates, and the recording names the files "
+     "created, not which of them were links (gpg's dotlock: a lock file linked to NAME.lock); only files it "
+     "created itself, and AppArmor still requires the link's rights to be a subset of the target's",
+     true},
     {"self-signal", "signal", "`signal (send, receive) peer=PROFILE`",
      "kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo recorded, or (by default) allowed by the "
      "seccomp table (raise after a write: gettid/tgkill)",
@@ -181,7 +188,9 @@ const std::vector<PathRow> kPathRows = {
      "only",
      true},
     {"never-home", "never", "-", "/root, /home, any dot-directory (~/.ssh, .gnupg, .config)",
-     "a user's credentials and configuration live next to the data", true},
+     "a user's credentials and configuration live next to the data (temp-name may still glob the random "
+     "part of a file the program created in a home's dot-directory, nothing else)",
+     true},
     {"never-shared", "never", "-",
      "/, /tmp, /var/tmp, /dev/shm, /run, /run/user/UID, /run/lock, /var, /var/lib, /var/cache, /var/log, "
      "/var/spool, /srv, /mnt, /media, /opt, /usr/local (their direct files)",
@@ -553,7 +562,7 @@ const char* sock_type_word(uint64_t t) {
 
 }  // namespace
 
-std::string temp_glob(std::string_view name) {
+std::string temp_glob(std::string_view name, const std::vector<std::string>& hosts) {
   auto randomish = [](std::string_view t) {
     if (t.size() < 6) return false;
     bool digit = false, lower = false, upper = false;
@@ -572,12 +581,20 @@ std::string temp_glob(std::string_view name) {
   std::string out;
   size_t i = 0;
   while (i <= name.size()) {
-    size_t e = name.find_first_of(".-", i);
+    size_t e = name.find_first_of(".-#", i);
     std::string_view tok = name.substr(i, e == std::string_view::npos ? std::string_view::npos : e - i);
+    bool all_digits =
+        !tok.empty() && std::all_of(tok.begin(), tok.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (tok.starts_with("tmp") && randomish(tok.substr(3))) {
       out += "tmp*";
     } else if (randomish(tok)) {
       out += "*";
+    } else if (i > 0 && !tok.empty() && std::find(hosts.begin(), hosts.end(), tok) != hosts.end()) {
+      out += "*";  // the host's name: another host, the sandbox's uts namespace
+    } else if (all_digits && i > 0) {
+      // a number after a separator: a pid or a counter (gpg's lock ".#lk0x....HOST.PID" with the
+      // sandbox's one-digit pids, "log.1")
+      out += "[0-9]*";
     } else {
       // digit runs of two or more -> [0-9]*
       for (size_t k = 0; k < tok.size();) {
@@ -763,6 +780,12 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         n.perms = perm_order(n.perms + "k");
         rows_used.insert("file-lock");
       }
+  if (uses(b, "link") || uses(b, "linkat"))
+    for (auto& [k, n] : needs)
+      if (n.created && !n.dir && !n.exec && n.perms.find('l') == std::string::npos) {
+        n.perms = perm_order(n.perms + "l");
+        rows_used.insert("hard-link");
+      }
 
   // 3. Created directories with created/written content -> D/ rw + D/** rwk.
   std::vector<Need> out;
@@ -843,10 +866,30 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   }
 
-  // 3b. random-looking names of created files -> globs.
+  // 3b. random-looking names of created files -> globs. Not in the system trees (/, /root, /home,
+  // /dev, /proc, /sys, /etc), except in a program's own dot-directory of a home (gpg's lock files
+  // in ~/.gnupg): the glob keeps the name's shape in the directory the program wrote.
+  std::vector<std::string> hosts = {"confine"};  // the sandbox's uts name (sandbox/namespaces)
+  {
+    char hn[256] = {};
+    if (live && gethostname(hn, sizeof hn - 1) == 0 && hn[0] && std::string_view(hn) != "localhost")
+      hosts.push_back(hn);
+  }
+  auto temp_glob_ok = [](const std::string& p) {
+    if (!no_generalisation_under(p)) return true;
+    // /root/.X/.../NAME, /home/U/.X/.../NAME: inside a dot-directory of a home
+    std::string_view rest;
+    if (p.starts_with("/root/"))
+      rest = std::string_view(p).substr(6);
+    else if (p.starts_with("/home/") && p.find('/', 6) != std::string::npos)
+      rest = std::string_view(p).substr(p.find('/', 6) + 1);
+    else
+      return false;
+    return rest.size() > 1 && rest[0] == '.' && rest[1] != '.' && rest.find('/') != std::string_view::npos;
+  };
   for (auto& [k, n] : needs) {
-    if (n.covered || !n.literal || !n.created || no_generalisation_under(n.sample)) continue;
-    std::string g = temp_glob(base_of(n.sample));
+    if (n.covered || !n.literal || !n.created || !temp_glob_ok(n.sample)) continue;
+    std::string g = temp_glob(base_of(n.sample), hosts);
     if (g == escape(base_of(n.sample))) continue;
     std::string p = escape(parent_of(n.sample));
     n.emit = (p == "/" ? "/" : p + "/") + g + (n.dir ? "/" : "");

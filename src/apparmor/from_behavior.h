@@ -106,6 +106,8 @@ inline constexpr std::string_view kTagCreatedDir = "generalisation created-dir:"
 
 // "tmp.*" for "tmp.Ab3dE6fGh1", "pymp-*" for "pymp-k2j3h4g5", "out-[0-9]*.txt" for
 // "out-17.txt"; the escaped name itself when nothing looks random.
-std::string temp_glob(std::string_view name);
+// `hosts`: host names a name may embed (this host's, the sandbox's "confine"): a token equal to
+// one is a glob too (gpg's lock ".#lk0xADDR.HOST.PID" differs between hosts and the sandbox).
+std::string temp_glob(std::string_view name, const std::vector<std::string>& hosts = {});
 
 }  // namespace confine::apparmor

@@ -18,9 +18,9 @@
 #include "behavior/behavior.h"
 #include "cli/args.h"
 #include "cli/record_common.h"
-#include "cli/service_control.h"
 #include "cli/verbs.h"
 #include "generate/generate.h"
+#include "harden/service_control.h"
 #include "record/recorder.h"
 #include "sandbox/limits.h"
 
@@ -302,7 +302,7 @@ int verb_record(std::span<char* const> args) {
     }
   }
   // A service: a controller probes --ready, waits --duration and sends the stop signal.
-  ControlPlan plan;
+  harden::ControlPlan plan;
   plan.announce = true;
   plan.stop_after = false;
   if (auto d = parsed->get("duration")) {
@@ -335,10 +335,11 @@ int verb_record(std::span<char* const> args) {
   // one arriving after it exited (timeout(1) and service managers signal the
   // whole process group, after the main process) does not stop confine
   // writing the recording.
-  StraySignalGuard g_term(SIGTERM), g_int(SIGINT), g_hup(SIGHUP), g_quit(SIGQUIT), g_stop(plan.stop_signal);
-  std::optional<Controller> ctl;
+  harden::StraySignalGuard g_term(SIGTERM), g_int(SIGINT), g_hup(SIGHUP), g_quit(SIGQUIT),
+      g_stop(plan.stop_signal);
+  std::optional<harden::Controller> ctl;
   if (!plan.ready.empty() || plan.stop_after) {
-    auto c = Controller::start(plan);
+    auto c = harden::Controller::start(plan);
     if (!c.ok()) {
       print_error(std::move(c).error().context("starting the --ready/--duration controller"));
       return 125;
@@ -347,7 +348,7 @@ int verb_record(std::span<char* const> args) {
     setup->rec.on_start = [&ctl](pid_t p) { ctl->go(p, getpid()); };
   }
   auto r = record::record(setup->rec);
-  std::optional<ControlResult> control;
+  std::optional<harden::ControlResult> control;
   if (ctl) control = ctl->finish();
   if (!r.ok()) {
     print_error(std::move(r).error().context("record"));

@@ -15,6 +15,7 @@
 #include "apparmor/complain.h"
 #include "apparmor/eval.h"
 #include "apparmor/landlock.h"
+#include "apparmor/run_profile.h"
 #include "cli/args.h"
 #include "cli/seccomp_profile_args.h"
 #include "cli/verbs.h"
@@ -36,47 +37,6 @@ namespace confine::cli {
 
 namespace {
 
-// --apparmor: parse, resolve includes/variables, translate the first profile's
-// file rules to a Landlock layer (in the parent, before any mount namespace,
-// because the translation enumerates the real filesystem).
-struct LoadedAppArmor {
-  apparmor::Resolved r;
-  std::shared_ptr<apparmor::Profile> profile;  // the first profile of the file
-};
-Result<LoadedAppArmor> load_apparmor(const std::string& path) {
-  CONFINE_TRY(std::string text, file::read_file(path));
-  CONFINE_TRY(apparmor::File f, apparmor::parse(text, path));
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  CONFINE_TRY(apparmor::Resolved r, apparmor::resolve(std::move(f), dir.empty() ? "." : dir));
-  auto profs = apparmor::profiles(r.main);
-  if (profs.empty()) return Error(path + ": no profile in file");
-  return LoadedAppArmor{std::move(r), profs[0]};
-}
-
-Result<sandbox::LandlockConfig::Layer> apparmor_layer(const std::string& path, const LoadedAppArmor& aa,
-                                                      bool brief, bool* restricts_exec) {
-  const apparmor::Resolved& r = aa.r;
-  CONFINE_TRY(apparmor::Translation t, apparmor::to_landlock(r, *aa.profile));
-  if (!brief || t.warnings.size() <= 1) {
-    for (const auto& w : t.warnings) print_warning("--apparmor " + path + ": " + w);
-  } else {
-    // A generated profile picked up from --profile DIR is enforced on every
-    // replay: one line, the details are a command away.
-    std::cerr << "confine: " << path << ": file rules enforced through Landlock ABI " << t.abi << " ("
-              << t.rules.size() << " path rules; " << t.warnings.size()
-              << " approximations: confine apparmor to-landlock " << path << ")\n";
-  }
-  sandbox::LandlockConfig::Layer l;
-  l.source = "--apparmor " + path;
-  l.handled = t.handled;
-  *restricts_exec = (t.handled & sandbox::landlock_access::kExecute) != 0;
-  for (const auto& pr : t.rules) {
-    if (pr.path == "/" && (pr.access & sandbox::landlock_access::kExecute)) *restricts_exec = false;
-    l.rules.emplace_back(pr.path, pr.access);
-  }
-  for (const auto& sr : t.self_rules) l.self_rules.emplace_back(sr.rel, sr.access);
-  return l;
-}
 using namespace confine::sandbox;
 
 constexpr OptSpec kOpts[] = {
@@ -205,9 +165,6 @@ Status fill_config(const Args& a, RunConfig& c) {
     c.mounts.binds.push_back(b);
   }
   c.mounts.new_proc = c.ns.pid && c.ns.mount;
-  // Row sandbox-proc: the sandbox's own /proc (read-only knobs, masked entries) holds only its
-  // processes, so a thread-name rule is granted on it for every process of the sandbox.
-  const bool own_proc = c.mounts.new_proc && c.mounts.harden_sys_proc;
   c.mounts.private_dev = c.ns.mount;
   c.mounts.new_ipc = c.ns.ipc;
   for (const auto& v : a.all("device")) {
@@ -290,110 +247,26 @@ Status fill_config(const Args& a, RunConfig& c) {
     sm = SeccompMode::Complain;
   else
     return Error("--mode " + mode + ": expected enforce or complain");
-  // AppArmor profile first: in complain mode its file syscalls are also observed
-  // by the seccomp complain filter (a task can have only one listener).
-  std::string aa = a.get("apparmor").value_or("");
-  if (auto dir = a.get("profile"); dir && aa.empty()) {
-    std::string p = *dir + "/apparmor.profile";
-    if (access(p.c_str(), F_OK) == 0) aa = p;
-  }
-  std::optional<bool> aa_complain_opt;
+  apparmor::RunProfileOptions po;
+  po.seccomp = a.get("seccomp").value_or("");
+  po.profile_dir = a.get("profile").value_or("");
+  po.apparmor = a.get("apparmor").value_or("");
   if (auto m = a.get("apparmor-mode")) {
     if (*m == "complain")
-      aa_complain_opt = true;
+      po.apparmor_complain = true;
     else if (*m == "enforce")
-      aa_complain_opt = false;
+      po.apparmor_complain = false;
     else
       return Error("--apparmor-mode " + *m + ": expected enforce or complain");
-    if (aa.empty())
-      return Error("--apparmor-mode needs an AppArmor profile (--apparmor PROFILE or --profile DIR)");
   }
-  std::optional<LoadedAppArmor> aa_loaded;
-  bool aa_complain = false;
-  if (!aa.empty()) {
-    auto l = load_apparmor(aa);
-    if (!l.ok()) return std::move(l).error().context("--apparmor");
-    aa_loaded = std::move(*l);
-    aa_complain = aa_complain_opt.value_or(apparmor::profile_complain(*aa_loaded->profile));
-  }
-  if (aa_complain) {
-    std::vector<std::string> notes;
-    // What the Landlock translation would deny is reported too: complain mode says what
-    // `confine run` would deny in enforce mode on this kernel (no AppArmor LSM).
-    std::optional<apparmor::Translation> tr;
-    if (auto t = apparmor::to_landlock(aa_loaded->r, *aa_loaded->profile); t.ok()) {
-      tr = std::move(*t);
-      tr->own_proc = own_proc;
-    } else
-      notes.push_back("Landlock translation unavailable (" + t.error().message() +
-                      "): only the AppArmor evaluation is reported");
-    auto o = apparmor::complain_observer(aa_loaded->r, *aa_loaded->profile, &notes, std::move(tr));
-    if (!o.ok()) return std::move(o).error().context("--apparmor " + aa);
-    for (const auto& n : notes) print_warning("--apparmor " + aa + ": " + n);
-    c.observe = std::move(*o);
-  }
-  std::string prof = a.get("seccomp").value_or("");
-  if (auto dir = a.get("profile")) {
-    if (!prof.empty()) return Error("--profile and --seccomp both given: choose one");
-    struct stat st;
-    if (stat(dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      return Error("--profile " + *dir + ": not a directory");
-    prof = *dir + "/seccomp.json";
-    if (stat(prof.c_str(), &st) != 0)
-      return Error::sys("--profile " + *dir + ": stat(\"" + prof + "\")", errno);
-  }
-  if (prof.empty()) prof = "runtime-default";  // bundled: compiled into the binary
-  if (prof == "unconfined") {
-    if (sm == SeccompMode::Complain) return Error("--mode complain needs a seccomp profile (not unconfined)");
-    c.seccomp.mode = SeccompMode::Unconfined;
-  } else {
-    CONFINE_TRY(seccomp::CompileOptions compat, compat_options(a));
-    auto prepare = [prof, sm, caps = c.caps.keep, compat = compat.libseccomp_compat,
-                    notify = c.observe.enabled() ? c.observe.syscalls
-                                                 : std::vector<std::string>{}]() -> Result<SeccompConfig> {
-      std::vector<std::string> warnings;
-      auto s = prepare_seccomp(prof, sm, caps, &warnings, notify, compat);
-      for (const auto& w : warnings) print_warning(w);
-      return s;
-    };
-    if (sm == SeccompMode::Enforce && !c.observe.enabled() && !a.has("dry-run")) {
-      // Compiled by launch() while the sandbox sets itself up (start-up, docs/benchmarks.md).
-      c.seccomp.mode = SeccompMode::Enforce;
-      c.seccomp.source = prof;
-      c.seccomp.deferred = prepare;
-    } else {
-      auto s = prepare();
-      if (!s.ok()) return std::move(s).error().context("seccomp");
-      c.seccomp = std::move(*s);
-    }
-  }
-  if (c.observe.enabled() && c.seccomp.mode != SeccompMode::Complain) {
-    auto f = supervise::notify_filter(c.observe.syscalls);
-    if (!f.ok()) return std::move(f).error().context("--apparmor-mode complain: observation filter");
-    c.observe.prog = std::move(*f);
-  }
-  bool aa_restricts_exec = false;
-  if (aa_loaded && !aa_complain) {
-    // --dry-run shows every row of the translation (its subtree grants) with its uses.
-    auto l =
-        apparmor_layer(aa, *aa_loaded, /*brief=*/!a.has("apparmor") && !a.has("dry-run"), &aa_restricts_exec);
-    if (!l.ok()) return std::move(l).error().context("--apparmor");
-    c.landlock.layer = std::move(*l);
-    bool task_rule = false;
-    for (const auto& [rel, acc] : c.landlock.layer->self_rules) task_rule |= rel == "task";
-    if (own_proc && task_rule) {
-      c.landlock.layer->own_proc = true;
-      if (a.has("apparmor") || a.has("dry-run"))
-        print_warning("--apparmor " + aa +
-                      ": widening row sandbox-proc: /proc/self/task -> the sandbox's own /proc (every "
-                      "process of the sandbox; confine apparmor to-landlock explains the row)");
-    }
-  }
-  if (!c.landlock.exec.empty() || aa_restricts_exec) {
-    auto m = memfd_noexec_filter();
-    if (!m.ok()) return std::move(m).error().context("--exec: memfd filter");
-    c.seccomp.memfd_noexec = std::move(*m);
-  }
+  po.mode = sm;
+  CONFINE_TRY(seccomp::CompileOptions compat, compat_options(a));
+  po.libseccomp_compat = compat.libseccomp_compat;
+  po.dry_run = a.has("dry-run");
+  CONFINE_CHECK(
+      apparmor::apply_run_profile(c, po,
+                                  {[](const std::string& w) { print_warning(w); },
+                                   [](const std::string& m) { std::cerr << "confine: " << m << "\n"; }}));
   c.log_path = a.get("log").value_or("");
   c.suggest_path = a.get("suggest").value_or("");
   c.pin_cpu = a.has("pin-cpu");

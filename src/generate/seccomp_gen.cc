@@ -445,6 +445,23 @@ const std::vector<Generalisation>& generalisation_table() {
        "an interpreter's module loader lists its library directories to find a module that is not in an "
        "index (seen: tclsh's package require msgcat globs tcl8/*.tm); which directories is the path rules' "
        "business (read-only system hierarchies)"},
+      // ---- rows the fourth held-out pass needed ----------------------------------------------------
+      {G::Companion,
+       {"futex", "futex_time64"},
+       {},
+       false,
+       {"sched_yield"},
+       "threads that contend for a lock spin and yield the CPU (glibc's and V8's spin locks, a thread pool "
+       "draining its queue) only when another thread holds it at that moment, which the scheduling of each "
+       "run decides (seen: node, sched_yield in 1 recording of 3 of the same script)"},
+      {G::Companion,
+       {"read", "pread64", "readv", "preadv", "preadv2"},
+       {},
+       false,
+       {"lseek", "_llseek"},
+       "a program that reads seeks in what it reads depending on the options and the input (split -n "
+       "CHUNKS measures and positions its input; tail of a large file, an archive's index at its end); it "
+       "moves an offset in a descriptor it already holds and reaches nothing new"},
   };
   return k;
 }

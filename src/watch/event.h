@@ -36,6 +36,9 @@ struct ProcInfo {
   std::string user;          // user.name ("" = absent)
   std::string container_id;  // container.id: "host" outside a container, "" = absent
   bool has_argv = false;
+  // proc.pis_server: the parent held a listening TCP socket when this program was started
+  // (-1 unknown, 0 no, 1 yes). Filled at execve, for rules on what a network server starts.
+  int8_t parent_listens = -1;
   // Derived strings (args, cmdline) from comm and argv.
   void finish();
 };

@@ -44,6 +44,8 @@ constexpr FieldSpec kFields[] = {
     {"proc.pname", FieldId::ProcPname, VType::Str, "parent's name"},
     {"proc.pcmdline", FieldId::ProcPcmdline, VType::Str, "parent's cmdline"},
     {"proc.pexepath", FieldId::ProcPexepath, VType::Str, "parent's executable path"},
+    {"proc.pis_server", FieldId::ProcPisServer, VType::Bool,
+     "(confine) the parent held a listening TCP socket when the process was started: a network server"},
     {"proc.aname", FieldId::ProcAname, VType::Str,
      "proc.aname[N]: the Nth ancestor's name (0 = the process); without [N]: any ancestor"},
     {"thread.tid", FieldId::ThreadTid, VType::Num, "thread id"},
@@ -156,6 +158,7 @@ Val get(const Field& f, const Event& e) {
       const ProcInfo* q = parent_of(e, p);
       return q && !q->exepath.empty() ? str(q->exepath) : v;
     }
+    case FieldId::ProcPisServer: return p && p->parent_listens >= 0 ? num(p->parent_listens) : v;
     case FieldId::ProcAname: {
       const ProcInfo* q = ancestor(e, f.index < 0 ? 1 : f.index);
       return q && !q->comm.empty() ? str(q->comm) : v;

@@ -51,6 +51,7 @@ enum class FieldId : uint8_t {
   ProcPname,
   ProcPcmdline,
   ProcPexepath,
+  ProcPisServer,
   ProcAname,
   ThreadTid,
   FdName,

@@ -1,13 +1,17 @@
 #include "watch/live.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/file.h"
@@ -99,7 +103,7 @@ std::string_view ptrace_name(uint64_t r) {
 }
 
 // How evt.arg.NAME renders an argument.
-enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode };
+enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags };
 struct ArgSpec {
   std::string_view name;
   AK kind;
@@ -112,9 +116,9 @@ struct SysArgs {
 // Falco's argument names for the syscalls the stock rules and common rules use. A Path
 // argument renders the path the recorder's decoder resolved (absolute), when it did.
 constexpr SysArgs kSysArgs[] = {
-    {"open", {{"name", AK::Path}, {"flags", AK::Hex}, {"mode", AK::Num}}},
+    {"open", {{"name", AK::Path}, {"flags", AK::OpenFlags}, {"mode", AK::Num}}},
     {"creat", {{"name", AK::Path}, {"mode", AK::Num}}},
-    {"openat", {{"dirfd", AK::Fd}, {"name", AK::Path}, {"flags", AK::Hex}, {"mode", AK::Num}}},
+    {"openat", {{"dirfd", AK::Fd}, {"name", AK::Path}, {"flags", AK::OpenFlags}, {"mode", AK::Num}}},
     {"openat2", {{"dirfd", AK::Fd}, {"name", AK::Path}}},
     {"execve", {{"filename", AK::Path}}},
     {"execveat",
@@ -134,6 +138,17 @@ constexpr SysArgs kSysArgs[] = {
     {"unlink", {{"path", AK::Path}}},
     {"unlinkat", {{"dirfd", AK::Fd}, {"name", AK::Path}, {"flags", AK::Hex}}},
     {"mkdir", {{"path", AK::Path}, {"mode", AK::Num}}},
+    {"mknod", {{"path", AK::Path}, {"mode", AK::Num}, {"dev", AK::Num}}},
+    {"mknodat", {{"dirfd", AK::Fd}, {"path", AK::Path}, {"mode", AK::Num}, {"dev", AK::Num}}},
+    {"link", {{"oldpath", AK::Path}, {"newpath", AK::Path}}},
+    {"linkat",
+     {{"olddir", AK::Fd},
+      {"oldpath", AK::Path},
+      {"newdir", AK::Fd},
+      {"newpath", AK::Path},
+      {"flags", AK::Hex}}},
+    {"userfaultfd", {{"flags", AK::Hex}}},
+    {"process_vm_writev", {{"pid", AK::Num}}},
     {"mkdirat", {{"dirfd", AK::Fd}, {"path", AK::Path}, {"mode", AK::Num}}},
     {"rename", {{"oldpath", AK::Path}, {"newpath", AK::Path}}},
     {"renameat", {{"olddirfd", AK::Fd}, {"oldpath", AK::Path}, {"newdirfd", AK::Fd}, {"newpath", AK::Path}}},
@@ -158,6 +173,25 @@ constexpr SysArgs kSysArgs[] = {
     {"bind", {{"fd", AK::Fd}, {"addr", AK::Str}}},
     {"bpf", {{"cmd", AK::Num}}},
 };
+
+// open flags as Falco prints them: the access mode and the flag names joined by '|'
+// ("O_WRONLY|O_CREAT|O_TRUNC"), so `evt.arg.flags contains O_TRUNC` tests a flag.
+std::string open_flags_text(uint64_t f) {
+  static constexpr std::pair<uint64_t, std::string_view> kFlags[] = {
+      {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
+      {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
+      {O_DSYNC, "O_DSYNC"},         {O_DIRECT, "O_DIRECT"},     {0100000, "O_LARGEFILE"},
+      {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
+      {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},         {020000000 /* __O_TMPFILE */, "O_TMPFILE"}};
+  uint64_t acc = f & O_ACCMODE;
+  std::string out = acc == O_RDONLY   ? "O_RDONLY"
+                    : acc == O_WRONLY ? "O_WRONLY"
+                    : acc == O_RDWR   ? "O_RDWR"
+                                      : "O_ACCMODE";
+  for (const auto& [bit, name] : kFlags)
+    if ((f & bit) == bit) out += "|" + std::string(name);
+  return out;
+}
 
 // A file mode as Falco prints it: its flag names joined by '|' ("S_IXUSR|S_ISUID"), so
 // `evt.arg.mode contains S_ISUID` tests a bit.
@@ -207,6 +241,106 @@ std::string inet_socket(pid_t pid, const char* file, uint64_t ino, bool v6) {
   if (r.empty() || r.starts_with("0.0.0.0:0") || r.starts_with("[00000000000000000000000000000000]:0"))
     r = render(local);
   return r;
+}
+
+// Whether process `pid` holds a listening TCP socket (IPv4 or IPv6): its socket fds'
+// inodes against the LISTEN (0A) rows of /proc/PID/net/tcp{,6}. Read at execve for the
+// parent (proc.pis_server): a server's children are rare and worth knowing.
+bool holds_listening_socket(pid_t pid) {
+  std::string ps = "/proc/" + std::to_string(pid);
+  std::vector<std::string> inodes;
+  if (DIR* d = ::opendir((ps + "/fd").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::string l = read_link(ps + "/fd/" + e->d_name);
+      if (l.starts_with("socket:[") && l.ends_with("]"))
+        inodes.push_back(" " + l.substr(8, l.size() - 9) + " ");
+      if (inodes.size() > 4096) break;
+    }
+    ::closedir(d);
+  }
+  if (inodes.empty()) return false;
+  for (const char* f : {"/net/tcp", "/net/tcp6"}) {
+    std::string t = read_small(ps + f, 8u << 20);
+    size_t pos = t.find('\n');  // the header
+    while (pos != std::string::npos && pos + 1 < t.size()) {
+      size_t end = t.find('\n', pos + 1);
+      std::string_view line(t.data() + pos + 1, (end == std::string::npos ? t.size() : end) - pos - 1);
+      pos = end;
+      // "sl local rem st ...": the 4th column is the state.
+      size_t i = 0;
+      int col = 0;
+      std::string_view st;
+      while (i < line.size() && col < 4) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        size_t j = line.find(' ', i);
+        if (j == std::string_view::npos) j = line.size();
+        if (++col == 4) st = line.substr(i, j - i);
+        i = j;
+      }
+      if (st != "0A") continue;
+      for (const auto& ino : inodes)
+        if (line.find(ino) != std::string_view::npos) return true;
+    }
+  }
+  return false;
+}
+
+// The file an absolute path of task `pid` names once symbolic links are followed, as the
+// kernel will resolve it (fd.name, proc.exepath): a link to /etc/shadow read through /tmp/x is
+// a read of /etc/shadow, and /proc/self/fd/N or /dev/fd/N of an exec is the file behind the fd
+// (a memfd). `follow_last`: the last component too (open without O_NOFOLLOW, exec); a missing
+// last component keeps its name under the resolved directory (a creation). Only for a task that
+// shares this process's root (a container's paths are left as the task wrote them); on any
+// error the path as written. Observation only: the file may change before the kernel looks.
+std::string resolve_in_task(pid_t pid, const std::string& path, bool follow_last) {
+  if (path.empty() || path[0] != '/') return path;
+  std::string ps = "/proc/" + std::to_string(pid);
+  if (read_link(ps + "/root") != "/") return path;
+  std::string p = path;
+  // The task's own magic names, rewritten to its pid (here "self" would be this process).
+  for (const char* self : {"/proc/self/", "/proc/thread-self/"})
+    if (p.starts_with(self)) p = ps + "/" + p.substr(std::strlen(self));
+  if (p.starts_with("/dev/fd/")) p = ps + "/fd/" + p.substr(8);
+  if (p.starts_with("/dev/stdin") || p.starts_with("/dev/stdout") || p.starts_with("/dev/stderr"))
+    return path;
+  // /proc/PID/fd/N, /proc/PID/exe, /proc/PID/cwd, /proc/PID/root: magic links name what the
+  // task holds, which realpath cannot (a memfd, a deleted file): read the link itself.
+  auto magic = [](std::string_view q) {
+    if (!q.starts_with("/proc/")) return false;
+    q.remove_prefix(6);
+    size_t i = 0;
+    while (i < q.size() && std::isdigit(static_cast<unsigned char>(q[i]))) ++i;
+    if (i == 0) return false;
+    q.remove_prefix(i);
+    size_t t = q.find("/task/");
+    if (t == 0) {
+      q.remove_prefix(6);
+      size_t j = 0;
+      while (j < q.size() && std::isdigit(static_cast<unsigned char>(q[j]))) ++j;
+      if (j == 0) return false;
+      q.remove_prefix(j);
+    }
+    if (q == "/exe" || q == "/cwd" || q == "/root") return true;
+    if (!q.starts_with("/fd/")) return false;
+    q.remove_prefix(4);
+    return !q.empty() && std::all_of(q.begin(), q.end(),
+                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  if (magic(p)) {
+    if (!follow_last) return path;
+    std::string l = read_link(p);
+    return l.empty() ? path : l;
+  }
+  char buf[PATH_MAX];
+  if (follow_last && ::realpath(p.c_str(), buf)) return buf;
+  size_t slash = p.rfind('/');
+  std::string dir = slash == 0 ? "/" : p.substr(0, slash), last = p.substr(slash + 1);
+  if (last.empty() || last == "." || last == "..")
+    return ::realpath(p.c_str(), buf) ? std::string(buf) : path;
+  if (!::realpath(dir.c_str(), buf)) return path;
+  std::string d = buf;
+  return d + (d.ends_with('/') ? "" : "/") + last;
 }
 
 // What an fd of a task refers to (fd.name, fd.typechar) from /proc/TID/fd/N.
@@ -441,6 +575,7 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
   ev_.reset();
   pending_ = true;
   partial_ = false;
+  exec_written_.clear();
   ev_.ts_ns = now_ns();
   ev_.arch = c.arch;
   ev_.nr = c.nr;
@@ -460,9 +595,13 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
       n.ppid = p->ppid, n.has_uid = p->has_uid, n.uid = p->uid, n.user = p->user,
       n.container_id = p->container_id;
     procs_.read_uid(pid, &n);  // now: a setuid program's parent may have switched users before exec
-    n.exepath = d.exec;
+    if (n.ppid > 0) n.parent_listens = holds_listening_socket(n.ppid) ? 1 : 0;
+    // proc.exepath: the file that runs (links followed, /proc/self/fd/N read), like the
+    // kernel's exe link; proc.name: the last component as written (the kernel's comm).
+    exec_written_ = d.exec;
+    n.exepath = resolve_in_task(pid, d.exec, true);
     if (n.exepath.empty()) partial_ = true;
-    n.comm = comm_of_path(n.exepath);
+    n.comm = comm_of_path(d.exec);
     uint64_t argv_ptr = c.name == "execve" ? c.args[1] : c.args[2];
     if (argv_ptr) {
       n.has_argv = true;
@@ -495,7 +634,18 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
   // The file or socket.
   if (!d.files.empty()) {
     ev_.has_fd = true;
-    ev_.fd_name = d.files.front().first;
+    // fd.name: the file the call changes or opens, links followed as the kernel will (a read
+    // of /etc/shadow through a link elsewhere is a read of /etc/shadow). rename and link
+    // create their second path: that is the one they write (their first is evt.arg.oldpath).
+    bool to_second = d.files.size() > 1 && (c.name == "rename" || c.name == "renameat" ||
+                                            c.name == "renameat2" || c.name == "link" || c.name == "linkat");
+    const std::string& written = to_second ? d.files[1].first : d.files.front().first;
+    bool follow = is_exec;
+    if (c.name == "open" || c.name == "openat" || c.name == "creat" || c.name == "openat2") {
+      uint64_t flags = c.name == "open" ? c.args[1] : c.name == "openat" ? c.args[2] : 0;
+      follow = !(flags & O_NOFOLLOW);
+    }
+    ev_.fd_name = resolve_in_task(pid, written, follow);
     ev_.fd_type = FdType::File;
     if (ev_.fd_name.starts_with("/memfd:")) ev_.fd_type = FdType::Memfd;
     if (is_open_call(c.name)) {
@@ -503,6 +653,9 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
       ev_.is_open = true;
       ev_.open_read = a & behavior::kRead;
       ev_.open_write = (a & (behavior::kWrite | behavior::kCreate)) != 0;
+      // O_PATH: a handle that reads and writes nothing (ln -sf probes its target so).
+      uint64_t flags = c.name == "open" ? c.args[1] : c.name == "openat" ? c.args[2] : 0;
+      if (flags & O_PATH) ev_.open_read = ev_.open_write = false;
     }
   } else if (!d.connect.empty() || !d.bind.empty()) {
     ev_.has_fd = true;
@@ -529,6 +682,7 @@ void LiveWatcher::on_call(const record::ObservedCall& c) {
       switch (sa->args[i].kind) {
         case AK::Num: a.text = std::to_string(static_cast<int64_t>(c.args[i])); break;
         case AK::Mode: a.text = mode_text(c.args[i] & 07777); break;
+        case AK::OpenFlags: a.text = open_flags_text(c.args[i] & 0xffffffffu); break;
         case AK::Fd: {
           int fd = static_cast<int>(c.args[i]);
           a.text = fd == -100 ? "AT_FDCWD" : std::to_string(fd);
@@ -628,8 +782,8 @@ void LiveWatcher::settle(bool valid) {
                          : ev_.arch == Arch::X32 ? "x32"
                                                  : "x86_64") +
              ")";
-    else if (is_exec && ev_.proc && !ev_.proc->exepath.empty() && !base_->execs.count(ev_.proc->exepath))
-      what = "program " + ev_.proc->exepath;
+    else if (is_exec && !exec_written_.empty() && !base_->execs.count(exec_written_))
+      what = "program " + exec_written_;  // as the recorder files it: as written, links not followed
     if (!what.empty() && deviations_seen_.insert(what).second) {
       ++stats_.deviations;
       ++stats_.alerts;
@@ -678,6 +832,7 @@ std::string event_to_json(const Event& e) {
     if (p.has_uid) x.add("uid", Value::make_u64(p.uid));
     x.add("user", Value::make_string(p.user));
     x.add("container", Value::make_string(p.container_id));
+    if (p.parent_listens >= 0) x.add("pserver", Value::make_bool(p.parent_listens > 0));
     return x;
   };
   Value procs = Value::make_array();
@@ -740,6 +895,7 @@ Status event_from_json(std::string_view line, Event* e, MemProcTable* procs) {
       }
       if (auto* c = x.find("uid")) p.has_uid = true, p.uid = static_cast<uint32_t>(c->as_u64().value_or(0));
       if (auto* c = x.find("user")) p.user = c->text;
+      if (auto* c = x.find("pserver")) p.parent_listens = c->type == json::Type::Bool && c->boolean ? 1 : 0;
       if (auto* c = x.find("container")) p.container_id = c->text;
       p.finish();
       if (!first) first = p.pid;

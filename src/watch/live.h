@@ -105,6 +105,8 @@ class LiveWatcher : public record::CallObserver {
   Event ev_;
   bool pending_ = false;
   bool partial_ = false;
+  std::string
+      exec_written_;  // the exec path of this event as the task wrote it (deviation mode: as recorded)
   pid_t stale_pid_ = 0;
   std::set<std::string> deviations_seen_;
   std::string hostname_;

@@ -70,6 +70,10 @@ TEST(AppArmorGlob, TempNames) {
   EXPECT_EQ(temp_glob("data.tgz"), "data.tgz");
   EXPECT_EQ(temp_glob("report"), "report");
   EXPECT_EQ(temp_glob("a[1]"), "a\\[1\\]");
+  // gpg's lock files: an address and the pid (one digit in a sandbox's pid namespace)
+  EXPECT_EQ(temp_glob(".#lk0x000055d7cf3df4f0.confine.3"), ".#*.confine.[0-9]*");
+  EXPECT_EQ(temp_glob("log.1"), "log.[0-9]*");
+  EXPECT_EQ(temp_glob("7"), "7");  // a whole name that is a number stays exact
 }
 
 // A unix socket bound (s) or a fifo made (p) keeps its own rule, marked with the kind the
@@ -211,6 +215,28 @@ TEST(AppArmorFromBehavior, NeverGeneralisedUnderHomeRootDevEtc) {
     EXPECT_EQ(t.find(glob), std::string::npos) << glob << "\n" << t;
   EXPECT_EQ(t.find("# - generalisation"), std::string::npos) << t;
   expect_valid(t, "exact");
+}
+
+// A program's own dot-directory of a home: its lock files' names (an address, the host, the pid)
+// get a glob; the home itself stays exact.
+TEST(AppArmorFromBehavior, TempGlobsInAHomeDotDirectory) {
+  behavior::Behavior b;
+  b.files["/root/.gnupg/.#lk0x0000563287b274f0.confine.3"] = behavior::kCreate | behavior::kWrite;
+  b.files["/home/u/.cache/app/tmpk2j3_h4g"] = behavior::kCreate | behavior::kWrite;
+  b.files["/root/tmp.Ab3dE6fGh1"] = behavior::kCreate | behavior::kWrite;
+  b.files["/home/u/..x/tmp.Ab3dE6fGh1"] = behavior::kCreate | behavior::kWrite;
+  GenerateOptions o;
+  o.name = "home";
+  o.canonicalize = false;
+  std::vector<std::string> notes;
+  auto f = from_behavior(b, o, &notes);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  EXPECT_TRUE(has_line(t, "  \"/root/.gnupg/.#*.*.[0-9]*\" w,")) << t;
+  EXPECT_TRUE(has_line(t, "  /home/u/.cache/app/tmp* w,")) << t;
+  EXPECT_TRUE(has_line(t, "  /root/tmp.Ab3dE6fGh1 w,")) << t;
+  EXPECT_TRUE(has_line(t, "  /home/u/..x/tmp.Ab3dE6fGh1 w,")) << t;
+  expect_valid(t, "home");
 }
 
 TEST(AppArmorFromBehavior, ProcPidAndTempGlobs) {
@@ -424,7 +450,7 @@ TEST(AppArmorFromBehavior, PathTablesAreDocumented) {
   std::vector<std::string> doc, code;
   for (std::string line; std::getline(f, line);)
     for (const char* k : {"| hierarchy |", "| data |", "| name |", "| config |", "| exec |", "| lock |",
-                          "| signal |", "| never |", "| landlock |"})
+                          "| link |", "| signal |", "| never |", "| landlock |"})
       if (line.starts_with(k)) doc.push_back(line);
   for (const auto& r : path_generalisation_table())
     code.push_back(std::string("| ") + r.kind + " | `" + r.id + "` | " + r.grants + " | " + r.when + " | " +

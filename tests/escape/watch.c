@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +102,100 @@ int main(int argc, char** argv) {
   if (!strcmp(a, "key-search")) {  // find in ARG (an empty test directory) for id_rsa
     char* args[] = {"find", (char*)arg, "-name", "id_rsa", NULL};
     return report(run("/usr/bin/find", args), "find ARG -name id_rsa");
+  }
+  // Evasions of the rules above (a link, a rename, another loader) and the third set of rules.
+  if (!strcmp(a, "read-via-link"))  // ARG: a symlink to /etc/shadow made beforehand; unprivileged: EACCES
+    return report(open(arg, O_RDONLY), "open(link to /etc/shadow)");
+  if (!strcmp(a, "rename-into-etc")) {  // a directory of /etc that does not exist: ENOENT
+    char src[64];
+    snprintf(src, sizeof src, "/tmp/confine-watch-%d", (int)getpid());
+    close(open(src, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    long r = rename(src, "/etc/confine-watch-no-such-dir/cron-job");
+    int e = errno;
+    unlink(src);
+    errno = e;
+    return report(r, "rename(/tmp/..., /etc/.../cron-job)");
+  }
+  if (!strcmp(a, "hardlink-shadow"))  // into a directory that does not exist: ENOENT (EPERM unprivileged)
+    return report(link("/etc/shadow", "/tmp/confine-watch-no-such-dir/shadow"), "link(/etc/shadow, ...)");
+  if (!strcmp(a, "memfd-exec-procfd")) {  // a memfd with /bin/true, run through /proc/self/fd/N
+    int m = (int)syscall(SYS_memfd_create, "y", 0), in = open("/bin/true", O_RDONLY);
+    char buf[65536], path[64];
+    ssize_t n;
+    while (m >= 0 && in >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+      if (write(m, buf, (size_t)n) != n) break;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", m);
+    char* args[] = {"true", NULL};
+    return report(run(path, args), "exec /proc/self/fd/N (a memfd)");
+  }
+  if (!strcmp(a, "devshm-exec-link") || !strcmp(a, "devshm-ldso")) {
+    // A copy of /bin/true in /dev/shm, run through a link elsewhere or by the dynamic loader.
+    char path[64], lnk[80];
+    snprintf(path, sizeof path, "/dev/shm/confine-watch-%d", (int)getpid());
+    snprintf(lnk, sizeof lnk, "/tmp/confine-watch-link-%d", (int)getpid());
+    int in = open("/bin/true", O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_EXCL, 0700);
+    char buf[65536];
+    ssize_t n;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+      if (write(out, buf, (size_t)n) != n) break;
+    close(in), close(out);
+    int r;
+    if (!strcmp(a, "devshm-exec-link")) {
+      r = symlink(path, lnk);
+      char* args[] = {"true", NULL};
+      if (!r) r = run(lnk, args);
+      unlink(lnk);
+    } else {
+      char* args[] = {"ld.so", path, NULL};
+      r = run(arg, args);  // ARG: the dynamic loader
+    }
+    unlink(path);
+    return report(r, a);
+  }
+  if (!strcmp(a, "delete-history"))  // a history file that does not exist: ENOENT
+    return report(unlink("/tmp/confine-watch-no-such-dir/.bash_history"), "unlink(.bash_history)");
+  if (!strcmp(a, "create-dev"))  // unprivileged: EACCES
+    return report(open("/dev/confine-watch-node", O_WRONLY | O_CREAT, 0600), "open(/dev/..., O_CREAT)");
+  if (!strcmp(a, "userfaultfd")) {  // unprivileged: EPERM (vm.unprivileged_userfaultfd=0) or a fd, closed
+    long r = syscall(SYS_userfaultfd, 0);
+    if (r >= 0) close((int)r);
+    return report(r, "userfaultfd(0)");
+  }
+  if (!strcmp(a, "authorized-keys"))  // unprivileged: EACCES (or ENOENT)
+    return report(open("/root/.ssh/authorized_keys", O_WRONLY | O_APPEND), "open(authorized_keys, O_APPEND)");
+  if (!strcmp(a, "metadata-service")) {  // a non-blocking connect, closed at once
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sa.sin_addr.s_addr = inet_addr("169.254.169.254");
+    long r = connect(s, (struct sockaddr*)&sa, sizeof sa);
+    int e = errno;
+    close(s);
+    errno = e;
+    return report(r == -1 && e == EINPROGRESS ? 0 : r, "connect(169.254.169.254:80)");
+  }
+  if (!strcmp(a, "netcat-exec")) {  // ARG: a program named nc (a copy of /bin/true): nothing runs
+    char* args[] = {"nc", "-e", "/bin/sh", "127.0.0.1", "1", NULL};
+    return report(run(arg, args), "nc -e /bin/sh 127.0.0.1 1");
+  }
+  if (!strcmp(a, "listener-shell") || !strcmp(a, "plain-shell")) {
+    // A program with no server's name that listens on 127.0.0.1 (listener-shell) starts a shell,
+    // as command injection into any network service does; plain-shell does the same without
+    // listening (no alert).
+    if (!strcmp(a, "listener-shell")) {
+      int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in sa = {.sin_family = AF_INET};
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (bind(l, (struct sockaddr*)&sa, sizeof sa) || listen(l, 1)) return report(-1, "listen on 127.0.0.1");
+    }
+    char* args[] = {"sh", "-c", "true", NULL};
+    return report(run("/bin/sh", args), "fork + exec /bin/sh -c true");
+  }
+  if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
+    return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
+  if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written
+    char b = 0;
+    struct iovec l = {&b, 1}, r = {(void*)0x1000, 1};
+    return report(syscall(SYS_process_vm_writev, 1, &l, 1, &r, 1, 0), "process_vm_writev(1)");
   }
   fprintf(stderr, "unknown attack %s\n", a);
   return 2;

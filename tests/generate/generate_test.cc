@@ -70,13 +70,13 @@ TEST(Generate, SeccompSensitive) {
   // clone3 recorded -> futex and exit as companions (slow paths of threads); read, write
   // and openat bring their families; a written file brings fsync/fdatasync/ftruncate,
   // a writer poll/ppoll and raise's gettid/tgkill, an opener getcwd, an opener that writes
-  // unlink/unlinkat (generalisation table).
+  // unlink/unlinkat, a reader lseek (generalisation table).
   EXPECT_EQ(*allowed,
-            (std::set<std::string>{"clone",   "exit",     "exit_group", "fdatasync", "fsync",   "ftruncate",
-                                   "futex",   "getcwd",   "gettid",     "ioctl",     "open",    "openat",
-                                   "poll",    "ppoll",    "pread64",    "preadv",    "preadv2", "pwrite64",
-                                   "pwritev", "pwritev2", "read",       "readv",     "socket",  "tgkill",
-                                   "unlink",  "unlinkat", "write",      "writev"}));
+            (std::set<std::string>{"clone",    "exit",    "exit_group", "fdatasync", "fsync",  "ftruncate",
+                                   "futex",    "getcwd",  "gettid",     "ioctl",     "lseek",  "open",
+                                   "openat",   "poll",    "ppoll",      "pread64",   "preadv", "preadv2",
+                                   "pwrite64", "pwritev", "pwritev2",   "read",      "readv",  "socket",
+                                   "tgkill",   "unlink",  "unlinkat",   "write",     "writev"}));
 }
 
 TEST(Generate, Clone3FallbackEvenWhenOnlyCloneWasSeen) {

@@ -51,5 +51,23 @@ SH
 timeout 120 "$CONFINE" harden -o "$W/flaky" -- sh "$W/flaky.sh" >"$W/flaky.out" 2>"$W/flaky.err"
 rc=$?
 check "unfixable mismatch: exit 1 with a message" "[ $rc = 1 ] && grep -q 'instead of 0' '$W/flaky.err'"
+
+# harden calls the recorder and the sandbox launcher (src/harden), it does not re-execute its
+# own binary: a confine whose file is removed while it runs still replays. (Before, the replays
+# ran /proc/self/exe, "... (deleted)": exit 127, a mismatch.)
+ln "$CONFINE" "$W/cbin" 2>/dev/null || cp "$CONFINE" "$W/cbin"
+for mode in batch train; do
+  if [ $mode = batch ]; then
+    timeout 120 "$W/cbin" harden -o "$W/gone-$mode" -- sh -c "rm -f '$W/cbin'; echo hi" </dev/null \
+      >"$W/gone-$mode.out" 2>"$W/gone-$mode.err"
+  else
+    ln "$CONFINE" "$W/cbin" 2>/dev/null || cp "$CONFINE" "$W/cbin"
+    timeout 120 "$W/cbin" harden -o "$W/gone-$mode" --train "rm -f '$W/cbin'; echo hi" --check "echo hi" \
+      </dev/null >"$W/gone-$mode.out" 2>"$W/gone-$mode.err"
+  fi
+  rc=$?
+  check "$mode: no re-execution of the binary (it is gone, the replay still runs): exit $rc" \
+    "[ $rc = 0 ] && [ ! -e '$W/cbin' ] && grep -q '0 false denials' '$W/gone-$mode.out'"
+done
 [ $fails = 0 ] && echo "harden_sample: all passed" || echo "harden_sample: $fails failure(s)"
 [ $fails = 0 ]

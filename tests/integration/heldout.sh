@@ -117,6 +117,8 @@ harden iconv "iconv -f UTF-8 -t ISO-8859-1 in/u8.txt >out/l1.txt" \
   "iconv -f UTF-8 -t UTF-16 '$U/big u8.txt' >out/u16.txt && iconv -f UTF-8 -t IBM037 in/u8.txt >'out/e ü.txt'"
 harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man.1' >'out/b ü.txt' && groff -man -Tascii in/empty.txt >out/e.txt"
 harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
+# Fourth pass: split by lines on training, into N chunks on the check (split -n measures and seeks its input).
+harden split "split -l 100 in/small.txt out/sl" "split -n 5 in/big.txt 'out/sn ü'"
 # python3 script beside its data (the working directory): python lists sys.path[0] and reads
 # in/... by name. Before the third pass that made the working directory a walked tree: the
 # profile let the script write its inputs and itself and read secret/ (near misses below).

@@ -1,4 +1,4 @@
-#include "cli/service_control.h"
+#include "harden/service_control.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <vector>
 
-namespace confine::cli {
+namespace confine::harden {
 
 namespace {
 long now_ms() {
@@ -274,4 +274,4 @@ ControlResult Controller::finish(double timeout_s) {
   return r;
 }
 
-}  // namespace confine::cli
+}  // namespace confine::harden

@@ -1,7 +1,7 @@
 // Driving a service while it is recorded or replayed (record --ready/--duration,
 // harden --service): a controller process, forked before the service starts,
 // waits for it to be ready, runs a load script against it, waits a duration,
-// then sends the stop signal. Used by src/cli/record.cc and src/cli/harden.cc.
+// then sends the stop signal. Used by src/cli/record.cc and src/harden/harden.cc.
 //
 // The controller is a separate process (its own process group) because the
 // recorder's supervisor is a child subreaper that reaps every child of the
@@ -18,7 +18,7 @@
 
 #include "core/error.h"
 
-namespace confine::cli {
+namespace confine::harden {
 
 struct ControlPlan {
   std::string ready;          // shell command, polled until it exits 0 ("" = none)
@@ -90,4 +90,4 @@ class StraySignalGuard {
 // anything else as `sh -c ARG`.
 std::vector<std::string> shell_argv(const std::string& cmd_or_script);
 
-}  // namespace confine::cli
+}  // namespace confine::harden
