@@ -302,6 +302,7 @@ void EbpfEvents::on_event(const void* data, size_t size) {
       if (ProcInfo* old = procs_.get(pid)) n.container_id = old->container_id;
       if (n.container_id.empty()) n.container_id = container_of(h.cgroup_id, pid);
       n.comm = std::string(h.comm, strnlen(h.comm, sizeof h.comm));
+      if (n.ppid > 0) n.parent_listens = listens(n.ppid) ? 1 : 0;  // proc.pis_server
       bool partial = false;
       n.exepath = render_path(x->exe, &partial);
       uint32_t len = std::min<uint32_t>(x->argv_len, CONFINE_W_ARGV);
@@ -390,13 +391,21 @@ void EbpfEvents::enter(const void* data) {
   // The file or socket (as the unotify source: live.cc).
   if (!d.files.empty()) {
     ev.has_fd = true;
-    ev.fd_name = d.files.front().first;
+    // As the unotify source (live.cc): rename and link write their second path; links are
+    // followed as the kernel will (from /proc now, while the task still exists: best effort).
+    bool to_second = d.files.size() > 1 && (sys == "rename" || sys == "renameat" || sys == "renameat2" ||
+                                            sys == "link" || sys == "linkat");
+    const std::string& written = to_second ? d.files[1].first : d.files.front().first;
+    uint64_t oflags = sys == "open" ? ev.raw[1] : sys == "openat" ? ev.raw[2] : 0;
+    bool follow = sys == "execve" || sys == "execveat" || (is_open_syscall(sys) && !(oflags & O_NOFOLLOW));
+    ev.fd_name = path_in_task(pd.pid, written, follow);
     ev.fd_type = ev.fd_name.starts_with("/memfd:") ? FdType::Memfd : FdType::File;
     if (is_open_syscall(sys)) {
       uint8_t a = d.files.front().second;
       ev.is_open = true;
       ev.open_read = a & behavior::kRead;
       ev.open_write = (a & (behavior::kWrite | behavior::kCreate)) != 0;
+      if (oflags & O_PATH) ev.open_read = ev.open_write = false;  // a handle: reads and writes nothing
     }
   } else if (!d.connect.empty() || !d.bind.empty()) {
     ev.has_fd = true;

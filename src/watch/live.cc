@@ -924,8 +924,9 @@ bool arg_layout(std::string_view sys, ArgLayout* out) {
 }
 
 std::string arg_scalar_text(ArgKind k, uint64_t v) {
-  static_assert(static_cast<uint8_t>(AK::Mode) == static_cast<uint8_t>(ArgKind::Mode));
+  static_assert(static_cast<uint8_t>(AK::OpenFlags) == static_cast<uint8_t>(ArgKind::OpenFlags));
   switch (k) {
+    case ArgKind::OpenFlags: return open_flags_text(v);
     case ArgKind::Mode: return mode_text(v & 07777);
     case ArgKind::Fd: return static_cast<int>(v) == -100 ? "AT_FDCWD" : std::to_string(static_cast<int>(v));
     case ArgKind::Hex: {
@@ -948,5 +949,9 @@ std::string arg_scalar_text(ArgKind k, uint64_t v) {
 std::string container_id_of(std::string_view cgroup) { return container_id_from_cgroup(cgroup); }
 bool is_open_syscall(std::string_view name) { return is_open_call(name); }
 void fd_of_task(pid_t tid, int fd, std::string* name, FdType* type) { resolve_fd(tid, fd, name, type); }
+std::string path_in_task(pid_t pid, const std::string& path, bool follow_last) {
+  return resolve_in_task(pid, path, follow_last);
+}
+bool listens(pid_t pid) { return holds_listening_socket(pid); }
 
 }  // namespace confine::watch

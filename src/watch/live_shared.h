@@ -13,7 +13,7 @@
 namespace confine::watch {
 
 // How evt.arg.NAME renders an argument (live.cc's table).
-enum class ArgKind : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode };
+enum class ArgKind : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags };
 struct ArgLayout {
   std::string_view name[6];  // static storage; "" past the last
   ArgKind kind[6] = {};
@@ -28,6 +28,10 @@ std::string arg_scalar_text(ArgKind k, uint64_t v);
 std::string container_id_of(std::string_view cgroup);
 // Whether NAME is open, openat, openat2 or creat (evt.is_open_*).
 bool is_open_syscall(std::string_view name);
+// The file an absolute path of task PID names once links are followed (live.cc resolve_in_task).
+std::string path_in_task(pid_t pid, const std::string& path, bool follow_last);
+// Whether process PID holds a listening TCP socket (proc.pis_server of its children).
+bool listens(pid_t pid);
 // What an fd of a live task refers to (fd.name, fd.typechar), from /proc/TID/fd/N.
 void fd_of_task(pid_t tid, int fd, std::string* name, FdType* type);
 

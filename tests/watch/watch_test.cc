@@ -442,7 +442,7 @@ TEST(WatchEbpf, EnterExitAndExecEvents) {
   x.res = -13;
   ev.on_event(&x, sizeof x);
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_NE(alerts[0].find("Notice cat /etc/shadow -13 0x0"), std::string::npos) << alerts[0];
+  EXPECT_NE(alerts[0].find("Notice cat /etc/shadow -13 O_RDONLY"), std::string::npos) << alerts[0];
 
   std::memset(e.get(), 0, sizeof *e);
   hdr(&e->h, CONFINE_WEV_ENTER, 59);  // execve("/proc/self/fd/3", ...)
