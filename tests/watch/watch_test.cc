@@ -410,12 +410,13 @@ void put_names(confine_wpath* p, std::initializer_list<const char*> leaf_first) 
 TEST(WatchEbpf, EnterExitAndExecEvents) {
   RuleSet rs;
   ASSERT_TRUE(
-      rs.load("- rule: R\n  desc: d\n  condition: evt.type = openat and fd.name = /etc/shadow and evt.res = "
-              "-13 "
-              "and evt.dir = <\n  output: \"%proc.name %fd.name %evt.res %evt.arg.flags\"\n  priority: NOTICE\n"
-              "- rule: M\n  desc: d\n  condition: \"evt.type = execve and proc.exepath startswith /memfd:\"\n"
-              "  output: \"%proc.exepath %proc.cmdline %evt.res\"\n  priority: NOTICE\n",
-              "t.yaml")
+      rs.load(
+            "- rule: R\n  desc: d\n  condition: evt.type = openat and fd.name = /etc/shadow and evt.res = "
+            "-13 "
+            "and evt.dir = <\n  output: \"%proc.name %fd.name %evt.res %evt.arg.flags\"\n  priority: NOTICE\n"
+            "- rule: M\n  desc: d\n  condition: \"evt.type = execve and proc.exepath startswith /memfd:\"\n"
+            "  output: \"%proc.exepath %proc.cmdline %evt.res\"\n  priority: NOTICE\n",
+            "t.yaml")
           .ok());
   ASSERT_TRUE(rs.compile().ok());
   std::vector<std::string> alerts;
