@@ -399,6 +399,35 @@ int BPF_PROG(w_fork, struct task_struct *parent, struct task_struct *child) {
   return 0;
 }
 
+/* proc.pis_server: whether the parent holds a listening TCP socket among its first
+ * CONFINE_W_FDSCAN descriptors, looked at in the kernel at exec (the parent may be gone by the
+ * time the reader would look in /proc). */
+static __always_inline __u32 parent_listens(struct task_struct *p) {
+  struct task_struct *par = BPF_CORE_READ(p, real_parent);
+  struct fdtable *fdt = BPF_CORE_READ(par, files, fdt);
+  if (!fdt) return 0;
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  struct file **arr = BPF_CORE_READ(fdt, fd);
+  __u32 flags = max <= CONFINE_W_FDSCAN ? CONFINE_WF_PARENT_SCANNED : 0;
+  for (int i = 0; i < CONFINE_W_FDSCAN; i++) {
+    if ((unsigned int)i >= max) break;
+    struct file *f = 0;
+    bpf_probe_read_kernel(&f, sizeof f, &arr[i]);
+    if (!f) continue;
+    __u32 mode = BPF_CORE_READ(f, f_inode, i_mode);
+    if ((mode & S_IFMT) != S_IFSOCK) continue;
+    struct socket *s = (struct socket *)BPF_CORE_READ(f, private_data);
+    struct sock *sk = BPF_CORE_READ(s, sk);
+    if (!sk) continue;
+    __u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+    __u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+    __u16 proto = BPF_CORE_READ(sk, sk_protocol);
+    if ((fam == AF_INET || fam == AF_INET6) && proto == 6 /* TCP */ && st == 10 /* TCP_LISTEN */)
+      return CONFINE_WF_PARENT_LISTENS | CONFINE_WF_PARENT_SCANNED;
+  }
+  return flags;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(w_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
   if (!in_scope()) return 0;
@@ -417,6 +446,7 @@ int BPF_PROG(w_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *
   e->exe.fd = NO_FD;
   struct file *f = BPF_CORE_READ(bprm, file);
   walk_into(&e->exe, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+  e->exe.flags |= parent_listens(p);
   struct mm_struct *mm = BPF_CORE_READ(p, mm);
   __u64 start = BPF_CORE_READ(mm, arg_start), end = BPF_CORE_READ(mm, arg_end);
   __u64 len = end > start ? end - start : 0;

@@ -35,6 +35,9 @@ struct confine_wspec {
 #define CONFINE_WF_BASE_TRUNC 1 /* a directory walk did not fit (deeper or longer than the buffer) */
 #define CONFINE_WF_INTERNAL 2   /* the walk ended at a mount outside the task's tree (memfd, anon inode) */
 #define CONFINE_WF_UNLINKED 4   /* the file is deleted */
+#define CONFINE_WF_PARENT_LISTENS 8 /* confine_wexec.exe.flags: the parent holds a listening TCP socket */
+#define CONFINE_WF_PARENT_SCANNED 16 /* ... its first CONFINE_W_FDSCAN descriptors were all looked at */
+#define CONFINE_W_FDSCAN 64
 
 /* confine_whdr.flags */
 #define CONFINE_WEV_F_RETRIED 1 /* an enter event sent again at sys_exit (a string was unreadable at sys_enter) */

@@ -254,6 +254,21 @@ ProcInfo* EbpfEvents::proc_for(const void* data) {
   return p;
 }
 
+bool EbpfEvents::same_mounts(pid_t pid) {
+  auto it = same_mnt_.find(pid);
+  if (it != same_mnt_.end()) return it->second;
+  auto link = [](const std::string& p) {
+    char b[128];
+    ssize_t n = readlink(p.c_str(), b, sizeof b);
+    return n > 0 ? std::string(b, static_cast<size_t>(n)) : std::string();
+  };
+  if (self_mnt_.empty()) self_mnt_ = link("/proc/self/ns/mnt");
+  std::string m = link("/proc/" + std::to_string(pid) + "/ns/mnt");
+  bool same = !m.empty() && m == self_mnt_;
+  if (same_mnt_.size() > 65536) same_mnt_.clear();
+  return same_mnt_[pid] = same;
+}
+
 void EbpfEvents::finish_tid(pid_t tid) {
   auto it = pending_.find(tid);
   if (it == pending_.end()) return;
@@ -302,7 +317,14 @@ void EbpfEvents::on_event(const void* data, size_t size) {
       if (ProcInfo* old = procs_.get(pid)) n.container_id = old->container_id;
       if (n.container_id.empty()) n.container_id = container_of(h.cgroup_id, pid);
       n.comm = std::string(h.comm, strnlen(h.comm, sizeof h.comm));
-      if (n.ppid > 0) n.parent_listens = listens(n.ppid) ? 1 : 0;  // proc.pis_server
+      // proc.pis_server: from the kernel's look at the parent's descriptors at exec; from /proc
+      // (now) when it has more than the program looked at.
+      if (x->exe.flags & CONFINE_WF_PARENT_LISTENS)
+        n.parent_listens = 1;
+      else if (x->exe.flags & CONFINE_WF_PARENT_SCANNED)
+        n.parent_listens = 0;
+      else if (n.ppid > 0)
+        n.parent_listens = listens(n.ppid) ? 1 : 0;
       bool partial = false;
       n.exepath = render_path(x->exe, &partial);
       uint32_t len = std::min<uint32_t>(x->argv_len, CONFINE_W_ARGV);
@@ -320,6 +342,7 @@ void EbpfEvents::on_event(const void* data, size_t size) {
       }
       n.finish();
       procs_.put(std::move(n));
+      same_mnt_.erase(pid);
       // A thread other than the leader exec'd: it is the leader now (its tid is the tgid).
       pid_t old_tid = static_cast<pid_t>(x->old_tid);
       if (old_tid != tid) {
@@ -344,6 +367,7 @@ void EbpfEvents::on_event(const void* data, size_t size) {
       }
       n.pid = pid;
       n.ppid = static_cast<pid_t>(h.ppid);
+      same_mnt_.erase(pid);
       if (n.comm.empty()) n.comm = std::string(h.comm, strnlen(h.comm, sizeof h.comm));
       n.finish();
       procs_.put(std::move(n));
@@ -352,6 +376,7 @@ void EbpfEvents::on_event(const void* data, size_t size) {
     case CONFINE_WEV_GONE:
       finish_tid(tid);
       if (tid == pid) {
+        same_mnt_.erase(pid);
         // Kept a while for its children's proc.pname / proc.aname (evaluated later), then forgotten.
         dead_.push_back(pid);
         while (dead_.size() > 4096) {
@@ -398,7 +423,7 @@ void EbpfEvents::enter(const void* data) {
     const std::string& written = to_second ? d.files[1].first : d.files.front().first;
     uint64_t oflags = sys == "open" ? ev.raw[1] : sys == "openat" ? ev.raw[2] : 0;
     bool follow = sys == "execve" || sys == "execveat" || (is_open_syscall(sys) && !(oflags & O_NOFOLLOW));
-    ev.fd_name = path_in_task(pd.pid, written, follow);
+    ev.fd_name = same_mounts(pd.pid) ? path_in_task(pd.pid, written, follow) : written;
     ev.fd_type = ev.fd_name.starts_with("/memfd:") ? FdType::Memfd : FdType::File;
     if (is_open_syscall(sys)) {
       uint8_t a = d.files.front().second;

@@ -95,6 +95,11 @@ class EbpfEvents {
   std::deque<pid_t> dead_;
   std::unordered_map<uint64_t, std::string> containers_;
   std::string cgroup_root_;
+  // Whether a process shares this one's mount namespace (links are followed only then: /proc's
+  // view of a container's root is not its files). Per pid, forgotten at exec and exit.
+  bool same_mounts(pid_t pid);
+  std::unordered_map<pid_t, bool> same_mnt_;
+  std::string self_mnt_;
   uint64_t last_scan_ns_ = 0;
   std::set<std::string> deviations_seen_;
   std::string hostname_;
