@@ -1,10 +1,13 @@
-// A hook into the recorder's supervisor for other consumers of its syscall stream
-// (`confine watch`, docs/watch.md): RecordOptions::observer. The answering thread calls
-// it for every notification of a syscall the observer wants, after decoding and before
-// answering CONTINUE (the task waits meanwhile, so the observer reads what it needs from
-// the task, e.g. execve's argv, and defers the rest to settle()); then the recorder checks
-// that the notification is still valid (the task may have died and its pid been reused
-// while it was read) and calls settle() with the answer already sent. Nothing is ever
+// A hook into the recorder for other consumers of its syscall stream (`confine watch`,
+// docs/watch.md): RecordOptions::observer. The recorder is an observer of the one
+// supervisor loop (supervise::Supervisor, supervise/loop.h) and hands a CallObserver each
+// call it wants, decoded (record::decode) and with the live task's memory: from its
+// on_call, before the loop answers CONTINUE (the task waits meanwhile, so the observer
+// reads what it needs from the task, e.g. execve's argv, and defers the rest to
+// settle()); then the loop checks that the notification is still valid (the task may
+// have died and its pid been reused while it was read) and the recorder calls settle()
+// with the answer already sent. This is the loop's Observer interface (supervise::Observer)
+// plus the recorder's decoding, which a consumer would otherwise repeat. Nothing is ever
 // denied: the observer only watches.
 #pragma once
 
@@ -31,14 +34,14 @@ struct ObservedCall {
 class CallObserver {
  public:
   virtual ~CallObserver() = default;
-  // Asked once per (arch, syscall number): whether its calls go to on_call. Calls the
-  // observer does not want stay on the recorder's hot path (a counter increment).
+  // Asked once per (arch, syscall number): whether its calls go to on_call. Calls no
+  // observer wants stay on the loop's hot path (a counter increment).
   virtual bool wants(Arch arch, std::string_view name) = 0;
   // Before the answer (the task is blocked in the syscall): gather, quickly.
   virtual void on_call(const ObservedCall& c) = 0;
   // After the answer: valid = the notification was still live after on_call's reads.
   virtual void settle(bool valid) = 0;
-  // A process of the tree was reaped: its pid may be reused (called by the answering thread).
+  // A process of the tree was reaped: its pid may be reused (called by the loop's thread).
   virtual void forget(pid_t pid) = 0;
 };
 
