@@ -1,5 +1,6 @@
-// The live source of `confine watch -- CMD`: a record::CallObserver on the recorder's
-// unotify supervisor (record/observer.h) that turns the syscalls the rules (and the
+// The live source of `confine watch -- CMD`: a record::CallObserver on the recorder
+// (record/observer.h), itself an observer of the one supervisor loop (supervise/loop.h),
+// which hands it each call it wants, decoded, while the task waits; it turns the syscalls the rules (and the
 // deviation profile) care about into watch::Events, evaluates them after the answer and
 // reports alerts. Nothing is denied; the command runs as it would unwatched (slower).
 #pragma once
