@@ -267,20 +267,21 @@ bool changed_path_view(const behavior::Behavior& b) {
 // The recorder as an observer of the supervisor (supervise/loop.h): decodes what
 // decode_relevant() names and exec, reads each task's image (comm, exe) at its first
 // syscall, and files what it saw into the Behavior once the answer is sent and the
-// notification was still valid. It hands the decoded call on to RecordOptions::observer
-// (`confine watch`, record/observer.h). Counts are the supervisor's.
+// notification was still valid. Its decoding of the current call is there for the
+// observer added after it (RecordOptions::observer, `confine watch`, record/observer.h).
+// Counts are the supervisor's.
 class Recording : public supervise::Observer {
  public:
-  Recording(CallObserver* inner, behavior::Behavior* beh, Accumulator* acc)
-      : inner_(inner), beh_(beh), acc_(acc), flags_(supervise::kSyscallSlots) {}
+  Recording(behavior::Behavior* beh, Accumulator* acc)
+      : beh_(beh), acc_(acc), flags_(supervise::kSyscallSlots) {}
   bool wants(Arch arch, int32_t nr, std::string_view name) override {
     uint8_t f = kLooked;
     if (name == "execve" || name == "execveat") f |= kExec;
     if (!name.empty() && decode_relevant(name)) f |= kDecode;
-    if (inner_ && inner_->wants(arch, name)) f |= kObserve;
     flag_slot(arch, nr) = f;
-    return f & (kExec | kDecode | kObserve);
+    return f & (kExec | kDecode);
   }
+  const DecodedCall* decoded() const { return &cur_; }
   // A task's first syscall other than execve: its image.
   bool wants_task(pid_t tid) override {
     if (tid <= 0) return false;
@@ -290,7 +291,10 @@ class Recording : public supervise::Observer {
   bool on_call(const supervise::Call& c) override {
     tid_ = c.pid, arch_ = c.arch, nr_ = c.nr, name_ = c.name;
     flags_now_ = flag_slot(c.arch, c.nr);
-    d_ = Decoded{};
+    cur_.id = c.id;
+    cur_.set = true;
+    cur_.d = Decoded{};
+    Decoded& d_ = cur_.d;
     proc_.reset();
     const bool is_exec = flags_now_ & kExec;
     auto& ts = tasks_[tid_];
@@ -299,19 +303,14 @@ class Recording : public supervise::Observer {
       proc_ = behavior::Process{read_small(base + "/comm"), read_link(base + "/exe")};
     }
     if (is_exec) ts.seen_image = false;
-    std::optional<ProcMemReader> mem;
     if (!name_.empty() && tid_ > 0 && (flags_now_ & kDecode)) {
-      mem.emplace(tid_);
-      decode(arch_, name_, c.args, *mem, &d_);
+      ProcMemReader mem(tid_);
+      decode(arch_, name_, c.args, mem, &d_);
     }
-    if (flags_now_ & kObserve) {
-      if (!mem) mem.emplace(tid_);
-      inner_->on_call(ObservedCall{arch_, nr_, name_, tid_, c.args, &d_, &*mem});
-    }
-    return proc_ || d_.used_memory || (flags_now_ & kObserve);
+    return proc_ || d_.used_memory;
   }
   void settle(bool valid) override {
-    if (flags_now_ & kObserve) inner_->settle(valid);
+    Decoded& d_ = cur_.d;
     if (!d_.args.empty()) {
       auto& info = acc_->calls[{arch_, nr_}];
       for (const auto& [k, v] : d_.args) info.args[k].insert(v);
@@ -339,10 +338,7 @@ class Recording : public supervise::Observer {
     if (!d_.connect.empty()) beh_->connects.insert(d_.connect);
     if (d_.seccomp_filter) own_filter = true;
   }
-  void forget(pid_t pid) override {
-    tasks_.erase(pid);
-    if (inner_) inner_->forget(pid);
-  }
+  void forget(pid_t pid) override { tasks_.erase(pid); }
 
   // Paths recorded as created by mkdir/mkdirat only (the call may have failed:
   // checked at the end), and paths created by any other call.
@@ -350,12 +346,11 @@ class Recording : public supervise::Observer {
   bool own_filter = false;
 
  private:
-  enum : uint8_t { kLooked = 1, kExec = 2, kDecode = 4, kObserve = 8 };
+  enum : uint8_t { kLooked = 1, kExec = 2, kDecode = 4 };
   uint8_t& flag_slot(Arch arch, int32_t nr) {
     int i = supervise::syscall_slot(arch, nr);
     return i >= 0 ? flags_[static_cast<size_t>(i)] : other_flags_[{arch, nr}];
   }
-  CallObserver* inner_;
   behavior::Behavior* beh_;
   Accumulator* acc_;
   std::vector<uint8_t> flags_;  // by supervise::syscall_slot
@@ -367,11 +362,19 @@ class Recording : public supervise::Observer {
   int32_t nr_ = 0;
   std::string_view name_;
   uint8_t flags_now_ = 0;
-  Decoded d_;
+  DecodedCall cur_;
   std::optional<behavior::Process> proc_;
 };
 
 }  // namespace
+
+bool CallObserver::on_call(const supervise::Call& c) {
+  static const Decoded kNothing;
+  const Decoded* d = decoded_ && decoded_->set && decoded_->id == c.id ? &decoded_->d : &kNothing;
+  ProcMemReader mem(c.pid);
+  observe(ObservedCall{c.arch, c.nr, c.name, c.pid, c.args, d, &mem});
+  return true;  // it may have read the task
+}
 
 Result<std::string> find_executable(const std::string& name, int* exit_code) {
   *exit_code = 127;
@@ -585,8 +588,12 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   supervise::Supervisor sup(lfd);  // owns lfd from here
 
   Accumulator acc;
-  Recording recording(o.observer, &beh, &acc);
+  Recording recording(&beh, &acc);
   sup.add(&recording);
+  if (o.observer) {  // after the recording: it sees its decoding of the same call
+    o.observer->set_decoded(recording.decoded());
+    sup.add(o.observer);
+  }
   bool own_filter = false;
   std::optional<Error> loop_error;
 

@@ -9,8 +9,9 @@
 // security boundary (pointer arguments are racy). Which observers get a call is
 // decided once per (arch, syscall number) by their wants(): calls nobody wants stay
 // on the hot path (a counter increment between RECV and SEND). Observers:
-//   - the recorder (record/recorder.cc: events -> Behavior; it hands the decoded call
-//     on to `confine watch`'s LiveWatcher, record/observer.h),
+//   - the recorder (record/recorder.cc: events -> Behavior) and, after it, `confine
+//     watch`'s LiveWatcher (watch/live.h; record/observer.h gives it the recorder's
+//     decoding of the same call),
 //   - seccomp complain and the AppArmor file observer (supervise/complain.h, run by
 //     the sandbox's pid 1, sandbox/init.cc).
 // Two drivers:
