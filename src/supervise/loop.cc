@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "syscalls/syscalls.h"
 
@@ -69,7 +70,13 @@ int Supervisor::release() {
 }
 
 void Supervisor::add(Observer* o) {
-  if (observers_.size() < 32) observers_.push_back(o);
+  // The per-number masks have 32 bits: a 33rd observer is a programming error, never
+  // silently unobserved.
+  if (observers_.size() >= 32) {
+    std::fprintf(stderr, "%s:%d: supervise::Supervisor::add: more than 32 observers\n", __FILE__, __LINE__);
+    std::abort();
+  }
+  observers_.push_back(o);
 }
 
 void Supervisor::reaped(pid_t pid) {
