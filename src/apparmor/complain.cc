@@ -433,10 +433,10 @@ Result<sandbox::FileObserveConfig> complain_observer(const Resolved& r, const Pr
     auto arch = arch_from_name(e.arch);
     if (!arch) return lines;
     record::ProcMemReader mem(e.pid);
+    // Reads the task's memory and /proc/PID (so does fsuid_of below): the supervisor
+    // checks that the notification is still valid afterwards and drops the lines if not
+    // (supervise::FileComplain).
     auto acc = accesses(e, *arch, mem, e.pid);
-    // Everything above read the task's memory and /proc/PID: only valid if it
-    // is still blocked in this syscall.
-    if (!supervise::notif_id_valid(e)) return lines;
     std::optional<uid_t> fsuid;
     bool fsuid_read = false;
     for (const auto& a : acc) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/file.h"
 #include "generate/generate.h"
@@ -491,24 +492,97 @@ std::string interpreter_of(const std::string& path) {
   return "";
 }
 
-std::string canonical(const std::string& p, bool enabled) {
-  if (!enabled) return p;
+// The live file system's answers, memoized for one from_behavior() call: a recording of 20,000
+// files asked weakly_canonical (an lstat and a readlink per component) and stat 2-3 times per path,
+// ~0.3 s of system time. canonical() resolves a path from its parent's memoized canonical form and
+// one lstat of its last component; anything else (a symlink, ".", "..", "//", an error other than
+// ENOENT/ENOTDIR) goes to weakly_canonical itself, so the answer is the same (proven against
+// weakly_canonical on the recordings of bench/record_overhead.sh and symlink/dangling/trailing-slash
+// cases: tests/apparmor/from_behavior_test.cc CanonicalMemoIsWeaklyCanonical).
+struct FsMemo {
+  std::unordered_map<std::string, std::string> canon;
+  std::unordered_map<std::string, int> kind;  // stat(): -1 fails, 0 not a directory, 1 a directory
+};
+thread_local FsMemo* t_memo = nullptr;
+
+std::string slow_canonical(const std::string& p) {
   std::error_code ec;
   auto c = fs::weakly_canonical(p, ec);
   if (ec) return p;
   return c.string();
 }
 
+// An absolute path without empty, "." or ".." components.
+bool plain_path(const std::string& p) {
+  if (p.size() < 2 || p[0] != '/') return false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] != '/') continue;
+    if (i + 1 < p.size() && p[i + 1] == '/') return false;
+    if (p.compare(i, 3, "/./") == 0 || p.compare(i, 4, "/../") == 0) return false;
+  }
+  return !(p.ends_with("/.") || p.ends_with("/.."));
+}
+
+std::string memo_canonical(FsMemo& m, const std::string& p) {
+  if (auto it = m.canon.find(p); it != m.canon.end()) return it->second;
+  std::string r;
+  struct stat st;
+  if (!plain_path(p)) {
+    r = slow_canonical(p);
+  } else if (p.back() == '/') {
+    // weakly_canonical: an existing directory without the slash, else the canonical prefix + "/".
+    std::string q = p.substr(0, p.size() - 1);
+    if (stat(p.c_str(), &st) == 0)
+      r = memo_canonical(m, q);
+    else if (errno == ENOENT || errno == ENOTDIR)
+      r = memo_canonical(m, q) + "/";
+    else
+      r = slow_canonical(p);
+  } else {
+    size_t s = p.rfind('/');
+    std::string parent = s == 0 ? "/" : p.substr(0, s);
+    if (lstat(p.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) {
+        r = slow_canonical(p);
+      } else {
+        std::string pc = parent == "/" ? "/" : memo_canonical(m, parent);
+        r = (pc == "/" ? "" : pc) + p.substr(s);
+        m.kind.emplace(r, S_ISDIR(st.st_mode) ? 1 : 0);  // what stat(r) says: the same inode
+      }
+    } else if (errno == ENOENT || errno == ENOTDIR) {
+      std::string pc = parent == "/" ? "/" : memo_canonical(m, parent);
+      r = (pc == "/" ? "" : pc) + p.substr(s);
+    } else {
+      r = slow_canonical(p);
+    }
+  }
+  m.canon.emplace(p, r);
+  return r;
+}
+
+std::string canonical(const std::string& p, bool enabled) {
+  if (!enabled) return p;
+  if (t_memo) return memo_canonical(*t_memo, p);
+  return slow_canonical(p);
+}
+
+int stat_kind(const std::string& p) {
+  if (t_memo)
+    if (auto it = t_memo->kind.find(p); it != t_memo->kind.end()) return it->second;
+  struct stat st;
+  int k = stat(p.c_str(), &st) != 0 ? -1 : S_ISDIR(st.st_mode) ? 1 : 0;
+  if (t_memo) t_memo->kind.emplace(p, k);
+  return k;
+}
+
 bool is_dir(const std::string& p, bool enabled) {
   if (!enabled) return false;
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return stat_kind(p) == 1;
 }
 
 bool exists(const std::string& p, bool enabled) {
   if (!enabled) return true;
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
+  return stat_kind(p) >= 0;
 }
 
 std::string parent_of(const std::string& p) {
@@ -522,6 +596,11 @@ std::string base_of(const std::string& p) {
   std::string q = p;
   if (q.size() > 1 && q.back() == '/') q.pop_back();
   return q.substr(q.rfind('/') + 1);
+}
+
+// p.starts_with(d + "/") without building the string (the generator's pairwise loops).
+bool under(const std::string& p, const std::string& d) {
+  return p.size() > d.size() && p[d.size()] == '/' && p.compare(0, d.size(), d) == 0;
 }
 
 std::string with_slash(const std::string& d) { return d.ends_with("/") ? d : d + "/"; }
@@ -625,6 +704,13 @@ Result<GenerateOptions::Mode> mode_from_name(std::string_view s) {
   return Error("AppArmor mode must be enforce or complain, not \"" + std::string(s) + "\"");
 }
 
+std::vector<std::string> canonical_paths(const std::vector<std::string>& paths) {
+  FsMemo memo;
+  std::vector<std::string> out;
+  for (const auto& p : paths) out.push_back(memo_canonical(memo, p));
+  return out;
+}
+
 Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
                            std::vector<std::string>* notes) {
   GenerateOptions o;
@@ -635,6 +721,13 @@ Result<File> from_behavior(const behavior::Behavior& b, const std::string& name,
 Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& opt,
                            std::vector<std::string>* notes) {
   const std::string& name = opt.name;
+  FsMemo memo;
+  FsMemo* const outer_memo = t_memo;
+  t_memo = &memo;
+  struct MemoScope {
+    FsMemo* outer;
+    ~MemoScope() { t_memo = outer; }
+  } memo_scope{outer_memo};
   if (name.empty() || name.find_first_of(" \t\n{}(),#\"=") != std::string::npos || name[0] == '^')
     return Error("bad profile name \"" + name + "\"");
   const bool live = opt.canonicalize;
@@ -828,7 +921,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   for (const auto& d : created_dirs) {
     bool inner = false;
     for (const auto& e : created_dirs)
-      if (e != d && d.starts_with(e + "/")) inner = true;
+      if (e != d && under(d, e)) inner = true;
     if (!inner) top_dirs.insert(d);
   }
   for (const auto& d : top_dirs) {
@@ -838,7 +931,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     bool lock = false;
     uint8_t kinds = 0;  // sockets/fifos created in it
     for (auto& [k, n] : needs)
-      if (n.literal && !n.exec && (n.sample == d + "/" || n.sample == d || n.sample.starts_with(d + "/"))) {
+      if (n.literal && !n.exec && (n.sample == d || under(n.sample, d))) {
         // An executed file keeps its own exec rule (a build that runs what it built): the
         // directory's rw never includes x.
         n.covered = true;
@@ -941,7 +1034,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       const auto& t = tree.second;
       std::string g = escape(root) + "/**";
       for (auto& [k, n] : needs)
-        if (n.literal && !n.exec && !n.owner && !n.written && n.sample.starts_with(root + "/") &&
+        if (n.literal && !n.exec && !n.owner && !n.written && under(n.sample, root) &&
             n.sample.size() > root.size() + 1 &&
             std::all_of(n.perms.begin(), n.perms.end(),
                         [&letters = t.letters](char c) { return letters.find(c) != std::string::npos; }))
@@ -967,7 +1060,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       std::string d = n.sample.substr(0, n.sample.size() - 1);
       if (!data_dir_allowed(d)) continue;
       for (const auto& [k2, m] : needs) {
-        if (m.owner || m.exec || m.written || !m.sample.starts_with(d + "/")) continue;
+        if (m.owner || m.exec || m.written || !under(m.sample, d)) continue;
         std::string rest = m.sample.substr(d.size() + 1);
         size_t sl = rest.find('/');
         // A walk goes through DIR's own sub-directories: one of them listed (sub/). An access deeper
@@ -991,21 +1084,21 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     std::set<std::string> tree_roots = walked;
     for (const auto& d : read_dirs) {
       bool container = false;
-      for (const auto& e : read_dirs) container |= e.starts_with(d + "/");
-      for (const auto& e : walked) container |= e.starts_with(d + "/");
+      for (const auto& e : read_dirs) container |= under(e, d);
+      for (const auto& e : walked) container |= under(e, d);
       if (!container) tree_roots.insert(d);
     }
     for (const auto& d : tree_roots) {
       bool inner = false;
       for (const auto& e : tree_roots)
-        if (e != d && d.starts_with(e + "/")) inner = true;
+        if (e != d && under(d, e)) inner = true;
       if (inner) continue;
       const bool tree = walked.count(d) > 0;
       std::string letters = "r";
       size_t files = 0;
       for (auto& [k, n] : needs)
-        if (!n.owner && !n.exec && !n.written && n.sample.starts_with(d + "/") &&
-            n.sample.size() > d.size() + 1 && !n.covered) {
+        if (!n.owner && !n.exec && !n.written && under(n.sample, d) && n.sample.size() > d.size() + 1 &&
+            !n.covered) {
           if (n.perms.find('m') != std::string::npos) letters = "mr";
           n.covered = true;
           if (!n.dir) ++files;
@@ -1051,7 +1144,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         if (n->written) {
           std::string root = d;
           for (const auto& w : walked)
-            if ((d == w || d.starts_with(w + "/")) && w.size() < root.size()) root = w;
+            if ((d == w || under(d, w)) && w.size() < root.size()) root = w;
           WriteRoot& wr = write_roots[root];
           wr.letters += n->perms;
           ++wr.files;
@@ -1345,6 +1438,20 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     for (auto& r : sig) p->items.push_back(r);
   }
   std::vector<Rule> exec_rules, file_rules;
+  file_rules.reserve(merged.size());
+  // The probe below parses each rule alone (20,000 parses for a find over /usr). Whether it
+  // parses depends only on the rule's shape when its path is plain (a '/' and then letters,
+  // digits and "/._+-" only) and its comment has no control character: one real probe per shape
+  // (owner, letters, with or without a comment), the others take its answer.
+  std::map<std::string, bool> shape_ok;
+  auto plain_rule = [](const Rule& r) {
+    if (r.path.empty() || r.path[0] != '/') return false;
+    for (char c : r.path)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && (c == 0 || !std::strchr("/._+-", c))) return false;
+    for (char c : r.trailing_comment)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+  };
   for (const auto& [key, n] : merged) {
     Rule r;
     r.kind = "file";
@@ -1356,19 +1463,30 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       for (auto [bit, tag] : {std::pair{behavior::kSocket, kTagSocket}, std::pair{behavior::kFifo, kTagFifo}})
         if ((n.acc & bit) && (n.acc & behavior::kCreate)) r.trailing_comment += " " + std::string(tag);
     // A file name the language cannot carry (control characters, ...) must not cost the profile.
-    if (!parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()) {
+    bool parses;
+    if (plain_rule(r)) {
+      std::string shape = r.owner + "\x01" + r.perms + "\x01" + (r.trailing_comment.empty() ? "" : "#");
+      auto it = shape_ok.find(shape);
+      if (it == shape_ok.end())
+        it = shape_ok.emplace(shape, parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok()).first;
+      parses = it->second;
+    } else {
+      parses = parse("profile p {\n" + format_rule(r) + "\n}\n", "probe").ok();
+    }
+    if (!parses) {
       note("path " + n.emit + " cannot be written as an AppArmor rule; left out");
       continue;
     }
-    (n.exec ? exec_rules : file_rules).push_back(r);
+    (n.exec ? exec_rules : file_rules).push_back(std::move(r));
   }
+  p->items.reserve(p->items.size() + exec_rules.size() + file_rules.size() + 2);
   if (!exec_rules.empty()) {
     if (!p->items.empty()) p->items.push_back(blank());
-    for (auto& r : exec_rules) p->items.push_back(r);
+    for (auto& r : exec_rules) p->items.push_back(std::move(r));
   }
   if (!file_rules.empty()) {
     if (!p->items.empty()) p->items.push_back(blank());
-    for (auto& r : file_rules) p->items.push_back(r);
+    for (auto& r : file_rules) p->items.push_back(std::move(r));
   }
   f.items.push_back(p);
   // The text must read back as the same model (escaping, quoting, letters).

@@ -85,6 +85,11 @@ std::string cgroup_root_file(std::string_view path);
 // system trees, shared directories, installed software, dot-directories.
 bool data_dir_allowed(std::string_view dir);
 
+// The generator's memoized canonicalisation (one lstat per path, from its parent's answer), in
+// order over PATHS with one memo: each result must equal std::filesystem::weakly_canonical's
+// (the path itself when that fails). For its unit test.
+std::vector<std::string> canonical_paths(const std::vector<std::string>& paths);
+
 Result<GenerateOptions::Mode> mode_from_name(std::string_view s);  // "enforce" | "complain"
 
 Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& opt,

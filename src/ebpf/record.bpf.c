@@ -70,6 +70,17 @@ struct {
   __type(value, __u8);
 } seen SEC(".maps");
 
+/* Before the LRU map: a per-CPU direct-mapped cache of tuples already in it (fcntl is 117,760
+ * of find's calls with three distinct tuples). A slot holds only a tuple that was sent (or
+ * counted lost): a hit skips nothing the LRU map would not skip. pad = 1 marks a filled slot. */
+#define RECENT_SLOTS 256
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, RECENT_SLOTS);
+  __type(key, __u32);
+  __type(value, struct scalar_key);
+} recent SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
@@ -96,8 +107,16 @@ static __always_inline void stat_inc(__u32 i) {
   if (v) *v += 1;
 }
 
-static __always_inline int in_workload(void) {
-  if (filter_mode == 1) return bpf_get_current_ancestor_cgroup_id(cg_level) == cg_id;
+/* The task's cgroup v2 read through its BTF pointers (no helper call, no RCU section: the
+ * common case, a task in the recording's own leaf cgroup, costs four loads); a task deeper than
+ * the recording's cgroup asks the helper for its ancestor at that level. */
+static __always_inline int in_workload_task(struct task_struct *t) {
+  if (filter_mode == 1) {
+    struct cgroup *cg = t->cgroups->dfl_cgrp;
+    if (cg->kn->id == cg_id) return 1;
+    if (cg->level <= (int)cg_level) return 0; /* not beneath it: the leaf test said all */
+    return bpf_get_current_ancestor_cgroup_id(cg_level) == cg_id;
+  }
   if (filter_mode == 2) {
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     return bpf_map_lookup_elem(&tgids, &tgid) != 0;
@@ -105,9 +124,10 @@ static __always_inline int in_workload(void) {
   return 0;
 }
 
-static __always_inline __u32 arch_of(long id) {
+static __always_inline int in_workload(void) { return in_workload_task(bpf_get_current_task_btf()); }
+
+static __always_inline __u32 arch_of_task(struct task_struct *t, long id) {
   if (id & X32_BIT) return 2;
-  struct task_struct *t = bpf_get_current_task_btf();
   if (t->thread_info.status & TS_COMPAT) return 1;
   return 0;
 }
@@ -321,8 +341,9 @@ static __always_inline int emit(__u32 arch, long id, __u32 flat, const struct co
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long id) {
-  if (!in_workload()) return 0;
-  __u32 arch = arch_of(id);
+  struct task_struct *t = bpf_get_current_task_btf();
+  if (!in_workload_task(t)) return 0;
+  __u32 arch = arch_of_task(t, id);
   if (!gate_open(arch, id)) return 0;
   __u64 n = (__u64)id & ~(__u64)X32_BIT;
   if (id < 0 || n >= CONFINE_FLAT_NRS) {
@@ -346,11 +367,24 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id) {
     a[0] = regs->di, a[1] = regs->si, a[2] = regs->dx, a[3] = regs->r10, a[4] = regs->r8, a[5] = regs->r9;
   }
   if (sp->kind == 1) {
-    struct scalar_key k = {.flat = flat};
-    for (int i = 0; i < 6; i++) k.v[i] = a[i] & sp->mask[i];
-    if (bpf_map_lookup_elem(&seen, &k)) return 0;
+    struct scalar_key k = {.flat = flat, .pad = 1};
+    __u64 h = flat;
+    for (int i = 0; i < 6; i++) {
+      k.v[i] = a[i] & sp->mask[i];
+      h = h * 0x9E3779B97F4A7C15ULL + k.v[i];
+    }
+    __u32 slot = (__u32)(h >> 32) % RECENT_SLOTS;
+    struct scalar_key *r = bpf_map_lookup_elem(&recent, &slot);
+    if (r && r->pad == 1 && r->flat == k.flat && r->v[0] == k.v[0] && r->v[1] == k.v[1] && r->v[2] == k.v[2] &&
+        r->v[3] == k.v[3] && r->v[4] == k.v[4] && r->v[5] == k.v[5])
+      return 0;
+    if (bpf_map_lookup_elem(&seen, &k)) {
+      if (r) *r = k;
+      return 0;
+    }
     __u8 one = 1;
     bpf_map_update_elem(&seen, &k, &one, BPF_ANY);
+    if (r) *r = k;
   }
   emit(arch, id, flat, sp, a, 0);
   return 0;
@@ -372,10 +406,11 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret) {
   }
   if (!count_errors) return 0;
   if (ret >= 0 || ret < -4095) return 0;
-  if (!in_workload()) return 0;
+  struct task_struct *t = bpf_get_current_task_btf();
+  if (!in_workload_task(t)) return 0;
   if (gate && !armed) return 0;
   long id = regs->orig_ax;
-  __u32 arch = arch_of(id);
+  __u32 arch = arch_of_task(t, id);
   __u64 n = (__u64)id & ~(__u64)X32_BIT;
   if (id < 0 || n >= CONFINE_FLAT_NRS) return 0;
   struct confine_err_key k = {.flat = arch * CONFINE_FLAT_NRS + (__u32)n, .err = (int)-ret};

@@ -1,11 +1,14 @@
-// A hook into the recorder's supervisor for other consumers of its syscall stream
-// (`confine watch`, docs/watch.md): RecordOptions::observer. The answering thread calls
-// it for every notification of a syscall the observer wants, after decoding and before
-// answering CONTINUE (the task waits meanwhile, so the observer reads what it needs from
-// the task, e.g. execve's argv, and defers the rest to settle()); then the recorder checks
-// that the notification is still valid (the task may have died and its pid been reused
-// while it was read) and calls settle() with the answer already sent. Nothing is ever
-// denied: the observer only watches.
+// An observer of the one supervisor loop (supervise::Supervisor, supervise/loop.h) that
+// also gets what the recorder decoded of each call (`confine watch`, docs/watch.md):
+// RecordOptions::observer. The recorder adds it to its loop after itself; the loop asks
+// it once per (arch, number) whether it wants the calls (wants_call) and hands it each
+// call it wants before the answer CONTINUE (the task waits meanwhile, so it reads what
+// it needs from the task, e.g. execve's argv, and defers the rest to settle()), with the
+// recorder's decoding of the same call (record::decode: empty when the recorder decoded
+// nothing of it) and the live task's memory; then the loop checks that the notification
+// is still valid (the task may have died and its pid been reused while it was read),
+// answers and calls settle() and, when a task is reaped, forget() (supervise::Observer).
+// Nothing is ever denied: the observer only watches.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +17,7 @@
 #include <string_view>
 
 #include "record/decode.h"
+#include "supervise/loop.h"
 #include "syscalls/arch.h"
 
 namespace confine::record {
@@ -25,21 +29,33 @@ struct ObservedCall {
   pid_t tid = 0;
   const uint64_t* args = nullptr;  // the six raw arguments
   const Decoded* decoded = nullptr;
-  MemReader* mem = nullptr;  // the live task (valid during on_call only)
+  MemReader* mem = nullptr;  // the live task (valid during observe only)
 };
 
-class CallObserver {
+// The recorder's decoding of the call it was last handed (notification id).
+struct DecodedCall {
+  uint64_t id = 0;
+  bool set = false;
+  Decoded d;
+};
+
+class CallObserver : public supervise::Observer {
  public:
-  virtual ~CallObserver() = default;
-  // Asked once per (arch, syscall number): whether its calls go to on_call. Calls the
-  // observer does not want stay on the recorder's hot path (a counter increment).
-  virtual bool wants(Arch arch, std::string_view name) = 0;
+  // Asked once per (arch, syscall number): whether its calls go to observe(). Calls no
+  // observer wants stay on the loop's hot path (a counter increment).
+  virtual bool wants_call(Arch arch, std::string_view name) = 0;
   // Before the answer (the task is blocked in the syscall): gather, quickly.
-  virtual void on_call(const ObservedCall& c) = 0;
-  // After the answer: valid = the notification was still live after on_call's reads.
-  virtual void settle(bool valid) = 0;
-  // A process of the tree was reaped: its pid may be reused (called by the answering thread).
-  virtual void forget(pid_t pid) = 0;
+  virtual void observe(const ObservedCall& c) = 0;
+  // settle(valid) after the answer and forget(pid) for a reaped task: supervise::Observer.
+
+  // supervise::Observer, on the interface above.
+  bool wants(Arch arch, int32_t, std::string_view name) final { return wants_call(arch, name); }
+  bool on_call(const supervise::Call& c) final;  // recorder.cc
+  // The recorder: where its decoding of the current call is.
+  void set_decoded(const DecodedCall* d) { decoded_ = d; }
+
+ private:
+  const DecodedCall* decoded_ = nullptr;
 };
 
 }  // namespace confine::record

@@ -35,6 +35,7 @@
 #include "record/perf_counter.h"
 #include "record/procmem.h"
 #include "supervise/listener.h"
+#include "supervise/loop.h"
 #include "syscalls/syscalls.h"
 
 namespace confine::record {
@@ -65,17 +66,6 @@ std::string read_link(const std::string& path) {
   ssize_t n = readlink(path.c_str(), buf, sizeof buf);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";
   return std::string(buf, static_cast<size_t>(n));
-}
-
-Arch arch_of(uint32_t audit_arch, int32_t nr, bool* known) {
-  *known = true;
-  if (audit_arch == AUDIT_ARCH_X86_64)
-    return (static_cast<uint32_t>(nr) & kX32SyscallBit) ? Arch::X32 : Arch::X86_64;
-  if (audit_arch == AUDIT_ARCH_I386) return Arch::X86;
-  for (const auto& a : all_arches())
-    if (a.audit_arch == audit_arch) return a.arch;
-  *known = false;
-  return Arch::X86_64;
 }
 
 long now_ms() {
@@ -234,47 +224,9 @@ struct TaskState {
 };
 
 struct Accumulator {
-  // counts by (arch, nr); names resolved at the end
+  // arguments by (arch, nr) (counts: the supervisor's); names resolved at the end
   std::map<std::pair<Arch, int32_t>, behavior::SyscallInfo> calls;
-  std::unordered_map<uint64_t, uint64_t> fast;  // (arch<<32 | nr) -> count, for syscalls without args
 };
-
-// What the answering thread needs to know about a syscall number, computed
-// once per (arch, nr): most notifications are then a table lookup, a counter
-// increment and the answer.
-struct NrInfo {
-  enum : uint8_t { kUnset = 0, kLooked = 1, kExec = 2, kDecode = 4, kObserve = 8 };
-  uint8_t flags = kUnset;
-  std::string_view name;
-  uint64_t count = 0;  // calls that needed no decoding
-};
-constexpr int kFlatNrs = 1024;
-constexpr int kFlatArches = 3;  // X86_64, X86, X32
-
-// Index of (arch, nr) in the flat table, or -1.
-int flat_index(Arch arch, int32_t nr) {
-  int64_t n = nr;
-  int a;
-  switch (arch) {
-    case Arch::X86_64: a = 0; break;
-    case Arch::X86: a = 1; break;
-    case Arch::X32: a = 2, n -= kX32SyscallBit; break;
-    default: return -1;
-  }
-  if (n < 0 || n >= kFlatNrs) return -1;
-  return a * kFlatNrs + static_cast<int>(n);
-}
-
-NrInfo describe(Arch arch, int32_t nr, bool known) {
-  NrInfo i;
-  i.flags = NrInfo::kLooked;
-  auto name = known ? syscall_name(arch, nr) : std::nullopt;
-  if (!name) return i;  // no name: counted as "nr N", never decoded
-  i.name = *name;
-  if (i.name == "execve" || i.name == "execveat") i.flags |= NrInfo::kExec;
-  if (decode_relevant(i.name)) i.flags |= NrInfo::kDecode;
-  return i;
-}
 
 // A mkdir(at) the supervisor let run may have failed (EEXIST: `mkdir -p` of a
 // directory that was there); the answer is never seen. Evidence afterwards: the
@@ -312,7 +264,117 @@ bool changed_path_view(const behavior::Behavior& b) {
   return false;
 }
 
+// The recorder as an observer of the supervisor (supervise/loop.h): decodes what
+// decode_relevant() names and exec, reads each task's image (comm, exe) at its first
+// syscall, and files what it saw into the Behavior once the answer is sent and the
+// notification was still valid. Its decoding of the current call is there for the
+// observer added after it (RecordOptions::observer, `confine watch`, record/observer.h).
+// Counts are the supervisor's.
+class Recording : public supervise::Observer {
+ public:
+  Recording(behavior::Behavior* beh, Accumulator* acc)
+      : beh_(beh), acc_(acc), flags_(supervise::kSyscallSlots) {}
+  bool wants(Arch arch, int32_t nr, std::string_view name) override {
+    uint8_t f = kLooked;
+    if (name == "execve" || name == "execveat") f |= kExec;
+    if (!name.empty() && decode_relevant(name)) f |= kDecode;
+    flag_slot(arch, nr) = f;
+    return f & (kExec | kDecode);
+  }
+  const DecodedCall* decoded() const { return &cur_; }
+  // A task's first syscall other than execve: its image.
+  bool wants_task(pid_t tid) override {
+    if (tid <= 0) return false;
+    auto it = tasks_.find(tid);
+    return it == tasks_.end() || !it->second.seen_image;
+  }
+  bool on_call(const supervise::Call& c) override {
+    tid_ = c.pid, arch_ = c.arch, nr_ = c.nr, name_ = c.name;
+    flags_now_ = flag_slot(c.arch, c.nr);
+    cur_.id = c.id;
+    cur_.set = true;
+    cur_.d = Decoded{};
+    Decoded& d_ = cur_.d;
+    proc_.reset();
+    const bool is_exec = flags_now_ & kExec;
+    auto& ts = tasks_[tid_];
+    if (!ts.seen_image && !is_exec && tid_ > 0) {
+      std::string base = "/proc/" + std::to_string(tid_);
+      proc_ = behavior::Process{read_small(base + "/comm"), read_link(base + "/exe")};
+    }
+    if (is_exec) ts.seen_image = false;
+    if (!name_.empty() && tid_ > 0 && (flags_now_ & kDecode)) {
+      ProcMemReader mem(tid_);
+      decode(arch_, name_, c.args, mem, &d_);
+    }
+    return proc_ || d_.used_memory;
+  }
+  void settle(bool valid) override {
+    Decoded& d_ = cur_.d;
+    if (!d_.args.empty()) {
+      auto& info = acc_->calls[{arch_, nr_}];
+      for (const auto& [k, v] : d_.args) info.args[k].insert(v);
+    }
+    if (!valid) return;
+    auto& ts = tasks_[tid_];
+    if (proc_) {
+      ts.seen_image = true;
+      beh_->processes.insert(std::move(*proc_));
+    }
+    const bool is_mkdir = name_ == "mkdir" || name_ == "mkdirat";
+    for (auto& [p, a] : d_.files) {
+      if (a & behavior::kCreate) (is_mkdir ? mkdir_paths : other_created).insert(p);
+      auto it = beh_->files.find(p);
+      if (it != beh_->files.end())
+        it->second |= a;
+      else if (beh_->files.size() < behavior::kMaxFiles)
+        beh_->files.emplace(std::move(p), a);
+      else
+        beh_->files_truncated = true;
+    }
+    if (!d_.exec.empty()) beh_->execs.insert(d_.exec);
+    if (d_.family) beh_->net_families.insert(behavior::family_name(*d_.family));
+    if (!d_.bind.empty()) beh_->binds.insert(d_.bind);
+    if (!d_.connect.empty()) beh_->connects.insert(d_.connect);
+    if (d_.seccomp_filter) own_filter = true;
+  }
+  void forget(pid_t pid) override { tasks_.erase(pid); }
+
+  // Paths recorded as created by mkdir/mkdirat only (the call may have failed:
+  // checked at the end), and paths created by any other call.
+  std::set<std::string> mkdir_paths, other_created;
+  bool own_filter = false;
+
+ private:
+  enum : uint8_t { kLooked = 1, kExec = 2, kDecode = 4 };
+  uint8_t& flag_slot(Arch arch, int32_t nr) {
+    int i = supervise::syscall_slot(arch, nr);
+    return i >= 0 ? flags_[static_cast<size_t>(i)] : other_flags_[{arch, nr}];
+  }
+  behavior::Behavior* beh_;
+  Accumulator* acc_;
+  std::vector<uint8_t> flags_;  // by supervise::syscall_slot
+  std::map<std::pair<Arch, int32_t>, uint8_t> other_flags_;
+  std::unordered_map<pid_t, TaskState> tasks_;
+  // The call between on_call and settle.
+  pid_t tid_ = 0;
+  Arch arch_ = Arch::X86_64;
+  int32_t nr_ = 0;
+  std::string_view name_;
+  uint8_t flags_now_ = 0;
+  DecodedCall cur_;
+  std::optional<behavior::Process> proc_;
+};
+
 }  // namespace
+
+bool CallObserver::on_call(const supervise::Call& c) {
+  static const Decoded kNothing;
+  const Decoded* d = decoded_ && decoded_->set && decoded_->id == c.id ? &decoded_->d : &kNothing;
+  ProcMemReader mem(c.pid);
+  observe(ObservedCall{c.arch, c.nr, c.name, c.pid, c.args, d, &mem});
+  return true;  // it may have read the task
+}
 
 Result<std::string> find_executable(const std::string& name, int* exit_code) {
   *exit_code = 127;
@@ -523,20 +585,19 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   std::map<std::pair<Arch, int32_t>, uint64_t> notified;  // perf backend: notifications by (arch, nr)
   // Kernel 6.6+: wake the supervisor synchronously on the same CPU.
   supervise::set_sync_wakeup(lfd);
+  supervise::Supervisor sup(lfd);  // owns lfd from here
 
-  std::unordered_map<pid_t, TaskState> tasks;
-  pid_t last_tid = 0;  // the task of the previous notification, when its image is known
   Accumulator acc;
-  std::vector<NrInfo> flat(kFlatArches * kFlatNrs);
+  Recording recording(&beh, &acc);
+  sup.add(&recording);
+  if (o.observer) {  // after the recording: it sees its decoding of the same call
+    o.observer->set_decoded(recording.decoded());
+    sup.add(o.observer);
+  }
   bool own_filter = false;
-  // Paths recorded as created by mkdir/mkdirat only (the call may have failed:
-  // checked at the end), and paths created by any other call.
-  std::set<std::string> mkdir_paths, other_created;
   std::optional<Error> loop_error;
-  uint64_t last_id = 0, vanished = 0;  // notification ids (see handle())
-  bool have_last_id = false;
 
-  // Two threads. This one blocks in RECV (supervise::recv) and answers:
+  // Two threads. This one blocks in RECV (sup.run(), supervise/loop.h) and answers:
   // a notification costs RECV + SEND and two context switches, nothing else
   // (a poll() before each RECV cost a third syscall, ~25% of the round trip).
   // The watcher thread sleeps in poll() on the signalfd and on the listener
@@ -546,8 +607,6 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   // task is gone, hence the interruption.
   struct Shared {
     std::mutex mu;
-    std::vector<pid_t> reaped;  // for the main thread to forget (pid reuse)
-    std::atomic<bool> has_reaped{false};
     std::atomic<bool> stop{false};
     std::atomic<bool> main_left{false};
     bool main_done = false;
@@ -563,7 +622,7 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
     int e = errno;
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    close(lfd), close(sfd), close(errp[0]);
+    close(sfd), close(errp[0]);
     return Error::sys("eventfd", e);
   }
   pthread_t main_thread = pthread_self();
@@ -572,13 +631,12 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
       int st = 0;
       pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
       if (w <= 0) break;
+      sup.reaped(w);
       std::lock_guard<std::mutex> g(sh.mu);
       if (w == pid) {
         sh.main_done = true;
         sh.main_status = st;
       }
-      sh.reaped.push_back(w);
-      sh.has_reaped.store(true, std::memory_order_release);
     }
   };
   // kInterruptSignal: blocked in the watcher, unblocked here once it runs,
@@ -681,137 +739,15 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   bool reniced =
       errno == 0 && old_nice > -15 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -15) == 0;
 
-  // SEND takes the listener's mutex interruptibly: the stop signal can make it
-  // fail with EINTR, and a received notification nobody answers would block
-  // its task forever (the drainer cannot know its id). Retry; ENOENT means
-  // the task died meanwhile.
-  // the task died meanwhile (supervise::send_continue).
-  auto handle = [&]() -> Status {
-    seccomp_notif req;
-    CONFINE_TRY(supervise::Recv got, supervise::recv(lfd, &req));
-    if (got != supervise::Recv::Got) return ok();  // the task died meanwhile, or stop
-    ++res.events;
-    // The kernel numbers a filter's notifications consecutively as tasks make
-    // them, and RECV hands them out in that order: a gap is a notification
-    // that left the queue before we received it -- its task was interrupted
-    // by a signal (the syscall failed with EINTR unless restarted) or killed.
-    if (have_last_id && req.id > last_id) vanished += req.id - last_id - 1;
-    if (!have_last_id || req.id > last_id) last_id = req.id;
-    have_last_id = true;
-    if (sh.has_reaped.load(std::memory_order_acquire)) {
-      std::lock_guard<std::mutex> g(sh.mu);
-      for (pid_t w : sh.reaped) {
-        tasks.erase(w);
-        if (o.observer) o.observer->forget(w);
-      }
-      sh.reaped.clear();
-      last_tid = 0;
-      sh.has_reaped.store(false, std::memory_order_relaxed);
-    }
-    bool known = false;
-    Arch arch = arch_of(req.data.arch, req.data.nr, &known);
-    pid_t tid = static_cast<pid_t>(req.pid);
-    int fi = flat_index(arch, req.data.nr);
-    NrInfo slow_info;
-    NrInfo* info = fi >= 0 ? &flat[static_cast<size_t>(fi)] : &slow_info;
-    if (info->flags == NrInfo::kUnset) {
-      *info = describe(arch, req.data.nr, known);
-      if (o.observer && o.observer->wants(arch, info->name)) info->flags |= NrInfo::kObserve;
-    }
-    const bool observe = info->flags & NrInfo::kObserve;
-    bool has_name = !info->name.empty();
-    bool is_exec = info->flags & NrInfo::kExec;
-    // Hot path: the same task as last time, its image known, nothing to decode.
-    if (tid == last_tid && !is_exec && !(info->flags & NrInfo::kDecode) && !observe && fi >= 0) {
-      CONFINE_CHECK(supervise::send_continue(lfd, req.id));
-      if (counter)
-        ++notified[{arch, req.data.nr}];
-      else
-        ++info->count;
-      return ok();
-    }
-    std::optional<std::string_view> name;
-    if (has_name) name = info->name;
-    // Process image (comm, exe): at a task's first syscall other than execve.
-    std::optional<behavior::Process> proc;
-    auto& ts = tasks[tid];
-    if (!ts.seen_image && !is_exec && tid > 0) {
-      std::string base = "/proc/" + std::to_string(tid);
-      proc = behavior::Process{read_small(base + "/comm"), read_link(base + "/exe")};
-    }
-    if (is_exec) {
-      ts.seen_image = false;
-      last_tid = 0;
-    }
-    Decoded d;
-    if (name && tid > 0 && (info->flags & NrInfo::kDecode)) {
-      ProcMemReader mem(tid);
-      uint64_t args[6];
-      for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
-      decode(arch, *name, args, mem, &d);
-    }
-    if (observe) {
-      ProcMemReader mem(tid);
-      uint64_t args[6];
-      for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
-      o.observer->on_call(ObservedCall{arch, req.data.nr, info->name, tid, args, &d, &mem});
-    }
-    bool valid = true;
-    if (proc || d.used_memory || observe) valid = supervise::id_valid(lfd, req.id);
-    // Answer first: the task continues while we file what we saw.
-    CONFINE_CHECK(supervise::send_continue(lfd, req.id));
-    if (observe) o.observer->settle(valid);
-
-    if (counter) {  // counted by perf; args only
-      ++notified[{arch, req.data.nr}];
-      if (!d.args.empty()) {
-        auto& info = acc.calls[{arch, req.data.nr}];
-        for (const auto& [k, v] : d.args) info.args[k].insert(v);
-      }
-    } else if (d.args.empty()) {
-      if (fi >= 0)
-        ++info->count;
-      else
-        ++acc.fast[(static_cast<uint64_t>(arch) << 32) | static_cast<uint32_t>(req.data.nr)];
-    } else {
-      auto& info = acc.calls[{arch, req.data.nr}];
-      ++info.count;
-      for (const auto& [k, v] : d.args) info.args[k].insert(v);
-    }
-    if (!valid) return ok();
-    if (proc) {
-      ts.seen_image = true;
-      beh.processes.insert(std::move(*proc));
-    }
-    if (ts.seen_image && !is_exec) last_tid = tid;
-    const bool is_mkdir = name && (*name == "mkdir" || *name == "mkdirat");
-    for (auto& [p, a] : d.files) {
-      if (a & behavior::kCreate) (is_mkdir ? mkdir_paths : other_created).insert(p);
-      auto it = beh.files.find(p);
-      if (it != beh.files.end())
-        it->second |= a;
-      else if (beh.files.size() < behavior::kMaxFiles)
-        beh.files.emplace(std::move(p), a);
-      else
-        beh.files_truncated = true;
-    }
-    if (!d.exec.empty()) beh.execs.insert(d.exec);
-    if (d.family) beh.net_families.insert(behavior::family_name(*d.family));
-    if (!d.bind.empty()) beh.binds.insert(d.bind);
-    if (!d.connect.empty()) beh.connects.insert(d.connect);
-    if (d.seccomp_filter) own_filter = true;
-    return ok();
-  };
-
-  while (!sh.stop.load(std::memory_order_acquire)) {
-    auto s = handle();
-    if (!s.ok()) {
-      loop_error = std::move(s).error();
-      uint64_t one = 1;
-      ssize_t w = write(stop_efd, &one, sizeof one);
-      (void)w;
-      break;
-    }
+  // The loop (supervise::Supervisor::run): RECV, the recording's on_call, ID_VALID
+  // when it read the task, SEND CONTINUE (EINTR retried: a received notification
+  // nobody answers would block its task forever), settle. The watcher's
+  // kInterruptSignal makes RECV return EINTR so the stop flag is seen.
+  if (Status s = sup.run(sh.stop); !s.ok()) {
+    loop_error = std::move(s).error();
+    uint64_t one = 1;
+    ssize_t w = write(stop_efd, &one, sizeof one);
+    (void)w;
   }
   if (reniced) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), old_nice);
   sh.main_left.store(true, std::memory_order_release);
@@ -843,20 +779,20 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   }
   // Tasks may remain (main_only, stopped): hand the listener to a
   // detached drainer that answers CONTINUE until they are gone.
-  pollfd lp{lfd, POLLIN, 0};
+  pollfd lp{sup.fd(), POLLIN, 0};
   if (poll(&lp, 1, 0) >= 0 && !(lp.revents & POLLHUP) && main_done) {
     pid_t d = fork();
     if (d == 0) {
       setsid();
       sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-      supervise::drain(lfd);
+      supervise::drain(sup.fd());
       _exit(0);
     }
     if (d > 0)
       res.warnings.push_back("recording stopped with processes still running (pid " + std::to_string(pid) +
                              "'s descendants); they continue unrecorded");
   }
-  close(lfd);
+  close(sup.release());
   close(sfd);
   {  // execve failed after the filter was on: the child wrote why
     char buf[512];
@@ -871,21 +807,19 @@ Result<RecordResult> record_once(const RecordOptions& o, bool use_perf, bool* pe
   res.exit_code = exit_code_of(main_status);
   beh.exit_status = res.exit_code;
 
-  // Fold the counters into names.
-  for (int a = 0; a < kFlatArches; ++a)
-    for (int n = 0; n < kFlatNrs; ++n) {
-      const NrInfo& ni = flat[static_cast<size_t>(a * kFlatNrs + n)];
-      if (ni.count == 0) continue;
-      Arch arch = a == 0 ? Arch::X86_64 : a == 1 ? Arch::X86 : Arch::X32;
-      int32_t nr = a == 2 ? static_cast<int32_t>(n + kX32SyscallBit) : n;
-      acc.fast[(static_cast<uint64_t>(arch) << 32) | static_cast<uint32_t>(nr)] += ni.count;
-    }
-  for (const auto& [key, cnt] : acc.fast) {
-    auto arch = static_cast<Arch>(key >> 32);
-    auto& info = acc.calls[{arch, static_cast<int32_t>(key & 0xffffffffu)}];
-    info.count += cnt;
-  }
+  // The supervisor's counts: the calls (unotify) or the notifications (perf, which counts the calls).
+  sup.counts([&](Arch arch, int32_t nr, uint64_t c) {
+    if (counter)
+      notified[{arch, nr}] += c;
+    else
+      acc.calls[{arch, nr}].count += c;
+  });
+  res.events = sup.stats().received;
   res.notifications = res.events;
+  own_filter = recording.own_filter;
+  const std::set<std::string>& mkdir_paths = recording.mkdir_paths;
+  const std::set<std::string>& other_created = recording.other_created;
+  const uint64_t vanished = sup.stats().vanished;
   std::string perf_partial;
   if (counter) {
     uint64_t total = 0;

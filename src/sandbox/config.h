@@ -147,8 +147,10 @@ struct SeccompConfig {
 
 // Observation of file syscalls by the complain-mode supervisor (AppArmor
 // complain mode; the CLI supplies the decision). `syscalls` are sent to the
-// supervisor (pid 1), which calls `observe` for each one before continuing it
-// and streams the events it returns (supervise::to_json lines). seccomp Enforce/Unconfined: a separate
+// supervisor (pid 1), whose loop calls `observe` for each one while the task waits
+// (supervise::FileComplain on supervise::Supervisor), checks that the notification
+// is still valid, continues it and streams the events `observe` returned
+// (supervise::to_json lines; none when it was stale). seccomp Enforce/Unconfined: a separate
 // filter (`prog`, NEW_LISTENER; file syscalls -> USER_NOTIF, rest ALLOW) is
 // installed before the profile, so a syscall the profile denies still fails
 // (ERRNO/KILL beat USER_NOTIF across filters) and is not observed. seccomp

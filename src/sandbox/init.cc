@@ -12,10 +12,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include "seccomp/bpf/bpf.h"
+#include "supervise/complain.h"
 #include "supervise/listener.h"
+#include "supervise/loop.h"
 
 namespace confine::sandbox {
 
@@ -46,7 +48,13 @@ int run_init(const InitConfig& c) {
     kill(c.workload, SIGKILL);
   }
   int pidfd = -1;
-  std::unique_ptr<supervise::Listener> sup;
+  // The observers of the supervisor: seccomp complain first, then the AppArmor file observer.
+  auto emit = [&c](const supervise::Event& e) { write_all(c.event_fd, supervise::to_json(e) + "\n"); };
+  supervise::SeccompComplain seccomp_complain(c.observe ? c.observe->syscalls : std::vector<std::string>{},
+                                              c.enforce_prog, emit);
+  std::optional<supervise::FileComplain> file_complain;
+  if (c.observe) file_complain.emplace(c.observe->syscalls, c.observe->observe, c.workload, emit);
+  std::unique_ptr<supervise::Supervisor> sup;
   int handoff = c.handoff_fd;
   if (handoff >= 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, c.workload, 0));
   int status_code = -1;
@@ -72,7 +80,9 @@ int run_init(const InitConfig& c) {
           // Linux 6.6+: wake this supervisor on the notifying task's CPU (a
           // direct switch instead of a cross-CPU wake-up).
           supervise::set_sync_wakeup(*l);
-          sup = std::make_unique<supervise::Listener>(*l);
+          sup = std::make_unique<supervise::Supervisor>(*l);
+          sup->add(&seccomp_complain);
+          if (file_complain) sup->add(&*file_complain);
           // Until now the workload's close-on-exec copy was the only one: it must not exec before this.
           if (write(c.ack_fd, "k", 1) != 1) kill(c.workload, SIGKILL);
           close(c.ack_fd);
@@ -83,28 +93,7 @@ int run_init(const InitConfig& c) {
       }
     }
     if (uidx >= 0 && (p[uidx].revents & POLLIN)) {
-      auto r = sup->handle_one([&](const supervise::Notification& e) {
-        bool observed = c.observe && std::find(c.observe->syscalls.begin(), c.observe->syscalls.end(),
-                                               e.name) != c.observe->syscalls.end();
-        if (!observed) {
-          write_all(c.event_fd, supervise::to_json(supervise::to_event(e)) + "\n");
-          return;
-        }
-        if (c.enforce_prog) {  // seccomp complain too: would the profile deny it?
-          bpf::SeccompData d;
-          d.nr = e.nr;
-          d.arch = e.audit_arch;
-          d.instruction_pointer = e.ip;
-          for (int i = 0; i < 6; ++i) d.args[i] = e.args[i];
-          auto v = bpf::run(*c.enforce_prog, d);
-          if (!v.ok() || (v->ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
-            write_all(c.event_fd, supervise::to_json(supervise::to_event(e)) + "\n");
-        }
-        supervise::Notification ev = e;
-        ev.workload = c.workload;
-        for (const auto& event : c.observe->observe(ev))
-          write_all(c.event_fd, supervise::to_json(event) + "\n");
-      });
+      auto r = sup->step();
       if (!r.ok()) {
         std::fprintf(stderr, "confine: complain mode: %s\n", r.error().message().c_str());
         sup.reset();
@@ -123,6 +112,7 @@ int run_init(const InitConfig& c) {
         int st = 0;
         pid_t w = waitpid(-1, &st, WNOHANG);
         if (w <= 0) break;
+        if (sup) sup->reaped(w);
         if (w == c.workload) status_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       }
     }

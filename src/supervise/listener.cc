@@ -20,74 +20,12 @@
 namespace confine::supervise {
 
 namespace {
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
-void name_event(Notification& e) {
-  std::optional<Arch> arch;
-  for (const auto& a : all_arches())
-    if (a.audit_arch == e.audit_arch) {
-      arch = a.arch;
-      break;
-    }
-  if (arch == Arch::X86_64 && (static_cast<uint32_t>(e.nr) & kX32SyscallBit)) arch = Arch::X32;
-  if (!arch) {
-    e.arch = hex(e.audit_arch);
-    e.name = "nr " + std::to_string(e.nr);
-    return;
-  }
-  e.arch = std::string(arch_info(*arch).name);
-  auto n = syscall_name(*arch, e.nr);
-  e.name = n ? std::string(*n) : "nr " + std::to_string(e.nr);
-}
-
 long now_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 }  // namespace
-
-Listener::~Listener() {
-  if (fd_ >= 0) close(fd_);
-}
-
-Result<bool> Listener::handle_one(const std::function<void(const Notification&)>& cb) {
-  seccomp_notif req;
-  CONFINE_TRY(Recv got, recv(fd_, &req));
-  if (got != Recv::Got) return true;  // task gone / interrupted: try again
-  Notification e;
-  e.id = req.id;
-  e.pid = static_cast<pid_t>(req.pid);
-  e.nr = req.data.nr;
-  e.audit_arch = req.data.arch;
-  e.ip = req.data.instruction_pointer;
-  e.listener_fd = fd_;
-  for (int i = 0; i < 6; ++i) e.args[i] = req.data.args[i];
-  name_event(e);
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/comm", e.pid);
-  int cfd = open(path, O_RDONLY | O_CLOEXEC);
-  if (cfd >= 0) {
-    char buf[64];
-    ssize_t n = read(cfd, buf, sizeof buf - 1);
-    if (n > 0) {
-      e.comm.assign(buf, static_cast<size_t>(n));
-      while (!e.comm.empty() && e.comm.back() == '\n') e.comm.pop_back();
-    }
-    close(cfd);
-  }
-  // The id must still be valid for the comm to belong to this task.
-  if (!id_valid(fd_, req.id)) e.comm.clear();
-  cb(e);
-  CONFINE_CHECK(send_continue(fd_, req.id));
-  return true;
-}
-
-bool notif_id_valid(const Notification& e) { return e.listener_fd >= 0 && id_valid(e.listener_fd, e.id); }
 
 Result<std::vector<sock_filter>> notify_filter(const std::vector<std::string>& names,
                                                const NotifyFilterOptions& opt) {

@@ -1,18 +1,14 @@
-// The seccomp user-notification listener: the one place that installs a notify
-// filter, receives notifications and answers them (`confine record`'s recorder,
-// `confine run --mode complain` and the AppArmor complain observer in the
-// sandbox's pid 1). Observation only, never a security boundary: pointer
-// arguments are racy and every syscall is continued.
+// The seccomp user-notification listener: the notify filter (built by the seccomp
+// compiler), its installation (WAIT_KILLABLE_RECV with fallback), the hand-off of the
+// listener fd and the ioctls on it. Only the loop (supervise/loop.h, Supervisor) calls
+// recv() / send_continue() / id_valid(); drain() answers what is left for a detached
+// drainer. Observation only, never a security boundary: pointer arguments are racy
+// and every syscall is continued.
 //
 //   child:       CONFINE_TRY(std::vector<sock_filter> prog, notify_filter(names));
 //                long fd = new_listener(prog);           // -> hand fd to the supervisor
 //   supervisor:  CONFINE_TRY(int fd, fetch_listener(pidfd, child_fd, 10000));   // or fork-inherited
-//                Listener l(fd);
-//                while (poll says l.fd() readable) {
-//                  CONFINE_TRY(bool alive, l.handle_one([](const Notification& n) { ... }));
-//                  if (!alive) break;  // the filtered tasks are gone
-//                }
-//   hot loops (the recorder) use recv() / send_continue() / id_valid() directly.
+//                Supervisor sup(fd); sup.add(&observer); ... (supervise/loop.h)
 #pragma once
 
 #include <linux/filter.h>
@@ -76,6 +72,8 @@ bool id_valid(int listener_fd, uint64_t id);
 // drainer process: the tasks left running when recording stops.
 void drain(int listener_fd);
 
+// A notification with its names, for the observers that write complain events
+// (supervise::notification_of, supervise/complain.h).
 struct Notification {
   uint64_t id = 0;
   pid_t pid = 0;  // in the supervisor's pid namespace
@@ -83,33 +81,13 @@ struct Notification {
   uint32_t audit_arch = 0;
   uint64_t ip = 0;
   uint64_t args[6] = {};
-  std::string comm;      // /proc/PID/comm (best effort)
-  std::string name;      // syscall name ("nr 999" when unknown)
-  std::string arch;      // "x86_64", "x86", "x32"
-  int listener_fd = -1;  // for notif_id_valid() after reading the task's memory
-  pid_t workload = 0;    // the sandbox's command process (supervisor's pid namespace), set by init
+  std::string comm;    // /proc/PID/comm (best effort)
+  std::string name;    // syscall name ("nr 999" when unknown)
+  std::string arch;    // "x86_64", "x86", "x32"
+  pid_t workload = 0;  // the sandbox's command process (supervisor's pid namespace), set by init
 };
-
-bool notif_id_valid(const Notification& n);
 
 // The seccomp complain event of a notification (to_json writes its line).
 Event to_event(const Notification& n);
-
-// A listener fd (owned) and the loop step of poll-driven supervisors.
-class Listener {
- public:
-  explicit Listener(int listener_fd) : fd_(listener_fd) {}
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  ~Listener();
-  int fd() const { return fd_; }
-  // Receives one notification, calls cb, answers CONTINUE.
-  // Always true (kept for callers that loop on it); no filtered task left shows
-  // as POLLHUP on fd(). A task that died meanwhile is skipped.
-  Result<bool> handle_one(const std::function<void(const Notification&)>& cb);
-
- private:
-  int fd_;
-};
 
 }  // namespace confine::supervise

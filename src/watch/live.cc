@@ -529,7 +529,7 @@ bool changes_ids(std::string_view n) {
 }
 }  // namespace
 
-bool LiveWatcher::wants(Arch arch, std::string_view name) {
+bool LiveWatcher::wants_call(Arch arch, std::string_view name) {
   asked_.insert(std::string(name));
   bool w = wants_now(arch, name);
   if (w) observed_.insert(std::string(name));
@@ -568,7 +568,7 @@ bool LiveWatcher::wants_now(Arch arch, std::string_view name) {
   return false;
 }
 
-void LiveWatcher::on_call(const record::ObservedCall& c) {
+void LiveWatcher::observe(const record::ObservedCall& c) {
   ++stats_.observed;
   maybe_reload();
   procs_.trim();  // between events only: pointers into the table stay valid during one

@@ -1,7 +1,8 @@
-// The live source of `confine watch -- CMD`: a record::CallObserver on the recorder's
-// unotify supervisor (record/observer.h) that turns the syscalls the rules (and the
-// deviation profile) care about into watch::Events, evaluates them after the answer and
-// reports alerts. Nothing is denied; the command runs as it would unwatched (slower).
+// The live source of `confine watch -- CMD`: an observer of the recorder's supervisor loop
+// (supervise/loop.h) with the recorder's decoding of each call (record::CallObserver,
+// record/observer.h), handed each call it wants while the task waits; it turns the syscalls the rules (and
+// the deviation profile) care about into watch::Events, evaluates them after the answer and reports alerts.
+// Nothing is denied; the command runs as it would unwatched (slower).
 #pragma once
 
 #include <atomic>
@@ -65,8 +66,8 @@ class LiveWatcher : public record::CallObserver {
   // emit receives each alert line (text or JSON).
   LiveWatcher(const RuleSet* rules, const Baseline* baseline, bool json,
               std::function<void(const std::string&)> emit);
-  bool wants(Arch arch, std::string_view name) override;
-  void on_call(const record::ObservedCall& c) override;
+  bool wants_call(Arch arch, std::string_view name) override;
+  void observe(const record::ObservedCall& c) override;
   void settle(bool valid) override;
   void forget(pid_t pid) override {
     procs_.erase(pid);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,45 @@ void expect_valid(const std::string& text, const std::string& tag) {
 bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos ||
          text.find("\n" + line + " #") != std::string::npos;
+}
+
+// The generator resolves each path from its parent's memoized answer and one lstat: the
+// answers must be weakly_canonical's, in any order, through symlinks (to directories, to files,
+// chained, dangling, relative), trailing slashes on directories, files and missing paths, ".",
+// "..", "//" and /proc's magic links.
+TEST(AppArmorFromBehavior, CanonicalMemoIsWeaklyCanonical) {
+  namespace fs = std::filesystem;
+  std::string t = testing::TempDir() + "/canon-" + std::to_string(getpid());
+  fs::remove_all(t);
+  fs::create_directories(t + "/a/b");
+  std::ofstream(t + "/a/f") << "x";
+  fs::create_directory_symlink("a", t + "/la");
+  fs::create_symlink("la", t + "/lla");
+  fs::create_symlink("nowhere", t + "/dangle");
+  fs::create_symlink("../a/b", t + "/a/up");
+  fs::create_symlink("f", t + "/a/lf");
+  std::vector<std::string> tails = {
+      "",         "/",         "/a",        "/a/",          "/a/b/",      "/a/f",     "/a/f/",   "/a/f/g",
+      "/la",      "/la/",      "/la/b",     "/la/b/",       "/la/b/x/y",  "/lla/b/x", "/lla/f/", "/dangle",
+      "/dangle/", "/dangle/x", "/a/up",     "/a/up/z/",     "/a/lf",      "/a/lf/",   "/a/./f",  "/a/../a/f",
+      "//a",      "/a/b/..",   "/missing/", "/missing/m/n", "/a/missing/"};
+  std::vector<std::string> paths;
+  for (const auto& x : tails) paths.push_back(t + x);
+  for (const char* p :
+       {"/", "/usr/lib/", "/lib/", "/proc/self/exe", "/proc/self/fd/0", "/dev/stdin", "/etc/"})
+    paths.push_back(p);
+  auto expect = [](const std::string& p) {
+    std::error_code ec;
+    auto c = fs::weakly_canonical(p, ec);
+    return ec ? p : c.string();
+  };
+  for (int order = 0; order < 2; ++order) {
+    auto got = canonical_paths(paths);
+    ASSERT_EQ(got.size(), paths.size());
+    for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ(got[i], expect(paths[i])) << paths[i];
+    std::reverse(paths.begin(), paths.end());  // children before their parents
+  }
+  fs::remove_all(t);
 }
 
 TEST(AppArmorGlob, Match) {
