@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "json/json.h"
 #include "k8s/rules.h"
+#include "k8s/yaml.h"
 
 namespace confine::k8s::scan {
 
@@ -23,6 +24,14 @@ struct Document {
 // directory is walked for *.json, *.yaml, *.yml (sorted, hidden entries skipped).
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
 Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
+
+// The documents of one YAML stream under explicit limits, built straight from libyaml's events (what
+// parse_documents does for a YAML text, with yaml::Limits{}), and the reference it must equal: the
+// tree of yaml.h converted afterwards (the path before; kept for the differential tests and fuzzer).
+Result<std::vector<Document>> yaml_documents_limited(std::string_view text, const std::string& path,
+                                                     const yaml::Limits& lim);
+Result<std::vector<Document>> yaml_documents_reference(std::string_view text, const std::string& path,
+                                                       const yaml::Limits& lim);
 
 // The documents of one JSON text (one value, or a stream of several), positions those of the text.
 Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path);

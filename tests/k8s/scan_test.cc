@@ -1,10 +1,14 @@
 // The rule engine of `confine k8s scan` (src/k8s/rules.h, scan.h, policy.h).
 #include "k8s/scan.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -488,4 +492,129 @@ TEST(K8sScan, YamlInput) {
   auto bad = scan::parse_documents("a: [1, 2\n", "bad.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message().find("bad.yaml:"), std::string::npos) << bad.error().message();
+}
+
+// The YAML input is built straight from libyaml's events; it must equal the reference (the tree of
+// src/k8s/yaml.h converted afterwards) on every input: values, line:col of every value and key, and the
+// error message when one fails. Inputs: this directory's manifests, the real corpus when `make deps-test`
+// fetched it, and edge cases of every YAML feature the scanner treats specially. fuzz/k8s_scan_yaml_fuzz.cc
+// does the same on random inputs.
+namespace {
+bool same_value(const json::Value& a, const json::Value& b, std::string* where) {
+  if (a.type != b.type || a.pos != b.pos || a.boolean != b.boolean || a.text != b.text ||
+      a.is_integer != b.is_integer || a.negative != b.negative || a.magnitude != b.magnitude ||
+      a.items.size() != b.items.size() || a.members.size() != b.members.size()) {
+    *where = a.pos.str() + " vs " + b.pos.str();
+    return false;
+  }
+  for (size_t i = 0; i < a.items.size(); ++i)
+    if (!same_value(a.items[i], b.items[i], where)) return false;
+  for (size_t i = 0; i < a.members.size(); ++i)
+    if (a.members[i].key != b.members[i].key || a.members[i].key_pos != b.members[i].key_pos ||
+        !same_value(a.members[i].value, b.members[i].value, where)) {
+      if (where->empty()) *where = "key " + a.members[i].key + " at " + a.members[i].key_pos.str();
+      return false;
+    }
+  return true;
+}
+
+void expect_same_as_reference(const std::string& text, const std::string& name) {
+  yaml::Limits lim;
+  auto got = scan::yaml_documents_limited(text, name, lim);
+  auto want = scan::yaml_documents_reference(text, name, lim);
+  ASSERT_EQ(got.ok(), want.ok()) << name << ": "
+                                 << (got.ok() ? want.error().message() : got.error().message());
+  if (!got.ok()) {
+    EXPECT_EQ(got.error().message(), want.error().message()) << name;
+    return;
+  }
+  ASSERT_EQ(got->size(), want->size()) << name;
+  for (size_t i = 0; i < got->size(); ++i) {
+    std::string where;
+    EXPECT_TRUE(same_value((*got)[i].root, (*want)[i].root, &where))
+        << name << " document " << i << ": " << where;
+  }
+}
+
+void each_file(const std::string& dir, const std::function<void(const std::string&)>& f, int depth = 0) {
+  DIR* d = opendir(dir.c_str());
+  if (!d || depth > 8) {
+    if (d) closedir(d);
+    return;
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  closedir(d);
+  for (const auto& n : names) {
+    std::string p = dir + "/" + n;
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      each_file(p, f, depth + 1);
+    else if (S_ISREG(st.st_mode) && st.st_size < (4 << 20))
+      f(p);
+  }
+}
+}  // namespace
+
+TEST(K8sScan, YamlEventsEqualTheReference) {
+  const char* cases[] = {
+      "",
+      "# only a comment\n",
+      "---\n...\n",
+      "~\n",
+      "null\n",
+      "!!str null\n",
+      "\"\"\n",
+      "x\n",
+      "- 1\n- 2\n",
+      "a: 1\nb:\n  - x\n  - {c: d}\n",
+      "a: 1\na: 2\n",
+      "a: 1\n\"a\": 2\n",
+      "? [a, b]\n: c\n",
+      "? {a: b}\n: c\n",
+      "[*x]\n",
+      "a: &x [1, 2]\nb: [*x, *x]\n",
+      "a: &x {k: 1}\nb:\n  <<: *x\n",
+      "'<<': 1\n",
+      "<<: 1\n",
+      "*x : 1\n",
+      "a: *x\n---\nb: [1, 2\n",
+      "a: 1\n---\nb: *y\n",
+      "a: !!int \"5\"\nb: !!str 5\nc: !foo bar\n",
+      "a: 012\nb: 1e3\nc: -\nd: -0\ne: 1.\nf: .5\ng: 0x1F\nh: 1_000\ni: -1.5e-3\nj: 99999999999999999999\n",
+      "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: n\ng: True\nh: ~\ni:\nj: Null\n",
+      "a: |\n  line\n   two\nb: >-\n  folded\n  text\nc: 'it''s'\nd: \"x\\ty\\u00e9\"\n",
+      "é: ü\nname: \"ünï\"\nx: [é, {ü: 1}]\n",
+      "a:\n  b:\n    c:\n      - - - x\n",
+      "a: b: c\n",
+      "- a\nb: c\n",
+      "a: 1\n\tb: 2\n",
+      "%YAML 1.1\n---\na: 1\n",
+      "a: [1, 2]\n# c\n---\n# empty\n---\nb: 2\n",
+      "a: 1\0b\n"};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i)
+    expect_same_as_reference(
+        std::string(cases[i], i + 1 == sizeof cases / sizeof *cases ? 10 : strlen(cases[i])),
+        "case" + std::to_string(i) + ".yaml");
+  // Deep nesting and many documents reach the limits in both.
+  expect_same_as_reference(std::string(150, '[') + std::string(150, ']'), "deep.yaml");
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "---\na: " + std::to_string(i) + "\n";
+  expect_same_as_reference(many, "many.yaml");
+  size_t files = 0;
+  auto one = [&](const std::string& p) {
+    if (!(p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))) return;
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    expect_same_as_reference(ss.str(), p);
+    ++files;
+  };
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s", one);
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/fuzz/corpus/k8s_yaml_fuzz", one);
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/fuzz/corpus/k8s_scan_yaml_fuzz", one);
+  each_file("/var/cache/confine-test/deb-corpus", one);  // absent: the other inputs still run
+  EXPECT_GT(files, 5u);
 }
