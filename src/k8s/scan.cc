@@ -13,6 +13,7 @@
 
 #include "core/file.h"
 #include "k8s/yaml.h"
+#include "k8s/yaml_fast.h"
 
 namespace confine::k8s::scan {
 
@@ -169,6 +170,14 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
   if (size_t at = text.find('\0'); at != std::string_view::npos) {
     uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
     return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
+  }
+  // The common block-style subset, read without libyaml when it is exactly what libyaml would read
+  // (src/k8s/yaml_fast.h); anything else, errors included, goes through libyaml below.
+  if (auto vs = yaml::read_block_subset(text, lim, resolve_scalar)) {
+    std::vector<Document> docs;
+    docs.reserve(vs->size());
+    for (auto& v : *vs) docs.push_back(Document{path, std::move(v)});
+    return docs;
   }
   ParserGuard pg;
   if (!yaml_parser_initialize(&pg.p)) return err(0, 0, "libyaml: cannot initialise the parser");
