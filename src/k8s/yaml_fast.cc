@@ -46,7 +46,7 @@ bool indicator(char c) {
 class Reader {
  public:
   Reader(std::string_view t, const Limits& lim, ResolveScalar resolve)
-      : t_(t), lim_(lim), resolve_(resolve) {}
+      : t_(t), lim_(lim), resolve_(resolve), members_(lim.max_depth + 2), items_(lim.max_depth + 2) {}
 
   bool run(std::vector<Value>& out) {
     if (t_.size() > lim_.max_bytes) return false;
@@ -87,6 +87,10 @@ class Reader {
   size_t next_ = 0;  // start of the first line not consumed yet
   uint32_t next_no_ = 1;
   size_t nodes_ = 0;
+  // Per depth, the members or items of the collection being read there: reused, so that every value's
+  // vector is allocated once at its exact size (no doubling, no moves, no slack: a third less memory).
+  std::vector<std::vector<json::Member>> members_;
+  std::vector<std::vector<Value>> items_;
 
   Ln line_at(size_t b, uint32_t no) const {
     Ln l;
@@ -188,9 +192,18 @@ class Reader {
 
   // A block mapping whose first key is at offset i of line l; its keys at that column.
   bool map(Ln l, size_t i, unsigned depth, Value& out) {
+    if (depth + 2 >= lim_.max_depth) return false;  // (also keeps members_[depth] in bounds)
     const size_t col = i - l.b;
     out = Value::make_object();
     out.pos = pos(l, i);
+    std::vector<json::Member>& ms = members_[depth];
+    ms.clear();
+    auto done = [&]() {
+      out.members.reserve(ms.size());
+      for (auto& m : ms) out.members.push_back(std::move(m));
+      ms.clear();
+      return count();
+    };
     std::unique_ptr<std::unordered_set<std::string>> seen;
     for (;;) {
       std::string k;
@@ -201,11 +214,11 @@ class Reader {
       if (seen) {
         if (!seen->insert(k).second) return false;
       } else {
-        for (const auto& m : out.members)
+        for (const auto& m : ms)
           if (m.key == k) return false;  // duplicate: libyaml's reader reports it
-        if (out.members.size() >= 16) {
+        if (ms.size() >= 16) {
           seen = std::make_unique<std::unordered_set<std::string>>();
-          for (const auto& m : out.members) seen->insert(m.key);
+          for (const auto& m : ms) seen->insert(m.key);
           seen->insert(k);
         }
       }
@@ -228,9 +241,9 @@ class Reader {
       } else {
         FAST_TRY(inline_value(l, v, col, depth + 1, m.value));
       }
-      out.members.push_back(std::move(m));
+      ms.push_back(std::move(m));
       Ln n;
-      if (!next_content(&n) || at_marker(n) || n.ind < col) return count();
+      if (!next_content(&n) || at_marker(n) || n.ind < col) return done();
       if (n.ind > col) return false;
       l = n;
       i = n.b + n.ind;
@@ -239,8 +252,17 @@ class Reader {
 
   // A block sequence whose entries' '-' are at column col, the first on line l.
   bool seq(Ln l, size_t col, unsigned depth, Value& out) {
+    if (depth + 2 >= lim_.max_depth) return false;
     out = Value::make_array();
     out.pos = pos(l, l.b + col);
+    std::vector<Value>& is = items_[depth];
+    is.clear();
+    auto done = [&]() {
+      out.items.reserve(is.size());
+      for (auto& v : is) out.items.push_back(std::move(v));
+      is.clear();
+      return count();
+    };
     for (;;) {
       size_t dash = l.b + col;
       Value item;
@@ -268,12 +290,12 @@ class Reader {
           FAST_TRY(inline_value(l, v, col, depth + 1, item));
         }
       }
-      out.items.push_back(std::move(item));
+      is.push_back(std::move(item));
       Ln n;
-      if (!next_content(&n) || at_marker(n) || n.ind < col) return count();
+      if (!next_content(&n) || at_marker(n) || n.ind < col) return done();
       if (n.ind > col) return false;
       if (!(t_[n.b + col] == '-' && (col + 1 == n.e - n.b || t_[n.b + col + 1] == ' ')))
-        return count();  // the end of an indentless sequence: its mapping goes on
+        return done();  // the end of an indentless sequence: its mapping goes on
       l = n;
     }
   }
