@@ -517,11 +517,22 @@ Result<Value> parse_file(const std::string& path, ParseLimits limits) {
 
 // ---------------------------------------------------------------- writer
 
-std::string quote(std::string_view s) {
-  std::string o;
-  o.reserve(s.size() + 2);
+namespace {
+// quote(s) appended to o: runs of characters that need no escaping are copied at once.
+void append_quoted(std::string& o, std::string_view s) {
   o += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      o.append(s.data() + i, run - i);
+      i = run;
+      if (i >= s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"') {
       o += "\\\"";
@@ -567,6 +578,13 @@ std::string quote(std::string_view s) {
     ++i;
   }
   o += '"';
+}
+}  // namespace
+
+std::string quote(std::string_view s) {
+  std::string o;
+  o.reserve(s.size() + 2);
+  append_quoted(o, s);
   return o;
 }
 
@@ -589,7 +607,7 @@ void write_scalar(std::string& o, const Value& v) {
     case Type::Null: o += "null"; break;
     case Type::Bool: o += v.boolean ? "true" : "false"; break;
     case Type::Number: o += number_text(v); break;
-    case Type::String: o += quote(v.text); break;
+    case Type::String: append_quoted(o, v.text); break;
     default: break;
   }
 }
@@ -635,19 +653,23 @@ void write_rec(std::string& o, const Value& v, const WriteOptions& opt, int leve
       o += "{}";
       return;
     }
-    std::vector<const Member*> ms;
-    ms.reserve(v.members.size());
-    for (const auto& m : v.members) ms.push_back(&m);
-    if (opt.sort_keys)
+    auto member = [&](const Member& m, bool first) {
+      if (!first) o += ',';
+      nl(level + 1);
+      append_quoted(o, m.key);
+      o += opt.indent > 0 ? ": " : ":";
+      write_rec(o, m.value, opt, level + 1);
+    };
+    o += '{';
+    if (opt.sort_keys) {
+      std::vector<const Member*> ms;
+      ms.reserve(v.members.size());
+      for (const auto& m : v.members) ms.push_back(&m);
       std::stable_sort(ms.begin(), ms.end(),
                        [](const Member* a, const Member* b) { return a->key < b->key; });
-    o += '{';
-    for (size_t k = 0; k < ms.size(); ++k) {
-      if (k) o += ',';
-      nl(level + 1);
-      o += quote(ms[k]->key);
-      o += opt.indent > 0 ? ": " : ":";
-      write_rec(o, ms[k]->value, opt, level + 1);
+      for (size_t k = 0; k < ms.size(); ++k) member(*ms[k], k == 0);
+    } else {
+      for (size_t k = 0; k < v.members.size(); ++k) member(v.members[k], k == 0);
     }
     nl(level);
     o += '}';
