@@ -69,7 +69,12 @@ Value resolve_scalar(std::string_view tag, std::string&& t, bool plain, const So
       if (t == x) return true;
     return false;
   };
-  if (tag == "tag:yaml.org,2002:str" || (!plain && tag.empty())) {
+  // Most plain scalars are names, images and paths: longer than any null or boolean word, and not
+  // starting like a number.
+  bool word = t.size() <= 5;
+  if (plain && tag.empty() && !word && t[0] != '-' && (t[0] < '0' || t[0] > '9')) {
+    v = Value::make_string(std::move(t));
+  } else if (tag == "tag:yaml.org,2002:str" || (!plain && tag.empty())) {
     v = Value::make_string(std::move(t));
   } else if (tag == "tag:yaml.org,2002:null" || (plain && is({"", "~", "null", "Null", "NULL"}))) {
     v = Value::make_null();

@@ -104,13 +104,19 @@ class Reader {
   bool blank(const Ln& l) const { return l.b + l.ind == l.e; }
   bool comment(const Ln& l) const { return !blank(l) && t_[l.b + l.ind] == '#'; }
   // The next line that is neither blank nor a comment, from the first one not consumed.
-  bool next_content(Ln* out) const {
+  bool next_content(Ln* out) {
+    if (cached_ && cache_from_ == next_) {  // asked again before anything was consumed
+      *out = cache_;
+      return true;
+    }
     size_t b = next_;
     uint32_t no = next_no_;
     while (b < t_.size()) {
       Ln l = line_at(b, no);
       if (!blank(l) && !comment(l)) {
-        *out = l;
+        *out = cache_ = l;
+        cache_from_ = next_;
+        cached_ = true;
         return true;
       }
       b = l.e + 1;
@@ -118,6 +124,9 @@ class Reader {
     }
     return false;
   }
+  bool cached_ = false;
+  size_t cache_from_ = 0;
+  Ln cache_;
   void consume(const Ln& l) {
     next_ = l.e + 1;
     next_no_ = l.no + 1;
@@ -222,7 +231,10 @@ class Reader {
           seen->insert(k);
         }
       }
-      json::Member m{std::move(k), pos(l, i), Value()};
+      // Read in place (the nested values use the scratch vectors of deeper levels: m stays valid).
+      json::Member& m = ms.emplace_back();
+      m.key = std::move(k);
+      m.key_pos = pos(l, i);
       size_t v = colon + 1;
       while (v < l.e && t_[v] == ' ') ++v;
       if (v == l.e || (t_[v] == '#' && t_[v - 1] == ' ')) {
@@ -241,7 +253,6 @@ class Reader {
       } else {
         FAST_TRY(inline_value(l, v, col, depth + 1, m.value));
       }
-      ms.push_back(std::move(m));
       Ln n;
       if (!next_content(&n) || at_marker(n) || n.ind < col) return done();
       if (n.ind > col) return false;
@@ -265,7 +276,7 @@ class Reader {
     };
     for (;;) {
       size_t dash = l.b + col;
-      Value item;
+      Value& item = is.emplace_back();
       size_t v = dash + 1;
       while (v < l.e && t_[v] == ' ') ++v;
       if (v == l.e || (t_[v] == '#' && t_[v - 1] == ' ')) {
@@ -290,7 +301,6 @@ class Reader {
           FAST_TRY(inline_value(l, v, col, depth + 1, item));
         }
       }
-      is.push_back(std::move(item));
       Ln n;
       if (!next_content(&n) || at_marker(n) || n.ind < col) return done();
       if (n.ind > col) return false;
