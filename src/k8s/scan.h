@@ -19,10 +19,12 @@ struct Document {
 
 // THE input function: every input goes through here. A text that starts with { or [ is JSON (one
 // object, a `kind: *List`, an array of objects, or a stream of several top-level values, as
-// `yq -o json` writes); anything else is a YAML stream (src/k8s/yaml.h: positions kept, aliases and
+// `yq -o json` writes); anything else is a YAML stream (the block-style reader of src/k8s/yaml_fast.h,
+// else libyaml's events with the bounds and errors of src/k8s/yaml.h: positions kept, aliases and
 // merge keys refused, not expanded; scalars resolved as Kubernetes does, YAML 1.1 booleans). A
 // directory is walked for *.json, *.yaml, *.yml (sorted, hidden entries skipped).
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
+// Before a load of 1 MiB or more the heap is grown once and advised MADV_HUGEPAGE (see scan.cc).
 Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
 
 // The documents of one YAML stream under explicit limits, built straight from libyaml's events (what
