@@ -550,7 +550,7 @@ void reserve_heap(uint64_t input_bytes) {
 }
 }  // namespace
 
-Result<std::vector<Document>> load_manifests(const std::string& arg) {
+Result<std::vector<Document>> load_manifests(const std::string& arg, bool tune_heap) {
   std::string path_or_dash = arg;
   while (path_or_dash.size() > 1 && path_or_dash.back() == '/') path_or_dash.pop_back();
   std::vector<Document> docs;
@@ -562,11 +562,12 @@ Result<std::vector<Document>> load_manifests(const std::string& arg) {
     uint64_t bytes = 0;
     for (const auto& f : files)
       if (struct stat fs{}; ::stat(f.c_str(), &fs) == 0) bytes += static_cast<uint64_t>(fs.st_size);
-    reserve_heap(bytes);
+    if (tune_heap) reserve_heap(bytes);
     for (const auto& f : files) CONFINE_CHECK(load_one(f, docs));
     return docs;
   }
-  if (path_or_dash != "-" && S_ISREG(st.st_mode)) reserve_heap(static_cast<uint64_t>(st.st_size));
+  if (tune_heap && path_or_dash != "-" && S_ISREG(st.st_mode))
+    reserve_heap(static_cast<uint64_t>(st.st_size));
   CONFINE_CHECK(load_one(path_or_dash, docs));
   return docs;
 }

@@ -24,8 +24,10 @@ struct Document {
 // merge keys refused, not expanded; scalars resolved as Kubernetes does, YAML 1.1 booleans). A
 // directory is walked for *.json, *.yaml, *.yml (sorted, hidden entries skipped).
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
-// Before a load of 1 MiB or more the heap is grown once and advised MADV_HUGEPAGE (see scan.cc).
-Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
+// With tune_heap (the scan command: a short-lived process), before a load of 1 MiB or more the heap is
+// grown once and advised MADV_HUGEPAGE, and glibc keeps it until exit (reserve_heap in scan.cc);
+// long-running callers (the webhook's bundle) pass false.
+Result<std::vector<Document>> load_manifests(const std::string& path_or_dash, bool tune_heap = true);
 
 // The documents of one YAML stream under explicit limits, built straight from libyaml's events (what
 // parse_documents does for a YAML text, with yaml::Limits{}), and the reference it must equal: the
