@@ -159,6 +159,16 @@ class Parser {
   ParseLimits limits_;
   size_t i_ = 0;
   size_t values_ = 0;
+  // Per depth, the members or items of the object or array being read there: reused, so that every
+  // value's vector is allocated once at its exact size (no doubling and moving as it grows).
+  std::vector<std::vector<Member>> members_;
+  std::vector<std::vector<Value>> items_;
+  template <typename T>
+  static void take(std::vector<T>& scratch, std::vector<T>& to) {
+    to.reserve(scratch.size());
+    for (auto& x : scratch) to.push_back(std::move(x));
+    scratch.clear();
+  }
   // Position cache: line number, byte offset and column of a point on the current line.
   uint32_t line_ = 1;
   size_t line_start_ = 0;
@@ -246,6 +256,8 @@ class Parser {
     if (depth > limits_.max_depth)
       return err_here("nesting too deep (limit " + std::to_string(limits_.max_depth) + ")");
     out.type = Type::Object;
+    if (members_.size() <= depth) members_.resize(depth + 1);
+    members_[depth].clear();
     ++i_;  // '{'
     skip_ws();
     if (i_ < s_.size() && s_[i_] == '}') {
@@ -260,7 +272,8 @@ class Parser {
         return err_here("unexpected " + describe_here() + ": expected '\"' to begin an object key");
       }
       CONFINE_CHECK(count_value());
-      Member m;
+      // Read in place in this depth's scratch vector (deeper values use deeper ones: m stays valid).
+      Member& m = members_[depth].emplace_back();
       m.key_pos = here();
       CONFINE_CHECK(parse_string(m.key));
       skip_ws();
@@ -269,7 +282,6 @@ class Parser {
       ++i_;
       skip_ws();
       CONFINE_CHECK(parse_value(m.value, depth));
-      out.members.push_back(std::move(m));
       skip_ws();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -277,6 +289,7 @@ class Parser {
       }
       if (i_ < s_.size() && s_[i_] == '}') {
         ++i_;
+        take(members_[depth], out.members);
         return ok();
       }
       return err_here("expected ',' or '}' after object member, got " + describe_here());
@@ -287,6 +300,8 @@ class Parser {
     if (depth > limits_.max_depth)
       return err_here("nesting too deep (limit " + std::to_string(limits_.max_depth) + ")");
     out.type = Type::Array;
+    if (items_.size() <= depth) items_.resize(depth + 1);
+    items_[depth].clear();
     ++i_;  // '['
     skip_ws();
     if (i_ < s_.size() && s_[i_] == ']') {
@@ -296,8 +311,7 @@ class Parser {
     for (;;) {
       skip_ws();
       if (i_ < s_.size() && s_[i_] == ']') return err_here("trailing comma before ']' is not allowed");
-      out.items.emplace_back();
-      CONFINE_CHECK(parse_value(out.items.back(), depth));
+      CONFINE_CHECK(parse_value(items_[depth].emplace_back(), depth));
       skip_ws();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -305,6 +319,7 @@ class Parser {
       }
       if (i_ < s_.size() && s_[i_] == ']') {
         ++i_;
+        take(items_[depth], out.items);
         return ok();
       }
       return err_here("expected ',' or ']' after array element, got " + describe_here());
@@ -517,11 +532,22 @@ Result<Value> parse_file(const std::string& path, ParseLimits limits) {
 
 // ---------------------------------------------------------------- writer
 
-std::string quote(std::string_view s) {
-  std::string o;
-  o.reserve(s.size() + 2);
+namespace {
+// quote(s) appended to o: runs of characters that need no escaping are copied at once.
+void append_quoted(std::string& o, std::string_view s) {
   o += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      o.append(s.data() + i, run - i);
+      i = run;
+      if (i >= s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"') {
       o += "\\\"";
@@ -567,6 +593,13 @@ std::string quote(std::string_view s) {
     ++i;
   }
   o += '"';
+}
+}  // namespace
+
+std::string quote(std::string_view s) {
+  std::string o;
+  o.reserve(s.size() + 2);
+  append_quoted(o, s);
   return o;
 }
 
@@ -589,7 +622,7 @@ void write_scalar(std::string& o, const Value& v) {
     case Type::Null: o += "null"; break;
     case Type::Bool: o += v.boolean ? "true" : "false"; break;
     case Type::Number: o += number_text(v); break;
-    case Type::String: o += quote(v.text); break;
+    case Type::String: append_quoted(o, v.text); break;
     default: break;
   }
 }
@@ -635,19 +668,23 @@ void write_rec(std::string& o, const Value& v, const WriteOptions& opt, int leve
       o += "{}";
       return;
     }
-    std::vector<const Member*> ms;
-    ms.reserve(v.members.size());
-    for (const auto& m : v.members) ms.push_back(&m);
-    if (opt.sort_keys)
+    auto member = [&](const Member& m, bool first) {
+      if (!first) o += ',';
+      nl(level + 1);
+      append_quoted(o, m.key);
+      o += opt.indent > 0 ? ": " : ":";
+      write_rec(o, m.value, opt, level + 1);
+    };
+    o += '{';
+    if (opt.sort_keys) {
+      std::vector<const Member*> ms;
+      ms.reserve(v.members.size());
+      for (const auto& m : v.members) ms.push_back(&m);
       std::stable_sort(ms.begin(), ms.end(),
                        [](const Member* a, const Member* b) { return a->key < b->key; });
-    o += '{';
-    for (size_t k = 0; k < ms.size(); ++k) {
-      if (k) o += ',';
-      nl(level + 1);
-      o += quote(ms[k]->key);
-      o += opt.indent > 0 ? ": " : ":";
-      write_rec(o, ms[k]->value, opt, level + 1);
+      for (size_t k = 0; k < ms.size(); ++k) member(*ms[k], k == 0);
+    } else {
+      for (size_t k = 0; k < v.members.size(); ++k) member(v.members[k], k == 0);
     }
     nl(level);
     o += '}';

@@ -816,7 +816,8 @@ struct Part {
 // bundle -o DIR` writes, or `kubectl kustomize DIR` rendered into one file).
 Result<std::vector<Part>> configmap_parts(const std::string& dir) {
   std::vector<Part> out;
-  CONFINE_TRY(std::vector<scan::Document> docs, scan::load_manifests(dir));
+  CONFINE_TRY(std::vector<scan::Document> docs,
+              scan::load_manifests(dir, /*tune_heap=*/false));  // the webhook loads bundles too
   for (const auto& o : scan::objects(docs)) {
     const Value* kind = o.v->find("kind");
     if (!kind || !kind->is(Type::String) || kind->text != "ConfigMap") continue;

@@ -1,14 +1,24 @@
 #include "k8s/scan.h"
 
 #include <dirent.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "core/file.h"
 #include "k8s/yaml.h"
+#include "k8s/yaml_fast.h"
 
 namespace confine::k8s::scan {
 
@@ -28,31 +38,57 @@ bool ends_with_ci(const std::string& s, std::string_view suf) {
 
 // YAML scalar resolution as Kubernetes reads manifests (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1
 // booleans, so `yes`/`on` are true and `privileged: yes` is privileged), plain scalars only;
-// quoted and block scalars and !!str are strings. The node's text is moved into the value.
-Value yaml_scalar(yaml::Node& n, const SourcePos& at) {
+// quoted and block scalars and !!str are strings. `t` is moved into the value.
+bool json_number_text(std::string_view t) {  // RFC 8259's number grammar, the whole text
+  size_t i = 0, n = t.size();
+  auto digit = [&](size_t k) { return k < n && t[k] >= '0' && t[k] <= '9'; };
+  if (i < n && t[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (t[i] == '0')
+    ++i;
+  else
+    while (digit(i)) ++i;
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == n;
+}
+
+Value resolve_scalar(std::string_view tag, std::string&& t, bool plain, const SourcePos& at) {
   Value v;
-  std::string& t = n.value;
-  const std::string& tag = n.tag;
-  auto is = [&](std::initializer_list<const char*> xs) {
-    for (const char* x : xs)
+  auto is = [&](std::initializer_list<std::string_view> xs) {
+    for (std::string_view x : xs)
       if (t == x) return true;
     return false;
   };
-  if (tag == "tag:yaml.org,2002:str" || (!n.plain && tag.empty())) {
+  // Most plain scalars are names, images and paths: longer than any null or boolean word, and not
+  // starting like a number.
+  bool word = t.size() <= 5;
+  if (plain && tag.empty() && !word && t[0] != '-' && (t[0] < '0' || t[0] > '9')) {
     v = Value::make_string(std::move(t));
-  } else if (tag == "tag:yaml.org,2002:null" || (n.plain && is({"", "~", "null", "Null", "NULL"}))) {
+  } else if (tag == "tag:yaml.org,2002:str" || (!plain && tag.empty())) {
+    v = Value::make_string(std::move(t));
+  } else if (tag == "tag:yaml.org,2002:null" || (plain && is({"", "~", "null", "Null", "NULL"}))) {
     v = Value::make_null();
-  } else if (n.plain && is({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})) {
+  } else if (plain && is({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})) {
     v = Value::make_bool(true);
-  } else if (n.plain && is({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})) {
+  } else if (plain && is({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})) {
     v = Value::make_bool(false);
-  } else if (n.plain && !t.empty() && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
-    // A YAML number that is also a JSON number (the common case); only a text that can start one is
-    // tried (every JSON number starts with - or a digit), not every plain string, which cost an Error each.
-    if (auto num = json::parse(t, "", {}); num.ok() && num->is(Type::Number))
-      v = std::move(*num);
-    else
-      v = Value::make_string(std::move(t));
+  } else if (plain && !t.empty() && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
+    // A YAML number that is also a JSON number (the common case); only a text that is one is parsed
+    // (json_number_text: an invalid one would cost an Error with its message each).
+    if (json_number_text(t)) {
+      if (auto num = json::parse(t, "", {}); num.ok() && num->is(Type::Number)) v = std::move(*num);
+    }
+    if (!v.is(Type::Number)) v = Value::make_string(std::move(t));
   } else {
     v = Value::make_string(std::move(t));
   }
@@ -60,6 +96,12 @@ Value yaml_scalar(yaml::Node& n, const SourcePos& at) {
   return v;
 }
 
+Value yaml_scalar(yaml::Node& n, const SourcePos& at) {
+  return resolve_scalar(n.tag, std::move(n.value), n.plain, at);
+}
+
+// The reference conversion (the tree of src/k8s/yaml.h, then json::Value): what yaml_documents, which
+// builds the values straight from libyaml's events, must equal (tests and fuzz/k8s_scan_yaml_fuzz.cc).
 // The positions of the values carry no file name (SourcePos::file is a std::string: a copy per value and
 // per key was most of the scan's allocations); scan_one names the file in the findings it reports. The
 // texts are moved out of the YAML tree (consumed: the caller frees it next).
@@ -101,10 +143,218 @@ Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
   return Error::at(yaml::pos(file, n.start), "unknown YAML node");
 }
 
+struct ParserGuard {
+  yaml_parser_t p;
+  bool init = false;
+  ~ParserGuard() {
+    if (init) yaml_parser_delete(&p);
+  }
+};
+struct EventGuard {
+  yaml_event_t e;
+  bool set = false;
+  ~EventGuard() {
+    if (set) yaml_event_delete(&e);
+  }
+};
+
+std::string_view cview(const yaml_char_t* s) {
+  return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
+}
+
+// A YAML stream straight to json::Value from libyaml's events: no tree in between (it and its conversion
+// were half of a YAML scan's time). Behaves exactly like yaml::parse + yaml_to_json (the reference
+// above): the same limits and errors (size, NUL bytes, depth, node and document counts, duplicate and
+// non-scalar keys, libyaml's syntax errors) and, when the whole stream parses, the first alias or merge
+// key refused (never expanded: no alias bomb) in document order, as the conversion after the parse did.
+Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const std::string& path,
+                                                    const yaml::Limits& lim) {
+  const std::string name = path == "-" ? std::string("<stdin>") : path;
+  auto err = [&](uint32_t line, uint32_t col, std::string msg) {
+    return Error::at({name, line, col}, std::move(msg));
+  };
+  if (text.size() > lim.max_bytes)
+    return err(0, 0,
+               "YAML input of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
+                   std::to_string(lim.max_bytes));
+  if (size_t at = text.find('\0'); at != std::string_view::npos) {
+    uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
+    return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
+  }
+  // The common block-style subset, read without libyaml when it is exactly what libyaml would read
+  // (src/k8s/yaml_fast.h); anything else, errors included, goes through libyaml below.
+  if (auto vs = yaml::read_block_subset(text, lim, resolve_scalar)) {
+    std::vector<Document> docs;
+    docs.reserve(vs->size());
+    for (auto& v : *vs) docs.push_back(Document{path, std::move(v)});
+    return docs;
+  }
+  ParserGuard pg;
+  if (!yaml_parser_initialize(&pg.p)) return err(0, 0, "libyaml: cannot initialise the parser");
+  pg.init = true;
+  yaml_parser_set_input_string(&pg.p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  yaml_parser_set_encoding(&pg.p, YAML_UTF8_ENCODING);
+
+  struct Frame {
+    Value v;                    // Array or Object, v.pos its start
+    bool key_position = false;  // a collection written as a mapping key: an error at its end
+    bool have_key = false;      // Object: `key` waits for its value
+    std::string key;
+    SourcePos key_pos;
+    std::unique_ptr<std::unordered_set<std::string>> keys;  // Object with many members: the keys seen
+  };
+  constexpr size_t kLinearKeys = 16;  // up to this many members, duplicates are found by a linear scan
+  std::vector<Document> docs;
+  std::vector<Frame> stack;
+  std::optional<Value> root;
+  bool root_empty = false;  // the root is a plain "", "~" or "null" (an empty document)
+  size_t nodes = 0, ndocs = 0;
+  std::optional<Error> refused;  // the first alias or merge key
+  auto pos = [](const yaml_mark_t& m) {
+    return SourcePos{std::string(), static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+  };
+  auto count = [&](const SourcePos& at) -> Status {
+    if (++nodes > lim.max_nodes)
+      return err(at.line, at.col, "more than " + std::to_string(lim.max_nodes) + " YAML nodes");
+    return ok();
+  };
+  // A finished value (scalar/collection); a key when its mapping waits for one.
+  auto attach = [&](Value v) {
+    if (stack.empty()) {
+      root = std::move(v);
+      return;
+    }
+    Frame& f = stack.back();
+    if (f.v.is(Type::Array)) {
+      f.v.items.push_back(std::move(v));
+    } else {
+      f.v.members.push_back(json::Member{std::move(f.key), std::move(f.key_pos), std::move(v)});
+      f.have_key = false;
+    }
+  };
+  auto wants_key = [&]() {
+    return !stack.empty() && stack.back().v.is(Type::Object) && !stack.back().have_key;
+  };
+  // A scalar key: duplicates are errors, "<<" is refused (after the parse), like the reference.
+  auto take_key = [&](std::string k, const SourcePos& at, bool plain) -> Status {
+    Frame& f = stack.back();
+    if (plain && k == "<<" && !refused && !f.key_position)
+      refused = err(at.line, at.col, "merge key <<: anchors and aliases are not read");
+    bool dup = false;
+    if (f.keys) {
+      dup = !f.keys->insert(k).second;
+    } else {
+      for (const auto& m : f.v.members) dup = dup || m.key == k;
+      if (!dup && f.v.members.size() >= kLinearKeys) {
+        f.keys = std::make_unique<std::unordered_set<std::string>>();
+        for (const auto& m : f.v.members) f.keys->insert(m.key);
+        f.keys->insert(k);
+      }
+    }
+    if (dup) return err(at.line, at.col, "duplicate mapping key \"" + k + "\"");
+    f.key = std::move(k);
+    f.key_pos = at;
+    f.have_key = true;
+    return ok();
+  };
+
+  for (;;) {
+    EventGuard ev;
+    if (!yaml_parser_parse(&pg.p, &ev.e)) {
+      const yaml_mark_t& m = pg.p.problem_mark;
+      std::string msg =
+          "invalid YAML: " + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.problem)));
+      if (pg.p.context)
+        msg += " (" + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.context))) + " at line " +
+               std::to_string(pg.p.context_mark.line + 1) + ")";
+      return err(static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1), msg);
+    }
+    ev.set = true;
+    const yaml_event_t& e = ev.e;
+    switch (e.type) {
+      case YAML_STREAM_START_EVENT:
+      case YAML_NO_EVENT: break;
+      case YAML_STREAM_END_EVENT:
+        if (refused) return std::move(*refused);
+        return docs;
+      case YAML_DOCUMENT_START_EVENT:
+        if (ndocs >= lim.max_documents)
+          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+                     "more than " + std::to_string(lim.max_documents) + " YAML documents");
+        ++ndocs;
+        root.reset();
+        root_empty = false;
+        break;
+      case YAML_DOCUMENT_END_EVENT:
+        if (root && !root_empty && !refused && !root->is(Type::Null))
+          docs.push_back(Document{path, std::move(*root)});
+        root.reset();
+        break;
+      case YAML_ALIAS_EVENT: {
+        SourcePos at = pos(e.start_mark);
+        CONFINE_CHECK(count(at));
+        if (wants_key())
+          return err(at.line, at.col, "a mapping key must be a scalar (Kubernetes objects have string keys)");
+        if (!refused && !(!stack.empty() && stack.back().key_position))
+          refused = err(at.line, at.col,
+                        "alias *" + std::string(cview(e.data.alias.anchor)) +
+                            ": anchors and aliases are not read (a manifest does not need them; an alias "
+                            "bomb expands without bound)");
+        attach(Value());
+        break;
+      }
+      case YAML_SCALAR_EVENT: {
+        SourcePos at = pos(e.start_mark);
+        CONFINE_CHECK(count(at));
+        std::string t(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        bool plain = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        if (wants_key()) {
+          CONFINE_CHECK(take_key(std::move(t), at, plain));
+          break;
+        }
+        if (stack.empty()) root_empty = plain && (t.empty() || t == "~" || t == "null");
+        attach(resolve_scalar(cview(e.data.scalar.tag), std::move(t), plain, at));
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        if (stack.size() >= lim.max_depth)
+          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+                     "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
+        bool key = wants_key() || (!stack.empty() && stack.back().key_position);
+        Frame f;
+        f.v = e.type == YAML_SEQUENCE_START_EVENT ? Value::make_array() : Value::make_object();
+        f.v.pos = pos(e.start_mark);
+        f.key_position = key;
+        stack.push_back(std::move(f));
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT: {
+        Frame f = std::move(stack.back());
+        stack.pop_back();
+        CONFINE_CHECK(count(f.v.pos));
+        if (wants_key())
+          return err(f.v.pos.line, f.v.pos.col,
+                     "a mapping key must be a scalar (Kubernetes objects have string keys)");
+        attach(std::move(f.v));
+        break;
+      }
+    }
+  }
+}
+
 // The documents of a YAML stream (---), empty ones skipped, positions those of the text.
 Result<std::vector<Document>> yaml_documents(std::string_view text, const std::string& path) {
+  return yaml_documents_direct(text, path, yaml::Limits{});
+}
+
+}  // namespace
+
+Result<std::vector<Document>> yaml_documents_reference(std::string_view text, const std::string& path,
+                                                       const yaml::Limits& lim) {
   std::string name = path == "-" ? std::string("<stdin>") : path;
-  CONFINE_TRY(std::vector<yaml::Document> ys, yaml::parse(text, name));
+  CONFINE_TRY(std::vector<yaml::Document> ys, yaml::parse(text, name, lim));
   std::vector<Document> docs;
   for (auto& y : ys) {
     if (y.empty) continue;
@@ -115,6 +365,13 @@ Result<std::vector<Document>> yaml_documents(std::string_view text, const std::s
   }
   return docs;
 }
+
+Result<std::vector<Document>> yaml_documents_limited(std::string_view text, const std::string& path,
+                                                     const yaml::Limits& lim) {
+  return yaml_documents_direct(text, path, lim);
+}
+
+namespace {
 
 // The top-level values of a JSON text: one, or a stream of several (what `yq -o json` writes for a
 // multi-document YAML file, or `kubectl get -o json` output concatenated). Each with the line and
@@ -259,7 +516,41 @@ Result<void> walk(const std::string& dir, std::vector<std::string>& files, int d
 
 }  // namespace
 
-Result<std::vector<Document>> load_manifests(const std::string& arg) {
+namespace {
+// The values of a large scan are a few hundred thousand small allocations, 15-20 times the input's size
+// (2960 objects, 5.6 MiB of YAML: 87 MB); on 4 KiB pages the kernel's page faults were 28% of the
+// scan's CPU. Before the first large load (1 MiB of input or more), the heap is grown once by about
+// what the values will need (24 x the input, at most 1 GiB of address space; pages are only used when
+// touched) and that range is advised MADV_HUGEPAGE (transparent huge pages, when the host allows them:
+// "madvise" or "always"; "never" leaves it as it was), and glibc is told not to give it back
+// (M_TRIM_THRESHOLD) meanwhile. Best effort: any step that does not work leaves the heap as it was.
+void reserve_heap(uint64_t input_bytes) {
+  static bool done = false;
+  if (done || input_bytes < (1u << 20)) return;
+  done = true;
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(input_bytes * 24, uint64_t{1} << 30));
+  char* before = static_cast<char*>(sbrk(0));
+  if (before == reinterpret_cast<char*>(-1)) return;
+  mallopt(M_TRIM_THRESHOLD, INT32_MAX);  // above the pad: free() never gives the range back
+  mallopt(M_TOP_PAD, static_cast<int>(std::min<size_t>(want, INT32_MAX)));
+  // Blocks below the mmap threshold until the heap grows (by the block and the pad): at most a few.
+  std::vector<void*> blocks;
+  char* after = before;
+  for (int i = 0; i < 8 && after == before; ++i) {
+    blocks.push_back(malloc(96 << 10));
+    after = static_cast<char*>(sbrk(0));
+  }
+  mallopt(M_TOP_PAD, 128 << 10);  // glibc's default again for later growth
+  constexpr uintptr_t kHuge = 2u << 20;
+  uintptr_t lo = (reinterpret_cast<uintptr_t>(before) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t hi = reinterpret_cast<uintptr_t>(after) & ~(kHuge - 1);
+  if (after != reinterpret_cast<char*>(-1) && hi > lo)
+    (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+  for (void* b : blocks) free(b);
+}
+}  // namespace
+
+Result<std::vector<Document>> load_manifests(const std::string& arg, bool tune_heap) {
   std::string path_or_dash = arg;
   while (path_or_dash.size() > 1 && path_or_dash.back() == '/') path_or_dash.pop_back();
   std::vector<Document> docs;
@@ -268,9 +559,15 @@ Result<std::vector<Document>> load_manifests(const std::string& arg) {
     std::vector<std::string> files;
     CONFINE_CHECK(walk(path_or_dash, files, 0));
     if (files.empty()) return Error(path_or_dash + ": no *.json, *.yaml or *.yml manifest in this directory");
+    uint64_t bytes = 0;
+    for (const auto& f : files)
+      if (struct stat fs{}; ::stat(f.c_str(), &fs) == 0) bytes += static_cast<uint64_t>(fs.st_size);
+    if (tune_heap) reserve_heap(bytes);
     for (const auto& f : files) CONFINE_CHECK(load_one(f, docs));
     return docs;
   }
+  if (tune_heap && path_or_dash != "-" && S_ISREG(st.st_mode))
+    reserve_heap(static_cast<uint64_t>(st.st_size));
   CONFINE_CHECK(load_one(path_or_dash, docs));
   return docs;
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "json/json.h"
 #include "k8s/rules.h"
+#include "k8s/yaml.h"
 
 namespace confine::k8s::scan {
 
@@ -18,11 +19,23 @@ struct Document {
 
 // THE input function: every input goes through here. A text that starts with { or [ is JSON (one
 // object, a `kind: *List`, an array of objects, or a stream of several top-level values, as
-// `yq -o json` writes); anything else is a YAML stream (src/k8s/yaml.h: positions kept, aliases and
+// `yq -o json` writes); anything else is a YAML stream (the block-style reader of src/k8s/yaml_fast.h,
+// else libyaml's events with the bounds and errors of src/k8s/yaml.h: positions kept, aliases and
 // merge keys refused, not expanded; scalars resolved as Kubernetes does, YAML 1.1 booleans). A
 // directory is walked for *.json, *.yaml, *.yml (sorted, hidden entries skipped).
 // Bounds: 64 MiB per file, depth 128, 2^20 values per document (json::ParseLimits); 10000 files.
-Result<std::vector<Document>> load_manifests(const std::string& path_or_dash);
+// With tune_heap (the scan command: a short-lived process), before a load of 1 MiB or more the heap is
+// grown once and advised MADV_HUGEPAGE, and glibc keeps it until exit (reserve_heap in scan.cc);
+// long-running callers (the webhook's bundle) pass false.
+Result<std::vector<Document>> load_manifests(const std::string& path_or_dash, bool tune_heap = true);
+
+// The documents of one YAML stream under explicit limits, built straight from libyaml's events (what
+// parse_documents does for a YAML text, with yaml::Limits{}), and the reference it must equal: the
+// tree of yaml.h converted afterwards (the path before; kept for the differential tests and fuzzer).
+Result<std::vector<Document>> yaml_documents_limited(std::string_view text, const std::string& path,
+                                                     const yaml::Limits& lim);
+Result<std::vector<Document>> yaml_documents_reference(std::string_view text, const std::string& path,
+                                                       const yaml::Limits& lim);
 
 // The documents of one JSON text (one value, or a stream of several), positions those of the text.
 Result<std::vector<Document>> parse_documents(std::string_view text, const std::string& path);

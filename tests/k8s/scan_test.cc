@@ -1,15 +1,21 @@
 // The rule engine of `confine k8s scan` (src/k8s/rules.h, scan.h, policy.h).
 #include "k8s/scan.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <set>
 #include <sstream>
 
 #include "k8s/policy.h"
 #include "k8s/rules.h"
+#include "k8s/yaml_fast.h"
 
 using namespace confine;
 using namespace confine::k8s;
@@ -488,4 +494,281 @@ TEST(K8sScan, YamlInput) {
   auto bad = scan::parse_documents("a: [1, 2\n", "bad.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message().find("bad.yaml:"), std::string::npos) << bad.error().message();
+}
+
+// The YAML input is built straight from libyaml's events; it must equal the reference (the tree of
+// src/k8s/yaml.h converted afterwards) on every input: values, line:col of every value and key, and the
+// error message when one fails. Inputs: this directory's manifests, the real corpus when `make deps-test`
+// fetched it, and edge cases of every YAML feature the scanner treats specially. fuzz/k8s_scan_yaml_fuzz.cc
+// does the same on random inputs.
+namespace {
+bool same_value(const json::Value& a, const json::Value& b, std::string* where) {
+  if (a.type != b.type || a.pos != b.pos || a.boolean != b.boolean || a.text != b.text ||
+      a.is_integer != b.is_integer || a.negative != b.negative || a.magnitude != b.magnitude ||
+      a.items.size() != b.items.size() || a.members.size() != b.members.size()) {
+    *where = a.pos.str() + " vs " + b.pos.str();
+    return false;
+  }
+  for (size_t i = 0; i < a.items.size(); ++i)
+    if (!same_value(a.items[i], b.items[i], where)) return false;
+  for (size_t i = 0; i < a.members.size(); ++i)
+    if (a.members[i].key != b.members[i].key || a.members[i].key_pos != b.members[i].key_pos ||
+        !same_value(a.members[i].value, b.members[i].value, where)) {
+      if (where->empty()) *where = "key " + a.members[i].key + " at " + a.members[i].key_pos.str();
+      return false;
+    }
+  return true;
+}
+
+void expect_same_as_reference(const std::string& text, const std::string& name) {
+  yaml::Limits lim;
+  auto got = scan::yaml_documents_limited(text, name, lim);
+  auto want = scan::yaml_documents_reference(text, name, lim);
+  ASSERT_EQ(got.ok(), want.ok()) << name << ": "
+                                 << (got.ok() ? want.error().message() : got.error().message());
+  if (!got.ok()) {
+    EXPECT_EQ(got.error().message(), want.error().message()) << name;
+    return;
+  }
+  ASSERT_EQ(got->size(), want->size()) << name;
+  for (size_t i = 0; i < got->size(); ++i) {
+    std::string where;
+    EXPECT_TRUE(same_value((*got)[i].root, (*want)[i].root, &where))
+        << name << " document " << i << ": " << where;
+  }
+}
+
+void each_file(const std::string& dir, const std::function<void(const std::string&)>& f, int depth = 0) {
+  DIR* d = opendir(dir.c_str());
+  if (!d || depth > 8) {
+    if (d) closedir(d);
+    return;
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  closedir(d);
+  for (const auto& n : names) {
+    std::string p = dir + "/" + n;
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      each_file(p, f, depth + 1);
+    else if (S_ISREG(st.st_mode) && st.st_size < (4 << 20))
+      f(p);
+  }
+}
+}  // namespace
+
+TEST(K8sScan, YamlEventsEqualTheReference) {
+  const char* cases[] = {
+      "",
+      "# only a comment\n",
+      "---\n...\n",
+      "~\n",
+      "null\n",
+      "!!str null\n",
+      "\"\"\n",
+      "x\n",
+      "- 1\n- 2\n",
+      "a: 1\nb:\n  - x\n  - {c: d}\n",
+      "a: 1\na: 2\n",
+      "a: 1\n\"a\": 2\n",
+      "? [a, b]\n: c\n",
+      "? {a: b}\n: c\n",
+      "[*x]\n",
+      "a: &x [1, 2]\nb: [*x, *x]\n",
+      "a: &x {k: 1}\nb:\n  <<: *x\n",
+      "'<<': 1\n",
+      "<<: 1\n",
+      "*x : 1\n",
+      "a: *x\n---\nb: [1, 2\n",
+      "a: 1\n---\nb: *y\n",
+      "a: !!int \"5\"\nb: !!str 5\nc: !foo bar\n",
+      "a: 012\nb: 1e3\nc: -\nd: -0\ne: 1.\nf: .5\ng: 0x1F\nh: 1_000\ni: -1.5e-3\nj: 99999999999999999999\n",
+      "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: n\ng: True\nh: ~\ni:\nj: Null\n",
+      "a: |\n  line\n   two\nb: >-\n  folded\n  text\nc: 'it''s'\nd: \"x\\ty\\u00e9\"\n",
+      "é: ü\nname: \"ünï\"\nx: [é, {ü: 1}]\n",
+      "a:\n  b:\n    c:\n      - - - x\n",
+      "a: b: c\n",
+      "- a\nb: c\n",
+      "a: 1\n\tb: 2\n",
+      "%YAML 1.1\n---\na: 1\n",
+      "a: [1, 2]\n# c\n---\n# empty\n---\nb: 2\n",
+      "a: 1\0b\n"};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i)
+    expect_same_as_reference(
+        std::string(cases[i], i + 1 == sizeof cases / sizeof *cases ? 10 : strlen(cases[i])),
+        "case" + std::to_string(i) + ".yaml");
+  // Deep nesting and many documents reach the limits in both.
+  expect_same_as_reference(std::string(150, '[') + std::string(150, ']'), "deep.yaml");
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "---\na: " + std::to_string(i) + "\n";
+  expect_same_as_reference(many, "many.yaml");
+  size_t files = 0, fast = 0;
+  auto one = [&](const std::string& p) {
+    if (!(p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))) return;
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    expect_same_as_reference(ss.str(), p);
+    ++files;
+    fast += yaml::read_block_subset(ss.str(), yaml::Limits{},
+                                    [](std::string_view, std::string&& s, bool, const SourcePos&) {
+                                      return json::Value::make_string(std::move(s));
+                                    })
+                .has_value();
+  };
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/tests/k8s", one);
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/fuzz/corpus/k8s_yaml_fuzz", one);
+  each_file(std::string(CONFINE_SOURCE_DIR) + "/fuzz/corpus/k8s_scan_yaml_fuzz", one);
+  each_file("/var/cache/confine-test/deb-corpus", one);  // absent: the other inputs still run
+  EXPECT_GT(files, 5u);
+  std::cout << files << " files, " << fast << " read without libyaml\n";
+}
+
+// The block-style subset read without libyaml (src/k8s/yaml_fast.h): equal to the reference whenever it
+// reads a text (through yaml_documents_limited, which falls back to libyaml when it declines), and it
+// does read the common manifests (else the scan is slow again, silently).
+TEST(K8sScan, YamlFastSubset) {
+  const char* cases[] = {"a: 1\nb:\nc: [] # x\nd: {}\n",
+                         "a:\n- x\n-\n- y # c\nb: 2\n",
+                         "- name: a\n  image: b\n-   k: v\n    l: w\n",
+                         "a: b c\n  d e\n  f\nx: 'p\n  q\n\n  r\n\n\n  s '\n",
+                         "a: b\n  c: d\n",
+                         "a: 'x' y\n",
+                         "a: 'it''s'\n'b': \"c\\\"\\n\"\n",
+                         "  a: 1\n  b: 2\n",
+                         "  a: 1\nb: 2\n",
+                         "a:\n  - x\n  - y\nb: z\n",
+                         "a:\n  - x\n  b: z\n",
+                         "a: # c\n  b: 1\n",
+                         "a: -x\nb: :y\nc: ?z\nd: x#y\ne: x #y\nf: -\n",
+                         "a: 1\n---\n---\nb: 2\n",
+                         "a: 1\n--- \nb: 2\n",
+                         "a: 1\n...\n",
+                         "a: 1\n---x: 2\n",
+                         "<<: 1\n",
+                         "'<<': 1\n",
+                         "a: 1\na: 2\n",
+                         "a b : c\n",
+                         "a:: b\n",
+                         "a: b\n\n  c\n",
+                         "a: b\n  # c\n  d\n",
+                         "a: b\n  - c\n",
+                         "a:\n  b\n",
+                         "- - a\n",
+                         "-\n  - a\n",
+                         "- a\n- b: c\n  d: e\n",
+                         "a: 'x\n---\n'\n",
+                         "a: \"x\n y\"\n",
+                         "a: 'x'\n  b: 1\n",
+                         "k: v\n - x\n",
+                         "a:\n- b\n - c\n",
+                         "a: |\n  x\n"};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i)
+    expect_same_as_reference(cases[i], "fast" + std::to_string(i) + ".yaml");
+  // Random texts from the pieces of block YAML: indentation, keys, entries, scalars of every style,
+  // comments, blank lines, markers (a fixed seed: the same texts on every run).
+  const char* pieces[] = {"a",   "b",   "k",   "x y",  "'q'", "'q''r'", "\"d\"", "\"e\\n\"", "1",   "-2",
+                          "yes", "~",   "[]",  "{}",   "# c", " #c",    "#",     ":",        ": ",  "- ",
+                          "-",   "? ",  "'",   "\"",   "<<",  "*x",     "&y ",   "!t ",      "|",   ">",
+                          "[a]", "0x1", "1.5", "null", "on",  "a:b",    "a#b",   "--- ",     "...", "%"};
+  uint64_t seed = 42;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  size_t read_fast = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string t;
+    size_t lines = 1 + rnd(8);
+    for (size_t l = 0; l < lines; ++l) {
+      t.append(rnd(3) == 0 ? 0 : 2 * rnd(3) + rnd(2) * rnd(2), ' ');
+      size_t n = 1 + rnd(4);
+      for (size_t p = 0; p < n; ++p) t += pieces[rnd(sizeof pieces / sizeof *pieces)];
+      if (rnd(4) == 0) t += ": ";
+      if (rnd(3) == 0) t += pieces[rnd(sizeof pieces / sizeof *pieces)];
+      if (rnd(10) == 0) t += "---\n";
+      t += '\n';
+    }
+    if (yaml::read_block_subset(t, yaml::Limits{},
+                                [](std::string_view, std::string&& s, bool, const SourcePos&) {
+                                  return json::Value::make_string(std::move(s));
+                                }))
+      ++read_fast;
+    expect_same_as_reference(t, "random" + std::to_string(iter) + ".yaml");
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "input:\n" << t;
+      break;
+    }
+  }
+  // Well-formed block YAML made at random (nested mappings and sequences, indentless or not, scalars of
+  // every style, folded lines, comments, blank lines), then one byte changed in half of them.
+  const char* scalars[] = {"a",    "b c",         "1",         "-1.5",        "yes",     "~",         "x: y",
+                           "'s'",  "'t''u'",      "\"v\"",     "\"w\\tz\"",   "[]",      "{}",        "-x",
+                           ":y",   "a #c",        "'p\n   q'", "'p\n\n   q'", "r\n   s", "r\n\n   s", "",
+                           "#c",   "\"\\u00e9\"", "0x1F",      "012",         "1e3",     "on",        "*a",
+                           "&b c", "!!str 1",     "|\n   x"};
+  std::function<void(std::string&, size_t, int)> gen = [&](std::string& o, size_t ind, int depth) {
+    size_t n = 1 + rnd(4);
+    bool seq = rnd(3) == 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (rnd(8) == 0) o += std::string(ind + rnd(3), ' ') + "# note\n";
+      if (rnd(10) == 0) o += "\n";
+      o += std::string(ind, ' ');
+      o += seq ? "- " : std::string(1, static_cast<char>('a' + rnd(6))) + (rnd(5) == 0 ? " k" : "") + ":";
+      if (depth < 4 && rnd(3) == 0) {
+        if (seq && rnd(2) == 0) {
+          // "- k: v" with the mapping at the key's column
+          o += "k: v\n";
+          o += std::string(ind + 2, ' ') + "m: n\n";
+          continue;
+        }
+        o += "\n";
+        gen(o, ind + (seq || rnd(2) ? 2 : 0), depth + 1);
+        continue;
+      }
+      o += seq ? "" : " ";
+      std::string sc = scalars[rnd(sizeof scalars / sizeof *scalars)];
+      for (size_t k = 0; (k = sc.find('\n', k)) != std::string::npos; k += 1 + ind)
+        sc.insert(k + 1, ind, ' ');
+      o += sc + "\n";
+    }
+  };
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string t = rnd(4) == 0 ? "---\n" : "";
+    gen(t, rnd(4) == 0 ? 1 : 0, 0);
+    if (rnd(3) == 0) {
+      t += "---\n";
+      gen(t, 0, 0);
+    }
+    if (rnd(2) == 0) t[rnd(t.size())] = " :-'\"#\nab"[rnd(10)];
+    if (yaml::read_block_subset(t, yaml::Limits{},
+                                [](std::string_view, std::string&& s, bool, const SourcePos&) {
+                                  return json::Value::make_string(std::move(s));
+                                }))
+      ++read_fast;
+    expect_same_as_reference(t, "gen" + std::to_string(iter) + ".yaml");
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "input:\n" << t;
+      break;
+    }
+  }
+  std::cout << "random texts read without libyaml: " << read_fast << " of 40000\n";
+  EXPECT_GT(read_fast, 4000u) << "the fast reader declines nearly everything";
+  // The manifests as PyYAML and kubectl write them are read without libyaml.
+  std::string py =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    a: "
+      "'[{\"key\":\"x\",\n"
+      "      \"operator\":\"Exists\"}]'\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n"
+      "        command:\n        - /bin/sh\n        - -c\n        - exec /x --a=b\n          2>&1 | tee /y\n"
+      "        securityContext:\n          privileged: true\n        ports: []\n---\napiVersion: v1\nkind: "
+      "Pod\n";
+  EXPECT_TRUE(yaml::read_block_subset(py, yaml::Limits{},
+                                      [](std::string_view, std::string&& s, bool, const SourcePos&) {
+                                        return json::Value::make_string(std::move(s));
+                                      })
+                  .has_value());
+  expect_same_as_reference(py, "py.yaml");
 }
