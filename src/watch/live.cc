@@ -291,12 +291,15 @@ bool holds_listening_socket(pid_t pid) {
 // a read of /etc/shadow, and /proc/self/fd/N or /dev/fd/N of an exec is the file behind the fd
 // (a memfd). `follow_last`: the last component too (open without O_NOFOLLOW, exec); a missing
 // last component keeps its name under the resolved directory (a creation). Only for a task that
-// shares this process's root (a container's paths are left as the task wrote them); on any
+// shares this process's mount namespace and root (a container's paths are left as written); on any
 // error the path as written. Observation only: the file may change before the kernel looks.
 std::string resolve_in_task(pid_t pid, const std::string& path, bool follow_last) {
   if (path.empty() || path[0] != '/') return path;
   std::string ps = "/proc/" + std::to_string(pid);
-  if (read_link(ps + "/root") != "/") return path;
+  // Another mount namespace (a container: its /proc/PID/root reads "/" after pivot_root) or
+  // another root (chroot): paths are the task's, not this host's.
+  static const std::string own_mnt = read_link("/proc/self/ns/mnt");
+  if (own_mnt.empty() || read_link(ps + "/ns/mnt") != own_mnt || read_link(ps + "/root") != "/") return path;
   std::string p = path;
   // The task's own magic names, rewritten to its pid (here "self" would be this process).
   for (const char* self : {"/proc/self/", "/proc/thread-self/"})
