@@ -611,6 +611,7 @@ Result<TrainCheckResult> harden_train_check(const Options& opt, const Progress& 
     co.same_exit = enf->run.exit == ref->run.exit;
     co.same_stdout = enf->out == ref->out;
     const std::string& dir = opt.dir;
+    size_t out_mismatch = res.mismatches.size();
     if (!co.same_exit || !co.same_stdout)
       res.mismatches.push_back(
           tag +
@@ -648,6 +649,16 @@ Result<TrainCheckResult> harden_train_check(const Options& opt, const Progress& 
       d.check = tag;
       co.denials.push_back(std::move(d));
     }
+    // A difference with no denial at all is the workload's own: the check ran unconfined, then
+    // enforced, then in complain mode, each against the state the earlier runs left (an output that
+    // now exists: ssh-keygen -f refuses to overwrite it), or its output is random. Say so, rather
+    // than let it read as a confinement failure.
+    if (out_mismatch < res.mismatches.size() && co.denials.empty() && cpl->findings.syscalls.empty() &&
+        cpl->findings.files.empty())
+      res.mismatches[out_mismatch] +=
+          "; no denial was recorded in the enforced or the complain run: the check may not repeat itself "
+          "(it runs unconfined, then enforced, each against the files the earlier run left; or its output "
+          "is random): make it idempotent (remove its outputs first) or print only what repeats";
     res.denials.insert(res.denials.end(), co.denials.begin(), co.denials.end());
     if (progress.checked) progress.checked(co);
     res.checks.push_back(std::move(co));
