@@ -157,6 +157,27 @@ std::string fixing_rule(const std::string& path, uint8_t acc, const std::string&
   return "apparmor.profile: " + (quote ? "\"" + path + "\"" : path) + " " + perms + ",";
 }
 
+// A false denial with the rule that fixes it (the caller says how it reads: `what`, `check`).
+FalseDenial syscall_denial(const std::string& syscall, const std::string& arch) {
+  FalseDenial d;
+  d.kind = FalseDenial::Kind::Syscall;
+  d.syscall = syscall;
+  d.arch = arch;
+  d.fix = fixing_rule(syscall, arch);
+  return d;
+}
+FalseDenial file_denial(const std::string& path, uint8_t acc,
+                        const std::map<std::string, std::string>& letters) {
+  FalseDenial d;
+  d.kind = FalseDenial::Kind::File;
+  d.path = path;
+  d.access = acc;
+  auto l = letters.find(path);
+  d.letters = l == letters.end() ? "" : l->second;
+  d.fix = fixing_rule(path, acc, d.letters);
+  return d;
+}
+
 std::string exit_str(int code) {
   if (code == -2) return "none (killed at --load-timeout)";
   if (code < 0) return "none (not run)";
@@ -280,23 +301,13 @@ Result<BatchResult> harden_batch(const Options& o, const Progress& progress) {
     auto found = read_complain_events(cspec.log_path);
     drop_errno_rules(found, b, o.gen);
     for (const auto& [n, a] : found.syscalls) {
-      FalseDenial d;
-      d.kind = FalseDenial::Kind::Syscall;
-      d.syscall = n;
-      d.arch = a;
+      FalseDenial d = syscall_denial(n, a);
       d.what = n + (a == "x86_64" ? "" : "[" + a + "]");
-      d.fix = fixing_rule(n, a);
       rd.denials.push_back(std::move(d));
     }
     for (const auto& [p, acc] : found.files) {
-      FalseDenial d;
-      d.kind = FalseDenial::Kind::File;
-      d.path = p;
-      d.access = acc;
-      auto l = found.letters.find(p);
-      d.letters = l == found.letters.end() ? "" : l->second;
+      FalseDenial d = file_denial(p, acc, found.letters);
       d.what = p + " (" + behavior::access_str(acc) + ")";
-      d.fix = fixing_rule(p, acc, d.letters);
       rd.denials.push_back(std::move(d));
     }
     if (progress.replayed) progress.replayed(rd);
@@ -628,24 +639,14 @@ Result<TrainCheckResult> harden_train_check(const Options& opt, const Progress& 
                                ".replay.service.stderr)");
     const ComplainFindings& f = cpl->findings;
     for (const auto& [n, ar] : f.syscalls) {
-      FalseDenial d;
-      d.kind = FalseDenial::Kind::Syscall;
-      d.syscall = n;
-      d.arch = ar;
+      FalseDenial d = syscall_denial(n, ar);
       d.what = "syscall " + n;
-      d.fix = fixing_rule(n, ar);
       d.check = tag;
       co.denials.push_back(std::move(d));
     }
     for (const auto& [p, acc] : f.files) {
-      FalseDenial d;
-      d.kind = FalseDenial::Kind::File;
-      d.path = p;
-      d.access = acc;
-      auto l = f.letters.find(p);
-      d.letters = l == f.letters.end() ? "" : l->second;
+      FalseDenial d = file_denial(p, acc, f.letters);
       d.what = p + " (" + (d.letters.empty() ? behavior::access_str(acc) : d.letters) + ")";
-      d.fix = fixing_rule(p, acc, d.letters);
       d.check = tag;
       co.denials.push_back(std::move(d));
     }
