@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,6 +18,7 @@
 #include "core/file.h"
 #include "k8s/yaml.h"
 #include "k8s/yaml_fast.h"
+#include "k8s/yaml_guard.h"
 
 namespace confine::k8s::scan {
 
@@ -143,20 +143,8 @@ Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
   return Error::at(yaml::pos(file, n.start), "unknown YAML node");
 }
 
-struct ParserGuard {
-  yaml_parser_t p;
-  bool init = false;
-  ~ParserGuard() {
-    if (init) yaml_parser_delete(&p);
-  }
-};
-struct EventGuard {
-  yaml_event_t e;
-  bool set = false;
-  ~EventGuard() {
-    if (set) yaml_event_delete(&e);
-  }
-};
+using yaml::EventGuard;
+using yaml::ParserGuard;
 
 std::string_view cview(const yaml_char_t* s) {
   return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();

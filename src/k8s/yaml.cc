@@ -1,11 +1,11 @@
 #include "k8s/yaml.h"
 
-#include <yaml.h>
-
 #include <algorithm>
 #include <memory>
 #include <optional>
 #include <unordered_set>
+
+#include "k8s/yaml_guard.h"
 
 namespace confine::k8s::yaml {
 
@@ -21,22 +21,6 @@ const std::string& Node::str() const {
 }
 
 namespace {
-
-struct ParserGuard {
-  yaml_parser_t p;
-  bool init = false;
-  ~ParserGuard() {
-    if (init) yaml_parser_delete(&p);
-  }
-};
-
-struct EventGuard {
-  yaml_event_t e;
-  bool set = false;
-  ~EventGuard() {
-    if (set) yaml_event_delete(&e);
-  }
-};
 
 // libyaml counts its marks' index in characters; the text is UTF-8, so non-ASCII
 // input needs a character -> byte table.
