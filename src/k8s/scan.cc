@@ -144,7 +144,9 @@ Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
 }
 
 using yaml::EventGuard;
+using yaml::Mark;
 using yaml::ParserGuard;
+using yaml::Positions;
 
 std::string_view cview(const yaml_char_t* s) {
   return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
@@ -198,8 +200,10 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
   bool root_empty = false;  // the root is a plain "", "~" or "null" (an empty document)
   size_t nodes = 0, ndocs = 0;
   std::optional<Error> refused;  // the first alias or merge key
-  auto pos = [](const yaml_mark_t& m) {
-    return SourcePos{std::string(), static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+  Positions marks(text);
+  auto pos = [&](const yaml_mark_t& m) {
+    Mark k = marks.mark(m);
+    return SourcePos{std::string(), k.line, k.col};
   };
   auto count = [&](const SourcePos& at) -> Status {
     if (++nodes > lim.max_nodes)
@@ -249,13 +253,13 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
   for (;;) {
     EventGuard ev;
     if (!yaml_parser_parse(&pg.p, &ev.e)) {
-      const yaml_mark_t& m = pg.p.problem_mark;
+      SourcePos at = pos(pg.p.problem_mark);
       std::string msg =
           "invalid YAML: " + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.problem)));
       if (pg.p.context)
         msg += " (" + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.context))) + " at line " +
-               std::to_string(pg.p.context_mark.line + 1) + ")";
-      return err(static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1), msg);
+               std::to_string(pos(pg.p.context_mark).line) + ")";
+      return err(at.line, at.col, msg);
     }
     ev.set = true;
     const yaml_event_t& e = ev.e;
@@ -267,7 +271,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
         return docs;
       case YAML_DOCUMENT_START_EVENT:
         if (ndocs >= lim.max_documents)
-          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+          return err(pos(e.start_mark).line, pos(e.start_mark).col,
                      "more than " + std::to_string(lim.max_documents) + " YAML documents");
         ++ndocs;
         root.reset();
@@ -307,7 +311,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         if (stack.size() >= lim.max_depth)
-          return err(e.start_mark.line + 1, e.start_mark.column + 1,
+          return err(pos(e.start_mark).line, pos(e.start_mark).col,
                      "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
         bool key = wants_key() || (!stack.empty() && stack.back().key_position);
         Frame f;

@@ -22,26 +22,6 @@ const std::string& Node::str() const {
 
 namespace {
 
-// libyaml counts its marks' index in characters; the text is UTF-8, so non-ASCII
-// input needs a character -> byte table.
-class Offsets {
- public:
-  explicit Offsets(std::string_view t) : size_(t.size()) {
-    if (std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return;
-    for (size_t i = 0; i < t.size(); ++i)
-      if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80) byte_.push_back(i);
-    byte_.push_back(t.size());
-  }
-  size_t operator()(size_t index) const {
-    if (byte_.empty()) return std::min(index, size_);
-    return index < byte_.size() ? byte_[index] : size_;
-  }
-
- private:
-  size_t size_;
-  std::vector<size_t> byte_;
-};
-
 struct Frame {
   Node node;
   std::unordered_set<std::string> keys;
@@ -65,9 +45,11 @@ Result<std::vector<Document>> parse(std::string_view text, std::string_view file
     uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
     return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
   }
-  Offsets off(text);
-  auto mark = [&](const yaml_mark_t& m) {
-    return Mark{off(m.index), static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+  Positions at(text);
+  auto mark = [&](const yaml_mark_t& m) { return at.mark(m); };
+  auto err_at = [&](const yaml_mark_t& m, std::string msg) {
+    Mark k = mark(m);
+    return err(k.line, k.col, std::move(msg));
   };
 
   ParserGuard pg;
@@ -107,12 +89,11 @@ Result<std::vector<Document>> parse(std::string_view text, std::string_view file
   for (;;) {
     EventGuard ev;
     if (!yaml_parser_parse(&pg.p, &ev.e)) {
-      const yaml_mark_t& m = pg.p.problem_mark;
       std::string msg = "invalid YAML: " + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.problem));
       if (pg.p.context)
         msg += " (" + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.context)) + " at line " +
-               std::to_string(pg.p.context_mark.line + 1) + ")";
-      return err(static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1), msg);
+               std::to_string(mark(pg.p.context_mark).line) + ")";
+      return err_at(pg.p.problem_mark, msg);
     }
     ev.set = true;
     const yaml_event_t& e = ev.e;
@@ -122,8 +103,7 @@ Result<std::vector<Document>> parse(std::string_view text, std::string_view file
       case YAML_STREAM_END_EVENT: return docs;
       case YAML_DOCUMENT_START_EVENT:
         if (docs.size() >= lim.max_documents)
-          return err(e.start_mark.line + 1, e.start_mark.column + 1,
-                     "more than " + std::to_string(lim.max_documents) + " YAML documents");
+          return err_at(e.start_mark, "more than " + std::to_string(lim.max_documents) + " YAML documents");
         docs.emplace_back();
         docs.back().start = mark(e.start_mark);
         root.reset();
@@ -163,8 +143,7 @@ Result<std::vector<Document>> parse(std::string_view text, std::string_view file
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         if (stack.size() >= lim.max_depth)
-          return err(e.start_mark.line + 1, e.start_mark.column + 1,
-                     "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
+          return err_at(e.start_mark, "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
         Frame f;
         bool seq = e.type == YAML_SEQUENCE_START_EVENT;
         f.node.kind = seq ? Kind::Sequence : Kind::Mapping;

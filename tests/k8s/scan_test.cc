@@ -630,6 +630,35 @@ TEST(K8sScan, YamlEventsEqualTheReference) {
 // The block-style subset read without libyaml (src/k8s/yaml_fast.h): equal to the reference whenever it
 // reads a text (through yaml_documents_limited, which falls back to libyaml when it declines), and it
 // does read the common manifests (else the scan is slow again, silently).
+// libyaml also breaks lines at a lone CR, U+0085, U+2028 and U+2029; confine's positions count
+// '\n' only (what an editor, sed and grep -n show), in both readers and in parse errors, so a
+// position never lies past the text's last line (found by the watch rules fuzzer).
+TEST(K8sScan, PositionsCountNewlinesOnly) {
+  yaml::Limits lim;
+  for (const std::string brk : {"\r", "\xc2\x85", "\xe2\x80\xa8"}) {
+    // A parse error after five of those breaks, on the text's second '\n' line.
+    std::string bad = "a: 1\nb: [" + brk + brk + brk + brk + brk + "c: {\n";
+    for (auto* f : {&scan::yaml_documents_limited, &scan::yaml_documents_reference}) {
+      auto r = (*f)(bad, "t.yaml", lim);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().pos().line, 3u) << r.error().message();
+    }
+    // A value's position after them: the column counts characters on the '\n' line.
+    std::string good = "a: 1\nb: \"x" + brk + "y\"\nc: [1" + brk + ", 2]\n";
+    for (auto* f : {&scan::yaml_documents_limited, &scan::yaml_documents_reference}) {
+      auto r = (*f)(good, "t.yaml", lim);
+      ASSERT_TRUE(r.ok()) << r.error().message();
+      const auto& root = (*r)[0].root;
+      ASSERT_EQ(root.members.size(), 3u);
+      EXPECT_EQ(root.members[2].key_pos.line, 3u);
+      EXPECT_EQ(root.members[2].key_pos.col, 1u);
+      ASSERT_EQ(root.members[2].value.items.size(), 2u);
+      EXPECT_EQ(root.members[2].value.items[1].pos.line, 3u);
+      EXPECT_EQ(root.members[2].value.items[1].pos.col, 9u);  // "c: [1" brk ", " is 8 characters
+    }
+  }
+}
+
 TEST(K8sScan, YamlFastSubset) {
   const char* cases[] = {"a: 1\nb:\nc: [] # x\nd: {}\n",
                          "a:\n- x\n-\n- y # c\nb: 2\n",

@@ -336,6 +336,11 @@ TEST(WatchRules, ErrorsAtLineCol) {
        "r.yaml:6:3: unknown key \"bogus\" in a rule item"},
       {"- macro: a\n  condition: b\n- macro: b\n  condition: a\n",
        "macro \"a\": r.yaml:4:14: macros refer to each other in a cycle: a -> b -> a"},
+
+      // A lone CR is a YAML line break, not a '\n' line: positions count '\n' only.
+      {"- list: l\r\r\r\r\r\r  items: [\r\r\r",
+       "r.yaml:1:29: invalid YAML: did not find expected node content "
+       "(while parsing a flow node at line 1)"},
   };
   for (const auto& c : cases) {
     RuleSet rs;
