@@ -445,57 +445,7 @@ void EbpfEvents::enter(const void* data) {
     ev.has_fd = !ev.fd_name.empty();
   }
   // Named arguments.
-  ArgLayout lay;
-  if (!sys.empty() && arg_layout(sys, &lay)) {
-    size_t path_i = 0;
-    for (int i = 0; i < lay.n; ++i) {
-      Arg a;
-      a.name = lay.name[i];
-      a.raw = ev.raw[i];
-      a.has_raw = true;
-      switch (lay.kind[i]) {
-        case ArgKind::Path:
-          if (sys == "execve" || sys == "execveat") {
-            a.text = d.exec;
-          } else if (path_i < d.files.size()) {
-            a.text = d.files[path_i].first;
-          } else if (ev.raw[i]) {
-            if (auto r = mem.read_string(ev.raw[i], 4096)) {
-              std::string base;
-              if (!r->empty() && (*r)[0] != '/') {
-                int dirfd = i > 0 && lay.kind[i - 1] == ArgKind::Fd ? static_cast<int>(ev.raw[i - 1]) : -100;
-                base = mem.fd_path(dirfd);
-              }
-              if (r->empty() || (*r)[0] == '/' || !base.empty())
-                a.text = record::join_path(base.empty() ? "/" : base, *r);
-              else
-                partial = true;
-            } else {
-              partial = true;
-            }
-            if (!a.text.empty() && !ev.has_fd) {
-              ev.has_fd = true;
-              ev.fd_name = a.text;
-              ev.fd_type = FdType::File;
-            }
-          }
-          ++path_i;
-          break;
-        case ArgKind::Str:
-          if (a.name == "addr") {
-            a.text = d.connect.empty() ? d.bind : d.connect;
-          } else if (ev.raw[i]) {
-            if (auto s = mem.read_string(ev.raw[i], 4096))
-              a.text = std::move(*s);
-            else
-              partial = true;
-          }
-          break;
-        default: a.text = arg_scalar_text(lay.kind[i], ev.raw[i]); break;
-      }
-      ev.args.push_back(std::move(a));
-    }
-  }
+  if (!fill_args(sys, ev.raw, d, mem, &ev)) partial = true;
   if (never_returns(sys)) {
     evaluate(pd);
     pending_.erase(tid);

@@ -103,7 +103,7 @@ std::string_view ptrace_name(uint64_t r) {
 }
 
 // How evt.arg.NAME renders an argument.
-enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags };
+enum class AK : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags, CloneFlags };
 struct ArgSpec {
   std::string_view name;
   AK kind;
@@ -155,7 +155,7 @@ constexpr SysArgs kSysArgs[] = {
     {"renameat2", {{"olddirfd", AK::Fd}, {"oldpath", AK::Path}, {"newdirfd", AK::Fd}, {"newpath", AK::Path}}},
     {"setuid", {{"uid", AK::Num}}},
     {"setgid", {{"gid", AK::Num}}},
-    {"unshare", {{"flags", AK::Hex}}},
+    {"unshare", {{"flags", AK::CloneFlags}}},
     {"setns", {{"fd", AK::Fd}, {"nstype", AK::Hex}}},
     {"mount", {{"dev", AK::Str}, {"dir", AK::Str}, {"type", AK::Str}, {"flags", AK::Hex}}},
     {"chmod", {{"filename", AK::Path}, {"mode", AK::Mode}}},
@@ -191,6 +191,50 @@ std::string open_flags_text(uint64_t f) {
   for (const auto& [bit, name] : kFlags)
     if ((f & bit) == bit) out += "|" + std::string(name);
   return out;
+}
+
+// unshare's (and clone's) flags as Falco prints them: the CLONE_* names joined by '|'
+// ("CLONE_NEWUSER|CLONE_NEWNS"), a remainder in hex, so `evt.arg.flags contains CLONE_NEWUSER`
+// tests a flag.
+std::string clone_flags_text(uint64_t f) {
+  static constexpr std::pair<uint64_t, std::string_view> kFlags[] = {{0x100, "CLONE_VM"},
+                                                                     {0x200, "CLONE_FS"},
+                                                                     {0x400, "CLONE_FILES"},
+                                                                     {0x800, "CLONE_SIGHAND"},
+                                                                     {0x1000, "CLONE_PIDFD"},
+                                                                     {0x2000, "CLONE_PTRACE"},
+                                                                     {0x4000, "CLONE_VFORK"},
+                                                                     {0x8000, "CLONE_PARENT"},
+                                                                     {0x10000, "CLONE_THREAD"},
+                                                                     {0x20000, "CLONE_NEWNS"},
+                                                                     {0x40000, "CLONE_SYSVSEM"},
+                                                                     {0x80000, "CLONE_SETTLS"},
+                                                                     {0x100000, "CLONE_PARENT_SETTID"},
+                                                                     {0x200000, "CLONE_CHILD_CLEARTID"},
+                                                                     {0x400000, "CLONE_DETACHED"},
+                                                                     {0x800000, "CLONE_UNTRACED"},
+                                                                     {0x1000000, "CLONE_CHILD_SETTID"},
+                                                                     {0x2000000, "CLONE_NEWCGROUP"},
+                                                                     {0x4000000, "CLONE_NEWUTS"},
+                                                                     {0x8000000, "CLONE_NEWIPC"},
+                                                                     {0x10000000, "CLONE_NEWUSER"},
+                                                                     {0x20000000, "CLONE_NEWPID"},
+                                                                     {0x40000000, "CLONE_NEWNET"},
+                                                                     {0x80000000, "CLONE_IO"},
+                                                                     {0x80, "CLONE_NEWTIME"}};
+  std::string out;
+  uint64_t rest = f & 0xffffffffu;
+  for (const auto& [bit, name] : kFlags)
+    if (rest & bit) {
+      out += (out.empty() ? "" : "|") + std::string(name);
+      rest &= ~bit;
+    }
+  if (rest) {
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(rest));
+    out += (out.empty() ? "" : "|") + std::string(b);
+  }
+  return out.empty() ? "0" : out;
 }
 
 // A file mode as Falco prints it: its flag names joined by '|' ("S_IXUSR|S_ISUID"), so
@@ -675,80 +719,7 @@ void LiveWatcher::observe(const record::ObservedCall& c) {
     ev_.has_fd = !ev_.fd_name.empty();
   }
   // Named arguments.
-  if (const SysArgs* sa = sys_args(c.name)) {
-    size_t path_i = 0;
-    for (int i = 0; i < 6 && !sa->args[i].name.empty(); ++i) {
-      Arg a;
-      a.name = sa->args[i].name;
-      a.raw = c.args[i];
-      a.has_raw = true;
-      switch (sa->args[i].kind) {
-        case AK::Num: a.text = std::to_string(static_cast<int64_t>(c.args[i])); break;
-        case AK::Mode: a.text = mode_text(c.args[i] & 07777); break;
-        case AK::OpenFlags: a.text = open_flags_text(c.args[i] & 0xffffffffu); break;
-        case AK::Fd: {
-          int fd = static_cast<int>(c.args[i]);
-          a.text = fd == -100 ? "AT_FDCWD" : std::to_string(fd);
-          break;
-        }
-        case AK::Hex: {
-          char b[24];
-          std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(c.args[i]));
-          a.text = b;
-          break;
-        }
-        case AK::Path:
-          if (c.name == "execve" || c.name == "execveat") {
-            a.text = d.exec;
-          } else if (path_i < d.files.size()) {
-            a.text = d.files[path_i].first;
-          } else if (c.args[i]) {
-            // A path the recorder's decoder does not file (chmod, fchmodat): read it here,
-            // absolute against the dirfd argument before it or the cwd.
-            if (auto r = c.mem->read_string(c.args[i], 4096)) {
-              std::string base;
-              if (!r->empty() && (*r)[0] != '/') {
-                int dirfd = i > 0 && sa->args[i - 1].kind == AK::Fd ? static_cast<int>(c.args[i - 1]) : -100;
-                base = dirfd == -100 ? c.mem->cwd() : c.mem->fd_path(dirfd);
-              }
-              if (r->empty() || (*r)[0] == '/' || !base.empty())
-                a.text = base.empty() ? std::move(*r) : base + (base.ends_with('/') ? "" : "/") + *r;
-            } else {
-              partial_ = true;
-            }
-            if (!a.text.empty() && !ev_.has_fd) {
-              ev_.has_fd = true;
-              ev_.fd_name = a.text;
-              ev_.fd_type = FdType::File;
-            }
-          }
-          ++path_i;
-          break;
-        case AK::Str:
-          if (a.name == "addr") {
-            a.text = d.connect.empty() ? d.bind : d.connect;
-          } else if (c.args[i]) {
-            auto s = c.mem->read_string(c.args[i], 4096);
-            if (s)
-              a.text = std::move(*s);
-            else
-              partial_ = true;
-          }
-          break;
-        case AK::Family: {
-          auto f = family_name(c.args[i] & 0xffff);
-          a.text = f.empty() ? std::to_string(c.args[i] & 0xffff) : std::string(f);
-          break;
-        }
-        case AK::Ptrace: {
-          auto f = ptrace_name(c.args[i] & 0xffffffffu);
-          a.text = f.empty() ? std::to_string(c.args[i] & 0xffffffffu) : std::string(f);
-          break;
-        }
-      }
-      ev_.args.push_back(std::move(a));
-    }
-  }
+  if (!fill_args(c.name, c.args, d, *c.mem, &ev_)) partial_ = true;
 }
 
 void LiveWatcher::settle(bool valid) {
@@ -927,9 +898,10 @@ bool arg_layout(std::string_view sys, ArgLayout* out) {
 }
 
 std::string arg_scalar_text(ArgKind k, uint64_t v) {
-  static_assert(static_cast<uint8_t>(AK::OpenFlags) == static_cast<uint8_t>(ArgKind::OpenFlags));
+  static_assert(static_cast<uint8_t>(AK::CloneFlags) == static_cast<uint8_t>(ArgKind::CloneFlags));
   switch (k) {
-    case ArgKind::OpenFlags: return open_flags_text(v);
+    case ArgKind::OpenFlags: return open_flags_text(v & 0xffffffffu);
+    case ArgKind::CloneFlags: return clone_flags_text(v);
     case ArgKind::Mode: return mode_text(v & 07777);
     case ArgKind::Fd: return static_cast<int>(v) == -100 ? "AT_FDCWD" : std::to_string(static_cast<int>(v));
     case ArgKind::Hex: {
@@ -956,5 +928,63 @@ std::string path_in_task(pid_t pid, const std::string& path, bool follow_last) {
   return resolve_in_task(pid, path, follow_last);
 }
 bool listens(pid_t pid) { return holds_listening_socket(pid); }
+
+bool fill_args(std::string_view sys, const uint64_t raw[6], const record::Decoded& d, record::MemReader& mem,
+               Event* ev) {
+  ArgLayout lay;
+  if (sys.empty() || !arg_layout(sys, &lay)) return true;
+  bool complete = true;
+  size_t path_i = 0;
+  for (int i = 0; i < lay.n; ++i) {
+    Arg a;
+    a.name = lay.name[i];
+    a.raw = raw[i];
+    a.has_raw = true;
+    switch (lay.kind[i]) {
+      case ArgKind::Path:
+        if (sys == "execve" || sys == "execveat") {
+          a.text = d.exec;
+        } else if (path_i < d.files.size()) {
+          a.text = d.files[path_i].first;
+        } else if (raw[i]) {
+          // A path the decoder does not file (chmod, fchmodat): read here, absolute against
+          // the dirfd argument before it or the cwd, normalised as the decoder's are.
+          if (auto r = mem.read_string(raw[i], 4096)) {
+            std::string base;
+            if (!r->empty() && (*r)[0] != '/') {
+              int dirfd = i > 0 && lay.kind[i - 1] == ArgKind::Fd ? static_cast<int>(raw[i - 1]) : -100;
+              base = dirfd == -100 ? mem.cwd() : mem.fd_path(dirfd);
+            }
+            if (r->empty() || (*r)[0] == '/' || !base.empty())
+              a.text = record::join_path(base.empty() ? "/" : base, *r);
+            else
+              complete = false;
+          } else {
+            complete = false;
+          }
+          if (!a.text.empty() && !ev->has_fd) {
+            ev->has_fd = true;
+            ev->fd_name = a.text;
+            ev->fd_type = FdType::File;
+          }
+        }
+        ++path_i;
+        break;
+      case ArgKind::Str:
+        if (a.name == "addr") {
+          a.text = d.connect.empty() ? d.bind : d.connect;
+        } else if (raw[i]) {
+          if (auto s = mem.read_string(raw[i], 4096))
+            a.text = std::move(*s);
+          else
+            complete = false;
+        }
+        break;
+      default: a.text = arg_scalar_text(lay.kind[i], raw[i]); break;
+    }
+    ev->args.push_back(std::move(a));
+  }
+  return complete;
+}
 
 }  // namespace confine::watch

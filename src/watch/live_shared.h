@@ -8,12 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "record/decode.h"
 #include "watch/event.h"
 
 namespace confine::watch {
 
 // How evt.arg.NAME renders an argument (live.cc's table).
-enum class ArgKind : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags };
+enum class ArgKind : uint8_t { Num, Fd, Path, Str, Family, Ptrace, Hex, Mode, OpenFlags, CloneFlags };
 struct ArgLayout {
   std::string_view name[6];  // static storage; "" past the last
   ArgKind kind[6] = {};
@@ -26,6 +27,12 @@ std::string arg_scalar_text(ArgKind k, uint64_t v);
 // container.id from a /proc/PID/cgroup text or a cgroup path: the first 12 of the first run of
 // 64 hex digits, "host" when there is none.
 std::string container_id_of(std::string_view cgroup);
+// evt.arg.* of syscall SYS (Falco's names) into ev->args, from its raw values, what the
+// recorder's decoder found (paths, addresses) and the task's memory; a path argument the
+// decoder does not file also becomes fd.name when the event has none. False when an argument
+// could not be read (the event is partial).
+bool fill_args(std::string_view sys, const uint64_t raw[6], const record::Decoded& d, record::MemReader& mem,
+               Event* ev);
 // Whether NAME is open, openat, openat2 or creat (evt.is_open_*).
 bool is_open_syscall(std::string_view name);
 // The file an absolute path of task PID names once links are followed (live.cc resolve_in_task).

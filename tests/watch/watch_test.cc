@@ -8,6 +8,7 @@
 #include "watch/ebpf.h"
 #include "watch/filter.h"
 #include "watch/live.h"
+#include "watch/live_shared.h"
 #include "watch/rules.h"
 
 namespace confine::watch {
@@ -488,3 +489,18 @@ TEST(WatchEbpf, EnterExitAndExecEvents) {
 
 }  // namespace
 }  // namespace confine::watch
+
+// Scalar arguments render as Falco prints them, the same for both sources (one function).
+TEST(WatchArgs, ScalarTexts) {
+  using confine::watch::arg_scalar_text;
+  using confine::watch::ArgKind;
+  EXPECT_EQ(arg_scalar_text(ArgKind::CloneFlags, 0x10020000), "CLONE_NEWNS|CLONE_NEWUSER");
+  EXPECT_EQ(arg_scalar_text(ArgKind::CloneFlags, 0x10000000 | 0x100000000ull),
+            "CLONE_NEWUSER");  // 32-bit flags
+  EXPECT_EQ(arg_scalar_text(ArgKind::CloneFlags, 0), "0");
+  EXPECT_EQ(arg_scalar_text(ArgKind::CloneFlags, 0x80 | 0x1), "CLONE_NEWTIME|0x1");
+  EXPECT_EQ(arg_scalar_text(ArgKind::OpenFlags, 01101), "O_WRONLY|O_CREAT|O_TRUNC");
+  EXPECT_EQ(arg_scalar_text(ArgKind::OpenFlags, 0xffffffff00000000ull), "O_RDONLY");
+  EXPECT_EQ(arg_scalar_text(ArgKind::Hex, 0x4000000), "0x4000000");
+  EXPECT_EQ(arg_scalar_text(ArgKind::Fd, static_cast<uint64_t>(-100)), "AT_FDCWD");
+}
