@@ -3,14 +3,14 @@
 // a bad fd, an unprivileged caller), because `confine watch` lets every syscall run.
 // Prints "RESULT <errno name or ok> <what>" like attacks.c.
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   if (!strcmp(a, "module-load"))  // a bad fd: EBADF (or EPERM unprivileged) before anything loads
     return report(syscall(SYS_finit_module, -1, "", 0), "finit_module(-1)");
   if (!strcmp(a, "release-agent"))  // a cgroup that does not exist: ENOENT
-    return report(open("/sys/fs/cgroup/confine-watch-no-such-cgroup/release_agent", O_WRONLY), "open(release_agent)");
+    return report(open("/sys/fs/cgroup/confine-watch-no-such-cgroup/release_agent", O_WRONLY),
+                  "open(release_agent)");
   if (!strcmp(a, "read-shadow"))  // unprivileged: EACCES
     return report(open("/etc/shadow", O_RDONLY), "open(/etc/shadow)");
   if (!strcmp(a, "devshm-exec")) {  // a copy of /bin/true in /dev/shm, run and removed
@@ -79,8 +80,8 @@ int main(int argc, char** argv) {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof sa;
-    if (bind(l, (struct sockaddr*)&sa, sizeof sa) || listen(l, 1) || getsockname(l, (struct sockaddr*)&sa, &len) ||
-        connect(s, (struct sockaddr*)&sa, sizeof sa))
+    if (bind(l, (struct sockaddr*)&sa, sizeof sa) || listen(l, 1) ||
+        getsockname(l, (struct sockaddr*)&sa, &len) || connect(s, (struct sockaddr*)&sa, sizeof sa))
       return report(-1, "listen/connect on 127.0.0.1");
     int saved = dup(0);
     long r = dup2(s, 0);
@@ -190,6 +191,17 @@ int main(int argc, char** argv) {
     char* args[] = {"sh", "-c", "true", NULL};
     return report(run("/bin/sh", args), "fork + exec /bin/sh -c true");
   }
+  if (!strcmp(a, "clear-log-trunc"))  // `: > log`: an open with O_TRUNC of a log that does not exist: ENOENT
+    return report(open("/var/log/confine-watch-no-such.log", O_WRONLY | O_TRUNC),
+                  "open(/var/log/..., O_TRUNC)");
+  if (!strcmp(a, "shell-config"))  // `echo ... >> ~/.bashrc` in a directory that does not exist: ENOENT
+    return report(open("/tmp/confine-watch-no-such-dir/.bashrc", O_WRONLY | O_APPEND | O_CREAT, 0644),
+                  "open(.bashrc, O_APPEND)");
+  if (!strcmp(a, "cron-spool"))  // a crontab written behind crontab's back, in a missing directory: ENOENT
+    return report(open("/var/spool/cron/confine-watch-no-such-dir/nobody", O_WRONLY | O_CREAT, 0600),
+                  "open(/var/spool/cron/..., O_CREAT)");
+  if (!strcmp(a, "userns"))  // `unshare -r`: its own new user and mount namespaces, gone when it exits
+    return report(unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
   if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
     return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
   if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written

@@ -10,6 +10,7 @@ BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 BUILD=$(dirname "$BIN")
 . "$SRC/tests/platform/results.sh"
+. "$SRC/tests/integration/lib/watch_attacks.sh"
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (runs attacks as uid 65534 through setpriv)"; exit 77; fi
 command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) not installed"; exit 77; }
 T=$(mktemp -d /var/tmp/confine-watch-XXXXXX)
@@ -46,9 +47,8 @@ watch_one() {
   fi
 }
 
-watch_one ptrace "Ptrace attach or poke" '"evt.arg.request":"PTRACE_ATTACH".*"proc.name":"escape_attacks"' -- \
-  "${NOBODY[@]}" "$ATT" ptrace-supervisor 1
-watch_one memfd-exec "Execution from memfd" '"proc.exepath":"/memfd:x \(deleted\)"' -- "${NOBODY[@]}" "$ATT" memfd-exec
+# The shared attack list (tests/integration/lib/watch_attacks.sh), one alert each.
+watch_attacks watch_one
 # symlink-ro makes the link and then writes /etc/passwd through it: two attacks, one alert each.
 rm -f "$T/alerts"
 "$BIN" watch -o json --alerts "$T/alerts" -- "${NOBODY[@]}" "$ATT" symlink-ro >"$T/out" 2>"$T/err"
@@ -59,49 +59,11 @@ if [ "$(grep -c . "$T/alerts")" = 2 ] &&
 else
   fail symlink "expected a symlink alert and a write-below-etc alert on /etc/passwd: $(head -c 2000 "$T/alerts")"
 fi
-watch_one core-pattern "Write to kernel parameters" '"fd.name":"/proc/sys/kernel/core_pattern"' -- \
-  "${NOBODY[@]}" "$ATT" core-pattern
-watch_one proc-exe "Write through proc exe link" '"fd.name":"/proc/1/exe"' -- "${NOBODY[@]}" "$ATT" proc-exe-overwrite /proc/1/exe
-watch_one write-etc "Write below etc" '"fd.name":"/etc/confine-watch-escape".*"user.name":"nobody"' -- \
-  "${NOBODY[@]}" "$ATT" write-outside /etc/confine-watch-escape
-watch_one write-bin "Write below binary dir" '"fd.name":"/usr/bin/confine-watch-escape"' -- \
-  "${NOBODY[@]}" "$ATT" write-outside /usr/bin/confine-watch-escape
-watch_one packet-socket "Packet socket created" '"proc.name":"escape_watch"' -- "${NOBODY[@]}" "$WAT" packet-socket
-watch_one module-load "Kernel module load" '"evt.type":"finit_module"' -- "${NOBODY[@]}" "$WAT" module-load
-watch_one release-agent "Write to cgroup release_agent" '"fd.name":"/sys/fs/cgroup/confine-watch-no-such-cgroup/release_agent"' -- \
-  "${NOBODY[@]}" "$WAT" release-agent
-watch_one read-shadow "Read sensitive file" '"fd.name":"/etc/shadow".*"user.name":"nobody"' -- "${NOBODY[@]}" "$WAT" read-shadow
-watch_one devshm-exec "Execution from /dev/shm" '"proc.exepath":"/dev/shm/confine-watch-[0-9]+"' -- "${NOBODY[@]}" "$WAT" devshm-exec
-# A server (a program named like one: the rule knows server names, not test programs) starting a shell.
-mkdir -p "$T/srv" && cp "$WAT" "$T/srv/nginx"
-watch_one server-shell "Shell spawned by a server" '"proc.pname":"nginx","proc.name":"sh","proc.cmdline":"sh -c true"' -- \
-  "${NOBODY[@]}" "$T/srv/nginx" server-shell
-
-# Attacks added with the second set of stock rules (setuid bits, reverse shells, namespaces, mounts,
-# log clearing, key searches, BPF loads).
-mkdir -p "$T/own" "$T/keys" && touch "$T/own/f" && chown -R 65534:65534 "$T/own" "$T/keys"
-watch_one setuid-bit "Set setuid or setgid bit" "\"fd.name\":\"$T/own/f\".*\"evt.arg.mode\":\"S_ISUID\\|" -- \
-  "${NOBODY[@]}" "$WAT" setuid-bit "$T/own/f"
-watch_one reverse-shell "Network connection on standard input or output" '"fd.name":"127.0.0.1:[0-9]+".*"evt.arg.newfd":"0"' -- \
-  "${NOBODY[@]}" "$WAT" reverse-shell
-watch_one setns "Join another namespace" '"evt.arg.nstype":"0x4000000"' -- "${NOBODY[@]}" "$WAT" setns
-watch_one mount "Mount a file system" '"evt.arg.dir":"/mnt".*"evt.arg.type":"tmpfs"' -- "${NOBODY[@]}" "$WAT" mount
-watch_one clear-log "Clear log files" '"fd.name":"/var/log/confine-watch-no-such.log"' -- "${NOBODY[@]}" "$WAT" clear-log
-watch_one bpf-load "Load a BPF program" '"proc.name":"escape_watch"' -- "${NOBODY[@]}" "$WAT" bpf-load
-watch_one key-search "Search for private keys or passwords" "\"proc.cmdline\":\"find $T/keys -name id_rsa\"" -- \
-  "${NOBODY[@]}" "$WAT" key-search "$T/keys"
-
-# Evasions of the rules above: each must still alert once (links followed as the kernel follows them,
+# Evasions of the stock rules: each must still alert once (links followed as the kernel follows them,
 # a rename into /etc, a memfd run through /proc/self/fd, /dev/shm through a link or the loader).
 ln -s /etc/shadow "$T/shadow-link"
 watch_one read-via-link "Read sensitive file" '"fd.name":"/etc/shadow".*"user.name":"nobody"' -- \
   "${NOBODY[@]}" "$WAT" read-via-link "$T/shadow-link"
-watch_one rename-into-etc "Write below etc" '"fd.name":"/etc/confine-watch-no-such-dir/cron-job"' -- \
-  "${NOBODY[@]}" "$WAT" rename-into-etc
-watch_one memfd-exec-procfd "Execution from memfd" '"proc.exepath":"/memfd:y \(deleted\)"' -- \
-  "${NOBODY[@]}" "$WAT" memfd-exec-procfd
-watch_one devshm-exec-link "Execution from /dev/shm" '"proc.exepath":"/dev/shm/confine-watch-[0-9]+"' -- \
-  "${NOBODY[@]}" "$WAT" devshm-exec-link
 LDSO=$(ls /lib64/ld-linux-x86-64.so.2 2>/dev/null || true)
 if [ -n "$LDSO" ]; then
   watch_one devshm-ldso "Execution from /dev/shm" '"proc.cmdline":"ld-linux-x86-64 /dev/shm/confine-watch-[0-9]+"' -- \
@@ -109,30 +71,11 @@ if [ -n "$LDSO" ]; then
 else
   fail devshm-ldso "no /lib64/ld-linux-x86-64.so.2 on an x86_64 Debian"
 fi
-# A server is also any parent holding a listening TCP socket (proc.pis_server), whatever its name.
-watch_one listener-shell "Shell spawned by a server" '"proc.pname":"escape_watch","proc.name":"sh"' -- \
-  "${NOBODY[@]}" "$WAT" listener-shell
+# A program without a listening socket starting a shell: no alert (proc.pis_server).
 rm -f "$T/alerts"
 "$BIN" watch -o json --alerts "$T/alerts" -- "${NOBODY[@]}" "$WAT" plain-shell >"$T/out" 2>"$T/err"
 if grep -q '^RESULT ok' "$T/out" && [ ! -s "$T/alerts" ]; then pass plain-shell "no listener, no alert"
 else fail plain-shell "a shell started by a program without a listening socket: $(cat "$T/out" "$T/alerts" 2>/dev/null | head -c 1500)"; fi
-# The third set of stock rules.
-watch_one hardlink-shadow "Hardlink over sensitive file" '"evt.arg.oldpath":"/etc/shadow"' -- \
-  "${NOBODY[@]}" "$WAT" hardlink-shadow
-watch_one delete-history "Delete or rename shell history" '"fd.name":"/tmp/confine-watch-no-such-dir/.bash_history"' -- \
-  "${NOBODY[@]}" "$WAT" delete-history
-watch_one create-dev "Create files below dev" '"fd.name":"/dev/confine-watch-node"' -- "${NOBODY[@]}" "$WAT" create-dev
-watch_one userfaultfd "Unprivileged userfaultfd" '"user.name":"nobody"' -- "${NOBODY[@]}" "$WAT" userfaultfd
-watch_one authorized-keys "Write to SSH authorized keys" '"fd.name":"/root/.ssh/authorized_keys"' -- \
-  "${NOBODY[@]}" "$WAT" authorized-keys
-watch_one metadata-service "Contact cloud metadata service" '"fd.name":"169.254.169.254:80"' -- \
-  "${NOBODY[@]}" "$WAT" metadata-service
-watch_one proc-mem-write "Write to another process's memory" '"fd.name":"/proc/1/mem"' -- "${NOBODY[@]}" "$WAT" proc-mem-write
-watch_one vm-writev "Write to another process's memory" '"evt.type":"process_vm_writev"' -- "${NOBODY[@]}" "$WAT" vm-writev
-mkdir -p "$T/bin" && cp /bin/true "$T/bin/nc"
-watch_one netcat-exec "Netcat remote code execution" '"proc.cmdline":"nc -e /bin/sh 127.0.0.1 1"' -- \
-  "${NOBODY[@]}" "$WAT" netcat-exec "$T/bin/nc"
-
 # Text output: one line with the priority and <NA> for what a source cannot see.
 "$BIN" watch -- "${NOBODY[@]}" "$WAT" module-load >"$T/out" 2>"$T/err"
 if grep -qE '^[0-9T:.-]+Z: Critical Kernel module load attempted \(syscall=finit_module proc=escape_watch' "$T/err" &&
