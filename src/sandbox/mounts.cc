@@ -9,7 +9,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <sstream>
 #include <utility>
+#include <vector>
+
+#include "core/file.h"
 
 namespace confine::sandbox {
 
@@ -79,6 +83,53 @@ constexpr const char* kMaskedDirs[] = {
 constexpr const char* kReadOnlyProc[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
                                          "/proc/fs",  "/proc/mtrr"};
 
+// Kernel-internal file systems that hosts mount below /sys and that a fresh sysfs (runc's
+// container /sys) does not have: the trace buffer (tracefs; a read of trace_pipe also takes
+// the events from the host's tracers), debugfs, pinned BPF objects (bpf), LSM policy and IMA
+// measurements (securityfs), configfs, kernel crash logs (pstore), EFI variables (efivarfs),
+// fuse connections (fusectl). Read-only is not enough (root in the sandbox reads them): each
+// is masked with an empty read-only tmpfs. cgroup file systems stay (a workload reads its
+// own limits there: node, the JVM, Go's runtime).
+constexpr const char* kMaskedSysFsTypes[] = {"tracefs",  "debugfs", "bpf",      "securityfs",
+                                             "configfs", "pstore",  "efivarfs", "fusectl"};
+
+// A mount point field of /proc/PID/mountinfo: octal escapes (\040 space, \011, \012, \134) undone.
+std::string unescape_mountinfo(const std::string& f) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == '\\' && i + 3 < f.size() && f[i + 1] >= '0' && f[i + 1] <= '3' && f[i + 2] >= '0' &&
+        f[i + 2] <= '7' && f[i + 3] >= '0' && f[i + 3] <= '7') {
+      out += static_cast<char>((f[i + 1] - '0') * 64 + (f[i + 2] - '0') * 8 + (f[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += f[i];
+    }
+  }
+  return out;
+}
+
+// The mount points below /sys of kMaskedSysFsTypes, in /proc/self/mountinfo's order (a
+// parent before what is mounted on it).
+Result<std::vector<std::string>> kernel_mounts_below_sys() {
+  CONFINE_TRY(std::string text, file::read_file("/proc/self/mountinfo", 16u << 20));
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::vector<std::string> v;
+    for (std::string w; f >> w;) v.push_back(w);
+    size_t dash = 0;
+    while (dash < v.size() && v[dash] != "-") ++dash;
+    if (v.size() < 5 || dash + 1 >= v.size()) continue;
+    std::string mp = unescape_mountinfo(v[4]);
+    if (!mp.starts_with("/sys/")) continue;
+    for (const char* t : kMaskedSysFsTypes)
+      if (v[dash + 1] == t) out.push_back(mp);
+  }
+  return out;
+}
+
 // The privileged operations here only remove access: read-only binds over
 // kernel knobs, /dev/null or an empty read-only tmpfs over leaky entries.
 // Applies to the host's /proc too (--share pid): the binds live in our mount namespace only.
@@ -95,11 +146,21 @@ Status harden_sys_proc(bool root_read_only) {
       return Error::sys("mount(\"/dev/null\", " + q(p) + ", NULL, MS_BIND, NULL)", errno)
           .context("masking /proc");
   }
-  for (const char* p : kMaskedDirs) {
-    if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0)
+  auto mask_dir = [](const std::string& p) -> Status {
+    if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0)
       return Error::sys("mount(\"tmpfs\", " + q(p) + ", \"tmpfs\", MS_RDONLY, \"size=0\")", errno)
           .context("masking /proc and /sys");
+    return ok();
+  };
+  for (const char* p : kMaskedDirs) {
+    if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    CONFINE_CHECK(mask_dir(p));
+  }
+  CONFINE_TRY(auto kernel_mounts, kernel_mounts_below_sys());
+  for (const auto& p : kernel_mounts) {
+    // Gone or no longer a directory: under a mount masked just before (debugfs/tracing).
+    if (lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    CONFINE_CHECK(mask_dir(p));
   }
   return ok();
 }
@@ -367,6 +428,8 @@ std::string describe(const MountConfig& c) {
     s += "; masked (if present):";
     for (const char* p : kMaskedFiles) s += std::string(" ") + p;
     for (const char* p : kMaskedDirs) s += std::string(" ") + p;
+    s += "; masked wherever mounted below /sys:";
+    for (const char* t : kMaskedSysFsTypes) s += std::string(" ") + t;
   }
   return s;
 }

@@ -56,6 +56,15 @@ for d in /proc/acpi /proc/scsi /proc/asound /sys/firmware /sys/devices/virtual/p
   n=$(ls -A "$d" 2>/dev/null | wc -l)
   [ "$n" = 0 ] || echo "BAD not masked: $d ($n entries)"
 done
+# Kernel-internal file systems mounted below /sys (tracefs, debugfs, bpf, securityfs, configfs,
+# pstore, efivarfs, fusectl): each mount point lists empty (a mask over it; root reads them).
+awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }' /proc/self/mountinfo |
+  while read -r mp fs; do
+    case "$mp" in /sys/*) ;; *) continue ;; esac
+    case "$fs" in tracefs | debugfs | bpf | securityfs | configfs | pstore | efivarfs | fusectl) ;; *) continue ;; esac
+    n=$(ls -A "$mp" 2>/dev/null | wc -l)
+    [ "$n" = 0 ] || echo "BAD not masked: $mp ($fs, $n entries)"
+  done
 for k in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /sys/kernel/uevent_helper; do
   [ -e "$k" ] || continue
   if [ -w "$k" ]; then echo "BAD writable kernel knob: $k"; fi

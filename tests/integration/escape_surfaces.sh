@@ -23,6 +23,7 @@ SHM=/dev/shm/confine-surfaces-$$
 PTY_PID=
 cleanup() {
   rm -rf "$T" "$SHM" /dev/shm/confine-plant-$$-*
+  [ -n "${TRACEFS_MOUNTED:-}" ] && umount /sys/kernel/tracing
   [ -n "$PTY_PID" ] && kill "$PTY_PID" 2>/dev/null
 }
 trap cleanup EXIT
@@ -110,6 +111,13 @@ control vcs "OPEN" vcs
 control kpageflags "READ" proc-read /proc/kpageflags
 control kpagecount "READ" proc-read /proc/kpagecount
 control sys-firmware "LISTED" sys-list /sys/firmware
+# A kernel-internal file system below /sys (what surfaces_enum.sh finds masked): the host's trace
+# buffer, mounted here for the run when the host has none, so the check always has one to find.
+TRACEFS_MOUNTED=
+if [ -z "$(ls -A /sys/kernel/tracing 2>/dev/null)" ] && [ -d /sys/kernel/tracing ]; then
+  mount -t tracefs nodev /sys/kernel/tracing && TRACEFS_MOUNTED=1
+fi
+control sys-tracefs "LISTED" sys-list /sys/kernel/tracing
 control shm-read "OPEN" shm-read "$SHM"
 control pts-host "OPEN" pts-host
 control link-out "LINKED" link-out "$T/secret:$T/bind"
@@ -140,6 +148,8 @@ for who in root nobody; do
   attack $who kpageflags "$NO" -- "${R[@]}" -- proc-read /proc/kpageflags
   attack $who kpagecount "$NO" -- --share pid -- proc-read /proc/kpagecount
   attack $who sys-firmware "$NO" -- "${R[@]}" -- sys-list /sys/firmware
+  attack $who sys-tracefs "$NO" -- "${R[@]}" -- sys-list /sys/kernel/tracing
+  attack $who sys-tracefs-default "$NO" -- -- sys-list /sys/kernel/tracing
   attack $who shm-read "$NO" -- --unshare-all --cap-drop ALL -- shm-read "$SHM"
   attack $who pts-host "$NO" -- "${R[@]}" -- pts-host
   attack $who link-out "EXDEV|EPERM|EACCES" -- --read-only --bind "$T/bind" -- link-out "$T/secret:$T/bind"
