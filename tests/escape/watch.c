@@ -202,6 +202,16 @@ int main(int argc, char** argv) {
                   "open(/var/spool/cron/..., O_CREAT)");
   if (!strcmp(a, "userns"))  // `unshare -r`: its own new user and mount namespaces, gone when it exits
     return report(unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
+  if (!strcmp(a, "recon-tool")) {  // ARG: a program named nmap (a copy of /bin/true): nothing runs
+    char* args[] = {"nmap", "-sS", "10.0.0.0/8", NULL};
+    return report(run(arg, args), "nmap -sS 10.0.0.0/8");
+  }
+  if (!strcmp(a, "miner")) {  // ARG: a copy of /bin/true under another name, given a pool URL: nothing runs
+    char* args[] = {"kworker", "-o", "stratum+tcp://pool.example:3333", "-u", "x", NULL};
+    return report(run(arg, args), "kworker -o stratum+tcp://pool.example:3333");
+  }
+  if (!strcmp(a, "block-device"))  // a disk that does not exist: ENOENT (debugfs /dev/sda, dd if=/dev/sda)
+    return report(open("/dev/sdzz", O_RDONLY), "open(/dev/sdzz)");
   if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
     return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
   if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written

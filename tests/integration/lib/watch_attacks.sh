@@ -7,7 +7,7 @@ watch_attacks() {
   mkdir -p "$T/srv" "$T/own" "$T/keys" "$T/bin"
   cp "$WAT" "$T/srv/nginx"  # a server's name (the rule knows server names, not test programs)
   touch "$T/own/f" && chown -R 65534:65534 "$T/own" "$T/keys"
-  cp /bin/true "$T/bin/nc"
+  cp /bin/true "$T/bin/nc" && cp /bin/true "$T/bin/nmap" && cp /bin/true "$T/bin/kworker"
   "$one" ptrace "Ptrace attach or poke" '"evt.arg.request":"PTRACE_ATTACH".*"proc.name":"escape_attacks"' -- \
     "${NOBODY[@]}" "$ATT" ptrace-supervisor 1
   "$one" memfd-exec "Execution from memfd" '"proc.exepath":"/memfd:x \(deleted\)"' -- "${NOBODY[@]}" "$ATT" memfd-exec
@@ -66,4 +66,9 @@ watch_attacks() {
     "${NOBODY[@]}" "$WAT" cron-spool
   "$one" userns "Create a user namespace" '"evt.arg.flags":"CLONE_NEWNS\|CLONE_NEWUSER".*"user.name":"nobody"' -- \
     "${NOBODY[@]}" "$WAT" userns
+  "$one" recon-tool "Network scanner or sniffer launched" '"proc.cmdline":"nmap -sS 10.0.0.0/8"' -- \
+    "${NOBODY[@]}" "$WAT" recon-tool "$T/bin/nmap"
+  "$one" miner "Crypto miner launched" '"proc.cmdline":"kworker -o stratum\+tcp://pool.example:3333 -u x"' -- \
+    "${NOBODY[@]}" "$WAT" miner "$T/bin/kworker"
+  "$one" block-device "Raw block device opened" '"fd.name":"/dev/sdzz"' -- "${NOBODY[@]}" "$WAT" block-device
 }
