@@ -212,6 +212,17 @@ int main(int argc, char** argv) {
   }
   if (!strcmp(a, "block-device"))  // a disk that does not exist: ENOENT (debugfs /dev/sda, dd if=/dev/sda)
     return report(open("/dev/sdzz", O_RDONLY), "open(/dev/sdzz)");
+  if (!strcmp(a, "db-spawn")) {  // run as ARG named postgres: it starts ARG2 (a copy of /bin/true named curl)
+    char* args[] = {"curl", "-s", "http://127.0.0.1:1/x", NULL};
+    return report(run(argc > 3 ? argv[3] : "", args), "postgres: fork + exec curl");
+  }
+  if (!strcmp(a, "user-mgmt")) {  // ARG: a program named useradd (a copy of /bin/true): nothing runs
+    char* args[] = {"useradd", "-o", "-u", "0", "backdoor", NULL};
+    return report(run(arg, args), "useradd -o -u 0 backdoor");
+  }
+  if (!strcmp(a, "read-user-key"))  // a user's SSH private key in a home that does not exist: ENOENT
+    return report(open("/home/confine-watch-no-such-user/.ssh/id_ed25519", O_RDONLY),
+                  "open(~/.ssh/id_ed25519)");
   if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
     return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
   if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written

@@ -8,6 +8,7 @@ watch_attacks() {
   cp "$WAT" "$T/srv/nginx"  # a server's name (the rule knows server names, not test programs)
   touch "$T/own/f" && chown -R 65534:65534 "$T/own" "$T/keys"
   cp /bin/true "$T/bin/nc" && cp /bin/true "$T/bin/nmap" && cp /bin/true "$T/bin/kworker"
+  cp /bin/true "$T/bin/useradd" && cp /bin/true "$T/bin/curl" && cp "$WAT" "$T/srv/postgres"
   "$one" ptrace "Ptrace attach or poke" '"evt.arg.request":"PTRACE_ATTACH".*"proc.name":"escape_attacks"' -- \
     "${NOBODY[@]}" "$ATT" ptrace-supervisor 1
   "$one" memfd-exec "Execution from memfd" '"proc.exepath":"/memfd:x \(deleted\)"' -- "${NOBODY[@]}" "$ATT" memfd-exec
@@ -71,4 +72,10 @@ watch_attacks() {
   "$one" miner "Crypto miner launched" '"proc.cmdline":"kworker -o stratum\+tcp://pool.example:3333 -u x"' -- \
     "${NOBODY[@]}" "$WAT" miner "$T/bin/kworker"
   "$one" block-device "Raw block device opened" '"fd.name":"/dev/sdzz"' -- "${NOBODY[@]}" "$WAT" block-device
+  "$one" db-spawn "Database server spawned a process" '"proc.pname":"postgres".*"proc.cmdline":"curl -s http://127.0.0.1:1/x"' -- \
+    "${NOBODY[@]}" "$T/srv/postgres" db-spawn x "$T/bin/curl"
+  "$one" user-mgmt "User management binary launched" '"proc.cmdline":"useradd -o -u 0 backdoor"' -- \
+    "${NOBODY[@]}" "$WAT" user-mgmt "$T/bin/useradd"
+  "$one" read-user-key "Read sensitive file" '"fd.name":"/home/confine-watch-no-such-user/.ssh/id_ed25519"' -- \
+    "${NOBODY[@]}" "$WAT" read-user-key
 }
