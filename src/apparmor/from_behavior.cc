@@ -94,9 +94,10 @@ const std::vector<PathRow> kPathRows = {
      "never a dot-directory directly beneath DIR",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
-     "DIR listed and, beneath it, one of DIR's own sub-directories listed (a file read by name in one is no "
-     "walk); DIR allowed by "
-     "the never rows (the outermost such DIR)",
+     "DIR listed and, beneath it, one of DIR's own sub-directories listed (listed: getdents recorded on "
+     "it, behavior.json `e`; a directory only opened is no walk: rsync opens its working directory, a "
+     "file read by name in a sub-directory is none either); DIR allowed by the never rows (the outermost "
+     "such DIR)",
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
      "input; read only (writes: work-tree)",
      false},
@@ -803,7 +804,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       if (c != raw) n.why = "recorded as " + raw;
     }
     std::string perms;
-    if (acc & behavior::kRead) perms += "r";
+    if (acc & (behavior::kRead | behavior::kList)) perms += "r";
     if (acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink)) perms += "w";
     if (acc & behavior::kExec) perms += "mr";
     if ((acc & behavior::kRead) && !n.dir && is_lib_name(base_of(n.sample))) perms += "m";
@@ -1049,6 +1050,15 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
 
     // data-tree: DIR listed, and beneath it one of its own sub-directories listed.
     // data-dir (reads): a file read in DIR -> DIR/** r as well (the input names the paths).
+    // Listed: getdents recorded on the directory (behavior::kList). Opening a directory is no
+    // listing: rsync opens each component of its destination with O_PATH (the working
+    // directory, /tmp, ...) and lists only its source, and the opens made the working
+    // directory the walk's root (WORKSPACE/** r: a sibling secret/ readable, docs/heldout.md).
+    // A recording without any listing (a behavior.json from before confine recorded them, or
+    // one built from other sources) keeps the older reading: an open directory is listed.
+    const bool listings = std::any_of(b.files.begin(), b.files.end(),
+                                      [](const auto& f) { return (f.second & behavior::kList) != 0; });
+    const uint8_t listed_bit = listings ? behavior::kList : behavior::kRead;
     std::set<std::string> walked, read_dirs;
     for (const auto& [k, n] : needs) {
       if (!plain_file(n) || !n.literal || n.written || !(n.acc & behavior::kRead)) continue;
@@ -1056,7 +1066,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       if (data_dir_allowed(d)) read_dirs.insert(d);
     }
     for (const auto& [k, n] : needs) {
-      if (!n.dir || n.owner || !(n.acc & behavior::kRead) || n.sample == "/") continue;
+      if (!n.dir || n.owner || !(n.acc & listed_bit) || n.sample == "/") continue;
       std::string d = n.sample.substr(0, n.sample.size() - 1);
       if (!data_dir_allowed(d)) continue;
       for (const auto& [k2, m] : needs) {
@@ -1072,12 +1082,14 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         // made the working directory a walked tree, and work-tree let the script write its own
         // inputs and itself (seen: python3 train.py data/x.txt > out/, docs/heldout.md third pass).
         bool child_listed = m.dir && sl != std::string::npos && sl + 1 == rest.size();
-        if (child_listed && (m.acc & behavior::kRead)) {
+        if (child_listed && (m.acc & listed_bit)) {
           walked.insert(d);
           break;
         }
       }
     }
+    if (!listings && !walked.empty())
+      note("no directory listing (getdents) recorded: data-tree took the directories opened as listed");
     // A directory read in that holds another directory read in (or walked) is a container of
     // distinct data sets (a script beside its data directories): its own files only (DIR/*,
     // below), each data directory beneath it its own tree.

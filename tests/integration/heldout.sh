@@ -72,10 +72,13 @@ harden sha256sum "sha256sum in/small.txt | cat" "sha256sum in/small.txt in/big.t
 # (gnulib fts then uses fcntl: the companion row added for it, docs/heldout.md).
 harden rmtree "rm -rf out/cp && mkdir -p out/cp && cp tree/a/* out/cp/ && ls out/cp" \
   "rm -rf out/cp/* && mkdir -p out/cp/sub && cp tree/a/* out/cp/sub/ && rm -rf out/cp/sub && ls out/cp"
-# rsync: a tree with new files and a deeper sub-directory into the output tree training made, then
-# --delete back to the first tree: training deleted a stale file, the check also a directory (rmdir).
+# rsync: the tree into a new, deeper sub-directory of the output tree training made, then
+# --delete back: training deleted a stale file, the check also a directory (rmdir). (Until the
+# listings were recorded the check synced tree2/, a directory beside the input tree, and passed
+# only because rsync's O_PATH opens of the working directory made it the walked tree's root:
+# the same profile copied secret/, near miss below.)
 harden rsync "rsync -a tree/ out/rs/ && echo old >out/rs/stale.txt && rsync -a --delete tree/ out/rs/" \
-  "rsync -a tree2/ out/rs/ && rsync -a --delete tree/ out/rs/"
+  "rsync -a tree/ out/rs/b/ && rsync -a --delete tree/ out/rs/"
 # unzip over the directory training extracted into, from an archive with a deeper tree.
 harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d out/uz && ls out/uz"
 # The same into a directory removed and created again: Landlock rules name inodes, and the
@@ -85,9 +88,9 @@ harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d 
 # row would reach the whole workspace (near miss below).
 harden unzip-recreated "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t1.zip -d out/uz2 && ls out/uz2" \
   "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t2.zip -d out/uz2 && ls -R out/uz2"
-# rsync into a re-created tree (the same gap), then --delete back.
+# rsync into a re-created tree (the same gap), a deeper copy in it, then --delete back.
 harden rsync-recreated "rm -rf out/rs2 && rsync -a tree/ out/rs2/ && ls out/rs2" \
-  "rm -rf out/rs2 && rsync -a tree2/ out/rs2/ && rsync -a --delete tree/ out/rs2/ && ls out/rs2"
+  "rm -rf out/rs2 && rsync -a tree/ out/rs2/ && rsync -a tree/ out/rs2/b/ && rsync -a --delete tree/ out/rs2/ && ls out/rs2"
 # gpg starts gpg-agent, a daemon that outlives gpg: harden's recording ends with gpg (a note
 # names the daemon) instead of waiting for the agent until harden's timeout. Encrypt and
 # decrypt; the check: a 170x bigger input. (Its dotlock links a pid- and host-named temporary
@@ -162,6 +165,13 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-rsync" ]; then
+    # rsync opens the working directory (O_PATH) but lists only tree/: the walked tree is tree/,
+    # never the workspace (before the listings were recorded: WORKSPACE/** r, the secret copied).
+    denied "rsync: copy a directory beside the input tree" rsync "rsync -a secret/ out/rs/x/"
+    denied "rsync: list a directory beside the input tree" rsync "rsync -r --list-only secret/"
+    check "rsync: the secret was not copied" "[ ! -e out/rs/x/key.txt ]"
+  fi
   if [ -d "$W/prof-pyscript" ]; then
     denied "python script: overwrite its input" pyscript "/usr/bin/python3 sum.py in/small.txt in/small.txt"
     denied "python script: overwrite itself" pyscript "/usr/bin/python3 sum.py in/small.txt sum.py"
