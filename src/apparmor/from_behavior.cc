@@ -83,7 +83,8 @@ const std::vector<PathRow> kPathRows = {
     {"data-dir", "data",
      "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
      "it was read in too; `DIR/* LETTERS`, `DIR/[^.]*/ LETTERS` and `DIR/[^.]*/** LETTERS` for one written "
-     "in (the letters among r w k used on the files written there; l too if the program made hard links)",
+     "in (the letters among r w k used on the files written there; l too if the program made hard links; r "
+     "too if it renamed or made links: AppArmor checks a rename's source for r w d)",
      "a file read, written or created in DIR, DIR allowed by the never rows",
      "the same program on other input reads other files of the directory it read, in its sub-directories too "
      "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
@@ -103,7 +104,7 @@ const std::vector<PathRow> kPathRows = {
      false},
     {"work-tree", "data",
      "`TREE/* LETTERS`, `TREE/[^.]*/ LETTERS`, `TREE/[^.]*/** LETTERS` (the letters among r w k used on the "
-     "files written)",
+     "files written; l and r as for data-dir)",
      "a file written in a directory beneath (or in) a tree the program walked (data-tree's DIR, the "
      "outermost)",
      "a program that walks a tree and edits files in it (a VCS over its work tree, a build, rsync --delete, "
@@ -741,6 +742,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   // 1. Collect what is needed per path.
   std::map<std::string, Need> needs;  // by emit (+ owner marker)
   std::set<std::string> dropped_fds, missing;
+  // Opens through a path that is a symbolic link the program created or removed: added after
+  // the link itself, resolved to what they opened.
+  std::vector<std::pair<std::string, uint8_t>> through_links;
   auto add = [&](const std::string& raw, uint8_t acc, const std::string& why) {
     if (raw.empty() || raw[0] != '/') {
       note("path \"" + raw + "\" is not absolute; not added");
@@ -787,7 +791,25 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       if (n.dir && !n.emit.ends_with("/")) n.emit += "/";
       if (n.dir && !n.sample.ends_with("/")) n.sample += "/";
     } else {
-      std::string c = canonical(raw, live);
+      // A symbolic link the program created or removed (ln -s, ln -sf's temporary renamed over
+      // the link): the rule is for the link itself, whose name AppArmor and Landlock check when
+      // it is made or removed, never for its target. Resolving it made `ln -sf ../in/x out/l`
+      // a write of in/x (data-dir: the input directory writable) and left out/l unallowed.
+      // An open through it (r, w) still reaches the target: added after, resolved.
+      struct stat lst;
+      const bool link_itself = live && (acc & (behavior::kCreate | behavior::kUnlink)) &&
+                               lstat(raw.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+      std::string c;
+      if (link_itself) {
+        const uint8_t through =
+            acc & (behavior::kRead | behavior::kWrite | behavior::kExec | behavior::kList);
+        if (through) through_links.emplace_back(raw, through);
+        acc &= static_cast<uint8_t>(~through);
+        std::string pc = canonical(parent_of(raw), live);
+        c = (pc == "/" ? "" : pc) + "/" + base_of(raw);
+      } else {
+        c = canonical(raw, live);
+      }
       if (!(acc & (behavior::kCreate | behavior::kWrite | behavior::kUnlink)) && !exists(c, live)) {
         // A failed open/exec (ENOENT: library search paths, PATH lookups): AppArmor never
         // mediates it (the check comes after the lookup), so it needs no rule.
@@ -797,7 +819,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       // Written and gone now (a temporary file renamed or removed: `ln -sf`, editors):
       // a write to a path that does not exist created it.
       if ((acc & behavior::kWrite) && !exists(c, live)) acc |= behavior::kCreate;
-      n.dir = raw.ends_with("/") || is_dir(c, live);
+      n.dir = !link_itself && (raw.ends_with("/") || is_dir(c, live));
       if (c.size() > 1 && c.back() == '/') c.pop_back();
       n.sample = n.dir && c != "/" ? c + "/" : c;
       n.emit = escape(n.sample);
@@ -829,6 +851,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   };
   for (const auto& [path, acc] : b.files) add(path, acc, "");
+  for (const auto& [path, acc] : through_links) add(path, acc, "");
   // A unix socket the program connected to: AppArmor mediates connect() to a path socket with
   // the file rules (w on the socket). Only a socket there now (a failed lookup is not mediated);
   // kSocket keeps it out of the data rows (its own rule, not DIR/* w).
@@ -917,6 +940,8 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     approx.push_back("mkdir of existing directories (EEXIST, not mediated) left out: " + l);
   }
   const bool links = uses(b, "link") || uses(b, "linkat");
+  const bool renames = links || uses(b, "rename") || uses(b, "renameat") || uses(b, "renameat2") ||
+                       uses(b, "symlink") || uses(b, "symlinkat");
   // keep outermost created dirs only
   std::set<std::string> top_dirs;
   for (const auto& d : created_dirs) {
@@ -1179,7 +1204,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     for (auto& [root, wr] : write_roots) {
       // l: a program that makes hard links (gpg's dotlock links a temporary to NAME.lock)
       // links other names on other input; as for created-dir.
-      std::string letters = perm_order(wr.letters + (links ? "l" : ""));
+      // r: a program that renames, or makes links (replaced by renaming a temporary over them:
+      // ln -sf when the link exists, the seccomp table's link row), renames other files on other
+      // input, and AppArmor checks a rename's source for r w d (seen: ln -sf over an existing link,
+      // "rename_src" denied r).
+      std::string letters = perm_order(wr.letters + (links ? "l" : "") + (renames ? "r" : ""));
       const bool tree = wr.dirs.size() > 1 || !wr.dirs.count(root);
       const std::string id = tree ? "work-tree" : "data-dir";
       std::string detail =

@@ -924,6 +924,40 @@ TEST(AppArmorFromBehavior, OpenedDirectoryIsNoWalkRoot) {
   EXPECT_NE(old_notes.find("no directory listing (getdents) recorded"), std::string::npos) << old_notes;
   fs::remove_all(root);
 }
+
+// A symbolic link the program created is a rule for the link, never for its target: `ln -sf
+// ../in/x out/l` made in/x written (data-dir: in/* w, the input directory writable) and left out/l
+// unallowed. The program links, so it renames a temporary over a link that exists (ln -sf when
+// out/l is there: the seccomp table's link row): its write rules carry r, which AppArmor checks
+// on a rename's source.
+TEST(AppArmorFromBehavior, CreatedSymlinkIsTheLinkNotItsTarget) {
+  namespace fs = std::filesystem;
+  std::string root = row_workspace("symlink", {"/in/x.txt", "/out/keep.txt"});
+  if (root.empty()) GTEST_SKIP() << "cannot create a workspace beside " << fs::current_path();
+  fs::create_symlink("../in/x.txt", root + "/out/l");
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.arches[Arch::X86_64]["symlinkat"];
+  b.files[root + "/out/l"] = behavior::kCreate;
+  GenerateOptions o;
+  o.name = "ln";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  const uint16_t R = kPermRead, W = kPermWrite;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/x.txt", W)) << "the link's target: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/y.txt", W)) << "beside the target: " << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/l", W)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/CuAbC123", R | W)) << "ln -sf's temporary, renamed: " << t;
+  // Read through the link as well: the target gets the read, the link its creation.
+  b.files[root + "/out/l"] = behavior::kCreate | behavior::kRead;
+  auto g = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  t = format(*g);
+  EXPECT_TRUE(aa_allows(t, canon + "/in/x.txt", R)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/x.txt", W)) << t;
+  fs::remove_all(root);
+}
 }  // namespace
 // Row work-tree: a file written beneath a tree the program walked (git commit -a over a work
 // tree) -> writes in the whole tree on other input (other sub-directories, removals of its

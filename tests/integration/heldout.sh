@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 export TMPDIR=$W/tmp
 fails=0
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
-for p in perl file bc cp sha256sum rsync unzip python3 msgfmt tclsh xmllint iconv groff csplit; do
+for p in perl file bc cp sha256sum rsync unzip python3 msgfmt tclsh xmllint iconv groff csplit diff3 sdiff tar; do
   command -v $p >/dev/null || { echo "SKIP: $p not installed (DEPS_TEST)"; exit 77; }
 done
 
@@ -122,6 +122,23 @@ harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man
 harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
 # Fourth pass: split by lines on training, into N chunks on the check (split -n measures and seeks its input).
 harden split "split -l 100 in/small.txt out/sl" "split -n 5 in/big.txt 'out/sn ü'"
+# Fourth pass (docs/heldout.md): ln -sf over a link that exists makes the new link under a
+# temporary name and renames it over (seccomp row link -> rename; AppArmor checks the rename's
+# source for r). Before: 5 false denials, and the training's link was resolved to its target:
+# in/* w, the input directory writable (near miss below).
+harden ln "ln -sf ../in/small.txt out/l1" "ln -sf ../in/u8.txt out/l1 && ln -sf '../$U/big u8.txt' 'out/l ü'"
+# install -D into new, deeper directories with non-ASCII names, then over an existing file.
+harden install "install -D -m 644 in/small.txt out/inst/a/x.txt" \
+  "install -D -m 600 '$U/big u8.txt' 'out/inst/b ü/c/y.txt' && install -m 644 in/u8.txt out/inst/a/x.txt"
+# tar -x into a tree that exists: overwrites a file, a deeper new sub-directory, non-ASCII names.
+mkdir -p ts1/a ts2/a ts2/b/c/d && echo one >ts1/a/x.txt && echo two >ts2/a/x.txt && seq 1 1000 >ts2/b/c/d/deep.txt &&
+  echo ü >"ts2/b/ü y.txt" && tar -cf in/t1.tar -C ts1 . && tar -cf in/t2.tar -C ts2 . && rm -rf ts1 ts2
+harden tarx "mkdir -p out/tx && tar -xf in/t1.tar -C out/tx" "mkdir -p out/tx && tar -xf in/t2.tar -C out/tx"
+# diff3 -m and sdiff (both run diff): 1500x bigger inputs with non-ASCII names in the nested directory.
+seq 1 20 >in/d1.txt && seq 1 20 | sed 's/5/five/' >in/d2.txt && seq 1 20 | sed 's/15/fifteen/' >in/d3.txt
+seq 1 30000 >"$U/d1 ü.txt" && seq 1 30000 | sed 's/^5/five/' >"$U/d2 ü.txt" && seq 1 30000 | sed 's/7$/seven/' >"$U/d3 ü.txt"
+harden diff3 "diff3 -m in/d1.txt in/d2.txt in/d3.txt >out/m.txt; sdiff -s -w 60 in/d1.txt in/d2.txt; echo \$?" \
+  "diff3 -m '$U/d1 ü.txt' '$U/d2 ü.txt' '$U/d3 ü.txt' >'out/m ü.txt'; sdiff -s -w 60 '$U/d1 ü.txt' '$U/d2 ü.txt'; echo \$?"
 # python3 script beside its data (the working directory): python lists sys.path[0] and reads
 # in/... by name. Before the third pass that made the working directory a walked tree: the
 # profile let the script write its inputs and itself and read secret/ (near misses below).
@@ -165,6 +182,12 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-ln" ]; then
+    # the link is the rule, never its target: the input directory stays read-only
+    denied "ln: a link in the input directory" ln "ln -sf ../out/l1 in/evil"
+    denied "ln profile: write into the input directory" ln "echo x >in/new.txt"
+    check "ln: the input directory is as it was" "[ ! -e in/evil ] && [ ! -e in/new.txt ]"
+  fi
   if [ -d "$W/prof-rsync" ]; then
     # rsync opens the working directory (O_PATH) but lists only tree/: the walked tree is tree/,
     # never the workspace (before the listings were recorded: WORKSPACE/** r, the secret copied).
