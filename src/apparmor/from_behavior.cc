@@ -83,7 +83,8 @@ const std::vector<PathRow> kPathRows = {
     {"data-dir", "data",
      "`DIR/** r` for a directory read in (m too if a library was mapped), `DIR/* r` if a directory beneath "
      "it was read in too; `DIR/* LETTERS`, `DIR/[^.]*/ LETTERS` and `DIR/[^.]*/** LETTERS` for one written "
-     "in (the letters among r w k used on the files written there; l too if the program made hard links)",
+     "in (the letters among r w k used on the files written there; l too if the program made hard links; r "
+     "too if it renamed or made links: AppArmor checks a rename's source for r w d)",
      "a file read, written or created in DIR, DIR allowed by the never rows",
      "the same program on other input reads other files of the directory it read, in its sub-directories too "
      "(the input names the paths: a docroot's sub-directory, an import from a sub-directory, a deeper tree "
@@ -94,15 +95,16 @@ const std::vector<PathRow> kPathRows = {
      "never a dot-directory directly beneath DIR",
      false},
     {"data-tree", "data", "`DIR/** r` (m too if a library was mapped)",
-     "DIR listed and, beneath it, one of DIR's own sub-directories listed (a file read by name in one is no "
-     "walk); DIR allowed by "
-     "the never rows (the outermost such DIR)",
+     "DIR listed and, beneath it, one of DIR's own sub-directories listed (listed: getdents recorded on "
+     "it, behavior.json `e`; a directory only opened is no walk: rsync opens its working directory, a "
+     "file read by name in a sub-directory is none either); DIR allowed by the never rows (the outermost "
+     "such DIR)",
      "a program that walks a tree (find, tar, grep -r, a build) reads whatever the tree holds on another "
      "input; read only (writes: work-tree)",
      false},
     {"work-tree", "data",
      "`TREE/* LETTERS`, `TREE/[^.]*/ LETTERS`, `TREE/[^.]*/** LETTERS` (the letters among r w k used on the "
-     "files written)",
+     "files written; l and r as for data-dir)",
      "a file written in a directory beneath (or in) a tree the program walked (data-tree's DIR, the "
      "outermost)",
      "a program that walks a tree and edits files in it (a VCS over its work tree, a build, rsync --delete, "
@@ -740,6 +742,9 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
   // 1. Collect what is needed per path.
   std::map<std::string, Need> needs;  // by emit (+ owner marker)
   std::set<std::string> dropped_fds, missing;
+  // Opens through a path that is a symbolic link the program created or removed: added after
+  // the link itself, resolved to what they opened.
+  std::vector<std::pair<std::string, uint8_t>> through_links;
   auto add = [&](const std::string& raw, uint8_t acc, const std::string& why) {
     if (raw.empty() || raw[0] != '/') {
       note("path \"" + raw + "\" is not absolute; not added");
@@ -786,7 +791,25 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       if (n.dir && !n.emit.ends_with("/")) n.emit += "/";
       if (n.dir && !n.sample.ends_with("/")) n.sample += "/";
     } else {
-      std::string c = canonical(raw, live);
+      // A symbolic link the program created or removed (ln -s, ln -sf's temporary renamed over
+      // the link): the rule is for the link itself, whose name AppArmor and Landlock check when
+      // it is made or removed, never for its target. Resolving it made `ln -sf ../in/x out/l`
+      // a write of in/x (data-dir: the input directory writable) and left out/l unallowed.
+      // An open through it (r, w) still reaches the target: added after, resolved.
+      struct stat lst;
+      const bool link_itself = live && (acc & (behavior::kCreate | behavior::kUnlink)) &&
+                               lstat(raw.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+      std::string c;
+      if (link_itself) {
+        const uint8_t through =
+            acc & (behavior::kRead | behavior::kWrite | behavior::kExec | behavior::kList);
+        if (through) through_links.emplace_back(raw, through);
+        acc &= static_cast<uint8_t>(~through);
+        std::string pc = canonical(parent_of(raw), live);
+        c = (pc == "/" ? "" : pc) + "/" + base_of(raw);
+      } else {
+        c = canonical(raw, live);
+      }
       if (!(acc & (behavior::kCreate | behavior::kWrite | behavior::kUnlink)) && !exists(c, live)) {
         // A failed open/exec (ENOENT: library search paths, PATH lookups): AppArmor never
         // mediates it (the check comes after the lookup), so it needs no rule.
@@ -796,14 +819,14 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       // Written and gone now (a temporary file renamed or removed: `ln -sf`, editors):
       // a write to a path that does not exist created it.
       if ((acc & behavior::kWrite) && !exists(c, live)) acc |= behavior::kCreate;
-      n.dir = raw.ends_with("/") || is_dir(c, live);
+      n.dir = !link_itself && (raw.ends_with("/") || is_dir(c, live));
       if (c.size() > 1 && c.back() == '/') c.pop_back();
       n.sample = n.dir && c != "/" ? c + "/" : c;
       n.emit = escape(n.sample);
       if (c != raw) n.why = "recorded as " + raw;
     }
     std::string perms;
-    if (acc & behavior::kRead) perms += "r";
+    if (acc & (behavior::kRead | behavior::kList)) perms += "r";
     if (acc & (behavior::kWrite | behavior::kCreate | behavior::kUnlink)) perms += "w";
     if (acc & behavior::kExec) perms += "mr";
     if ((acc & behavior::kRead) && !n.dir && is_lib_name(base_of(n.sample))) perms += "m";
@@ -828,6 +851,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     }
   };
   for (const auto& [path, acc] : b.files) add(path, acc, "");
+  for (const auto& [path, acc] : through_links) add(path, acc, "");
   // A unix socket the program connected to: AppArmor mediates connect() to a path socket with
   // the file rules (w on the socket). Only a socket there now (a failed lookup is not mediated);
   // kSocket keeps it out of the data rows (its own rule, not DIR/* w).
@@ -916,6 +940,8 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     approx.push_back("mkdir of existing directories (EEXIST, not mediated) left out: " + l);
   }
   const bool links = uses(b, "link") || uses(b, "linkat");
+  const bool renames = links || uses(b, "rename") || uses(b, "renameat") || uses(b, "renameat2") ||
+                       uses(b, "symlink") || uses(b, "symlinkat");
   // keep outermost created dirs only
   std::set<std::string> top_dirs;
   for (const auto& d : created_dirs) {
@@ -1049,6 +1075,15 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
 
     // data-tree: DIR listed, and beneath it one of its own sub-directories listed.
     // data-dir (reads): a file read in DIR -> DIR/** r as well (the input names the paths).
+    // Listed: getdents recorded on the directory (behavior::kList). Opening a directory is no
+    // listing: rsync opens each component of its destination with O_PATH (the working
+    // directory, /tmp, ...) and lists only its source, and the opens made the working
+    // directory the walk's root (WORKSPACE/** r: a sibling secret/ readable, docs/heldout.md).
+    // A recording without any listing (a behavior.json from before confine recorded them, or
+    // one built from other sources) keeps the older reading: an open directory is listed.
+    const bool listings = std::any_of(b.files.begin(), b.files.end(),
+                                      [](const auto& f) { return (f.second & behavior::kList) != 0; });
+    const uint8_t listed_bit = listings ? behavior::kList : behavior::kRead;
     std::set<std::string> walked, read_dirs;
     for (const auto& [k, n] : needs) {
       if (!plain_file(n) || !n.literal || n.written || !(n.acc & behavior::kRead)) continue;
@@ -1056,7 +1091,7 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
       if (data_dir_allowed(d)) read_dirs.insert(d);
     }
     for (const auto& [k, n] : needs) {
-      if (!n.dir || n.owner || !(n.acc & behavior::kRead) || n.sample == "/") continue;
+      if (!n.dir || n.owner || !(n.acc & listed_bit) || n.sample == "/") continue;
       std::string d = n.sample.substr(0, n.sample.size() - 1);
       if (!data_dir_allowed(d)) continue;
       for (const auto& [k2, m] : needs) {
@@ -1072,12 +1107,14 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
         // made the working directory a walked tree, and work-tree let the script write its own
         // inputs and itself (seen: python3 train.py data/x.txt > out/, docs/heldout.md third pass).
         bool child_listed = m.dir && sl != std::string::npos && sl + 1 == rest.size();
-        if (child_listed && (m.acc & behavior::kRead)) {
+        if (child_listed && (m.acc & listed_bit)) {
           walked.insert(d);
           break;
         }
       }
     }
+    if (!listings && !walked.empty())
+      note("no directory listing (getdents) recorded: data-tree took the directories opened as listed");
     // A directory read in that holds another directory read in (or walked) is a container of
     // distinct data sets (a script beside its data directories): its own files only (DIR/*,
     // below), each data directory beneath it its own tree.
@@ -1167,7 +1204,11 @@ Result<File> from_behavior(const behavior::Behavior& b, const GenerateOptions& o
     for (auto& [root, wr] : write_roots) {
       // l: a program that makes hard links (gpg's dotlock links a temporary to NAME.lock)
       // links other names on other input; as for created-dir.
-      std::string letters = perm_order(wr.letters + (links ? "l" : ""));
+      // r: a program that renames, or makes links (replaced by renaming a temporary over them:
+      // ln -sf when the link exists, the seccomp table's link row), renames other files on other
+      // input, and AppArmor checks a rename's source for r w d (seen: ln -sf over an existing link,
+      // "rename_src" denied r).
+      std::string letters = perm_order(wr.letters + (links ? "l" : "") + (renames ? "r" : ""));
       const bool tree = wr.dirs.size() > 1 || !wr.dirs.count(root);
       const std::string id = tree ? "work-tree" : "data-dir";
       std::string detail =

@@ -36,8 +36,9 @@ const std::vector<ReviewedRow> kWidenings = {
     {"glob-files",
      "a one-component glob (DIR/*, DIR/*.txt) in a directory that has sub-directories: its read/execute "
      "rights go to each existing file it matches at translation time instead of DIR's subtree (the "
-     "sub-directories are other data); a matching file created after the translation is readable only if "
-     "a write rule covers DIR (a narrowing, printed)"},
+     "sub-directories are other data; a symbolic link is no such file: AppArmor checks a read through it "
+     "at its target's path); a matching file created after the translation is readable only if a write "
+     "rule covers DIR (a narrowing, printed)"},
     {"tree-dir", "DIR/** also covers DIR itself (a Landlock rule includes the directory it names)"},
     {"list-dir",
      "DIR/ r (list DIR): read_dir on DIR, which lets the directories beneath it be listed too (names, "
@@ -48,9 +49,11 @@ const std::vector<ReviewedRow> kWidenings = {
      "every file beneath it; never for /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
     {"missing-file",
      "a writable rule on one file that does not exist at translation time (a pid file, an output the "
-     "program creates): Landlock names existing inodes only, so the rule's own rights (no listing, no "
-     "directories) go to the file's parent directory, i.e. to every file in it; only the parent, never an "
-     "ancestor, never /, nor in or under /root, /home, /dev, /proc, /sys, /etc"},
+     "program creates), or that is a symbolic link (a link the program makes: ln -sf; a Landlock rule on "
+     "it would reach its target, which AppArmor checks at the target's own path): Landlock names existing "
+     "inodes only, so the rule's own rights (no listing, no directories) go to the file's parent "
+     "directory, i.e. to every file in it; only the parent, never an ancestor, never /, nor in or under "
+     "/root, /home, /dev, /proc, /sys, /etc"},
     {"created-node",
      "a writable rule the generator marked as a unix socket or a fifo the program created (bind() to a "
      "path, mkfifo; the rule's comment says \"[created: unix socket]\" or \"[created: fifo]\"): make_sock "
@@ -456,7 +459,9 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
                 break;
               }
               std::string name = it->path().filename().string();
-              if (it->is_directory(ec2) || !component_matches(lp, tg.rest, name)) continue;
+              // A symbolic link: a rule would reach its target, which AppArmor checks at the target's path.
+              if (it->is_symlink(ec2) || it->is_directory(ec2) || !component_matches(lp, tg.rest, name))
+                continue;
               files.push_back(join(lp, name));
             }
             if (!bounded || ec2) {
@@ -478,7 +483,13 @@ Result<Translation> to_landlock(const Resolved& r, const Profile& p, const Trans
         if (a & kWriteRights) created_row(lp, tg.rest.find('/') != std::string::npos || g.ends_with("/"));
         continue;
       }
-      if (!fs::exists(lp, ec)) {
+      // A symbolic link named by the rule (a link the program makes: ln -sf): a Landlock rule on
+      // it would follow it to its target, whose opens AppArmor checks at the target's own path.
+      // Its name is what the rule is about: as a missing file (rights on its parent, row
+      // missing-file; a read-only rule: nothing to grant).
+      const bool link_rule =
+          tg.rest.empty() && !g.ends_with("/") && fs::is_symlink(fs::symlink_status(lp, ec));
+      if (link_rule || !fs::exists(lp, ec)) {
         // A file the program creates (and maybe removes) again: Landlock can only name
         // existing inodes. Read-only rules on missing paths stay skipped (nothing to read).
         bool dir_rule = tg.rest == "**" || g.ends_with("/");

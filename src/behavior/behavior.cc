@@ -7,7 +7,7 @@
 namespace confine::behavior {
 
 namespace {
-constexpr char kAccessLetters[] = "rwcxdsp";
+constexpr char kAccessLetters[] = "rwcxdspe";
 
 Error bad(const json::Value& v, std::string msg) { return Error::at(v.pos, std::move(msg)); }
 
@@ -55,18 +55,18 @@ Status check_keys(const json::Value& obj, std::initializer_list<std::string_view
 
 std::string access_str(uint8_t a) {
   std::string s;
-  for (int i = 0; i < 7; ++i)
+  for (int i = 0; i < 8; ++i)
     if (a & (1u << i)) s += kAccessLetters[i];
   return s;
 }
 
 Result<uint8_t> access_from_str(std::string_view s) {
   uint8_t a = 0;
-  if (s.empty()) return Error("empty access (expected letters of \"rwcxdsp\")");
+  if (s.empty()) return Error("empty access (expected letters of \"rwcxdspe\")");
   for (char c : s) {
     const char* p = std::strchr(kAccessLetters, c);
     if (!p || c == 0)
-      return Error(std::string("bad access letter '") + c + "' (expected letters of \"rwcxdsp\")");
+      return Error(std::string("bad access letter '") + c + "' (expected letters of \"rwcxdspe\")");
     a |= static_cast<uint8_t>(1u << (p - kAccessLetters));
   }
   return a;

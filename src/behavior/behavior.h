@@ -33,9 +33,12 @@
 
 namespace confine::behavior {
 
-// File access bits ("rwcxdsp"). kSocket and kFifo say which kind of inode a creation
+// File access bits ("rwcxdspe"). kSocket and kFifo say which kind of inode a creation
 // made (with kCreate): a unix socket bound at the path (bind(), mknod S_IFSOCK) or a
-// fifo (mkfifo, mknod S_IFIFO); kCreate alone is a regular file or a directory.
+// fifo (mkfifo, mknod S_IFIFO); kCreate alone is a regular file or a directory. kList:
+// the directory's entries were read (getdents on it); an open of a directory is kRead
+// alone, whether the program then listed it or only kept it to come back to (fchdir,
+// O_PATH, openat's dirfd): the path rows tell a walked tree by kList.
 enum Access : uint8_t {
   kRead = 1,
   kWrite = 2,
@@ -44,6 +47,7 @@ enum Access : uint8_t {
   kUnlink = 16,
   kSocket = 32,
   kFifo = 64,
+  kList = 128,
 };
 // An open with O_TMPFILE makes an unnamed file in the directory it names (the kernel calls it
 // #INODE there): recorded as DIR/#tmpfile, with the access of the open and c (path row tmpfile).

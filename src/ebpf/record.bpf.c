@@ -308,6 +308,10 @@ static __always_inline int emit(__u32 arch, long id, __u32 flat, const struct co
     read_str(e, 0, sp, a, arch);
     read_str(e, 1, sp, a, arch);
     if (sp->flags & CONFINE_SPEC_CWD) resolve_fd(e, 1, AT_FDCWD);
+    if (sp->flags & CONFINE_SPEC_FD) {
+      __u8 fi = sp->dirfd[0];
+      if (fi <= 5) resolve_fd(e, 0, (int)a[fi]);
+    }
     if (sp->buf <= 5) {
       __u64 addr = a[sp->buf & 7];
       if (arch) addr &= 0xffffffffULL;

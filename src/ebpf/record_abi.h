@@ -31,6 +31,7 @@ struct confine_spec {
 #define CONFINE_SPEC_CWD 1        /* always resolve the cwd into base[1] (bind of a unix path) */
 #define CONFINE_SPEC_SOCKETCALL 2 /* i386 socketcall: buf holds (fd, sockaddr*, len): read the sockaddr */
 #define CONFINE_SPEC_EMPTY_PATH 4 /* execveat: an empty path with AT_EMPTY_PATH names dirfd itself */
+#define CONFINE_SPEC_FD 8         /* no path: resolve the descriptor dirfd[0] into base[0] (getdents) */
 
 #define CONFINE_EV_SYSCALL 1
 #define CONFINE_EV_EXEC 2 /* a task of the workload exec'd: comm in str[0], exe in base[0] */

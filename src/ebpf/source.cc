@@ -105,6 +105,11 @@ confine_spec spec_for(std::string_view n) {
   if (n == "bind") return buf_spec(1, 2, 0, CONFINE_SPEC_CWD);
   if (n == "sendto") return buf_spec(4, 5, 0);
   if (n == "clone3") return buf_spec(0, N, 8);
+  if (n == "getdents" || n == "getdents64") {  // the directory listed: its descriptor's path
+    confine_spec s = mem_spec(N, 0);
+    s.flags = CONFINE_SPEC_FD;
+    return s;
+  }
   if (n == "socketcall") return buf_spec(1, N, 12, CONFINE_SPEC_SOCKETCALL | CONFINE_SPEC_CWD);
   // Scalars: the bits decode() keeps (an event per distinct tuple).
   if (n == "socket" || n == "socketpair") return scalar({{0, kU32}, {1, 0xf}});

@@ -462,6 +462,14 @@ const std::vector<Generalisation>& generalisation_table() {
        "a program that reads seeks in what it reads depending on the options and the input (split -n "
        "CHUNKS measures and positions its input; tail of a large file, an archive's index at its end); it "
        "moves an offset in a descriptor it already holds and reaches nothing new"},
+      {G::Companion,
+       {"symlink", "symlinkat", "link", "linkat"},
+       {},
+       false,
+       {"rename", "renameat", "renameat2"},
+       "a program that makes links replaces one whose name is taken by making the new link under a "
+       "temporary name and renaming it over the old, only when the name exists (coreutils ln -sf and ln "
+       "-f: force_symlinkat, force_linkat); which names is the path rules' business"},
   };
   return k;
 }

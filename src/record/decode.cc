@@ -182,7 +182,8 @@ bool decode_relevant(std::string_view n) {
       "seccomp",  "open",        "creat",     "openat",  "openat2",  "execve",        "execveat",
       "mkdir",    "mknod",       "mkdirat",   "mknodat", "unlink",   "rmdir",         "unlinkat",
       "rename",   "renameat",    "renameat2", "link",    "linkat",   "symlink",       "symlinkat",
-      "truncate", "truncate64",  "connect",   "bind",    "sendto",   "fcntl",         "fcntl64"};
+      "truncate", "truncate64",  "connect",   "bind",    "sendto",   "fcntl",         "fcntl64",
+      "getdents", "getdents64"};
   for (auto k : kNames)
     if (k == n) return true;
   return false;
@@ -190,10 +191,10 @@ bool decode_relevant(std::string_view n) {
 
 bool decode_needs_task(std::string_view n) {
   static constexpr std::string_view kNames[] = {
-      "clone3",    "socketcall", "open",       "creat",     "openat",  "openat2", "execve",
-      "execveat",  "mkdir",      "mknod",      "mkdirat",   "mknodat", "unlink",  "rmdir",
-      "unlinkat",  "rename",     "renameat",   "renameat2", "link",    "linkat",  "symlink",
-      "symlinkat", "truncate",   "truncate64", "connect",   "bind",    "sendto"};
+      "clone3",   "socketcall", "open",    "creat",    "openat",    "openat2",   "execve",   "execveat",
+      "mkdir",    "mknod",      "mkdirat", "mknodat",  "unlink",    "rmdir",     "unlinkat", "rename",
+      "renameat", "renameat2",  "link",    "linkat",   "symlink",   "symlinkat", "truncate", "truncate64",
+      "connect",  "bind",       "sendto",  "getdents", "getdents64"};
   for (auto k : kNames)
     if (k == n) return true;
   return false;
@@ -240,6 +241,7 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
     if (c.u32(0) == 1) out->seccomp_filter = true;  // SECCOMP_SET_MODE_FILTER
   }
   // --- files
+  if (n == "open" || n == "openat") out->handle_only = (c.u32(n == "open" ? 1 : 2) & O_PATH) != 0;
   if (n == "open") {
     c.file_at(kAtFdcwd, c.ptr(0), open_access(c.u32(1)), false,
               is_tmpfile(c.u32(1)) ? kTmpfileName : nullptr);
@@ -254,6 +256,7 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
       if (auto b = mem.read_bytes(c.ptr(2), 8)) {
         uint64_t flags;
         std::memcpy(&flags, b->data(), 8);
+        out->handle_only = (flags & O_PATH) != 0;
         c.file_at(c.i32(0), c.ptr(1), open_access(flags), false, is_tmpfile(flags) ? kTmpfileName : nullptr);
       }
     }
@@ -291,6 +294,14 @@ void decode(Arch arch, std::string_view n, const uint64_t args[6], MemReader& me
     c.file_at(c.i32(1), c.ptr(2), kCreate);
   } else if (n == "truncate" || n == "truncate64") {
     c.file(c.ptr(0), kWrite);
+  } else if (n == "getdents" || n == "getdents64") {
+    // The directory listed: an open of it alone is no listing (a program opens its working
+    // directory to come back to it, rsync opens each component with O_PATH).
+    if (c.i32(0) >= 0) {
+      out->used_memory = true;  // /proc/PID/fd: validate the notification id after
+      std::string d = c.base(c.i32(0));
+      if (d.starts_with("/") && !d.ends_with(" (deleted)")) out->listed = join_path("/", d);
+    }
   }
   for (const auto& [p, acc] : out->files)
     if (acc & kExec) out->exec = p;

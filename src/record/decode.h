@@ -33,10 +33,18 @@ struct Decoded {
   std::vector<std::pair<std::string, uint64_t>> args;  // ("domain", 2), ...
   std::vector<std::pair<std::string, uint8_t>> files;  // (absolute path, behavior::Access bits)
   std::string exec;                                    // execve/execveat target
-  std::optional<uint64_t> family;                      // socket domain
-  std::string bind, connect;    // "127.0.0.1:8080", "[::1]:80", "unix:/run/x", "unix:@abs"
-  bool seccomp_filter = false;  // the task installs its own seccomp filter
-  bool used_memory = false;     // something was read from the task (validate the id)
+  // getdents/getdents64: the directory whose entries were read (its fd's path; behavior::kList).
+  // Not in files: a listing opens nothing (watch's fd.name and open events stay the opens').
+  std::string listed;
+  // An O_PATH open: a handle that reads and writes nothing, which neither Landlock nor AppArmor
+  // checks (file_open is not called for it). files still names the path (watch's fd.name); the
+  // recorders file nothing for it: rsync opens each component of its destination so (/, /tmp,
+  // the working directory), and each became an `r` rule, under Landlock a listing of its tree.
+  bool handle_only = false;
+  std::optional<uint64_t> family;  // socket domain
+  std::string bind, connect;       // "127.0.0.1:8080", "[::1]:80", "unix:/run/x", "unix:@abs"
+  bool seccomp_filter = false;     // the task installs its own seccomp filter
+  bool used_memory = false;        // something was read from the task (validate the id)
 };
 
 // Decodes one syscall. `name` is the syscall name on `arch`.

@@ -162,6 +162,7 @@ struct Gathered {
       ++unresolved;
       if (unresolved_example.empty()) unresolved_example = std::string(*name);
     }
+    if (d.handle_only) d.files.clear();  // O_PATH: no access either LSM checks
     for (auto& [p, a] : d.files) {
       if (p.starts_with("?/")) continue;  // a base we could not resolve (counted above)
       auto it = beh.files.find(p);
@@ -169,6 +170,15 @@ struct Gathered {
         it->second |= a;
       else if (beh.files.size() < behavior::kMaxFiles)
         beh.files.emplace(std::move(p), a);
+      else
+        beh.files_truncated = true;
+    }
+    if (!d.listed.empty()) {
+      auto it = beh.files.find(d.listed);
+      if (it != beh.files.end())
+        it->second |= behavior::kList;
+      else if (beh.files.size() < behavior::kMaxFiles)
+        beh.files.emplace(d.listed, behavior::kList);
       else
         beh.files_truncated = true;
     }

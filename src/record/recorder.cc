@@ -323,12 +323,22 @@ class Recording : public supervise::Observer {
     }
     const bool is_mkdir = name_ == "mkdir" || name_ == "mkdirat";
     for (auto& [p, a] : d_.files) {
+      if (d_.handle_only) break;  // O_PATH: no access either LSM checks
       if (a & behavior::kCreate) (is_mkdir ? mkdir_paths : other_created).insert(p);
       auto it = beh_->files.find(p);
       if (it != beh_->files.end())
         it->second |= a;
       else if (beh_->files.size() < behavior::kMaxFiles)
         beh_->files.emplace(std::move(p), a);
+      else
+        beh_->files_truncated = true;
+    }
+    if (!d_.listed.empty()) {
+      auto it = beh_->files.find(d_.listed);
+      if (it != beh_->files.end())
+        it->second |= behavior::kList;
+      else if (beh_->files.size() < behavior::kMaxFiles)
+        beh_->files.emplace(d_.listed, behavior::kList);
       else
         beh_->files_truncated = true;
     }

@@ -429,6 +429,35 @@ TEST(AppArmorLandlock, RecreatedTreeKeepsItsFileRights) {
   fs::remove_all(d);
 }
 
+// A symbolic link named by a rule (a link the program makes: ln -sf) is a name in its directory:
+// a Landlock rule on it would follow it to its target, which AppArmor checks at the target's
+// own path. A writable rule gives its rights to the parent (row missing-file), a dangling one
+// too; a one-component glob's files (row glob-files) skip links.
+TEST(AppArmorLandlock, SymlinkRuleNeverReachesItsTarget) {
+  fs::path d = fs::path(testing::TempDir()) / ("ll-link-" + std::to_string(getpid()));
+  fs::create_directories(d / "in");
+  fs::create_directories(d / "out" / "sub");
+  std::ofstream((d / "in" / "x.txt").string()) << "x";
+  std::ofstream((d / "out" / "f.txt").string()) << "x";
+  fs::create_symlink("../in/x.txt", d / "out" / "l");
+  fs::create_symlink("../in/gone.txt", d / "out" / "dangling");
+  std::string out = (d / "out").string();
+  Translation t =
+      translate("profile p {\n " + out + "/l w,\n " + out + "/dangling w,\n " + out + "/* r,\n}\n", 7);
+  std::map<std::string, uint64_t> m;
+  for (const auto& r : t.rules) m[r.path] = r.access;
+  // A rule is opened by its path when it is applied (O_PATH follows a link): none on a link.
+  EXPECT_FALSE(m.count((d / "out" / "l").string())) << "would be the link's target, in/x.txt";
+  EXPECT_FALSE(m.count((d / "out" / "dangling").string())) << "cannot be opened: confine run fails";
+  EXPECT_FALSE(m.count((d / "in" / "x.txt").string()));
+  EXPECT_FALSE(m.count((d / "in").string()));
+  ASSERT_TRUE(m.count(out));
+  EXPECT_TRUE(m[out] & kMakeSym) << access_names(m[out]);
+  EXPECT_TRUE(m.count((d / "out" / "f.txt").string())) << "glob-files: the file";
+  EXPECT_TRUE(has_warning(t, "widening row missing-file"));
+  fs::remove_all(d);
+}
+
 // The created row (creating rights on the nearest existing directory) and globs never
 // reach /, /root, /home, /dev, /proc, /sys, /etc.
 TEST(AppArmorLandlock, NoWideningOntoSystemDirectories) {

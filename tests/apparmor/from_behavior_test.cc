@@ -863,6 +863,101 @@ TEST(AppArmorFromBehavior, ScriptDirectoryListedIsNotAWalk) {
   EXPECT_FALSE(aa_allows(t, canon + "/secret/key", R)) << "a sibling of the data: " << t;
   fs::remove_all(root);
 }
+
+// data-tree with the listings recorded (behavior::kList, getdents): a directory opened but not
+// listed is no walk root. rsync -a tree/ out/rs/ opens each component of the destination with
+// O_PATH, the working directory among them, and lists only tree/ and tree/a/: before, the
+// opens made the working directory the walk's root (WORKSPACE/** r, docs/heldout.md: rsync -a
+// secret/ out/x/ copied the secret).
+// A workspace for a path row's test, outside the never rows' /root, /home and /tmp: the files
+// (their directories made first), or "" when it cannot be made.
+std::string row_workspace(const std::string& name, std::initializer_list<const char*> files) {
+  namespace fs = std::filesystem;
+  std::string base = fs::current_path().string();
+  if (base.starts_with("/root") || base.starts_with("/home") || base.starts_with("/tmp")) base = "/var/lib";
+  std::string root = base + "/confine-" + name + "-" + std::to_string(getpid());
+  std::error_code ec;
+  for (const char* f : files) {
+    fs::create_directories(fs::path(root + f).parent_path(), ec);
+    if (ec) return "";
+    std::ofstream(root + f) << "x";
+  }
+  return root;
+}
+
+TEST(AppArmorFromBehavior, OpenedDirectoryIsNoWalkRoot) {
+  namespace fs = std::filesystem;
+  std::string root =
+      row_workspace("openeddir", {"/tree/a/f1.txt", "/out/rs/a/f1.txt", "/secret/key.txt", "/top.txt"});
+  if (root.empty()) GTEST_SKIP() << "cannot create a workspace beside " << fs::current_path();
+  std::string canon = fs::canonical(root).string();
+  const uint16_t R = kPermRead;
+  auto generate = [&](bool listings) {
+    const uint8_t L = listings ? behavior::kList : 0;
+    behavior::Behavior b;
+    b.files[root] = behavior::kRead;  // O_PATH: the destination's components
+    b.files[root + "/out"] = behavior::kRead;
+    b.files[root + "/out/rs"] = behavior::kRead | behavior::kCreate | L;
+    b.files[root + "/out/rs/a"] = behavior::kRead | behavior::kCreate | L;
+    b.files[root + "/out/rs/a/f1.txt"] = behavior::kWrite | behavior::kCreate;
+    b.files[root + "/tree"] = behavior::kRead | L;
+    b.files[root + "/tree/a"] = behavior::kRead | L;
+    b.files[root + "/tree/a/f1.txt"] = behavior::kRead;
+    GenerateOptions o;
+    o.name = "rs";
+    std::vector<std::string> notes;
+    auto f = from_behavior(b, o, &notes);
+    EXPECT_TRUE(f.ok()) << f.error().message();
+    std::string n;
+    for (const auto& s : notes) n += s + "\n";
+    return std::pair{f.ok() ? format(*f) : std::string(), n};
+  };
+  auto [t, notes] = generate(true);
+  EXPECT_TRUE(aa_allows(t, canon + "/tree/a/other.txt", R)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/tree/b/c/deep.txt", R)) << "the walked tree, deeper: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/secret/key.txt", R)) << "a sibling of the tree: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/top.txt", R)) << "the working directory's files: " << t;
+  EXPECT_NE(notes.find("row data-tree: listed " + canon + "/tree/"), std::string::npos) << notes;
+  // Without any listing recorded (a behavior.json from before): the older reading, noted.
+  auto [old, old_notes] = generate(false);
+  EXPECT_TRUE(aa_allows(old, canon + "/secret/key.txt", R)) << old;
+  EXPECT_NE(old_notes.find("no directory listing (getdents) recorded"), std::string::npos) << old_notes;
+  fs::remove_all(root);
+}
+
+// A symbolic link the program created is a rule for the link, never for its target: `ln -sf
+// ../in/x out/l` made in/x written (data-dir: in/* w, the input directory writable) and left out/l
+// unallowed. The program links, so it renames a temporary over a link that exists (ln -sf when
+// out/l is there: the seccomp table's link row): its write rules carry r, which AppArmor checks
+// on a rename's source.
+TEST(AppArmorFromBehavior, CreatedSymlinkIsTheLinkNotItsTarget) {
+  namespace fs = std::filesystem;
+  std::string root = row_workspace("symlink", {"/in/x.txt", "/out/keep.txt"});
+  if (root.empty()) GTEST_SKIP() << "cannot create a workspace beside " << fs::current_path();
+  fs::create_symlink("../in/x.txt", root + "/out/l");
+  std::string canon = fs::canonical(root).string();
+  behavior::Behavior b;
+  b.arches[Arch::X86_64]["symlinkat"];
+  b.files[root + "/out/l"] = behavior::kCreate;
+  GenerateOptions o;
+  o.name = "ln";
+  auto f = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  std::string t = format(*f);
+  const uint16_t R = kPermRead, W = kPermWrite;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/x.txt", W)) << "the link's target: " << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/y.txt", W)) << "beside the target: " << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/l", W)) << t;
+  EXPECT_TRUE(aa_allows(t, canon + "/out/CuAbC123", R | W)) << "ln -sf's temporary, renamed: " << t;
+  // Read through the link as well: the target gets the read, the link its creation.
+  b.files[root + "/out/l"] = behavior::kCreate | behavior::kRead;
+  auto g = from_behavior(b, o, nullptr);
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  t = format(*g);
+  EXPECT_TRUE(aa_allows(t, canon + "/in/x.txt", R)) << t;
+  EXPECT_FALSE(aa_allows(t, canon + "/in/x.txt", W)) << t;
+  fs::remove_all(root);
+}
 }  // namespace
 // Row work-tree: a file written beneath a tree the program walked (git commit -a over a work
 // tree) -> writes in the whole tree on other input (other sub-directories, removals of its

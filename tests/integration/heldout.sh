@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 export TMPDIR=$W/tmp
 fails=0
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
-for p in perl file bc cp sha256sum rsync unzip python3 msgfmt tclsh xmllint iconv groff csplit; do
+for p in perl file bc cp sha256sum rsync unzip python3 msgfmt tclsh xmllint iconv groff csplit diff3 sdiff tar; do
   command -v $p >/dev/null || { echo "SKIP: $p not installed (DEPS_TEST)"; exit 77; }
 done
 
@@ -72,10 +72,13 @@ harden sha256sum "sha256sum in/small.txt | cat" "sha256sum in/small.txt in/big.t
 # (gnulib fts then uses fcntl: the companion row added for it, docs/heldout.md).
 harden rmtree "rm -rf out/cp && mkdir -p out/cp && cp tree/a/* out/cp/ && ls out/cp" \
   "rm -rf out/cp/* && mkdir -p out/cp/sub && cp tree/a/* out/cp/sub/ && rm -rf out/cp/sub && ls out/cp"
-# rsync: a tree with new files and a deeper sub-directory into the output tree training made, then
-# --delete back to the first tree: training deleted a stale file, the check also a directory (rmdir).
+# rsync: the tree into a new, deeper sub-directory of the output tree training made, then
+# --delete back: training deleted a stale file, the check also a directory (rmdir). (Until the
+# listings were recorded the check synced tree2/, a directory beside the input tree, and passed
+# only because rsync's O_PATH opens of the working directory made it the walked tree's root:
+# the same profile copied secret/, near miss below.)
 harden rsync "rsync -a tree/ out/rs/ && echo old >out/rs/stale.txt && rsync -a --delete tree/ out/rs/" \
-  "rsync -a tree2/ out/rs/ && rsync -a --delete tree/ out/rs/"
+  "rsync -a tree/ out/rs/b/ && rsync -a --delete tree/ out/rs/"
 # unzip over the directory training extracted into, from an archive with a deeper tree.
 harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d out/uz && ls out/uz"
 # The same into a directory removed and created again: Landlock rules name inodes, and the
@@ -85,9 +88,9 @@ harden unzip "unzip -q -o t1.zip -d out/uz && ls out/uz" "unzip -q -o t2.zip -d 
 # row would reach the whole workspace (near miss below).
 harden unzip-recreated "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t1.zip -d out/uz2 && ls out/uz2" \
   "rm -rf out/uz2 && mkdir -p out/uz2 && unzip -q t2.zip -d out/uz2 && ls -R out/uz2"
-# rsync into a re-created tree (the same gap), then --delete back.
+# rsync into a re-created tree (the same gap), a deeper copy in it, then --delete back.
 harden rsync-recreated "rm -rf out/rs2 && rsync -a tree/ out/rs2/ && ls out/rs2" \
-  "rm -rf out/rs2 && rsync -a tree2/ out/rs2/ && rsync -a --delete tree/ out/rs2/ && ls out/rs2"
+  "rm -rf out/rs2 && rsync -a tree/ out/rs2/ && rsync -a tree/ out/rs2/b/ && rsync -a --delete tree/ out/rs2/ && ls out/rs2"
 # gpg starts gpg-agent, a daemon that outlives gpg: harden's recording ends with gpg (a note
 # names the daemon) instead of waiting for the agent until harden's timeout. Encrypt and
 # decrypt; the check: a 170x bigger input. (Its dotlock links a pid- and host-named temporary
@@ -119,6 +122,23 @@ harden groff "groff -man -Tascii in/a.1 >out/a.txt" "groff -man -Tutf8 '$U/b man
 harden csplit "csplit -s -f out/p in/u8.txt 2" "csplit -s -f 'out/q ü' '$U/big u8.txt' 5000 '{2}'"
 # Fourth pass: split by lines on training, into N chunks on the check (split -n measures and seeks its input).
 harden split "split -l 100 in/small.txt out/sl" "split -n 5 in/big.txt 'out/sn ü'"
+# Fourth pass (docs/heldout.md): ln -sf over a link that exists makes the new link under a
+# temporary name and renames it over (seccomp row link -> rename; AppArmor checks the rename's
+# source for r). Before: 5 false denials, and the training's link was resolved to its target:
+# in/* w, the input directory writable (near miss below).
+harden ln "ln -sf ../in/small.txt out/l1" "ln -sf ../in/u8.txt out/l1 && ln -sf '../$U/big u8.txt' 'out/l ü'"
+# install -D into new, deeper directories with non-ASCII names, then over an existing file.
+harden install "install -D -m 644 in/small.txt out/inst/a/x.txt" \
+  "install -D -m 600 '$U/big u8.txt' 'out/inst/b ü/c/y.txt' && install -m 644 in/u8.txt out/inst/a/x.txt"
+# tar -x into a tree that exists: overwrites a file, a deeper new sub-directory, non-ASCII names.
+mkdir -p ts1/a ts2/a ts2/b/c/d && echo one >ts1/a/x.txt && echo two >ts2/a/x.txt && seq 1 1000 >ts2/b/c/d/deep.txt &&
+  echo ü >"ts2/b/ü y.txt" && tar -cf in/t1.tar -C ts1 . && tar -cf in/t2.tar -C ts2 . && rm -rf ts1 ts2
+harden tarx "mkdir -p out/tx && tar -xf in/t1.tar -C out/tx" "mkdir -p out/tx && tar -xf in/t2.tar -C out/tx"
+# diff3 -m and sdiff (both run diff): 1500x bigger inputs with non-ASCII names in the nested directory.
+seq 1 20 >in/d1.txt && seq 1 20 | sed 's/5/five/' >in/d2.txt && seq 1 20 | sed 's/15/fifteen/' >in/d3.txt
+seq 1 30000 >"$U/d1 ü.txt" && seq 1 30000 | sed 's/^5/five/' >"$U/d2 ü.txt" && seq 1 30000 | sed 's/7$/seven/' >"$U/d3 ü.txt"
+harden diff3 "diff3 -m in/d1.txt in/d2.txt in/d3.txt >out/m.txt; sdiff -s -w 60 in/d1.txt in/d2.txt; echo \$?" \
+  "diff3 -m '$U/d1 ü.txt' '$U/d2 ü.txt' '$U/d3 ü.txt' >'out/m ü.txt'; sdiff -s -w 60 '$U/d1 ü.txt' '$U/d2 ü.txt'; echo \$?"
 # python3 script beside its data (the working directory): python lists sys.path[0] and reads
 # in/... by name. Before the third pass that made the working directory a walked tree: the
 # profile let the script write its inputs and itself and read secret/ (near misses below).
@@ -162,6 +182,19 @@ if [ -d "$W/prof-file" ] && [ -d "$W/prof-perl" ] && [ -d "$W/prof-rmtree" ]; th
   check "the input tree is still there" "[ -f tree/a/f1.txt ] && [ -f secret/key.txt ]"
   denied "bc profile: run a program bc never ran" bc "cat in/small.txt"
   denied "unzip: extract into the input tree" unzip "unzip -q -o t1.zip -d tree/a"
+  if [ -d "$W/prof-ln" ]; then
+    # the link is the rule, never its target: the input directory stays read-only
+    denied "ln: a link in the input directory" ln "ln -sf ../out/l1 in/evil"
+    denied "ln profile: write into the input directory" ln "echo x >in/new.txt"
+    check "ln: the input directory is as it was" "[ ! -e in/evil ] && [ ! -e in/new.txt ]"
+  fi
+  if [ -d "$W/prof-rsync" ]; then
+    # rsync opens the working directory (O_PATH) but lists only tree/: the walked tree is tree/,
+    # never the workspace (before the listings were recorded: WORKSPACE/** r, the secret copied).
+    denied "rsync: copy a directory beside the input tree" rsync "rsync -a secret/ out/rs/x/"
+    denied "rsync: list a directory beside the input tree" rsync "rsync -r --list-only secret/"
+    check "rsync: the secret was not copied" "[ ! -e out/rs/x/key.txt ]"
+  fi
   if [ -d "$W/prof-pyscript" ]; then
     denied "python script: overwrite its input" pyscript "/usr/bin/python3 sum.py in/small.txt in/small.txt"
     denied "python script: overwrite itself" pyscript "/usr/bin/python3 sum.py in/small.txt sum.py"

@@ -133,6 +133,34 @@ TEST(Decode, OpenTmpfileIsAFileCreatedInTheDirectory) {
   decode(Arch::X86_64, "openat", c, m, &d3);
   ASSERT_EQ(d3.files.size(), 1u);
   EXPECT_EQ(d3.files[0].first, "/tmp");
+  EXPECT_FALSE(d3.handle_only);
+  uint64_t h[6] = {static_cast<uint64_t>(-100), 0x1000, O_RDONLY | O_PATH | O_DIRECTORY, 0, 0, 0};
+  Decoded d4;  // rsync's walk to its destination: a handle, no access an LSM checks
+  decode(Arch::X86_64, "openat", h, m, &d4);
+  ASSERT_EQ(d4.files.size(), 1u);  // named (watch's fd.name); the recorders file nothing
+  EXPECT_TRUE(d4.handle_only);
+}
+
+// getdents on a descriptor: the directory listed (its path), never a file opened. An open of a
+// directory alone (O_PATH, or kept to come back to) is no listing.
+TEST(Decode, GetdentsNamesTheDirectoryListed) {
+  FakeMem m;
+  m.fds[5] = "/work/tree/a";
+  uint64_t a[6] = {5, 0x1000, 32768, 0, 0, 0};
+  Decoded d;
+  decode(Arch::X86_64, "getdents64", a, m, &d);
+  EXPECT_EQ(d.listed, "/work/tree/a");
+  EXPECT_TRUE(d.files.empty());
+  EXPECT_TRUE(d.used_memory);  // /proc/PID/fd: the notification id is checked after
+  Decoded d2;
+  decode(Arch::X86, "getdents", a, m, &d2);
+  EXPECT_EQ(d2.listed, "/work/tree/a");
+  uint64_t bad[6] = {9, 0x1000, 32768, 0, 0, 0};  // unknown descriptor: nothing
+  Decoded d3;
+  decode(Arch::X86_64, "getdents64", bad, m, &d3);
+  EXPECT_TRUE(d3.listed.empty());
+  EXPECT_EQ(behavior::access_str(behavior::kRead | behavior::kList), "re");
+  EXPECT_EQ(*behavior::access_from_str("re"), behavior::kRead | behavior::kList);
 }
 
 TEST(Decode, I386PointersAreTruncated) {
@@ -229,8 +257,9 @@ TEST(Decode, RelevantNamesCoverEverythingDecodeFinds) {
         AnyMem mem;
         Decoded d;
         decode(arch, name, args, mem, &d);
-        bool found = !d.args.empty() || !d.files.empty() || !d.exec.empty() || d.family || !d.bind.empty() ||
-                     !d.connect.empty() || d.seccomp_filter || d.used_memory || mem.reads > 0;
+        bool found = !d.args.empty() || !d.files.empty() || !d.exec.empty() || !d.listed.empty() ||
+                     d.family || !d.bind.empty() || !d.connect.empty() || d.seccomp_filter || d.used_memory ||
+                     mem.reads > 0;
         bool quiet = !d.used_memory && mem.reads == 0;
         if (!decode_needs_task(name)) {
           EXPECT_TRUE(quiet) << name << " reads the task but decode_needs_task() says no";

@@ -35,6 +35,10 @@ TEST(EbpfSpec, PathsAndTheirDirfds) {
   EXPECT_EQ(s.dirfd[0], CONFINE_NONE);  // the cwd
   EXPECT_TRUE(ebpf::spec_for("bind").flags & CONFINE_SPEC_CWD);
   EXPECT_EQ(ebpf::spec_for("clone").mask[0], record::kCloneNsMask);
+  s = ebpf::spec_for("getdents64");  // the listed directory: descriptor 0's path, no string
+  EXPECT_EQ(s.str[0], CONFINE_NONE);
+  EXPECT_EQ(s.dirfd[0], 0);
+  EXPECT_TRUE(s.flags & CONFINE_SPEC_FD);
 }
 
 }  // namespace
