@@ -161,9 +161,9 @@ int main(void) {
     if (m == MAP_FAILED) ++eintr; else munmap(m, 4096);
     while (waitpid(-1, 0, WNOHANG) > 0) {}
   }
-  /* Every child reaped first: a late SIGCHLD during a notified socket() would interrupt it (the
-     recorder drops a call whose notification was cancelled), and the unotify run would then miss
-     its family (seen once in a fresh-machine run). */
+  /* Every child reaped first: a late SIGCHLD while a notified socket() waits for the supervisor's
+     RECV makes the kernel withdraw the notification and return EINTR (the observer effect), and
+     the unotify run would then miss its family (seen once in a fresh-machine run). */
   while (wait(0) > 0) {}
   close(socket(AF_INET, SOCK_DGRAM, 0));
   close(socket(AF_UNIX, SOCK_STREAM, 0));
