@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -223,6 +224,10 @@ int main(int argc, char** argv) {
   if (!strcmp(a, "read-user-key"))  // a user's SSH private key in a home that does not exist: ENOENT
     return report(open("/home/confine-watch-no-such-user/.ssh/id_ed25519", O_RDONLY),
                   "open(~/.ssh/id_ed25519)");
+  if (!strcmp(a, "read-environ"))  // pid 1's environment, unprivileged: EACCES
+    return report(open("/proc/1/environ", O_RDONLY), "open(/proc/1/environ)");
+  if (!strcmp(a, "ptrace-traceme"))  // traced by its parent (the watcher's child: it never waits for it)
+    return report(ptrace(PTRACE_TRACEME, 0, 0, 0), "ptrace(PTRACE_TRACEME)");
   if (!strcmp(a, "proc-mem-write"))  // pid 1's memory, unprivileged: EACCES
     return report(open("/proc/1/mem", O_WRONLY), "open(/proc/1/mem, O_WRONLY)");
   if (!strcmp(a, "vm-writev")) {  // pid 1, unprivileged: EPERM; nothing is written

@@ -78,4 +78,6 @@ watch_attacks() {
     "${NOBODY[@]}" "$WAT" user-mgmt "$T/bin/useradd"
   "$one" read-user-key "Read sensitive file" '"fd.name":"/home/confine-watch-no-such-user/.ssh/id_ed25519"' -- \
     "${NOBODY[@]}" "$WAT" read-user-key
+  "$one" read-environ "Read process environment" '"fd.name":"/proc/1/environ"' -- "${NOBODY[@]}" "$WAT" read-environ
+  "$one" ptrace-traceme "Ptrace anti-debug attempt" '"proc.name":"escape_watch"' -- "${NOBODY[@]}" "$WAT" ptrace-traceme
 }
