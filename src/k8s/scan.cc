@@ -143,14 +143,11 @@ Result<Value> yaml_to_json(yaml::Node& n, const std::string& file, int depth) {
   return Error::at(yaml::pos(file, n.start), "unknown YAML node");
 }
 
+using yaml::cview;
 using yaml::EventGuard;
 using yaml::Mark;
 using yaml::ParserGuard;
 using yaml::Positions;
-
-std::string_view cview(const yaml_char_t* s) {
-  return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
-}
 
 // A YAML stream straight to json::Value from libyaml's events: no tree in between (it and its conversion
 // were half of a YAML scan's time). Behaves exactly like yaml::parse + yaml_to_json (the reference
@@ -163,14 +160,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
   auto err = [&](uint32_t line, uint32_t col, std::string msg) {
     return Error::at({name, line, col}, std::move(msg));
   };
-  if (text.size() > lim.max_bytes)
-    return err(0, 0,
-               "YAML input of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
-                   std::to_string(lim.max_bytes));
-  if (size_t at = text.find('\0'); at != std::string_view::npos) {
-    uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
-    return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
-  }
+  CONFINE_CHECK(yaml::check_input(text, lim, name));
   // The common block-style subset, read without libyaml when it is exactly what libyaml would read
   // (src/k8s/yaml_fast.h); anything else, errors included, goes through libyaml below.
   if (auto vs = yaml::read_block_subset(text, lim, resolve_scalar)) {
@@ -180,10 +170,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
     return docs;
   }
   ParserGuard pg;
-  if (!yaml_parser_initialize(&pg.p)) return err(0, 0, "libyaml: cannot initialise the parser");
-  pg.init = true;
-  yaml_parser_set_input_string(&pg.p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  yaml_parser_set_encoding(&pg.p, YAML_UTF8_ENCODING);
+  CONFINE_CHECK(pg.start(text, name));
 
   struct Frame {
     Value v;                    // Array or Object, v.pos its start
@@ -204,6 +191,10 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
   auto pos = [&](const yaml_mark_t& m) {
     Mark k = marks.mark(m);
     return SourcePos{std::string(), k.line, k.col};
+  };
+  auto err_at = [&](const yaml_mark_t& m, std::string msg) {
+    SourcePos at = pos(m);
+    return err(at.line, at.col, std::move(msg));
   };
   auto count = [&](const SourcePos& at) -> Status {
     if (++nodes > lim.max_nodes)
@@ -252,15 +243,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
 
   for (;;) {
     EventGuard ev;
-    if (!yaml_parser_parse(&pg.p, &ev.e)) {
-      SourcePos at = pos(pg.p.problem_mark);
-      std::string msg =
-          "invalid YAML: " + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.problem)));
-      if (pg.p.context)
-        msg += " (" + std::string(cview(reinterpret_cast<const yaml_char_t*>(pg.p.context))) + " at line " +
-               std::to_string(pos(pg.p.context_mark).line) + ")";
-      return err(at.line, at.col, msg);
-    }
+    if (!yaml_parser_parse(&pg.p, &ev.e)) return yaml::parse_error(pg.p, marks, name);
     ev.set = true;
     const yaml_event_t& e = ev.e;
     switch (e.type) {
@@ -271,8 +254,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
         return docs;
       case YAML_DOCUMENT_START_EVENT:
         if (ndocs >= lim.max_documents)
-          return err(pos(e.start_mark).line, pos(e.start_mark).col,
-                     "more than " + std::to_string(lim.max_documents) + " YAML documents");
+          return err_at(e.start_mark, "more than " + std::to_string(lim.max_documents) + " YAML documents");
         ++ndocs;
         root.reset();
         root_empty = false;
@@ -311,8 +293,7 @@ Result<std::vector<Document>> yaml_documents_direct(std::string_view text, const
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         if (stack.size() >= lim.max_depth)
-          return err(pos(e.start_mark).line, pos(e.start_mark).col,
-                     "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
+          return err_at(e.start_mark, "YAML nested deeper than " + std::to_string(lim.max_depth) + " levels");
         bool key = wants_key() || (!stack.empty() && stack.back().key_position);
         Frame f;
         f.v = e.type == YAML_SEQUENCE_START_EVENT ? Value::make_array() : Value::make_object();

@@ -27,36 +27,24 @@ struct Frame {
   std::unordered_set<std::string> keys;
 };
 
-std::string cstr(const yaml_char_t* s) { return s ? reinterpret_cast<const char*>(s) : ""; }
+std::string cstr(const yaml_char_t* s) { return std::string(cview(s)); }
 
 }  // namespace
 
 Result<std::vector<Document>> parse(std::string_view text, std::string_view file, const Limits& lim) {
+  const std::string file_name(file);
   auto err = [&](uint32_t line, uint32_t col, std::string msg) {
-    return Error::at({std::string(file), line, col}, std::move(msg));
+    return Error::at({file_name, line, col}, std::move(msg));
   };
-  if (text.size() > lim.max_bytes)
-    return err(0, 0,
-               "YAML input of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
-                   std::to_string(lim.max_bytes));
-  // libyaml would read UTF-16 too; manifests are UTF-8 (a NUL byte is never valid here).
-  if (text.find('\0') != std::string_view::npos) {
-    size_t at = text.find('\0');
-    uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
-    return err(line, 0, "NUL byte in the YAML text (UTF-8 only)");
-  }
+  CONFINE_CHECK(check_input(text, lim, file_name));
   Positions at(text);
   auto mark = [&](const yaml_mark_t& m) { return at.mark(m); };
   auto err_at = [&](const yaml_mark_t& m, std::string msg) {
     Mark k = mark(m);
     return err(k.line, k.col, std::move(msg));
   };
-
   ParserGuard pg;
-  if (!yaml_parser_initialize(&pg.p)) return err(0, 0, "libyaml: cannot initialise the parser");
-  pg.init = true;
-  yaml_parser_set_input_string(&pg.p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  yaml_parser_set_encoding(&pg.p, YAML_UTF8_ENCODING);
+  CONFINE_CHECK(pg.start(text, file_name));
 
   std::vector<Document> docs;
   std::vector<Frame> stack;
@@ -88,13 +76,7 @@ Result<std::vector<Document>> parse(std::string_view text, std::string_view file
 
   for (;;) {
     EventGuard ev;
-    if (!yaml_parser_parse(&pg.p, &ev.e)) {
-      std::string msg = "invalid YAML: " + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.problem));
-      if (pg.p.context)
-        msg += " (" + cstr(reinterpret_cast<const yaml_char_t*>(pg.p.context)) + " at line " +
-               std::to_string(mark(pg.p.context_mark).line) + ")";
-      return err_at(pg.p.problem_mark, msg);
-    }
+    if (!yaml_parser_parse(&pg.p, &ev.e)) return parse_error(pg.p, at, file_name);
     ev.set = true;
     const yaml_event_t& e = ev.e;
     switch (e.type) {

@@ -1,11 +1,13 @@
 // For the readers that drive libyaml directly (k8s/yaml.cc's tree, k8s/scan.cc's
-// events-to-JSON): owners of libyaml's parser and event (deleted on scope exit), and the
-// table that turns libyaml's marks into confine's positions. Internal: includes <yaml.h>.
+// events-to-JSON): the checks both make before parsing, owners of libyaml's parser and event
+// (deleted on scope exit), the table that turns libyaml's marks into confine's positions, and
+// libyaml's syntax error in those terms. Internal: includes <yaml.h>.
 #pragma once
 
 #include <yaml.h>
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,11 +15,37 @@
 
 namespace confine::k8s::yaml {
 
+// A string of libyaml's ("" for none).
+inline std::string_view cview(const yaml_char_t* s) {
+  return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
+}
+
+// The size limit, and no NUL byte: libyaml would read UTF-16 too; manifests and rules files
+// are UTF-8, where a NUL byte is never valid.
+inline Status check_input(std::string_view text, const Limits& lim, const std::string& file) {
+  if (text.size() > lim.max_bytes)
+    return Error::at({file, 0, 0}, "YAML input of " + std::to_string(text.size()) +
+                                       " bytes is larger than the limit of " + std::to_string(lim.max_bytes));
+  if (size_t at = text.find('\0'); at != std::string_view::npos) {
+    uint32_t line = 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + at, '\n'));
+    return Error::at({file, line, 0}, "NUL byte in the YAML text (UTF-8 only)");
+  }
+  return ok();
+}
+
 struct ParserGuard {
   yaml_parser_t p;
   bool init = false;
   ~ParserGuard() {
     if (init) yaml_parser_delete(&p);
+  }
+  // A parser reading `text` as UTF-8 (which must outlive it).
+  Status start(std::string_view text, const std::string& file) {
+    if (!yaml_parser_initialize(&p)) return Error::at({file, 0, 0}, "libyaml: cannot initialise the parser");
+    init = true;
+    yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+    return ok();
   }
 };
 
@@ -62,6 +90,17 @@ class Positions {
   std::vector<size_t> byte_;
   mutable size_t last_ = 0;
 };
+
+// libyaml's syntax error (after yaml_parser_parse failed): its problem, at its mark, and its
+// context's line.
+inline Error parse_error(const yaml_parser_t& p, const Positions& at, const std::string& file) {
+  auto text = [](const char* s) { return std::string(s ? s : ""); };
+  std::string msg = "invalid YAML: " + text(p.problem);
+  if (p.context)
+    msg += " (" + text(p.context) + " at line " + std::to_string(at.mark(p.context_mark).line) + ")";
+  Mark m = at.mark(p.problem_mark);
+  return Error::at({file, m.line, m.col}, std::move(msg));
+}
 
 struct EventGuard {
   yaml_event_t e;
