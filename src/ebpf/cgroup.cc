@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/mountinfo.h"
+
 namespace confine::ebpf {
 namespace {
 
@@ -19,48 +21,14 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
-// mountinfo escapes blanks in paths as \040 etc.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      bool octal = true;
-      int v = 0;
-      for (size_t j = 1; j <= 3; ++j) {
-        if (s[i + j] < '0' || s[i + j] > '7') octal = false;
-        v = v * 8 + (s[i + j] - '0');
-      }
-      if (octal) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::string> cgroup2_mount_in(std::string_view mountinfo) {
-  std::istringstream in{std::string(mountinfo)};
-  std::string line;
-  while (std::getline(in, line)) {
-    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream tail(line.substr(dash + 3));
-    std::string fstype;
-    tail >> fstype;
-    if (fstype != "cgroup2") continue;
-    std::istringstream head(line.substr(0, dash));
-    std::string id, parent, dev, root, mp;
-    head >> id >> parent >> dev >> root >> mp;
-    if (root != "/") continue;  // a bind mount of a subtree: ids/levels would not match
-    std::string m = unescape(mp);
-    if (m.empty() || m[0] != '/') continue;  // not a mount point the kernel writes
-    return m;
+  for (const auto& m : mountinfo::parse(mountinfo)) {
+    if (m.fstype != "cgroup2") continue;
+    if (m.root != "/") continue;  // a bind mount of a subtree: ids/levels would not match
+    if (m.mount_point.empty() || m.mount_point[0] != '/') continue;  // not a mount point the kernel writes
+    return m.mount_point;
   }
   return std::nullopt;
 }

@@ -1,7 +1,5 @@
 #include "inspect/inspect.h"
 
-#include "core/capabilities.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -16,10 +14,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/capabilities.h"
+#include "core/mountinfo.h"
+
 namespace confine::inspect {
 
 namespace {
-
 
 std::string proc_path(pid_t pid, std::string_view rel) {
   return (pid == 0 ? std::string("/proc/self/") : "/proc/" + std::to_string(pid) + "/") + std::string(rel);
@@ -109,18 +109,15 @@ bool is_socket(const std::string& path) {
 
 // Mount options of the mount that covers `target` in a mountinfo text ("" if none).
 std::string mount_opts_for(const std::string& mountinfo, const std::string& target) {
-  std::istringstream in(mountinfo);
-  std::string line, best_opts;
+  std::string best_opts;
   size_t best_len = 0;
   bool have = false;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string id, parent, devno, root, mnt, opts;
-    if (!(ls >> id >> parent >> devno >> root >> mnt >> opts)) continue;
+  for (const auto& m : mountinfo::parse(mountinfo)) {
+    const std::string& mnt = m.mount_point;
     bool covers = target == mnt || (target.starts_with(mnt) && (mnt == "/" || target[mnt.size()] == '/'));
     if (covers && (!have || mnt.size() >= best_len)) {  // later mounts on the same point win
       best_len = mnt.size();
-      best_opts = opts;
+      best_opts = m.options;
       have = true;
     }
   }

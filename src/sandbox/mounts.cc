@@ -9,11 +9,11 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "core/file.h"
+#include "core/mountinfo.h"
 
 namespace confine::sandbox {
 
@@ -93,39 +93,15 @@ constexpr const char* kReadOnlyProc[] = {"/proc/sys", "/proc/sysrq-trigger", "/p
 constexpr const char* kMaskedSysFsTypes[] = {"tracefs",  "debugfs", "bpf",      "securityfs",
                                              "configfs", "pstore",  "efivarfs", "fusectl"};
 
-// A mount point field of /proc/PID/mountinfo: octal escapes (\040 space, \011, \012, \134) undone.
-std::string unescape_mountinfo(const std::string& f) {
-  std::string out;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i] == '\\' && i + 3 < f.size() && f[i + 1] >= '0' && f[i + 1] <= '3' && f[i + 2] >= '0' &&
-        f[i + 2] <= '7' && f[i + 3] >= '0' && f[i + 3] <= '7') {
-      out += static_cast<char>((f[i + 1] - '0') * 64 + (f[i + 2] - '0') * 8 + (f[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += f[i];
-    }
-  }
-  return out;
-}
-
 // The mount points below /sys of kMaskedSysFsTypes, in /proc/self/mountinfo's order (a
 // parent before what is mounted on it).
 Result<std::vector<std::string>> kernel_mounts_below_sys() {
   CONFINE_TRY(std::string text, file::read_file("/proc/self/mountinfo", 16u << 20));
   std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::vector<std::string> v;
-    for (std::string w; f >> w;) v.push_back(w);
-    size_t dash = 0;
-    while (dash < v.size() && v[dash] != "-") ++dash;
-    if (v.size() < 5 || dash + 1 >= v.size()) continue;
-    std::string mp = unescape_mountinfo(v[4]);
-    if (!mp.starts_with("/sys/")) continue;
+  for (auto& m : mountinfo::parse(text)) {
+    if (!m.mount_point.starts_with("/sys/")) continue;
     for (const char* t : kMaskedSysFsTypes)
-      if (v[dash + 1] == t) out.push_back(mp);
+      if (m.fstype == t) out.push_back(std::move(m.mount_point));
   }
   return out;
 }
