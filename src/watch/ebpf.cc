@@ -413,34 +413,17 @@ void EbpfEvents::enter(const void* data) {
   EventMem mem(e, &partial);
   record::Decoded d;
   if (!sys.empty()) record::decode(ev.arch, sys, ev.raw, mem, &d);
-  // The file or socket (as the unotify source: live.cc).
-  if (!d.files.empty()) {
-    ev.has_fd = true;
-    // As the unotify source (live.cc): rename and link write their second path; links are
-    // followed as the kernel will (from /proc now, while the task still exists: best effort).
-    bool to_second = d.files.size() > 1 && (sys == "rename" || sys == "renameat" || sys == "renameat2" ||
-                                            sys == "link" || sys == "linkat");
-    const std::string& written = to_second ? d.files[1].first : d.files.front().first;
-    uint64_t oflags = sys == "open" ? ev.raw[1] : sys == "openat" ? ev.raw[2] : 0;
-    bool follow = sys == "execve" || sys == "execveat" || (is_open_syscall(sys) && !(oflags & O_NOFOLLOW));
-    ev.fd_name = same_mounts(pd.pid) ? path_in_task(pd.pid, written, follow) : written;
-    ev.fd_type = ev.fd_name.starts_with("/memfd:") ? FdType::Memfd : FdType::File;
-    if (is_open_syscall(sys)) {
-      uint8_t a = d.files.front().second;
-      ev.is_open = true;
-      ev.open_read = a & behavior::kRead;
-      ev.open_write = (a & (behavior::kWrite | behavior::kCreate)) != 0;
-      if (oflags & O_PATH) ev.open_read = ev.open_write = false;  // a handle: reads and writes nothing
-    }
-  } else if (!d.connect.empty() || !d.bind.empty()) {
-    ev.has_fd = true;
-    ev.fd_name = d.connect.empty() ? d.bind : d.connect;
-    ev.fd_type = ev.fd_name.starts_with("unix:") ? FdType::Unix
-                 : ev.fd_name[0] == '['          ? FdType::Ipv6
-                                                 : FdType::Ipv4;
-  } else if (is_open_syscall(sys)) {
-    partial = true;  // a path that could not be read
-  } else if (e.fd.fd != kNoFd && e.fd.mode) {
+  // The file or socket (links followed only for a task in this mount namespace).
+  const pid_t task = pd.pid;
+  FdFrom from = fill_fd(
+      sys, ev.raw, d,
+      [this, task](const std::string& p, bool follow) {
+        return same_mounts(task) ? path_in_task(task, p, follow) : p;
+      },
+      &ev);
+  if (from == FdFrom::Unread) {
+    partial = true;
+  } else if (from == FdFrom::None && e.fd.fd != kNoFd && e.fd.mode) {
     render_fd(e.fd, &ev.fd_name, &ev.fd_type, &partial);
     ev.has_fd = !ev.fd_name.empty();
   }

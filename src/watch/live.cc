@@ -679,40 +679,13 @@ void LiveWatcher::observe(const record::ObservedCall& c) {
   if (!p) partial_ = true;
   stale_pid_ = changes_ids(c.name) ? pid : 0;
   // The file or socket.
-  if (!d.files.empty()) {
-    ev_.has_fd = true;
-    // fd.name: the file the call changes or opens, links followed as the kernel will (a read
-    // of /etc/shadow through a link elsewhere is a read of /etc/shadow). rename and link
-    // create their second path: that is the one they write (their first is evt.arg.oldpath).
-    bool to_second = d.files.size() > 1 && (c.name == "rename" || c.name == "renameat" ||
-                                            c.name == "renameat2" || c.name == "link" || c.name == "linkat");
-    const std::string& written = to_second ? d.files[1].first : d.files.front().first;
-    bool follow = is_exec;
-    if (c.name == "open" || c.name == "openat" || c.name == "creat" || c.name == "openat2") {
-      uint64_t flags = c.name == "open" ? c.args[1] : c.name == "openat" ? c.args[2] : 0;
-      follow = !(flags & O_NOFOLLOW);
-    }
-    ev_.fd_name = resolve_in_task(pid, written, follow);
-    ev_.fd_type = FdType::File;
-    if (ev_.fd_name.starts_with("/memfd:")) ev_.fd_type = FdType::Memfd;
-    if (is_open_call(c.name)) {
-      uint8_t a = d.files.front().second;
-      ev_.is_open = true;
-      ev_.open_read = a & behavior::kRead;
-      ev_.open_write = (a & (behavior::kWrite | behavior::kCreate)) != 0;
-      // O_PATH: a handle that reads and writes nothing (ln -sf probes its target so).
-      uint64_t flags = c.name == "open" ? c.args[1] : c.name == "openat" ? c.args[2] : 0;
-      if (flags & O_PATH) ev_.open_read = ev_.open_write = false;
-    }
-  } else if (!d.connect.empty() || !d.bind.empty()) {
-    ev_.has_fd = true;
-    ev_.fd_name = d.connect.empty() ? d.bind : d.connect;
-    ev_.fd_type = ev_.fd_name.starts_with("unix:") ? FdType::Unix
-                  : ev_.fd_name[0] == '['          ? FdType::Ipv6
-                                                   : FdType::Ipv4;
-  } else if (is_open_call(c.name)) {
-    partial_ = true;  // a path that could not be read
-  } else if (first_arg_is_fd(c.name)) {
+  const pid_t task = pid;
+  FdFrom from = fill_fd(
+      c.name, c.args, d,
+      [task](const std::string& p, bool follow) { return resolve_in_task(task, p, follow); }, &ev_);
+  if (from == FdFrom::Unread) {
+    partial_ = true;
+  } else if (from == FdFrom::None && first_arg_is_fd(c.name)) {
     // fd.name / fd.typechar of the descriptor the call uses (a socket dup'ed onto stdio is a
     // reverse shell): from /proc/TID/fd now, while the task waits.
     resolve_fd(c.tid, static_cast<int>(c.args[0]), &ev_.fd_name, &ev_.fd_type);
@@ -928,6 +901,41 @@ std::string path_in_task(pid_t pid, const std::string& path, bool follow_last) {
   return resolve_in_task(pid, path, follow_last);
 }
 bool listens(pid_t pid) { return holds_listening_socket(pid); }
+
+FdFrom fill_fd(std::string_view sys, const uint64_t raw[6], const record::Decoded& d,
+               const std::function<std::string(const std::string&, bool)>& resolve, Event* ev) {
+  if (!d.files.empty()) {
+    ev->has_fd = true;
+    // fd.name: the file the call changes or opens, links followed as the kernel will (a read
+    // of /etc/shadow through a link elsewhere is a read of /etc/shadow). rename and link
+    // create their second path: that is the one they write (their first is evt.arg.oldpath).
+    bool to_second = d.files.size() > 1 && (sys == "rename" || sys == "renameat" || sys == "renameat2" ||
+                                            sys == "link" || sys == "linkat");
+    const std::string& written = to_second ? d.files[1].first : d.files.front().first;
+    uint64_t oflags = sys == "open" ? raw[1] : sys == "openat" ? raw[2] : 0;
+    bool follow = sys == "execve" || sys == "execveat" || (is_open_call(sys) && !(oflags & O_NOFOLLOW));
+    ev->fd_name = resolve(written, follow);
+    ev->fd_type = ev->fd_name.starts_with("/memfd:") ? FdType::Memfd : FdType::File;
+    if (is_open_call(sys)) {
+      uint8_t a = d.files.front().second;
+      ev->is_open = true;
+      ev->open_read = a & behavior::kRead;
+      ev->open_write = (a & (behavior::kWrite | behavior::kCreate)) != 0;
+      // O_PATH: a handle that reads and writes nothing (ln -sf probes its target so).
+      if (oflags & O_PATH) ev->open_read = ev->open_write = false;
+    }
+    return FdFrom::Decoded;
+  }
+  if (!d.connect.empty() || !d.bind.empty()) {
+    ev->has_fd = true;
+    ev->fd_name = d.connect.empty() ? d.bind : d.connect;
+    ev->fd_type = ev->fd_name.starts_with("unix:") ? FdType::Unix
+                  : ev->fd_name[0] == '['          ? FdType::Ipv6
+                                                   : FdType::Ipv4;
+    return FdFrom::Decoded;
+  }
+  return is_open_call(sys) ? FdFrom::Unread : FdFrom::None;  // an open whose path could not be read
+}
 
 bool fill_args(std::string_view sys, const uint64_t raw[6], const record::Decoded& d, record::MemReader& mem,
                Event* ev) {

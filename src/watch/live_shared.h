@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,14 @@ std::string arg_scalar_text(ArgKind k, uint64_t v);
 // container.id from a /proc/PID/cgroup text or a cgroup path: the first 12 of the first run of
 // 64 hex digits, "host" when there is none.
 std::string container_id_of(std::string_view cgroup);
+// fd.name, fd.typechar and evt.is_open_* of syscall SYS from what the recorder's decoder found:
+// the file it opens or changes (rename and link: the path they write), resolved by
+// `resolve(path, follow_last_link)` as the kernel will, or the socket address it connects or
+// binds. Unread: an open whose path could not be read; None: nothing decoded (the caller may
+// still know the descriptor the call uses).
+enum class FdFrom { Decoded, Unread, None };
+FdFrom fill_fd(std::string_view sys, const uint64_t raw[6], const record::Decoded& d,
+               const std::function<std::string(const std::string&, bool)>& resolve, Event* ev);
 // evt.arg.* of syscall SYS (Falco's names) into ev->args, from its raw values, what the
 // recorder's decoder found (paths, addresses) and the task's memory; a path argument the
 // decoder does not file also becomes fd.name when the event has none. False when an argument
