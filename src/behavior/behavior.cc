@@ -134,6 +134,16 @@ uint64_t Behavior::total_calls() const {
   return t;
 }
 
+void add_file(Behavior& b, std::string path, uint8_t access) {
+  auto it = b.files.find(path);
+  if (it != b.files.end())
+    it->second |= access;
+  else if (b.files.size() < kMaxFiles)
+    b.files.emplace(std::move(path), access);
+  else
+    b.files_truncated = true;
+}
+
 void merge(Behavior& a, const Behavior& b) {
   if (a.command.empty()) a.command = b.command;
   if (!a.exit_status) a.exit_status = b.exit_status;
@@ -151,15 +161,7 @@ void merge(Behavior& a, const Behavior& b) {
       for (const auto& [e, c] : info.errors) dst.errors[e] += c;
     }
   a.errors_observed |= b.errors_observed;
-  for (const auto& [p, acc] : b.files) {
-    auto it = a.files.find(p);
-    if (it != a.files.end())
-      it->second |= acc;
-    else if (a.files.size() < kMaxFiles)
-      a.files.emplace(p, acc);
-    else
-      a.files_truncated = true;
-  }
+  for (const auto& [p, acc] : b.files) add_file(a, p, acc);
   a.files_truncated |= b.files_truncated;
   a.execs.insert(b.execs.begin(), b.execs.end());
   a.net_families.insert(b.net_families.begin(), b.net_families.end());

@@ -94,6 +94,10 @@ struct Behavior {
 
 inline constexpr size_t kMaxFiles = 20000;
 
+// Adds `access` to the path's letters; a new path past kMaxFiles is not filed and marks the
+// behaviour files_truncated.
+void add_file(Behavior& b, std::string path, uint8_t access);
+
 // Union of b into a: counts add, sets unite, partial if either is, exit status
 // kept from a when set, notes deduplicated.
 void merge(Behavior& a, const Behavior& b);

@@ -163,25 +163,10 @@ struct Gathered {
       if (unresolved_example.empty()) unresolved_example = std::string(*name);
     }
     if (d.handle_only) d.files.clear();  // O_PATH: no access either LSM checks
-    for (auto& [p, a] : d.files) {
-      if (p.starts_with("?/")) continue;  // a base we could not resolve (counted above)
-      auto it = beh.files.find(p);
-      if (it != beh.files.end())
-        it->second |= a;
-      else if (beh.files.size() < behavior::kMaxFiles)
-        beh.files.emplace(std::move(p), a);
-      else
-        beh.files_truncated = true;
-    }
-    if (!d.listed.empty()) {
-      auto it = beh.files.find(d.listed);
-      if (it != beh.files.end())
-        it->second |= behavior::kList;
-      else if (beh.files.size() < behavior::kMaxFiles)
-        beh.files.emplace(d.listed, behavior::kList);
-      else
-        beh.files_truncated = true;
-    }
+    for (auto& [p, a] : d.files)
+      if (!p.starts_with("?/"))
+        behavior::add_file(beh, std::move(p), a);  // "?/": a base not resolved (counted above)
+    if (!d.listed.empty()) behavior::add_file(beh, std::move(d.listed), behavior::kList);
     if (!d.exec.empty() && !d.exec.starts_with("?/")) beh.execs.insert(d.exec);
     if (d.family) beh.net_families.insert(behavior::family_name(*d.family));
     if (!d.bind.empty()) beh.binds.insert(d.bind);

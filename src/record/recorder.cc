@@ -325,23 +325,9 @@ class Recording : public supervise::Observer {
     for (auto& [p, a] : d_.files) {
       if (d_.handle_only) break;  // O_PATH: no access either LSM checks
       if (a & behavior::kCreate) (is_mkdir ? mkdir_paths : other_created).insert(p);
-      auto it = beh_->files.find(p);
-      if (it != beh_->files.end())
-        it->second |= a;
-      else if (beh_->files.size() < behavior::kMaxFiles)
-        beh_->files.emplace(std::move(p), a);
-      else
-        beh_->files_truncated = true;
+      behavior::add_file(*beh_, std::move(p), a);
     }
-    if (!d_.listed.empty()) {
-      auto it = beh_->files.find(d_.listed);
-      if (it != beh_->files.end())
-        it->second |= behavior::kList;
-      else if (beh_->files.size() < behavior::kMaxFiles)
-        beh_->files.emplace(d_.listed, behavior::kList);
-      else
-        beh_->files_truncated = true;
-    }
+    if (!d_.listed.empty()) behavior::add_file(*beh_, std::move(d_.listed), behavior::kList);
     if (!d_.exec.empty()) beh_->execs.insert(d_.exec);
     if (d_.family) beh_->net_families.insert(behavior::family_name(*d_.family));
     if (!d_.bind.empty()) beh_->binds.insert(d_.bind);
